@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# fetch.sh refreshes the vendored browser libraries from the npm registry.
+#
+# Each library is fetched with `npm pack NAME@VERSION` (pinned here), its
+# tarball's sha512 integrity is checked against the registry's, and only the
+# files the page needs are kept. VERSIONS records what was taken.
+#
+# Run from anywhere: bash static/vendor/fetch.sh
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+KATEX=0.19.1
+AXE=4.14.1
+UPLOT=1.6.32
+
+# pack NAME VERSION: downloads the tarball into $work/NAME and unpacks it.
+# Prints the tarball's integrity string.
+pack() {
+	local name="$1" version="$2" dir="$work/$1"
+	mkdir -p "$dir"
+	(cd "$dir" && npm pack --silent "$name@$version" >/dev/null)
+	local tgz
+	tgz="$(ls "$dir"/*.tgz)"
+	local want got
+	want="$(npm view "$name@$version" dist.integrity)"
+	got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
+	if [ "$want" != "$got" ]; then
+		echo "fetch.sh: $name@$version: integrity $got, registry says $want" >&2
+		exit 1
+	fi
+	tar -xzf "$tgz" -C "$dir"
+	echo "$got"
+}
+
+katex_sri="$(pack katex "$KATEX")"
+rm -rf "$here/katex"
+mkdir -p "$here/katex/fonts"
+cp "$work/katex/package/dist/katex.min.js" "$work/katex/package/dist/katex.min.css" "$work/katex/package/LICENSE" "$here/katex/"
+cp "$work/katex/package/dist/fonts/"*.woff2 "$here/katex/fonts/"
+
+axe_sri="$(pack axe-core "$AXE")"
+rm -rf "$here/axe-core"
+mkdir -p "$here/axe-core"
+cp "$work/axe-core/package/axe.min.js" "$work/axe-core/package/LICENSE" "$here/axe-core/"
+
+uplot_sri="$(pack uplot "$UPLOT")"
+rm -rf "$here/uplot"
+mkdir -p "$here/uplot"
+cp "$work/uplot/package/dist/uPlot.esm.js" "$work/uplot/package/dist/uPlot.min.css" "$work/uplot/package/LICENSE" "$here/uplot/"
+
+cat > "$here/VERSIONS" <<VERSIONS
+# Vendored by static/vendor/fetch.sh; do not edit by hand.
+# name version integrity (sha512 of the npm tarball)
+katex $KATEX $katex_sri
+axe-core $AXE $axe_sri
+uplot $UPLOT $uplot_sri
+VERSIONS
+echo "fetch.sh: vendored katex $KATEX, axe-core $AXE, uplot $UPLOT"

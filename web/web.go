@@ -1,0 +1,196 @@
+// Package web owns the pages: the learner's page at / and /lesson/{name},
+// rendered from templates parsed once at construction, the static files under
+// /static/, and the security headers every page carries. It knows lessons only
+// through a LessonCatalog, so it does not depend on the engine's internals,
+// and it never reads flags or the environment.
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/netstep/netstep/static"
+	"github.com/netstep/netstep/templates"
+)
+
+// LessonCatalog is what the pages need to know about the built-in lessons:
+// their names, in the order a learner should meet them, and their titles.
+type LessonCatalog interface {
+	Names() []string
+	Title(name string) (string, bool)
+}
+
+// Lesson is one entry of a Catalog.
+type Lesson struct {
+	Name  string
+	Title string
+}
+
+// Catalog is a LessonCatalog held in a slice, in order. It is the adapter a
+// program builds from the engine's catalog, and what tests use.
+type Catalog []Lesson
+
+// Names returns the lessons' names in order.
+func (c Catalog) Names() []string {
+	names := make([]string, len(c))
+	for i, l := range c {
+		names[i] = l.Name
+	}
+	return names
+}
+
+// Title returns the title of the lesson called name.
+func (c Catalog) Title(name string) (string, bool) {
+	for _, l := range c {
+		if l.Name == name {
+			return l.Title, true
+		}
+	}
+	return "", false
+}
+
+// Options configures New.
+type Options struct {
+	// Lessons lists the lessons a page may open. Required.
+	Lessons LessonCatalog
+	// DefaultLesson is the lesson shown at /. It must be in Lessons; when
+	// empty, the first of Lessons.Names() is used.
+	DefaultLesson string
+	// Logger receives template errors. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// ContentSecurityPolicy is sent with every page. Scripts come only from this
+// server (no inline scripts or handlers); inline style attributes are allowed
+// because KaTeX sets them; the websocket may connect to this server.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'self'"
+
+// handler serves the pages; its fields are read-only after New.
+type handler struct {
+	lessons       LessonCatalog
+	defaultLesson string
+	log           *slog.Logger
+	page          *template.Template
+}
+
+// pageData is what templates/page.html renders.
+type pageData struct {
+	Title   string
+	Lesson  string
+	Lessons []Lesson
+}
+
+// New returns the handler for /, /lesson/{name} and /static/*. It parses the
+// templates once and fails if they are broken or the default lesson is
+// unknown.
+func New(opts Options) (http.Handler, error) {
+	if opts.Lessons == nil {
+		return nil, errors.New("web: Options.Lessons is nil")
+	}
+	names := opts.Lessons.Names()
+	if len(names) == 0 {
+		return nil, errors.New("web: the lesson catalog is empty")
+	}
+	def := opts.DefaultLesson
+	if def == "" {
+		def = names[0]
+	}
+	if _, ok := opts.Lessons.Title(def); !ok {
+		return nil, fmt.Errorf("web: default lesson %q is not in the catalog", def)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	page, err := template.ParseFS(templates.FS, "page.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: parsing templates: %w", err)
+	}
+	h := &handler{lessons: opts.Lessons, defaultLesson: def, log: log, page: page}
+
+	r := chi.NewRouter()
+	r.Get("/", h.index)
+	r.Get("/lesson/{name}", h.lesson)
+	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles(static.FS)))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		pageHeaders(w.Header())
+		http.Error(w, "404 page not found", http.StatusNotFound)
+	})
+	return r, nil
+}
+
+// index serves the page with the default lesson.
+func (h *handler) index(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, h.defaultLesson)
+}
+
+// lesson serves the page with the named lesson, or 404.
+func (h *handler) lesson(w http.ResponseWriter, r *http.Request) {
+	name := chi.URLParam(r, "name")
+	if _, ok := h.lessons.Title(name); !ok {
+		pageHeaders(w.Header())
+		http.Error(w, "There is no lesson called that. The lessons are listed at /.", http.StatusNotFound)
+		return
+	}
+	h.render(w, r, name)
+}
+
+// render writes the page for the lesson called name, which is in the catalog.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, name string) {
+	data := pageData{Lesson: name}
+	data.Title, _ = h.lessons.Title(name)
+	for _, n := range h.lessons.Names() {
+		t, _ := h.lessons.Title(n)
+		data.Lessons = append(data.Lessons, Lesson{Name: n, Title: t})
+	}
+	var buf bytes.Buffer
+	if err := h.page.Execute(&buf, data); err != nil {
+		h.log.Error("web: rendering page", "lesson", name, "err", err)
+		http.Error(w, "The page could not be drawn; this is a bug.", http.StatusInternalServerError)
+		return
+	}
+	pageHeaders(w.Header())
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	if r.Method == http.MethodHead {
+		return
+	}
+	w.Write(buf.Bytes())
+}
+
+// pageHeaders sets the security headers every page carries.
+func pageHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", ContentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+}
+
+// staticFiles serves fsys. Vendored files are pinned by version, so they may
+// be cached for a year; the page's own modules change with every release and
+// are revalidated. Node tests and directory listings are not served.
+func staticFiles(fsys fs.FS) http.Handler {
+	files := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if strings.HasSuffix(p, "/") || strings.HasSuffix(p, ".test.js") || p == "" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if strings.HasPrefix(p, "vendor/") {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		files.ServeHTTP(w, r)
+	})
+}

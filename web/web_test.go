@@ -1,0 +1,152 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/netstep/netstep/web"
+)
+
+var catalog = web.Catalog{
+	{Name: "house-prices", Title: "Guess, measure, adjust, repeat"},
+	{Name: "cat-or-dog", Title: "Cat or dog?"},
+}
+
+func newHandler(t *testing.T) http.Handler {
+	t.Helper()
+	h, err := web.New(web.Options{Lessons: catalog, DefaultLesson: "house-prices"})
+	if err != nil {
+		t.Fatalf("web.New: %v", err)
+	}
+	return h
+}
+
+func get(t *testing.T, h http.Handler, path string) (*http.Response, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	res := rec.Result()
+	body, _ := io.ReadAll(res.Body)
+	return res, string(body)
+}
+
+func TestPages(t *testing.T) {
+	h := newHandler(t)
+	tests := []struct {
+		name, path string
+		status     int
+		contains   []string
+	}{
+		{"index", "/", 200, []string{"Guess, measure, adjust, repeat", `data-lesson="house-prices"`, `src="/static/js/main.js"`}},
+		{"lesson", "/lesson/cat-or-dog", 200, []string{"<title>Cat or dog? · netstep</title>", `data-lesson="cat-or-dog"`, `<option value="cat-or-dog" selected>`}},
+		{"unknown lesson", "/lesson/nope", 404, []string{"no lesson called"}},
+		{"escaped lesson", "/lesson/%3Cscript%3E", 404, nil},
+		{"unknown page", "/nope", 404, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, body := get(t, h, tt.path)
+			if got, want := res.StatusCode, tt.status; got != want {
+				t.Fatalf("status = %d, want %d", got, want)
+			}
+			for _, s := range tt.contains {
+				if !strings.Contains(body, s) {
+					t.Errorf("body does not contain %q", s)
+				}
+			}
+			if strings.Contains(body, "<script>") || strings.Contains(body, " onclick=") {
+				t.Errorf("page has an inline script or handler")
+			}
+			for k, want := range map[string]string{
+				"Content-Security-Policy": web.ContentSecurityPolicy,
+				"X-Content-Type-Options":  "nosniff",
+				"Referrer-Policy":         "strict-origin-when-cross-origin",
+			} {
+				if got := res.Header.Get(k); got != want {
+					t.Errorf("%s = %q, want %q", k, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestCSP(t *testing.T) {
+	for _, want := range []string{"default-src 'self'", "script-src 'self';", "frame-ancestors 'self'", "connect-src 'self' ws: wss:"} {
+		if !strings.Contains(web.ContentSecurityPolicy, want) {
+			t.Errorf("CSP lacks %q", want)
+		}
+	}
+}
+
+func TestStatic(t *testing.T) {
+	h := newHandler(t)
+	tests := []struct {
+		name, path string
+		status     int
+		cache      string
+		ctype      string
+	}{
+		{"module", "/static/js/main.js", 200, "no-cache", "text/javascript"},
+		{"css", "/static/css/netstep.css", 200, "no-cache", "text/css"},
+		{"vendor", "/static/vendor/katex/katex.min.js", 200, "immutable", "text/javascript"},
+		{"vendor font", "/static/vendor/katex/fonts/KaTeX_Main-Regular.woff2", 200, "max-age=31536000", "font/woff2"},
+		{"versions", "/static/vendor/VERSIONS", 200, "immutable", ""},
+		{"node test", "/static/js/state.test.js", 404, "", ""},
+		{"directory", "/static/js/", 404, "", ""},
+		{"missing", "/static/js/nope.js", 404, "", ""},
+		{"go source", "/static/static.go", 404, "", ""},
+		{"fetch script", "/static/vendor/fetch.sh", 404, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, _ := get(t, h, tt.path)
+			if got, want := res.StatusCode, tt.status; got != want {
+				t.Fatalf("status = %d, want %d", got, want)
+			}
+			if tt.status != 200 {
+				return
+			}
+			if got := res.Header.Get("Cache-Control"); !strings.Contains(got, tt.cache) {
+				t.Errorf("Cache-Control = %q, want it to contain %q", got, tt.cache)
+			}
+			if got := res.Header.Get("Content-Type"); !strings.HasPrefix(got, tt.ctype) {
+				t.Errorf("Content-Type = %q, want %q", got, tt.ctype)
+			}
+			if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("X-Content-Type-Options = %q", got)
+			}
+		})
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		opts web.Options
+	}{
+		{"no catalog", web.Options{}},
+		{"empty catalog", web.Options{Lessons: web.Catalog{}}},
+		{"unknown default", web.Options{Lessons: catalog, DefaultLesson: "nope"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := web.New(tt.opts); err == nil {
+				t.Error("New succeeded, want an error")
+			}
+		})
+	}
+}
+
+func TestDefaultLessonIsFirst(t *testing.T) {
+	h, err := web.New(web.Options{Lessons: catalog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, h, "/")
+	if !strings.Contains(body, `data-lesson="house-prices"`) {
+		t.Error("/ does not show the first lesson")
+	}
+}
