@@ -1,0 +1,97 @@
+// layout.js: where the neurons of a network go. Pure; no DOM.
+//
+// Layers run left to right, neurons top to bottom, centred vertically. The
+// drawing fills the width it is given; its height follows from the biggest
+// layer, so a phone gets a taller, narrower diagram rather than a sideways
+// scroll.
+
+/**
+ * @typedef {{x: number, y: number, r: number}} NodePos
+ * @typedef {{width: number, height: number, radius: number, nodes: NodePos[][],
+ *   labelLeft: number, labelRight: number, compact: boolean}} Layout
+ */
+
+/**
+ * layoutNetwork places the neurons of a network whose layer sizes (inputs
+ * first) are sizes, in a box width pixels wide.
+ * @param {number[]} sizes neurons per layer, the inputs first
+ * @param {{width: number, maxHeight?: number, labelWidth?: number}} box
+ * @returns {Layout}
+ */
+export function layoutNetwork(sizes, box) {
+  const width = Math.max(160, Math.floor(box.width));
+  const compact = width < 560;
+  // Room at the sides for the input and output names.
+  const label = box.labelWidth ?? (compact ? 62 : 110);
+  const maxSize = Math.max(1, ...sizes);
+  const columns = sizes.length;
+  const inner = width - 2 * label;
+  const colGap = columns > 1 ? inner / (columns - 1) : 0;
+
+  // The radius shrinks for many neurons but keeps a tappable minimum.
+  const byWidth = columns > 1 ? colGap / 4 : 40;
+  let radius = Math.max(7, Math.min(compact ? 22 : 28, byWidth));
+  let rowGap = radius * 2 + (compact ? 26 : 30);
+  const maxHeight = box.maxHeight ?? Infinity;
+  if (44 + radius * 2 + rowGap * (maxSize - 1) > maxHeight && maxSize > 1) {
+    // Squeeze: share the height out evenly, shrinking neurons to fit.
+    rowGap = (maxHeight - 44) / maxSize;
+    radius = Math.max(2.5, Math.min(radius, (rowGap - 4) / 2));
+  }
+  const pad = radius + 22;
+  const height = Math.ceil(pad * 2 + rowGap * (maxSize - 1));
+  const mid = height / 2;
+
+  const nodes = sizes.map((n, l) => {
+    const x = columns > 1 ? label + colGap * l : width / 2;
+    const top = mid - (rowGap * (n - 1)) / 2;
+    return Array.from({ length: n }, (_, j) => ({ x: round(x), y: round(top + rowGap * j), r: round(radius) }));
+  });
+  return { width, height, radius: round(radius), nodes, labelLeft: label, labelRight: width - label, compact };
+}
+
+/**
+ * edgePath is the SVG path of the edge from a to b: a gentle S-curve, so
+ * edges that cross stay apart near the neurons.
+ * @param {NodePos} a
+ * @param {NodePos} b
+ */
+export function edgePath(a, b) {
+  const x1 = a.x + a.r;
+  const x2 = b.x - b.r;
+  const dx = (x2 - x1) / 2;
+  return `M${round(x1)} ${round(a.y)} C${round(x1 + dx)} ${round(a.y)} ${round(x2 - dx)} ${round(b.y)} ${round(x2)} ${round(b.y)}`;
+}
+
+/**
+ * pointOnEdge returns the point a fraction t along the curve edgePath(a, b),
+ * for the pulses that travel along edges.
+ * @param {NodePos} a
+ * @param {NodePos} b
+ * @param {number} t
+ */
+export function pointOnEdge(a, b, t) {
+  const x1 = a.x + a.r;
+  const x2 = b.x - b.r;
+  const dx = (x2 - x1) / 2;
+  const p0 = [x1, a.y];
+  const p1 = [x1 + dx, a.y];
+  const p2 = [x2 - dx, b.y];
+  const p3 = [x2, b.y];
+  const u = 1 - t;
+  const x = u * u * u * p0[0] + 3 * u * u * t * p1[0] + 3 * u * t * t * p2[0] + t * t * t * p3[0];
+  const y = u * u * u * p0[1] + 3 * u * u * t * p1[1] + 3 * u * t * t * p2[1] + t * t * t * p3[1];
+  return { x, y };
+}
+
+/**
+ * layerSizes lists the neurons per layer of a protocol network, inputs first.
+ * @param {{inputs: string[], layers: {size: number}[]}} network
+ */
+export function layerSizes(network) {
+  return [network.inputs.length, ...network.layers.map((l) => l.size)];
+}
+
+function round(v) {
+  return Math.round(v * 10) / 10;
+}

@@ -1,0 +1,314 @@
+// narrate.js: what the last step did, in plain English with the numbers.
+// Pure; no DOM. The page puts the text in an aria-live region, so it is what
+// a screen-reader user hears after each step: one to three short sentences.
+
+import { fmt, displayValue, displayAmount, percent, realValue } from './format.js';
+
+/**
+ * @typedef {{text: string, note: string|null, phase: string|null}} Narration
+ */
+
+/**
+ * narrate describes the model's last change: the events of the last step, or
+ * the reason of the last state frame.
+ * @param {import('./state.js').Model} m
+ * @returns {Narration}
+ */
+export function narrate(m) {
+  if (!m.network) return { text: '', note: null, phase: null };
+  const events = m.events ?? [];
+  if (m.diverged && (events.some((e) => e.type === 'diverged') || m.error?.code === 'diverged')) {
+    return withNote(m, 'diverged', `Training stopped: ${m.diverged}. Go Back, lower the learning rate, or Reset.`);
+  }
+  if (events.length === 0) return fromReason(m);
+  const find = (t) => events.filter((e) => e.type === t);
+  const epochs = find('epoch');
+  const updates = find('update');
+  const losses = find('loss');
+  const backward = find('backward');
+  const forward = find('forward');
+  const samples = find('sample');
+
+  if (epochs.length) {
+    const parts = [epochSentence(m, epochs[epochs.length - 1])];
+    return withNote(m, 'epoch', parts.join(' '));
+  }
+  if (losses.length) {
+    const parts = [lossSentence(m, losses[losses.length - 1])];
+    if (updates.length) parts.push(updateSentence(m, updates));
+    else if (backward.length) parts.push(blameSentence(m, backward));
+    const phase = updates.length ? 'update' : 'loss';
+    return withNote(m, phase, parts.join(' '));
+  }
+  if (updates.length) return withNote(m, 'update', updateSentence(m, updates));
+  if (backward.length) {
+    if (backward.length === 1) return withNote(m, 'backward', oneBlameSentence(m, backward[0]));
+    return withNote(m, 'backward', blameSentence(m, backward));
+  }
+  if (forward.length) {
+    if (forward.length === 1) return withNote(m, 'forward', oneForwardSentence(m, forward[0]));
+    return withNote(m, 'forward', forwardSentence(m, forward));
+  }
+  if (samples.length) return withNote(m, 'sample', sampleSentence(m, samples[samples.length - 1]));
+  return { text: 'Nothing changed.', note: null, phase: null };
+}
+
+/**
+ * fromReason narrates a state frame.
+ * @param {import('./state.js').Model} m
+ */
+function fromReason(m) {
+  switch (m.reason) {
+    case 'load':
+      return withNote(m, 'start', 'Ready. Press Step to send the first example through the network, left to right.');
+    case 'reset':
+      return withNote(m, 'start', 'Back to the start: the weights are the initial ones again and the history is cleared.');
+    case 'back':
+      return { text: `Went back one step${m.position ? `, to epoch ${m.position.epoch}, sample ${m.position.sample}` : ''}.`, note: null, phase: null };
+    case 'setWeight':
+      return { text: 'You changed a weight. Step to see what the network does with it; Back undoes the change.', note: null, phase: null };
+    case 'set':
+      return { text: `Training settings changed: learning rate ${fmt(m.training?.learningRate, 3)}, batch size ${m.training?.batchSize}.`, note: null, phase: null };
+    case 'pause':
+      return { text: `Paused after ${m.position?.epoch ?? 0} epochs${lastLossText(m)}.`, note: null, phase: null };
+    case 'resume':
+      return { text: 'Reconnected. Everything is where you left it.', note: null, phase: null };
+    case 'progress':
+      return { text: `Training: epoch ${m.position?.epoch ?? 0}${lastLossText(m)}.`, note: null, phase: null };
+    default:
+      return { text: '', note: null, phase: null };
+  }
+}
+
+function lastLossText(m) {
+  const last = m.losses[m.losses.length - 1];
+  return last ? `, training loss ${fmt(last.trainLoss, 3)}` : '';
+}
+
+/**
+ * withNote adds the lesson's note for the phase, if it has one.
+ * @param {import('./state.js').Model} m
+ * @param {string} phase
+ * @param {string} text
+ * @returns {Narration}
+ */
+function withNote(m, phase, text) {
+  const notes = Array.isArray(m.lesson?.notes) ? m.lesson.notes : [];
+  const n = notes.find((x) => x.at === phase);
+  return { text, note: n ? n.say : null, phase };
+}
+
+/**
+ * neuronName names neuron j of layer l (l = -1: the inputs) for a sentence.
+ * @param {any} network
+ * @param {number} l
+ * @param {number} j
+ */
+export function neuronName(network, l, j) {
+  if (l < 0) return network.inputs[j] ?? `input ${j + 1}`;
+  const last = network.layers.length - 1;
+  if (l === last) {
+    const name = network.outputs[j];
+    return name ? `the ${name} output` : `output ${j + 1}`;
+  }
+  const hiddenLayers = last;
+  return hiddenLayers > 1 ? `hidden neuron ${j + 1} of layer ${l + 1}` : `hidden neuron ${j + 1}`;
+}
+
+/**
+ * shortName is neuronName without articles, for tables and labels.
+ * @param {any} network
+ * @param {number} l
+ * @param {number} j
+ */
+export function shortName(network, l, j) {
+  if (l < 0) return network.inputs[j] ?? `x${j + 1}`;
+  if (l === network.layers.length - 1) return network.outputs[j] ?? `output ${j + 1}`;
+  return network.layers.length > 2 ? `h${l + 1}.${j + 1}` : `h${j + 1}`;
+}
+
+const asArray = (v) => (Array.isArray(v) ? v : [v]);
+
+/**
+ * classesFor returns the class names of output k, if the lesson names any.
+ * @param {any} m
+ * @param {number} k
+ */
+function outputSpec(m, k) {
+  return m.lesson?.display?.outputs?.[k];
+}
+
+/**
+ * article returns "a" or "an" for a word.
+ * @param {string} w
+ */
+function article(w) {
+  return /^[aeiou]/i.test(w) ? 'an' : 'a';
+}
+
+/**
+ * lossSentence sets the prediction against the target in the lesson's terms.
+ * @param {import('./state.js').Model} m
+ * @param {{value: number, prediction: any, target: any}} e
+ */
+export function lossSentence(m, e) {
+  const pred = asArray(e.prediction);
+  const target = asArray(e.target);
+  const spec0 = outputSpec(m, 0);
+  const classes = spec0?.classes;
+  const lossText = `The loss is ${fmt(e.value, 3)}.`;
+  if (classes && classes.length >= 2) {
+    let guessIdx;
+    let conf;
+    let trueIdx;
+    if (pred.length === 1) {
+      const p = pred[0];
+      guessIdx = p >= 0.5 ? 1 : 0;
+      conf = p >= 0.5 ? p : 1 - p;
+      trueIdx = target[0] >= 0.5 ? 1 : 0;
+    } else {
+      guessIdx = argmax(pred);
+      conf = pred[guessIdx];
+      trueIdx = argmax(target);
+    }
+    const guess = classes[guessIdx] ?? `class ${guessIdx}`;
+    const truth = classes[trueIdx] ?? `class ${trueIdx}`;
+    const first = `I think this is ${article(guess)} ${guess}, ${percent(conf)} sure.`;
+    if (guessIdx === trueIdx) {
+      return `${first} It is ${article(truth)} ${truth}: right${conf < 0.75 ? ', but not yet sure' : ''}. ${lossText}`;
+    }
+    return `${first} It is actually ${article(truth)} ${truth}: wrong${conf >= 0.75 ? ' and confident, so the loss is big' : ''}. ${lossText}`;
+  }
+  const parts = pred.map((p, k) => {
+    const spec = outputSpec(m, k);
+    const t = target[k];
+    const off = Math.abs(realValue(p, spec) - realValue(t, spec));
+    const offText = spec ? displayAmount(off, { ...spec, offset: 0 }) : fmt(off);
+    const name = pred.length > 1 ? `${m.network.outputs[k] ?? `output ${k + 1}`}: ` : '';
+    return `${name}predicted ${displayValue(p, spec)}, actual ${displayValue(t, spec)}: off by ${offText}`;
+  });
+  const cap = parts.join('; ');
+  return `${cap.charAt(0).toUpperCase()}${cap.slice(1)}. ${lossText}`;
+}
+
+function argmax(xs) {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
+  return best;
+}
+
+/**
+ * direction says how a weight should move, in words: which way (against the
+ * gradient) and how much compared with its size.
+ * @param {number} oldW
+ * @param {number} newW
+ */
+export function direction(oldW, newW) {
+  const d = newW - oldW;
+  if (d === 0) return 'this weight stays as it is';
+  const rel = Math.abs(d) / Math.max(Math.abs(oldW), 0.1);
+  const how = rel < 0.05 ? ' a little' : rel < 0.3 ? '' : ' a lot';
+  return `this weight should ${d > 0 ? 'increase' : 'decrease'}${how}`;
+}
+
+/**
+ * weightName names a weight or bias for a sentence.
+ * @param {any} network
+ * @param {{layer: number, to: number, from: number|null, bias: boolean}} u
+ */
+export function weightName(network, u) {
+  if (u.bias) return `the bias of ${neuronName(network, u.layer, u.to)}`;
+  return `the weight from ${neuronName(network, u.layer - 1, u.from ?? 0)} to ${neuronName(network, u.layer, u.to)}`;
+}
+
+/**
+ * updateSentence tells the biggest change of an update.
+ * @param {import('./state.js').Model} m
+ * @param {any[]} updates
+ */
+export function updateSentence(m, updates) {
+  let big = updates[0];
+  for (const u of updates) if (Math.abs(u.new - u.old) > Math.abs(big.new - big.old)) big = u;
+  const lead = updates.length > 1 ? `Update: all ${updates.length} weights and biases took a small step against their gradients. The biggest change: ` : 'Update: ';
+  const name = weightName(m.network, big);
+  const sentence = `${name} went from ${fmt(big.old)} to ${fmt(big.new)}, so ${direction(big.old, big.new)}.`;
+  return lead + (updates.length > 1 ? sentence : sentence.charAt(0).toUpperCase() + sentence.slice(1));
+}
+
+/**
+ * blameSentence summarises a backward pass.
+ * @param {import('./state.js').Model} m
+ * @param {any[]} backward
+ */
+function blameSentence(m, backward) {
+  const last = m.network.layers.length - 1;
+  const out = backward.find((e) => e.layer === last);
+  let big = null;
+  for (const e of backward) if (e.layer < last && (!big || Math.abs(e.dZ) > Math.abs(big.dZ))) big = e;
+  const parts = ['Backward pass: the blame flowed right to left.'];
+  if (out) parts.push(`At ${neuronName(m.network, out.layer, out.neuron)}, ∂L/∂z = ${fmt(out.dZ)}.`);
+  if (big) parts.push(`The most blamed hidden neuron is ${neuronName(m.network, big.layer, big.neuron)} (∂L/∂z = ${fmt(big.dZ)}).`);
+  return parts.join(' ');
+}
+
+function oneBlameSentence(m, e) {
+  const who = neuronName(m.network, e.layer, e.neuron);
+  if (e.slope !== undefined && e.dA !== undefined) {
+    return `Blame reaches ${who}: ∂L/∂a = ${fmt(e.dA)}, times the activation's slope ${fmt(e.slope)}, gives ∂L/∂z = ${fmt(e.dZ)}.`;
+  }
+  return `Blame reaches ${who}: ∂L/∂z = ${fmt(e.dZ)} (prediction minus target).`;
+}
+
+function activationOf(m, l) {
+  return m.network.layers[l]?.activation ?? 'the activation';
+}
+
+function oneForwardSentence(m, e) {
+  const who = neuronName(m.network, e.layer, e.neuron);
+  return `${cap(who)} adds up its weighted inputs and bias: z = ${fmt(e.z)}. Then ${activationOf(m, e.layer)} turns that into a = ${fmt(e.a)}.`;
+}
+
+function forwardSentence(m, forward) {
+  const last = m.network.layers.length - 1;
+  const outs = forward.filter((e) => e.layer === last);
+  const layers = new Set(forward.map((e) => e.layer));
+  let text = `Forward pass: the values flowed left to right through ${layers.size === 1 ? 'one layer' : `${layers.size} layers`}.`;
+  if (outs.length) {
+    text += ` The network's output: ${outs.map((e) => `${m.network.outputs[e.neuron] ?? 'output'} ${displayValue(e.a, outputSpec(m, e.neuron))}`).join(', ')}.`;
+  }
+  return text;
+}
+
+function sampleSentence(m, e) {
+  const specs = m.lesson?.display?.inputs ?? [];
+  const xs = (e.x ?? []).map((v, i) => {
+    const name = m.network.inputs[i] ?? `x${i + 1}`;
+    const unit = (specs[i]?.unit ?? '').toLowerCase();
+    // "3 bedrooms", not "bedrooms 3 bedrooms".
+    if (unit && (unit.includes(name.toLowerCase()) || name.toLowerCase().includes(unit))) return displayValue(v, specs[i]);
+    return `${name} ${displayValue(v, specs[i])}`;
+  });
+  const classes = outputSpec(m, 0)?.classes;
+  let answer;
+  if (classes && e.y) {
+    const y = asArray(e.y);
+    const idx = y.length === 1 ? (y[0] >= 0.5 ? 1 : 0) : argmax(y);
+    answer = `it is ${article(classes[idx] ?? 'x')} ${classes[idx]}`;
+  } else if (e.y) {
+    answer = `the answer should be ${asArray(e.y).map((v, k) => displayValue(v, outputSpec(m, k))).join(', ')}`;
+  }
+  return `Next example (#${e.index + 1}): ${xs.join(', ')}${answer ? `; ${answer}` : ''}.`;
+}
+
+function epochSentence(m, e) {
+  const prev = m.losses.length >= 2 ? m.losses[m.losses.length - 2] : null;
+  let trend = '';
+  if (prev && prev.epoch < e.epoch) {
+    trend = e.trainLoss < prev.trainLoss ? `, down from ${fmt(prev.trainLoss, 3)}` : e.trainLoss > prev.trainLoss ? `, up from ${fmt(prev.trainLoss, 3)}` : ', unchanged';
+  }
+  return `Epoch ${e.epoch} done: every training example has been seen. Training loss ${fmt(e.trainLoss, 3)}${trend}; test loss ${fmt(e.testLoss, 3)}.`;
+}
+
+function cap(s) {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

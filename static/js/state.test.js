@@ -1,0 +1,144 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initialModel, reduce, restoreLesson, sampleGradient, findUpdate, normValues, updatesFromLast } from './state.js';
+import { houseState, sampleEvents } from './fixture.test.js';
+
+const loaded = () => reduce(initialModel(), { type: 'state', reason: 'load', state: houseState() });
+
+test('hello records the session and opens the connection', () => {
+  const m = reduce(initialModel(), { type: 'hello', protocol: 1, session: 'abc', resume: 'tok', limits: { maxLayers: 8 } });
+  assert.equal(m.session, 'abc');
+  assert.equal(m.connection, 'open');
+  assert.equal(m.limits.maxLayers, 8);
+});
+
+test('state replaces the picture and fills empty values', () => {
+  const m = loaded();
+  assert.equal(m.reason, 'load');
+  assert.deepEqual(m.values.z, [[null, null], [null]]);
+  assert.equal(m.lesson.title, 'Guess, measure, adjust, repeat');
+  assert.equal(m.canBack, false);
+  assert.deepEqual(m.updates, []);
+});
+
+test('reduce does not mutate its input', () => {
+  const m0 = loaded();
+  const snapshot = structuredClone(m0);
+  reduce(m0, { type: 'events', events: sampleEvents() });
+  assert.deepEqual(m0, snapshot);
+});
+
+test('events patch values, loss and weights', () => {
+  const m = reduce(loaded(), { type: 'events', id: '1', events: sampleEvents() });
+  assert.equal(m.values.a[0][0], 0.7558);
+  assert.equal(m.values.z[1][0], 2.5);
+  assert.equal(m.values.dZ[0][1], -0.0325);
+  assert.equal(m.values.slope[0][0], 0.1846);
+  assert.deepEqual(m.loss, { value: 0.125, prediction: [2.5], target: [3] });
+  assert.equal(m.network.weights[1][0][0], 0.5889);
+  assert.equal(m.network.biases[1][0], 0.85);
+  assert.equal(m.network.weights[0][0][0], 0.1721);
+  assert.equal(m.updates.length, 3);
+  assert.equal(m.canBack, true);
+  assert.equal(m.sample.index, 0);
+  assert.equal(m.position.updates, 1);
+});
+
+test('a new sample clears the previous values', () => {
+  let m = reduce(loaded(), { type: 'events', events: sampleEvents() });
+  m = reduce(m, { type: 'events', events: [{ type: 'sample', epoch: 0, index: 1, x: [1, 1], y: [2] }] });
+  assert.deepEqual(m.values.a, [[null, null], [null]]);
+  assert.equal(m.loss, null);
+  assert.equal(m.sample.index, 1);
+  assert.equal(m.updates.length, 3, 'the last update is kept until the next one');
+});
+
+test('epoch events grow the loss history', () => {
+  let m = loaded();
+  m = reduce(m, { type: 'events', events: [{ type: 'epoch', epoch: 1, trainLoss: 0.5, testLoss: 0.6 }] });
+  m = reduce(m, { type: 'events', events: [{ type: 'epoch', epoch: 2, trainLoss: 0.4, testLoss: 0.5 }] });
+  assert.deepEqual(m.losses.map((l) => l.epoch), [1, 2]);
+  assert.equal(m.position.epoch, 2);
+});
+
+test('progress frames patch weights and losses and mark running', () => {
+  const w = [[[1, 1], [1, 1]], [[1, 1]]];
+  const m = reduce(loaded(), { type: 'progress', position: { t: 50, epoch: 3 }, weights: w, biases: [[0, 0], [0]], losses: [{ epoch: 3, trainLoss: 0.1, testLoss: 0.2 }] });
+  assert.equal(m.running, true);
+  assert.deepEqual(m.network.weights, w);
+  assert.equal(m.losses.length, 1);
+  assert.equal(m.network.inputs[0], 'size');
+  const paused = reduce(m, { type: 'state', reason: 'pause', state: houseState() });
+  assert.equal(paused.running, false);
+});
+
+test('diverged stops running', () => {
+  let m = reduce(loaded(), { type: 'running', running: true });
+  m = reduce(m, { type: 'events', events: [{ type: 'diverged', reason: 'the loss became infinite' }] });
+  assert.equal(m.running, false);
+  assert.equal(m.diverged, 'the loss became infinite');
+});
+
+test('errors are kept until the next done', () => {
+  let m = reduce(loaded(), { type: 'error', id: 3, code: 'at_start', message: 'nothing to undo' });
+  assert.equal(m.error.code, 'at_start');
+  m = reduce(m, { type: 'done', id: 4 });
+  assert.equal(m.error, null);
+});
+
+test('boundary frames are stored without their type', () => {
+  const m = reduce(loaded(), { type: 'boundary', grid: 2, domain: [-6, 6], output: 'AAAA', hidden: [['AAAA']], range: [0, 1] });
+  assert.equal(m.boundary.grid, 2);
+  assert.equal(m.boundary.type, undefined);
+});
+
+test('unknown frames leave the model alone', () => {
+  const m = loaded();
+  assert.equal(reduce(m, { type: 'surprise' }), m);
+});
+
+test('sampleGradient is dZ times the incoming activation', () => {
+  const m = reduce(loaded(), { type: 'events', events: sampleEvents() });
+  assert.ok(Math.abs(sampleGradient(m, 1, 0, 0) - -0.5 * 0.7558) < 1e-12);
+  assert.ok(Math.abs(sampleGradient(m, 0, 0, 1) - -0.0369 * 3) < 1e-12);
+  assert.equal(sampleGradient(m, 1, 0, null), -0.5);
+  assert.equal(sampleGradient(loaded(), 1, 0, 0), null);
+});
+
+test('findUpdate finds weights and biases', () => {
+  const m = reduce(loaded(), { type: 'events', events: sampleEvents() });
+  assert.equal(findUpdate(m, 1, 0, 0).new, 0.5889);
+  assert.equal(findUpdate(m, 1, 0, null).new, 0.85);
+  assert.equal(findUpdate(m, 0, 1, 0), null);
+});
+
+test('updatesFromLast flattens a lastUpdate', () => {
+  const lu = {
+    old: { weights: [[[1, 2]]], biases: [[3]] },
+    grad: { weights: [[[0.1, 0.2]]], biases: [[0.3]] },
+    new: { weights: [[[0.9, 1.8]]], biases: [[2.7]] },
+  };
+  const us = updatesFromLast(lu);
+  assert.equal(us.length, 3);
+  assert.deepEqual(us[1], { layer: 0, to: 0, from: 1, bias: false, old: 2, grad: 0.2, new: 1.8 });
+  assert.equal(us[2].bias, true);
+  assert.deepEqual(updatesFromLast(null), []);
+});
+
+test('normValues copes with null layers', () => {
+  const v = normValues({ z: [null, [1]], a: [[0.5, null], [2]] }, houseState().network);
+  assert.deepEqual(v.z, [[null, null], [1]]);
+  assert.deepEqual(v.a, [[0.5, null], [2]]);
+  assert.deepEqual(v.dZ, [[null, null], [null]]);
+});
+
+test('restoreLesson carries the current weights and settings', () => {
+  let m = reduce(loaded(), { type: 'events', events: sampleEvents() });
+  const lesson = restoreLesson(m);
+  assert.deepEqual(lesson.network.weights, m.network.weights);
+  assert.deepEqual(lesson.network.biases, m.network.biases);
+  assert.equal(lesson.training.learningRate, 0.5);
+  assert.equal(lesson.title, 'Guess, measure, adjust, repeat');
+  assert.notEqual(lesson.network.weights, m.network.weights, 'a copy, not the model');
+  assert.equal(restoreLesson(initialModel()), null);
+});
