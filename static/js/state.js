@@ -18,8 +18,13 @@
  *   loss: {value: number, prediction: number[]|number, target: number[]|number}|null,
  *   grads: any, updates: Update[], losses: LossPoint[], canBack: boolean,
  *   diverged: string|null, boundary: any, running: boolean, events: any[],
- *   reason: string|null, error: {code: string, message: string, id?: any}|null
+ *   reason: string|null, error: {code: string, message: string, id?: any}|null,
+ *   updatedSinceForward: boolean
  * }} Model
+ *
+ * updatedSinceForward is true when the weights changed after the current
+ * example's forward pass, so its z values were computed with the updates' old
+ * weights.
  */
 
 /** @returns {Model} */
@@ -47,6 +52,7 @@ export function initialModel() {
     events: [],
     reason: null,
     error: null,
+    updatedSinceForward: false,
   };
 }
 
@@ -114,6 +120,7 @@ function fromState(m, s, reason) {
   m.loss = s.loss ?? null;
   m.grads = s.grads ?? null;
   m.updates = updatesFromLast(s.lastUpdate);
+  m.updatedSinceForward = false;
   m.losses = s.losses ?? [];
   m.canBack = !!s.canBack;
   m.diverged = s.diverged ?? null;
@@ -197,6 +204,7 @@ function applyEvents(m, events) {
     switch (e.type) {
       case 'sample':
         m.sample = { index: e.index, x: e.x, y: e.y };
+        m.updatedSinceForward = false;
         values = emptyValues(m.network);
         m.loss = null;
         if (position) {
@@ -228,6 +236,7 @@ function applyEvents(m, events) {
           else network.weights[e.layer][e.to][e.from] = e.new;
         }
         m.grads = null;
+        m.updatedSinceForward = true;
         break;
       case 'epoch':
         losses = [...losses, { epoch: e.epoch, trainLoss: e.trainLoss, testLoss: e.testLoss }];
@@ -306,6 +315,23 @@ export function sampleGradient(m, layer, to, from) {
   const a = activationsInto(m, layer)[from];
   if (a === null || a === undefined) return null;
   return dz * a;
+}
+
+/**
+ * forwardWeight is the weight (from = null: the bias) that the current
+ * example's forward pass used: the update's old value when the weights have
+ * changed since.
+ * @param {Model} m
+ * @param {number} layer
+ * @param {number} to
+ * @param {number|null} from
+ */
+export function forwardWeight(m, layer, to, from) {
+  if (m.updatedSinceForward) {
+    const u = findUpdate(m, layer, to, from);
+    if (u) return u.old;
+  }
+  return from === null ? m.network.biases[layer][to] : m.network.weights[layer][to][from];
 }
 
 /**

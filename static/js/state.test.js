@@ -35,7 +35,7 @@ test('events patch values, loss and weights', () => {
   assert.equal(m.values.dZ[0][1], -0.0325);
   assert.equal(m.values.slope[0][0], 0.1846);
   assert.deepEqual(m.loss, { value: 0.125, prediction: [2.5], target: [3] });
-  assert.equal(m.network.weights[1][0][0], 0.5889);
+  assert.equal(m.network.weights[1][0][0], 0.58895);
   assert.equal(m.network.biases[1][0], 0.85);
   assert.equal(m.network.weights[0][0][0], 0.1721);
   assert.equal(m.updates.length, 3);
@@ -107,7 +107,7 @@ test('sampleGradient is dZ times the incoming activation', () => {
 
 test('findUpdate finds weights and biases', () => {
   const m = reduce(loaded(), { type: 'events', events: sampleEvents() });
-  assert.equal(findUpdate(m, 1, 0, 0).new, 0.5889);
+  assert.equal(findUpdate(m, 1, 0, 0).new, 0.58895);
   assert.equal(findUpdate(m, 1, 0, null).new, 0.85);
   assert.equal(findUpdate(m, 0, 1, 0), null);
 });
