@@ -1,0 +1,176 @@
+// socket.js: the websocket client. It connects, reconnects by itself with a
+// growing delay, resumes the session with the token from `hello` (kept in
+// memory only: no storage, so it works in sandboxed frames), and when the
+// server has forgotten the session (it restarted, or the token expired) it
+// restores the learner's lesson from the page's own copy by sending `load`.
+
+/**
+ * @typedef {{
+ *   url: string,
+ *   onFrame: (frame: any) => void,
+ *   onStatus?: (status: 'connecting'|'open'|'reconnecting'|'restored'|'closed', detail?: string) => void,
+ *   firstLoad: () => any,
+ *   restore: () => any,
+ *   WebSocket?: typeof WebSocket,
+ *   setTimeout?: typeof setTimeout,
+ *   random?: () => number,
+ * }} SocketOptions
+ */
+
+/**
+ * backoff is the wait before reconnect attempt n (0-based): 0.25 s doubling
+ * to 8 s, with up to 25% jitter so a classroom does not reconnect in step.
+ * @param {number} n
+ * @param {number} r a random number in [0, 1)
+ */
+export function backoff(n, r) {
+  const base = Math.min(8000, 250 * 2 ** n);
+  return Math.round(base * (1 + 0.25 * r));
+}
+
+/**
+ * createSocket starts connecting at once.
+ * firstLoad() gives the command that sets up a fresh session the first time
+ * (e.g. {cmd: 'load', name}); restore() gives the command that rebuilds the
+ * learner's state on a fresh server (a `load` with the page's lesson), or
+ * null to fall back to firstLoad().
+ * @param {SocketOptions} opts
+ */
+export function createSocket(opts) {
+  const WS = opts.WebSocket ?? globalThis.WebSocket;
+  const later = opts.setTimeout ?? globalThis.setTimeout.bind(globalThis);
+  const random = opts.random ?? Math.random;
+  /** @type {WebSocket|null} */
+  let ws = null;
+  let resume = null;
+  let attempts = 0;
+  let everOpen = false;
+  let closed = false;
+  let ready = false; // hello received and the session set up
+  let nextId = 1;
+  /** @type {string[]} */
+  let queue = [];
+  /** @type {Map<string, {resolve: Function, reject: Function}>} */
+  const pending = new Map();
+  const status = (s, d) => opts.onStatus?.(s, d);
+
+  function connect() {
+    if (closed) return;
+    const url = resume ? `${opts.url}?resume=${encodeURIComponent(resume)}` : opts.url;
+    status(everOpen ? 'reconnecting' : 'connecting');
+    ready = false;
+    const sock = new WS(url);
+    ws = sock;
+    sock.onmessage = (ev) => {
+      let frame;
+      try {
+        frame = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      onFrame(frame);
+    };
+    sock.onclose = () => {
+      if (ws !== sock) return;
+      ws = null;
+      ready = false;
+      for (const [id, p] of pending) {
+        p.reject(new Error('connection lost'));
+        pending.delete(id);
+      }
+      if (closed) {
+        status('closed');
+        return;
+      }
+      status('reconnecting');
+      later(connect, backoff(attempts++, random()));
+    };
+    sock.onerror = () => {};
+  }
+
+  function onFrame(frame) {
+    if (frame.type === 'hello') {
+      const wasResuming = resume !== null;
+      resume = frame.resume ?? null;
+      attempts = 0;
+      if (frame.resumed) {
+        ready = true;
+        status('open');
+        opts.onFrame(frame);
+        raw({ cmd: 'state' });
+        flush();
+        return;
+      }
+      opts.onFrame(frame);
+      const restoring = wasResuming || everOpen;
+      const cmd = restoring ? opts.restore() ?? opts.firstLoad() : opts.firstLoad();
+      everOpen = true;
+      ready = true;
+      if (cmd) raw(cmd);
+      status(restoring ? 'restored' : 'open');
+      flush();
+      return;
+    }
+    if (frame.type === 'error' && frame.code === 'resume_expired') {
+      // Expected after a server restart; restore() has been sent already.
+      return;
+    }
+    if ((frame.type === 'done' || frame.type === 'error') && frame.id !== undefined) {
+      const p = pending.get(String(frame.id));
+      if (p) {
+        pending.delete(String(frame.id));
+        if (frame.type === 'done') p.resolve(frame);
+        else p.reject(Object.assign(new Error(frame.message), { code: frame.code }));
+      }
+    }
+    opts.onFrame(frame);
+  }
+
+  function raw(cmd) {
+    if (ws && ws.readyState === 1) ws.send(JSON.stringify(cmd));
+  }
+
+  function flush() {
+    const q = queue;
+    queue = [];
+    for (const s of q) ws?.send(s);
+  }
+
+  connect();
+
+  return {
+    /**
+     * send sends a command, giving it an id when it has none, and returns
+     * the id. While reconnecting, up to 16 commands wait in a queue.
+     * @param {any} cmd
+     */
+    send(cmd) {
+      const c = cmd.id === undefined ? { ...cmd, id: String(nextId++) } : cmd;
+      const s = JSON.stringify(c);
+      if (ws && ready && ws.readyState === 1) ws.send(s);
+      else if (queue.length < 16) queue.push(s);
+      return c.id;
+    },
+    /**
+     * request sends a command and resolves with its `done` frame, or
+     * rejects with its `error` (err.code is the protocol's code).
+     * @param {any} cmd
+     * @returns {Promise<any>}
+     */
+    request(cmd) {
+      return new Promise((resolve, reject) => {
+        const id = this.send(cmd);
+        pending.set(String(id), { resolve, reject });
+      });
+    },
+    /** isOpen reports whether commands go out now. */
+    isOpen() {
+      return !!ws && ready && ws.readyState === 1;
+    },
+    /** close ends the connection for good. */
+    close() {
+      closed = true;
+      ws?.close();
+    },
+  };
+}
