@@ -1,0 +1,347 @@
+// draw.js: the network as SVG, and the animations of each phase.
+//
+// Neurons are circles showing their activation a inside and, once the
+// backward pass reached them, their blame ∂L/∂z below in the backward style.
+// Edges are coloured by sign, dashed when negative, and as thick as the
+// weight is big. Forward steps send dots left to right; backward steps send
+// diamonds right to left; updates grow or shrink the changed edges from
+// their old width to the new. With reduced motion everything is instant.
+
+import { layoutNetwork, layerSizes, edgePath, pointOnEdge } from './layout.js';
+import { signColor, dashFor, edgeWidth } from './colors.js';
+import { fmt } from './format.js';
+import { shortName, neuronName } from './narrate.js';
+import { findUpdate } from './state.js';
+
+const NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * @typedef {{kind: 'neuron', layer: number, neuron: number} |
+ *   {kind: 'weight', layer: number, to: number, from: number|null}} Selection
+ */
+
+function el(name, attrs = {}, parent) {
+  const e = document.createElementNS(NS, name);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  if (parent) parent.append(e);
+  return e;
+}
+
+/**
+ * createDiagram draws into container.
+ * @param {HTMLElement} container
+ * @param {{onSelect: (s: Selection) => void, reducedMotion: () => boolean, palette: () => import('./colors.js').Palette}} opts
+ */
+export function createDiagram(container, opts) {
+  /** @type {SVGSVGElement} */
+  let svg = null;
+  let shapeKey = '';
+  let lay = null;
+  /** @type {{hit: SVGPathElement, line: SVGPathElement, label: SVGTextElement|null, g: SVGGElement, l: number, j: number, i: number}[]} */
+  let edges = [];
+  /** @type {{g: SVGGElement, ring: SVGCircleElement, value: SVGTextElement, blame: SVGTextElement|null, l: number, j: number}[][]} */
+  let nodes = [];
+  let pulses = null;
+  let model = null;
+  /** @type {Selection|null} */
+  let selected = null;
+  let anim = null;
+  let lastWidth = 0;
+
+  function build(m) {
+    const width = Math.max(280, container.clientWidth || 800);
+    lastWidth = width;
+    const sizes = layerSizes(m.network);
+    const maxHeight = Math.max(260, Math.min(window.innerHeight * 0.62, 620));
+    lay = layoutNetwork(sizes, { width, maxHeight });
+    svg = el('svg', {
+      viewBox: `0 0 ${lay.width} ${lay.height}`,
+      width: '100%',
+      class: 'net',
+      role: 'group',
+      'aria-label': `Network diagram: ${sizes.join('–')} neurons. Tab to a neuron or weight to inspect it.`,
+    });
+    const gEdges = el('g', { class: 'edges' }, svg);
+    const gLabels = el('g', { class: 'edge-labels', 'aria-hidden': 'true' }, svg);
+    const gNodes = el('g', { class: 'nodes' }, svg);
+    pulses = el('g', { class: 'pulses', 'aria-hidden': 'true' }, svg);
+    edges = [];
+    const total = m.network.weights.reduce((s, l) => s + l.length * (l[0]?.length ?? 0), 0);
+    const focusableEdges = total <= 120;
+    const labelled = total <= 24;
+    m.network.weights.forEach((layer, l) =>
+      layer.forEach((row, j) =>
+        row.forEach((_, i) => {
+          const a = lay.nodes[l][i];
+          const b = lay.nodes[l + 1][j];
+          const d = edgePath(a, b);
+          const g = el('g', { class: 'edge', 'data-l': l, 'data-j': j, 'data-i': i }, gEdges);
+          if (focusableEdges) {
+            g.setAttribute('tabindex', '0');
+            g.setAttribute('role', 'button');
+          }
+          const hit = el('path', { d, class: 'edge-hit' }, g);
+          const line = el('path', { d, class: 'edge-line' }, g);
+          let label = null;
+          if (labelled) {
+            const p = pointOnEdge(a, b, 0.3);
+            label = el('text', { x: p.x, y: p.y - 4, class: 'edge-label', 'text-anchor': 'middle' }, gLabels);
+          }
+          edges.push({ g, hit, line, label, l, j, i });
+        }),
+      ),
+    );
+    nodes = sizes.map((n, li) =>
+      Array.from({ length: n }, (_, j) => {
+        const l = li - 1; // -1: inputs
+        const p = lay.nodes[li][j];
+        const g = el('g', { class: `node ${l < 0 ? 'input' : l === sizes.length - 2 ? 'output' : 'hidden'}`, tabindex: 0, role: 'button', 'data-l': l, 'data-j': j }, gNodes);
+        const ring = el('circle', { cx: p.x, cy: p.y, r: p.r, class: 'node-ring' }, g);
+        const value = el('text', { x: p.x, y: p.y, class: 'node-value', 'text-anchor': 'middle', 'dominant-baseline': 'central', 'font-size': Math.max(9, Math.min(15, p.r * 0.62)) }, g);
+        let blame = null;
+        if (l >= 0) blame = el('text', { x: p.x, y: p.y + p.r + 13, class: 'node-blame', 'text-anchor': 'middle' }, g);
+        const name = l < 0 ? m.network.inputs[j] : l === sizes.length - 2 ? m.network.outputs[j] : null;
+        if (name) {
+          const left = l < 0;
+          const t = el('text', { x: left ? p.x - p.r - 6 : p.x + p.r + 6, y: p.y, class: 'node-name', 'text-anchor': left ? 'end' : 'start', 'dominant-baseline': 'central' }, g);
+          t.textContent = clip(name, lay.compact ? 8 : 14);
+        }
+        return { g, ring, value, blame, l, j };
+      }),
+    );
+    svg.addEventListener('click', onPick);
+    svg.addEventListener('focusin', onPick);
+    svg.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' || ev.key === ' ') {
+        onPick(ev);
+        ev.preventDefault();
+        ev.stopPropagation();
+      }
+    });
+    container.replaceChildren(svg);
+  }
+
+  function onPick(ev) {
+    const t = /** @type {Element} */ (ev.target).closest?.('.node, .edge');
+    if (!t) return;
+    const l = Number(t.getAttribute('data-l'));
+    const j = Number(t.getAttribute('data-j'));
+    /** @type {Selection} */
+    const sel = t.classList.contains('node') ? { kind: 'neuron', layer: l, neuron: j } : { kind: 'weight', layer: l, to: j, from: Number(t.getAttribute('data-i')) };
+    if (selected && JSON.stringify(selected) === JSON.stringify(sel) && ev.type === 'focusin') return;
+    selected = sel;
+    markSelected();
+    opts.onSelect(sel);
+  }
+
+  function markSelected() {
+    for (const e of edges) e.g.classList.toggle('selected', !!selected && selected.kind === 'weight' && selected.layer === e.l && selected.to === e.j && selected.from === e.i);
+    for (const layer of nodes) for (const n of layer) n.g.classList.toggle('selected', !!selected && selected.kind === 'neuron' && selected.layer === n.l && selected.neuron === n.j);
+  }
+
+  /** paint sets every attribute from the model (the final picture). */
+  function paint(m, widths) {
+    const pal = opts.palette();
+    let maxAbs = 0;
+    for (const layer of m.network.weights) for (const row of layer) for (const w of row) maxAbs = Math.max(maxAbs, Math.abs(w));
+    for (const e of edges) {
+      const w = m.network.weights[e.l][e.j][e.i];
+      const width = widths?.get(e) ?? edgeWidth(w, maxAbs);
+      e.line.setAttribute('stroke', signColor(w, pal));
+      e.line.setAttribute('stroke-width', String(width));
+      e.line.setAttribute('stroke-dasharray', dashFor(w));
+      const from = shortName(m.network, e.l - 1, e.i);
+      const to = shortName(m.network, e.l, e.j);
+      const u = findUpdate(m, e.l, e.j, e.i);
+      const changed = u && m.events.some((x) => x.type === 'update');
+      e.g.classList.toggle('changed', !!changed);
+      if (e.g.hasAttribute('tabindex')) e.g.setAttribute('aria-label', `weight ${from} to ${to}: ${fmt(w)}${u ? `, last update ${fmt(u.old)} to ${fmt(u.new)}` : ''}`);
+      if (e.label) e.label.textContent = changed ? `${fmt(u.old)}→${fmt(u.new)}` : fmt(w);
+    }
+    const v = m.values;
+    nodes.forEach((layer) =>
+      layer.forEach((n) => {
+        let a = null;
+        let dz = null;
+        if (n.l < 0) a = m.sample ? m.sample.x[n.j] : null;
+        else {
+          a = v?.a?.[n.l]?.[n.j] ?? null;
+          dz = v?.dZ?.[n.l]?.[n.j] ?? null;
+        }
+        n.value.textContent = a === null ? '' : fmt(a);
+        n.ring.setAttribute('fill', a === null ? 'var(--node-fill)' : `color-mix(in srgb, ${signColor(a, pal)} ${Math.round(Math.min(1, Math.abs(a)) * 28)}%, var(--node-fill))`);
+        if (n.blame) n.blame.textContent = dz === null ? '' : `∂ ${fmt(dz)}`;
+        n.g.classList.toggle('blamed', dz !== null);
+        const who = n.l < 0 ? m.network.inputs[n.j] ?? `input ${n.j + 1}` : neuronName(m.network, n.l, n.j);
+        const parts = [who];
+        if (a !== null) parts.push(n.l < 0 ? `value ${fmt(a)}` : `a = ${fmt(a)}`);
+        if (dz !== null) parts.push(`∂L/∂z = ${fmt(dz)}`);
+        n.g.setAttribute('aria-label', parts.join(', '));
+      }),
+    );
+    // The target, next to each output, once there is a sample.
+    const outs = nodes[nodes.length - 1];
+    outs.forEach((n) => {
+      let t = n.g.querySelector('.node-target');
+      const y = m.sample?.y?.[n.j];
+      if (y === undefined || y === null) {
+        t?.remove();
+        return;
+      }
+      if (!t) {
+        const p = lay.nodes[lay.nodes.length - 1][n.j];
+        t = el('text', { x: p.x + p.r + 6, y: p.y + 16, class: 'node-target', 'dominant-baseline': 'central' }, n.g);
+      }
+      t.textContent = `target ${fmt(y)}`;
+    });
+  }
+
+  /** animate plays the phases of the last step's events. */
+  function animate(m, prev) {
+    cancel();
+    const ev = m.events;
+    if (!ev.length || opts.reducedMotion() || ev.length > 400) return;
+    const layersF = [...new Set(ev.filter((e) => e.type === 'forward').map((e) => e.layer))];
+    const layersB = [...new Set(ev.filter((e) => e.type === 'backward').map((e) => e.layer))];
+    const ups = ev.filter((e) => e.type === 'update' && !e.bias);
+    const micro = ev.length === 1;
+    const seg = micro ? 450 : 320;
+    /** @type {{kind: string, layer: number, start: number, dur: number, neuron?: number}[]} */
+    const plan = [];
+    let t = 0;
+    for (const l of layersF) {
+      plan.push({ kind: 'fwd', layer: l, start: t, dur: seg, neuron: micro ? ev[0].neuron : undefined });
+      t += seg;
+    }
+    for (const l of layersB) {
+      plan.push({ kind: 'bwd', layer: l, start: t, dur: seg, neuron: micro ? ev[0].neuron : undefined });
+      t += seg;
+    }
+    if (ups.length) {
+      plan.push({ kind: 'upd', layer: -1, start: t, dur: 500 });
+      t += 500;
+    }
+    if (!plan.length) return;
+    // Values appear as the wave reaches them.
+    const hide = [];
+    for (const p of plan) {
+      if (p.kind === 'fwd') for (const n of nodes[p.layer + 1]) if (p.neuron === undefined || p.neuron === n.j) hide.push([n.value, p.start + p.dur]);
+      if (p.kind === 'bwd') for (const n of nodes[p.layer + 1]) if (n.blame && (p.neuron === undefined || p.neuron === n.j)) hide.push([n.blame, p.start + p.dur]);
+    }
+    for (const [e] of hide) e.classList.add('pending');
+    const upEdges = [];
+    if (ups.length && prev?.network) {
+      let maxAbs = 0;
+      for (const layer of m.network.weights) for (const row of layer) for (const w of row) maxAbs = Math.max(maxAbs, Math.abs(w));
+      for (const u of ups) {
+        const e = edges.find((x) => x.l === u.layer && x.j === u.to && x.i === u.from);
+        if (e) upEdges.push({ e, w0: edgeWidth(u.old, maxAbs), w1: edgeWidth(u.new, maxAbs) });
+      }
+      for (const { e, w0 } of upEdges) e.line.setAttribute('stroke-width', String(w0));
+    }
+    const dots = [];
+    const t0 = performance.now();
+    const frame = (now) => {
+      const el_ = now - t0;
+      let k = 0;
+      for (const p of plan) {
+        const f = (el_ - p.start) / p.dur;
+        if (p.kind === 'upd') {
+          const c = Math.max(0, Math.min(1, f));
+          for (const { e, w0, w1 } of upEdges) e.line.setAttribute('stroke-width', (w0 + (w1 - w0) * ease(c)).toFixed(2));
+          continue;
+        }
+        if (f < 0 || f > 1) continue;
+        for (const e of edges) {
+          if (e.l !== p.layer) continue;
+          if (p.neuron !== undefined && e.j !== p.neuron) continue;
+          const a = lay.nodes[e.l][e.i];
+          const b = lay.nodes[e.l + 1][e.j];
+          const pt = pointOnEdge(a, b, p.kind === 'fwd' ? ease(f) : 1 - ease(f));
+          const d = dots[k] ?? (dots[k] = el('rect', { width: 8, height: 8, rx: 4 }, pulses));
+          d.setAttribute('class', p.kind === 'fwd' ? 'pulse fwd' : 'pulse bwd');
+          d.setAttribute('rx', p.kind === 'fwd' ? '4' : '1');
+          d.setAttribute('x', (pt.x - 4).toFixed(1));
+          d.setAttribute('y', (pt.y - 4).toFixed(1));
+          d.setAttribute('transform', p.kind === 'bwd' ? `rotate(45 ${pt.x.toFixed(1)} ${pt.y.toFixed(1)})` : '');
+          d.style.display = '';
+          k++;
+          if (k > 300) break;
+        }
+      }
+      for (let i = k; i < dots.length; i++) dots[i].style.display = 'none';
+      for (const [e, at] of hide) if (el_ >= at) e.classList.remove('pending');
+      if (el_ < t) anim = requestAnimationFrame(frame);
+      else finish();
+    };
+    const finish = () => {
+      anim = null;
+      cancelFn = null;
+      for (const d of dots) d.remove();
+      for (const [e] of hide) e.classList.remove('pending');
+      for (const { e, w1 } of upEdges) e.line.setAttribute('stroke-width', String(w1));
+    };
+    anim = requestAnimationFrame(frame);
+    cancelFn = finish;
+  }
+
+  let cancelFn = null;
+  function cancel() {
+    if (anim) cancelAnimationFrame(anim);
+    anim = null;
+    cancelFn?.();
+    cancelFn = null;
+  }
+
+  return {
+    /**
+     * render draws the model; prev is the model before the last frame, so
+     * the update animation knows where the weights came from.
+     * @param {import('./state.js').Model} m
+     * @param {import('./state.js').Model|null} prev
+     */
+    render(m, prev) {
+      if (!m.network) return;
+      model = m;
+      const key = layerSizes(m.network).join(',') + '|' + m.network.inputs.join(',') + '|' + m.network.outputs.join(',');
+      if (key !== shapeKey || !svg) {
+        shapeKey = key;
+        cancel();
+        build(m);
+        markSelected();
+      }
+      cancel();
+      paint(m);
+      if (prev && m.events !== prev.events) animate(m, prev);
+    },
+    /** select highlights a selection made elsewhere (table, math). */
+    select(sel) {
+      selected = sel;
+      markSelected();
+    },
+    /** resize redraws when the container's width changed. */
+    resize() {
+      if (!model || !svg) return;
+      const w = container.clientWidth;
+      if (Math.abs(w - lastWidth) < 8) return;
+      shapeKey = '';
+      this.render(model, null);
+    },
+    /** animating reports whether an animation is playing. */
+    animating() {
+      return anim !== null;
+    },
+    /** finish jumps to the end of any animation. */
+    finish() {
+      cancel();
+    },
+  };
+}
+
+function ease(t) {
+  return t < 0.5 ? 2 * t * t : 1 - (-2 * t + 2) ** 2 / 2;
+}
+
+function clip(s, n) {
+  return s.length > n ? s.slice(0, n - 1) + '…' : s;
+}
