@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"sync"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Domain is the square [−Domain, Domain]² in which 2-D lessons place their
+// points and over which heatmaps are drawn.
+const Domain = 6
+
+// Heatmaps are every neuron's activation over a grid of points covering the
+// plane, for drawing a decision boundary behind 2-D data.
+type Heatmaps struct {
+	Grid   int         `json:"grid"`
+	Domain [2]float64  `json:"domain"`
+	Output []Heatmap   `json:"output"` // one per output neuron
+	Hidden [][]Heatmap `json:"hidden"` // [layer][neuron], hidden layers only
+}
+
+// Heatmap is one neuron's activation on the grid, row by row from the top
+// left (x1 = −6, x2 = +6), quantised to a byte: v stands for
+// Lo + v/255·(Hi−Lo).
+type Heatmap struct {
+	Lo, Hi float64
+	Data   []byte
+}
+
+// MarshalJSON writes {"range":[lo,hi],"data":"base64"}.
+func (h Heatmap) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Range [2]float64 `json:"range"`
+		Data  string     `json:"data"`
+	}{[2]float64{h.Lo, h.Hi}, base64.StdEncoding.EncodeToString(h.Data)})
+}
+
+// MaxGrid bounds a heatmap's side.
+const MaxGrid = 100
+
+// heatScratch holds the matrices of one batched pass; pooled, so idle
+// sessions keep none.
+var heatScratch = sync.Pool{New: func() any { return new([]float64) }}
+
+// Boundary computes every neuron's activation over a grid×grid lattice in
+// one batched pass per layer (X·Wᵀ with gonum), or returns nil when the
+// lesson's inputs are not points in the plane.
+func (t *Trainer) Boundary(grid int) *Heatmaps {
+	if !t.train.points || grid < 2 || grid > MaxGrid {
+		return nil
+	}
+	g2 := grid * grid
+	widest := len(t.lesson.Network.Inputs)
+	for _, ly := range t.layers {
+		widest = max(widest, ly.nout)
+	}
+	bufp := heatScratch.Get().(*[]float64)
+	defer heatScratch.Put(bufp)
+	if cap(*bufp) < 2*g2*widest {
+		*bufp = make([]float64, 2*g2*widest)
+	}
+	buf := (*bufp)[:2*g2*widest]
+
+	features := t.lesson.Data.Features
+	nin := len(t.lesson.Network.Inputs)
+	// Two regions take turns: one holds a layer's input, the other its output.
+	regions := [2][]float64{buf[:g2*widest], buf[g2*widest:]}
+	in := mat.NewDense(g2, nin, regions[0][:g2*nin])
+	step := 2 * float64(Domain) / float64(grid)
+	for r := 0; r < grid; r++ {
+		x2 := Domain - (float64(r)+0.5)*step
+		for c := 0; c < grid; c++ {
+			x1 := -Domain + (float64(c)+0.5)*step
+			row := in.RawRowView(r*grid + c)
+			if len(features) == 0 {
+				row[0], row[1] = x1, x2
+				continue
+			}
+			for k, f := range features {
+				row[k] = feature(featureIndex(f), x1, x2)
+			}
+		}
+	}
+	hm := &Heatmaps{Grid: grid, Domain: [2]float64{-Domain, Domain}}
+	for l := range t.layers {
+		ly := &t.layers[l]
+		out := mat.NewDense(g2, ly.nout, regions[(l+1)%2][:g2*ly.nout])
+		w := mat.NewDense(ly.nout, ly.nin, ly.W)
+		out.Mul(in, w.T())
+		for p := 0; p < g2; p++ {
+			row := out.RawRowView(p)
+			for j := range row {
+				row[j] += ly.B[j]
+			}
+			activate(ly.act, row, row)
+		}
+		maps := make([]Heatmap, ly.nout)
+		for j := range maps {
+			maps[j] = quantise(out, j, ly.act)
+		}
+		if l == len(t.layers)-1 {
+			hm.Output = maps
+		} else {
+			hm.Hidden = append(hm.Hidden, maps)
+		}
+		in = out // this layer's output is the next layer's input
+	}
+	return hm
+}
+
+// quantise turns column j of m into bytes over the activation's range (or
+// the column's own range for unbounded activations).
+func quantise(m *mat.Dense, j int, act Activation) Heatmap {
+	rows, _ := m.Dims()
+	lo, hi := 0.0, 1.0
+	switch act {
+	case Tanh:
+		lo = -1
+	case ReLU, LeakyReLU, Linear:
+		lo, hi = m.At(0, j), m.At(0, j)
+		for r := 1; r < rows; r++ {
+			v := m.At(r, j)
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		if hi-lo < 1e-9 {
+			lo, hi = lo-0.5, hi+0.5
+		}
+	}
+	data := make([]byte, rows)
+	for r := range data {
+		v := (m.At(r, j) - lo) / (hi - lo) * 255
+		data[r] = byte(min(255, max(0, v+0.5)))
+	}
+	return Heatmap{Lo: lo, Hi: hi, Data: data}
+}

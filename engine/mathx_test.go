@@ -1,0 +1,79 @@
+package engine
+
+import (
+	"math"
+	"testing"
+)
+
+// ulps is the distance between a and b in units in the last place of b.
+func ulps(a, b float64) float64 {
+	if a == b {
+		return 0
+	}
+	return math.Abs(a-b) / math.Abs(math.Nextafter(b, math.Inf(1))-b)
+}
+
+func TestMathAgainstStandardLibrary(t *testing.T) {
+	tests := []struct {
+		name     string
+		got, std func(float64) float64
+		lo, hi   float64
+		maxUlps  float64
+	}{
+		{"exp", exp, math.Exp, -700, 700, 2},
+		{"expm1", expm1, math.Expm1, -3, 3, 2},
+		{"log", log, math.Log, 1e-300, 1e300, 2},
+		{"log1p", log1p, math.Log1p, 0, 5, 2},
+		{"tanh", tanh, math.Tanh, -25, 25, 3},
+		{"sigmoid", sigmoid, func(z float64) float64 { return 1 / (1 + math.Exp(-z)) }, -30, 30, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			worst := 0.0
+			for i := 0; i <= 20000; i++ {
+				var x float64
+				if tt.name == "log" {
+					x = math.Exp(math.Log(tt.lo) + (math.Log(tt.hi)-math.Log(tt.lo))*float64(i)/20000)
+				} else {
+					x = tt.lo + (tt.hi-tt.lo)*float64(i)/20000
+				}
+				if d := ulps(tt.got(x), tt.std(x)); d > worst {
+					worst = d
+					if d > tt.maxUlps {
+						t.Fatalf("%s(%v) = %v, standard library %v: %v ulps apart", tt.name, x, tt.got(x), tt.std(x), d)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestMathEdges(t *testing.T) {
+	tests := []struct {
+		name      string
+		got, want float64
+	}{
+		{"exp(0)", exp(0), 1},
+		{"exp(1)", exp(1), math.E},
+		{"exp(-inf)", exp(math.Inf(-1)), 0},
+		{"exp(800)", exp(800), math.Inf(1)},
+		{"log(1)", log(1), 0},
+		{"log(e)", log(math.E), 1},
+		{"tanh(0)", tanh(0), 0},
+		{"tanh(100)", tanh(100), 1},
+		{"tanh(-100)", tanh(-100), -1},
+		{"sigmoid(0)", sigmoid(0), 0.5},
+		{"sigmoid(-1000)", sigmoid(-1000), 0},
+		{"softplus(-1000)", softplus(-1000), 0},
+		{"softplus(1000)", softplus(1000), 1000},
+		{"expm1(1e-20)", expm1(1e-20), 1e-20},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want && ulps(tt.got, tt.want) > 1 {
+			t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+	if !math.IsNaN(exp(math.NaN())) || !math.IsNaN(log(-1)) {
+		t.Error("NaN in must give NaN out")
+	}
+}
