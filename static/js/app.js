@@ -1,0 +1,392 @@
+// app.js: wires the page together. createApp(root, options) is the one entry
+// point, used by the lesson page (main.js) and, later, by the embed page.
+//
+// Data flows one way: a command goes out through the socket; frames come back
+// and are folded into the model by the reducer; the model is drawn. Nothing
+// in the drawing changes the model.
+
+import { createSocket } from './socket.js';
+import { initialModel, reduce, restoreLesson } from './state.js';
+import { createDiagram } from './draw.js';
+import { narrate } from './narrate.js';
+import { formulas, defaultSelection, renderMath } from './math.js';
+import { createCharts } from './charts.js';
+import { createControls } from './controls.js';
+import { createInspector } from './inspector.js';
+import { createTable } from './table.js';
+import { createSettings } from './settings.js';
+import { palette, cssVariables } from './colors.js';
+
+/**
+ * @typedef {{
+ *   lesson?: string,         built-in lesson name to load
+ *   lessonObject?: any,      an inline lesson to load instead
+ *   ws?: string,             websocket path or URL, default "/ws"
+ *   theme?: string,          auto | light | dark | projector
+ *   math?: boolean,          show the math from the start
+ *   granularity?: string,    micro | phase | sample | batch | epoch
+ *   onLessonChange?: (name: string) => void,
+ * }} AppOptions
+ */
+
+const FRIENDLY = {
+  at_start: 'Nothing to undo: this is the start.',
+  diverged: 'Training has diverged. Go Back or Reset.',
+  running: 'Pause first.',
+  slow_down: 'Too many commands at once; wait a moment.',
+  not_presenter: 'Only the presenter can change this room.',
+};
+
+/**
+ * createApp starts the page inside root, which holds the markup of
+ * templates/page.html. It returns send(cmd), which sends any protocol command
+ * and returns its id, and on(frameType, fn), which calls fn with every frame of
+ * that type ("*" for all) and returns a function that stops it.
+ * @param {HTMLElement} root
+ * @param {AppOptions} [options]
+ */
+export function createApp(root, options = {}) {
+  const $ = (role) => root.querySelector(`[data-role="${role}"]`);
+  const reduced = matchMedia('(prefers-reduced-motion: reduce)');
+  const darkQuery = matchMedia('(prefers-color-scheme: dark)');
+  let theme = options.theme ?? 'auto';
+  const resolvedTheme = () => (theme === 'auto' ? (darkQuery.matches ? 'dark' : 'light') : theme);
+  const pal = () => palette(resolvedTheme());
+
+  let model = initialModel();
+  let prevRendered = null;
+  let pendingPrev = null;
+  let scheduled = false;
+  /** @type {import('./draw.js').Selection|null} */
+  let selection = null;
+  let mathShown = !!options.math;
+  let lastNarration = '';
+  let lastMathKey = '';
+  let playing = null; // the client-side step loop, when playing slowly
+  let firstState = true;
+  /** @type {Map<string, Set<Function>>} */
+  const listeners = new Map();
+
+  // Theme.
+  const applyTheme = () => {
+    const html = document.documentElement;
+    html.dataset.theme = resolvedTheme();
+    for (const [k, v] of Object.entries(cssVariables(pal()))) html.style.setProperty(k, v);
+  };
+  applyTheme();
+  const themeSelect = $('theme');
+  if (themeSelect) {
+    themeSelect.value = theme;
+    themeSelect.addEventListener('change', () => {
+      theme = themeSelect.value;
+      applyTheme();
+      charts.redraw(model);
+      diagram.render(model, null);
+    });
+  }
+  darkQuery.addEventListener('change', () => {
+    applyTheme();
+    charts.redraw(model);
+    diagram.render(model, null);
+  });
+
+  const status = $('status');
+  const setStatus = (text, kind = '') => {
+    status.textContent = text;
+    status.dataset.kind = kind;
+  };
+
+  const diagram = createDiagram($('stage'), {
+    onSelect: (sel) => {
+      selection = sel;
+      schedule();
+    },
+    reducedMotion: () => reduced.matches,
+    palette: pal,
+  });
+  const inspector = createInspector($('inspector'), { onSetWeight: (cmd) => send(cmd) });
+  const charts = createCharts(
+    { loss: $('loss-chart'), summary: $('loss-summary'), boundaryBox: $('boundary-box'), boundary: $('boundary'), hidden: $('hidden-maps') },
+    { palette: pal },
+  );
+  const table = createTable($('values-table'), $('table-box'));
+  const settings = createSettings($('settings'), {
+    onApply: (lesson) => {
+      stopPlaying();
+      setStatus('Restarting with the new settings…');
+      firstState = true;
+      send({ cmd: 'load', lesson });
+    },
+    limits: () => model.limits,
+  });
+
+  // The math switch.
+  const mathToggle = $('math-toggle');
+  const mathBox = $('math');
+  const showMath = (on) => {
+    mathShown = on;
+    mathToggle.checked = on;
+    mathBox.hidden = !on;
+    lastMathKey = '';
+    schedule();
+  };
+  mathToggle.addEventListener('change', () => showMath(mathToggle.checked));
+  showMath(mathShown);
+
+  // Help dialog.
+  const help = $('help');
+  $('help-open').addEventListener('click', () => help.showModal());
+
+  const lessonSelect = $('lesson-select');
+  lessonSelect?.addEventListener('change', () => {
+    const name = lessonSelect.value;
+    if (options.onLessonChange) options.onLessonChange(name);
+    else location.assign(`/lesson/${encodeURIComponent(name)}`);
+  });
+
+  // Controls.
+  const controls = createControls($, {
+    step: () => doStep(),
+    back: () => {
+      stopPlaying();
+      send({ cmd: 'back' });
+    },
+    play: () => togglePlay(),
+    reset: () => {
+      stopPlaying();
+      send({ cmd: 'reset' });
+    },
+    action: (a) => {
+      if (a === 'step') doStep();
+      else if (a === 'back') {
+        stopPlaying();
+        send({ cmd: 'back' });
+      } else if (a === 'play') togglePlay();
+      else if (a === 'reset') {
+        stopPlaying();
+        send({ cmd: 'reset' });
+      } else if (a === 'math') showMath(!mathShown);
+      else if (a === 'table') {
+        const box = $('table-box');
+        box.open = !box.open;
+      } else if (a === 'help') help.showModal();
+      else if (a.startsWith('granularity:')) controls.setGranularity(a.slice(12));
+    },
+  });
+  if (options.granularity) controls.setGranularity(options.granularity);
+
+  function doStep() {
+    if (model.running) {
+      stopPlaying();
+      return;
+    }
+    diagram.finish();
+    send({ cmd: 'step', granularity: controls.granularity() });
+  }
+
+  function stopPlaying() {
+    if (playing) {
+      playing.stop = true;
+      playing = null;
+      dispatch({ type: 'running', running: false });
+    } else if (model.running) {
+      send({ cmd: 'pause' });
+    }
+  }
+
+  function togglePlay() {
+    if (model.running || playing) {
+      stopPlaying();
+      return;
+    }
+    const sps = controls.stepsPerSecond();
+    const g = controls.granularity();
+    if (sps > 0 && sps <= 2 && g !== 'epoch') {
+      // Slow enough to watch: step from the page so every step is animated
+      // and narrated.
+      const loop = { stop: false };
+      playing = loop;
+      dispatch({ type: 'running', running: true });
+      const tick = async () => {
+        while (!loop.stop) {
+          const started = performance.now();
+          try {
+            await socket.request({ cmd: 'step', granularity: controls.granularity() });
+          } catch {
+            break;
+          }
+          const wait = Math.max(0, 1000 / controls.stepsPerSecond() - (performance.now() - started));
+          await new Promise((r) => setTimeout(r, wait));
+        }
+        if (playing === loop) {
+          playing = null;
+          dispatch({ type: 'running', running: false });
+        }
+      };
+      tick();
+      return;
+    }
+    dispatch({ type: 'running', running: true });
+    send({ cmd: 'run', stepsPerSecond: sps, granularity: g === 'micro' || g === 'phase' ? 'sample' : g });
+  }
+
+  // Frames.
+  function dispatch(frame) {
+    const before = model;
+    model = reduce(model, frame);
+    if (model !== before) {
+      if (!pendingPrev) pendingPrev = before;
+      schedule();
+    }
+    if (frame.type === 'state' && frame.reason === 'load' && firstState) {
+      firstState = false;
+      const view = model.lesson?.view;
+      if (view?.granularity && !options.granularity) controls.setGranularity(view.granularity === 'micro' || view.granularity === 'neuron' ? 'micro' : view.granularity);
+      if (view && typeof view.math === 'boolean' && options.math === undefined) showMath(view.math);
+      selection = null;
+    }
+    if (frame.type === 'error') {
+      if (frame.code === 'internal') setStatus(`Something went wrong on the server: ${frame.message}`, 'error');
+      else setStatus(FRIENDLY[frame.code] ?? frame.message, 'error');
+      if (frame.code === 'running' || frame.code === 'diverged') stopPlaying();
+    } else if (frame.type === 'state' && status.dataset.kind === 'error') {
+      setStatus('Connected.', 'ok');
+    }
+    for (const key of [frame.type, '*']) for (const fn of listeners.get(key) ?? []) fn(frame);
+  }
+
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(render);
+  }
+
+  function render() {
+    scheduled = false;
+    const prev = pendingPrev;
+    pendingPrev = null;
+    const m = model;
+    if (!m.network) return;
+    diagram.render(m, prev);
+    if (selection) diagram.select(selection);
+    controls.render(m);
+
+    const n = narrate(m);
+    const text = n.text + (n.note ? '\n' + n.note : '');
+    if (text !== lastNarration && (n.text || m.reason !== 'progress')) {
+      lastNarration = text;
+      const box = $('narration');
+      const say = document.createElement('p');
+      say.className = `say phase-${n.phase ?? 'none'}`;
+      say.textContent = n.text;
+      box.replaceChildren(say);
+      if (n.note) {
+        const note = document.createElement('p');
+        note.className = 'note';
+        note.textContent = n.note;
+        box.append(note);
+      }
+    }
+
+    if (mathShown) {
+      const sel = selection ?? defaultSelection(m);
+      const key = m.seq + JSON.stringify(sel);
+      if (key !== lastMathKey && !(m.running && m.reason === 'progress')) {
+        lastMathKey = key;
+        renderMath(mathBox, formulas(m, sel));
+      }
+    }
+    inspector.render(m, selection);
+    charts.render(m);
+    table.render(m);
+    if (m.lesson) {
+      settings.setLesson(m.lesson);
+      renderAbout(m.lesson);
+    }
+    prevRendered = m;
+  }
+
+  let aboutFor = null;
+  function renderAbout(lesson) {
+    if (aboutFor === lesson) return;
+    aboutFor = lesson;
+    if (lesson.title) {
+      $('lesson-title').textContent = lesson.title;
+      document.title = `${lesson.title} · netstep`;
+    }
+    $('intro').textContent = lesson.intro ?? lesson.summary ?? '';
+    const about = $('about');
+    const kids = [];
+    const p = document.createElement('p');
+    p.textContent = lesson.intro || lesson.summary || 'This lesson has no introduction.';
+    kids.push(p);
+    if (Array.isArray(lesson.glossary) && lesson.glossary.length) {
+      const h = document.createElement('h3');
+      h.textContent = 'Words used here';
+      const dl = document.createElement('dl');
+      dl.className = 'glossary';
+      for (const t of lesson.glossary) {
+        const dt = document.createElement('dt');
+        dt.textContent = t.term;
+        const dd = document.createElement('dd');
+        dd.textContent = t.meaning;
+        dl.append(dt, dd);
+      }
+      kids.push(h, dl);
+    }
+    about.replaceChildren(...kids);
+  }
+
+  const wsURL = new URL(options.ws ?? '/ws', location.href);
+  wsURL.protocol = wsURL.protocol === 'https:' ? 'wss:' : 'ws:';
+  const socket = createSocket({
+    url: wsURL.href,
+    onFrame: dispatch,
+    onStatus: (s) => {
+      dispatch({ type: 'connection', status: s });
+      if (s === 'connecting') setStatus('Connecting…');
+      else if (s === 'open') setStatus('Connected.', 'ok');
+      else if (s === 'reconnecting') {
+        if (playing) {
+          playing.stop = true;
+          playing = null;
+        }
+        setStatus('Connection lost. Reconnecting…', 'warn');
+      } else if (s === 'restored') setStatus('The server restarted; your lesson, settings and weights were restored.', 'ok');
+    },
+    firstLoad: () => (options.lessonObject ? { cmd: 'load', lesson: options.lessonObject } : { cmd: 'load', name: options.lesson }),
+    restore: () => {
+      const lesson = restoreLesson(model);
+      return lesson ? { cmd: 'load', lesson } : null;
+    },
+  });
+
+  const ro = new ResizeObserver(() => {
+    diagram.resize();
+    if (model.network) charts.render(model);
+  });
+  ro.observe($('stage'));
+
+  function send(cmd) {
+    return socket.send(cmd);
+  }
+
+  return {
+    /** send sends a protocol command and returns its id. */
+    send,
+    /** request sends a command and resolves with its done frame. */
+    request: (cmd) => socket.request(cmd),
+    /**
+     * on calls fn with every frame of frameType ("*": all frames).
+     * @param {string} frameType
+     * @param {(frame: any) => void} fn
+     */
+    on(frameType, fn) {
+      if (!listeners.has(frameType)) listeners.set(frameType, new Set());
+      listeners.get(frameType).add(fn);
+      return () => listeners.get(frameType)?.delete(fn);
+    },
+    /** model returns the current view model (for tests and the embed page). */
+    model: () => model,
+  };
+}

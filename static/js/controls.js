@@ -1,0 +1,131 @@
+// controls.js: the Step, Back, Play/Pause and Reset buttons, the step size
+// and speed controls, and the keyboard shortcuts (listed in the help dialog).
+
+/** Speeds of the Play slider, in steps a second; 0 is as fast as possible. */
+export const SPEEDS = [0.5, 1, 2, 5, 10, 30, 100, 0];
+
+/** GRANULARITIES are the protocol's step sizes, with the words the page uses. */
+export const GRANULARITIES = [
+  ['micro', 'one neuron'],
+  ['phase', 'one phase'],
+  ['sample', 'one example'],
+  ['batch', 'one batch'],
+  ['epoch', 'one epoch'],
+];
+
+/**
+ * speedText describes a speed for the slider's aria-valuetext.
+ * @param {number} sps
+ */
+export function speedText(sps) {
+  if (sps === 0) return 'as fast as possible';
+  if (sps < 1) return 'one step every 2 seconds';
+  return `${sps} step${sps === 1 ? '' : 's'} a second`;
+}
+
+/**
+ * shortcut maps a key event to an action name, or null. Keys typed into
+ * form fields, and Space or Enter on buttons, are left alone.
+ * @param {{key: string, ctrlKey?: boolean, metaKey?: boolean, altKey?: boolean, target?: any}} ev
+ * @returns {string|null}
+ */
+export function shortcut(ev) {
+  if (ev.ctrlKey || ev.metaKey || ev.altKey) return null;
+  const tag = ev.target?.tagName?.toLowerCase?.() ?? '';
+  if (tag === 'input' || tag === 'select' || tag === 'textarea' || ev.target?.isContentEditable) return null;
+  if ((ev.key === ' ' || ev.key === 'Enter') && (tag === 'button' || tag === 'summary' || tag === 'a' || ev.target?.getAttribute?.('role') === 'button')) return null;
+  switch (ev.key) {
+    case 'ArrowRight':
+    case ' ':
+      return 'step';
+    case 'ArrowLeft':
+      return 'back';
+    case 'p':
+    case 'P':
+      return 'play';
+    case 'r':
+    case 'R':
+      return 'reset';
+    case 'm':
+    case 'M':
+      return 'math';
+    case 't':
+    case 'T':
+      return 'table';
+    case '?':
+      return 'help';
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+      return 'granularity:' + GRANULARITIES[Number(ev.key) - 1][0];
+    default:
+      return null;
+  }
+}
+
+/**
+ * createControls wires the control bar.
+ * @param {(role: string) => any} $ finds an element by data-role
+ * @param {{step: () => void, back: () => void, play: () => void, reset: () => void,
+ *   action: (name: string) => void}} on
+ */
+export function createControls($, on) {
+  const step = $('step');
+  const back = $('back');
+  const play = $('play');
+  const reset = $('reset');
+  const gran = $('granularity');
+  const speed = $('speed');
+  const hint = $('step-hint');
+  const position = $('position');
+
+  step.addEventListener('click', on.step);
+  back.addEventListener('click', on.back);
+  play.addEventListener('click', on.play);
+  reset.addEventListener('click', on.reset);
+  const showHint = () => {
+    hint.textContent = GRANULARITIES.find(([g]) => g === gran.value)?.[1] ?? '';
+  };
+  gran.addEventListener('change', showHint);
+  const showSpeed = () => speed.setAttribute('aria-valuetext', speedText(SPEEDS[Number(speed.value)]));
+  speed.addEventListener('input', showSpeed);
+  showHint();
+  showSpeed();
+
+  document.addEventListener('keydown', (ev) => {
+    if (ev.defaultPrevented) return;
+    if (document.querySelector('dialog[open]')) return;
+    const a = shortcut(ev);
+    if (!a) return;
+    ev.preventDefault();
+    on.action(a);
+  });
+
+  return {
+    granularity: () => gran.value,
+    setGranularity(g) {
+      if (GRANULARITIES.some(([x]) => x === g)) {
+        gran.value = g;
+        showHint();
+      }
+    },
+    stepsPerSecond: () => SPEEDS[Number(speed.value)],
+    /**
+     * @param {import('./state.js').Model} m
+     */
+    render(m) {
+      const running = m.running;
+      play.textContent = running ? 'Pause' : 'Play';
+      play.setAttribute('aria-pressed', running ? 'true' : 'false');
+      play.setAttribute('aria-keyshortcuts', 'P');
+      back.disabled = !m.canBack || running;
+      step.disabled = !m.network || !!m.diverged;
+      play.disabled = !m.network || (!!m.diverged && !running);
+      reset.disabled = !m.network;
+      const p = m.position;
+      position.textContent = p ? `epoch ${p.epoch} · example ${p.sample ?? 0} · ${p.updates ?? 0} updates` : '';
+    },
+  };
+}
