@@ -207,7 +207,11 @@ func cmdTrain(ctx context.Context, args []string, getenv func(string) string, st
 		summary.SamplesPerSecond = float64(summary.Samples) / secs
 	}
 	if ls := tr.Losses(); len(ls) > 0 {
-		summary.TrainLoss, summary.TestLoss = &ls[len(ls)-1].TrainLoss, ls[len(ls)-1].TestLoss
+		last := ls[len(ls)-1]
+		summary.TrainLoss = &last.TrainLoss
+		if last.HasTest {
+			summary.TestLoss = &last.TestLoss
+		}
 	}
 	out, _ := json.Marshal(summary)
 	w.Write(append(out, '\n'))

@@ -3,14 +3,32 @@ package engine
 import (
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
 )
 
-// Domain is the square [−Domain, Domain]² in which 2-D lessons place their
-// points and over which heatmaps are drawn.
+// Domain is the square [−Domain, Domain]² in which generated 2-D data lies
+// and over which its heatmaps are drawn. Inline 2-D data gets a square
+// around its own points.
 const Domain = 6
+
+// domain is the square heatmaps cover: the generators' for generated data,
+// else the points' bounding square with a 10% margin.
+func (l *Lesson) domain() (lo, hi float64) {
+	if l.Data.Generator != "" {
+		return -Domain, Domain
+	}
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, ds := range []*dataset{&l.train, &l.test} {
+		for _, v := range ds.raw {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+	}
+	margin := max((hi-lo)*0.1, 0.5)
+	return lo - margin, hi + margin
+}
 
 // Heatmaps are every neuron's activation over a grid of points covering the
 // plane, for drawing a decision boundary behind 2-D data.
@@ -22,7 +40,7 @@ type Heatmaps struct {
 }
 
 // Heatmap is one neuron's activation on the grid, row by row from the top
-// left (x1 = −6, x2 = +6), quantised to a byte: v stands for
+// left (x1 = Domain[0], x2 = Domain[1]), quantised to a byte: v stands for
 // Lo + v/255·(Hi−Lo).
 type Heatmap struct {
 	Lo, Hi float64
@@ -68,11 +86,12 @@ func (t *Trainer) Boundary(grid int) *Heatmaps {
 	// Two regions take turns: one holds a layer's input, the other its output.
 	regions := [2][]float64{buf[:g2*widest], buf[g2*widest:]}
 	in := mat.NewDense(g2, nin, regions[0][:g2*nin])
-	step := 2 * float64(Domain) / float64(grid)
+	lo, hi := t.lesson.domain()
+	step := (hi - lo) / float64(grid)
 	for r := 0; r < grid; r++ {
-		x2 := Domain - (float64(r)+0.5)*step
+		x2 := hi - (float64(r)+0.5)*step
 		for c := 0; c < grid; c++ {
-			x1 := -Domain + (float64(c)+0.5)*step
+			x1 := lo + (float64(c)+0.5)*step
 			row := in.RawRowView(r*grid + c)
 			if len(features) == 0 {
 				row[0], row[1] = x1, x2
@@ -83,7 +102,7 @@ func (t *Trainer) Boundary(grid int) *Heatmaps {
 			}
 		}
 	}
-	hm := &Heatmaps{Grid: grid, Domain: [2]float64{-Domain, Domain}}
+	hm := &Heatmaps{Grid: grid, Domain: [2]float64{lo, hi}}
 	for l := range t.layers {
 		ly := &t.layers[l]
 		out := mat.NewDense(g2, ly.nout, regions[(l+1)%2][:g2*ly.nout])

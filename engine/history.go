@@ -21,7 +21,22 @@ const (
 )
 
 func (t *Trainer) snapshot(pinned bool) checkpoint {
-	return checkpoint{s: t.s, slab: append([]float64(nil), t.slab...), pinned: pinned}
+	var slab []float64
+	if n := len(t.spare); n > 0 {
+		slab, t.spare = t.spare[n-1], t.spare[:n-1]
+		copy(slab, t.slab)
+	} else {
+		slab = append([]float64(nil), t.slab...)
+	}
+	return checkpoint{s: t.s, slab: slab, pinned: pinned}
+}
+
+// drop keeps a dropped checkpoint's slab for reuse, so a long run's
+// checkpointing allocates nothing once it has thinned a few times.
+func (t *Trainer) drop(c checkpoint) {
+	if len(t.spare) < maxCheckpoints {
+		t.spare = append(t.spare, c.slab)
+	}
 }
 
 func (t *Trainer) pushHistory() {
@@ -59,6 +74,7 @@ func (t *Trainer) maybeCheckpoint() {
 		if !c.pinned {
 			n++
 			if n%2 == 1 {
+				t.drop(c)
 				continue
 			}
 		}
@@ -105,6 +121,9 @@ func (t *Trainer) restore(target int64) {
 	k := len(t.checkpoints) - 1
 	for k > 0 && t.checkpoints[k].s.pos.T > target {
 		k--
+	}
+	for _, c := range t.checkpoints[k+1:] {
+		t.drop(c)
 	}
 	t.checkpoints = t.checkpoints[:k+1]
 	t.restoreFrom(&t.checkpoints[k])

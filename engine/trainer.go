@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 )
 
 // Phase is a part of training one sample.
@@ -52,9 +53,25 @@ type scalars struct {
 
 // EpochLoss is the mean per-sample loss over each set after an epoch.
 type EpochLoss struct {
-	Epoch     int      `json:"epoch"`
-	TrainLoss float64  `json:"trainLoss"`
-	TestLoss  *float64 `json:"testLoss"` // nil when the lesson has no test set
+	Epoch     int
+	TrainLoss float64
+	TestLoss  float64 // meaningful when HasTest
+	HasTest   bool    // the lesson has a test set
+}
+
+// MarshalJSON writes {"epoch","trainLoss","testLoss"}, testLoss null when
+// there is no test set.
+func (e EpochLoss) MarshalJSON() ([]byte, error) {
+	dst := make([]byte, 0, 80)
+	dst = append(dst, `{"epoch":`...)
+	dst = strconv.AppendInt(dst, int64(e.Epoch), 10)
+	dst = appendFloat(dst, "trainLoss", e.TrainLoss)
+	if e.HasTest {
+		dst = appendFloat(dst, "testLoss", e.TestLoss)
+	} else {
+		dst = append(dst, `,"testLoss":null`...)
+	}
+	return append(dst, '}'), nil
 }
 
 // Trainer moves a network through training one step at a time, in either
@@ -84,7 +101,8 @@ type Trainer struct {
 	lossStride  int
 	history     []int64 // where each undoable step started
 	checkpoints []checkpoint
-	initial     checkpoint // the lesson's starting state, for Reset
+	initial     checkpoint  // the lesson's starting state, for Reset
+	spare       [][]float64 // slabs of dropped checkpoints, for reuse
 	ckEvery     int64
 }
 
@@ -322,8 +340,8 @@ func (t *Trainer) computeLoss() bool {
 	target := t.train.target(t.s.index)
 	t.s.loss = lossValue(t.s.hp.Loss, out.act, out.Z, out.A, target)
 	lossGrad(t.s.hp.Loss, out.act, out.A, target, out.DA)
-	t.s.haveLoss = true
-	return t.s.loss-t.s.loss == 0
+	t.s.haveLoss = t.s.loss-t.s.loss == 0
+	return t.s.haveLoss
 }
 
 // backwardLayer computes layer l's ∂L/∂a and ∂L/∂z and adds its gradients
@@ -343,11 +361,9 @@ func (t *Trainer) endEpoch() bool {
 	p := &t.s.pos
 	e := EpochLoss{Epoch: p.Epoch + 1, TrainLoss: t.meanLoss(t.train)}
 	ok := e.TrainLoss-e.TrainLoss == 0
-	var test float64
 	if t.test.n > 0 {
-		test = t.meanLoss(t.test)
-		e.TestLoss = &test
-		ok = ok && test-test == 0
+		e.TestLoss, e.HasTest = t.meanLoss(t.test), true
+		ok = ok && e.TestLoss-e.TestLoss == 0
 	}
 	if !ok {
 		p.Sample--
@@ -357,7 +373,7 @@ func (t *Trainer) endEpoch() bool {
 	p.Sample = 0
 	t.recordLoss(e)
 	if t.sink != nil {
-		t.ev = Event{Type: EventEpoch, Epoch: p.Epoch, TrainLoss: e.TrainLoss, TestLoss: test, HasTest: t.test.n > 0}
+		t.ev = Event{Type: EventEpoch, Epoch: p.Epoch, TrainLoss: e.TrainLoss, TestLoss: e.TestLoss, HasTest: e.HasTest}
 		t.emit()
 	}
 	return true
@@ -382,10 +398,6 @@ func (t *Trainer) recordLoss(e EpochLoss) {
 		if e.Epoch%t.lossStride != 0 {
 			return
 		}
-	}
-	if e.TestLoss != nil {
-		v := *e.TestLoss
-		e.TestLoss = &v
 	}
 	t.losses = append(t.losses, e)
 }

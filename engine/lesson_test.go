@@ -1,0 +1,124 @@
+package engine
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const validLesson = `{"title":"ok","network":{"inputs":["a","b"],"outputs":["y"],"layers":[{"size":2,"activation":"tanh"},{"size":1,"activation":"linear"}]},
+	"data":{"samples":[{"x":[1,2],"y":[3]}]},"training":{"learningRate":0.1}}`
+
+func TestLessonValidationMessages(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+		want string // a problem's full text
+	}{
+		{"not json", `{"title":`, "the JSON ends too early"},
+		{"not an object", `[1,2]`, "want an object, got a list"},
+		{"learning rate as words", strings.Replace(validLesson, `"learningRate":0.1`, `"learningRate":"fast"`, 1), `training.learningRate: want a number, got "fast"`},
+		{"learning rate too big", strings.Replace(validLesson, `"learningRate":0.1`, `"learningRate":1e400`, 1), `training.learningRate: want a number between 0 and 100, got 1e400`},
+		{"learning rate zero", strings.Replace(validLesson, `"learningRate":0.1`, `"learningRate":0`, 1), `training.learningRate: want a number above 0 and at most 100, got 0`},
+		{"unknown field", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","colour":"red"`, 1), `colour: unknown field; want one of`},
+		{"unknown training field", strings.Replace(validLesson, `"learningRate":0.1`, `"learningrate":0.1`, 1), `training.learningrate: unknown field`},
+		{"duplicate key", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","title":"again"`, 1), `duplicate key "title"`},
+		{"bad activation", strings.Replace(validLesson, `"activation":"tanh"`, `"activation":"swish"`, 1), `network.layers[0].activation: want one of sigmoid, tanh, relu, leaky_relu, linear, softmax; got "swish"`},
+		{"softmax in hidden layer", strings.Replace(validLesson, `"activation":"tanh"`, `"activation":"softmax"`, 1), `network.layers[0].activation: softmax is for the output layer only`},
+		{"fractional size", strings.Replace(validLesson, `"size":2`, `"size":2.5`, 1), `network.layers[0].size: want a whole number from 1 to 64, got 2.5`},
+		{"too many neurons", strings.Replace(validLesson, `"size":2`, `"size":100000`, 1), `network.layers[0].size: want a whole number from 1 to 64, got 100000`},
+		{"wrong input count", strings.Replace(validLesson, `"inputs":["a","b"]`, `"inputs":["a"]`, 1), `network.inputs: want 2 names (one per input the data has), got 1`},
+		{"wrong output count", strings.Replace(validLesson, `"outputs":["y"]`, `"outputs":["y","z"]`, 1), `network.outputs: want 1 names (one per output neuron), got 2`},
+		{"sample shape", strings.Replace(validLesson, `[{"x":[1,2],"y":[3]}]`, `[{"x":[1,2],"y":[3]},{"x":[1],"y":[3]}]`, 1), `data.samples[1]: want 2 inputs and 1 outputs like the first sample, got 1 and 1`},
+		{"NaN string", strings.Replace(validLesson, `"x":[1,2]`, `"x":[1,"NaN"]`, 1), `data.samples[0].x[1]: want a number, got "NaN"`},
+		{"huge value", strings.Replace(validLesson, `"x":[1,2]`, `"x":[1,1e300]`, 1), `data.samples[0].x[1]: want a number between -1e+06 and 1e+06, got 1e300`},
+		{"weights shape", strings.Replace(validLesson, `"layers"`, `"weights":[[[1,2],[3]],[[1,1]]],"layers"`, 1), `network.weights[0][1]: want a list of 2, got 1`},
+		{"no data", strings.Replace(validLesson, `"data":{"samples":[{"x":[1,2],"y":[3]}]},`, ``, 1), `data: missing; want samples or a generator`},
+		{"both data kinds", strings.Replace(validLesson, `"samples":`, `"generator":"circle","samples":`, 1), `data: want either samples or a generator, not both`},
+		{"unknown generator", `{"title":"g","network":{"layers":[{"size":1}]},"data":{"generator":"moons"}}`, `data.generator: want one of circle, gaussian, house_prices, multi_gaussian, plane, spiral, xor; got "moons"`},
+		{"too many samples", `{"title":"g","network":{"layers":[{"size":1}]},"data":{"generator":"circle","n":100000}}`, `data.n: want a whole number from 4 to 5000, got 100000`},
+		{"features on 3-D data", `{"title":"g","network":{"layers":[{"size":1}]},"data":{"generator":"house_prices","features":["x1"]}}`, `data.features: features need 2-D inputs (x1, x2); these samples have 3 inputs`},
+		{"bad feature", `{"title":"g","network":{"layers":[{"size":1}]},"data":{"generator":"circle","features":["x3"]}}`, `data.features[0]: want one of x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2); got "x3"`},
+		{"cross entropy on linear", strings.Replace(validLesson, `"learningRate":0.1`, `"learningRate":0.1,"loss":"cross_entropy"`, 1), `training.loss: cross_entropy needs a sigmoid or softmax output layer, got linear`},
+		{"cross entropy target", strings.Replace(strings.Replace(validLesson, `"learningRate":0.1`, `"loss":"cross_entropy"`, 1), `"activation":"linear"`, `"activation":"sigmoid"`, 1), `data.samples[0].y: cross_entropy needs targets from 0 to 1, got 3`},
+		{"too many weights", `{"title":"w","network":{"inputs":["a"],"layers":[{"size":64},{"size":64},{"size":64},{"size":64}]},"data":{"samples":[{"x":[1],"y":[1]}]}}`, `network.layers: these layers need 12608 weights and biases; the limit is 10000`},
+		{"regularization kind", strings.Replace(validLesson, `"learningRate":0.1`, `"regularization":{"kind":"l3"}`, 1), `training.regularization.kind: want one of none, l1, l2; got "l3"`},
+		{"note time", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","notes":[{"at":"lunch","say":"hi"}]`, 1), `notes[0].at: want one of start, sample, forward, loss, backward, update, epoch, diverged; got "lunch"`},
+		{"question weight range", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","questions":[{"at":"update","kind":"weight","layer":1,"to":3,"from":0,"ask":"?"}]`, 1), `questions[0].to: want a whole number from 0 to 0, got 3`},
+		{"deep nesting", strings.Repeat("[", 100) + strings.Repeat("]", 100), "nested more than 32 levels deep"},
+		{"invalid utf-8", "{\"title\":\"\xff\"}", "not valid UTF-8"},
+		{"trailing data", validLesson + `{}`, "unexpected data after the JSON value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseLesson([]byte(tt.doc))
+			var le *LessonError
+			if !errors.As(err, &le) {
+				t.Fatalf("error %v is not a *LessonError", err)
+			}
+			for _, p := range le.Problems {
+				if strings.HasPrefix(p.Error(), tt.want) {
+					return
+				}
+			}
+			t.Errorf("no problem starts with %q; got:\n%v", tt.want, strings.ReplaceAll(err.Error(), "; ", "\n"))
+		})
+	}
+}
+
+func TestLessonDefaults(t *testing.T) {
+	l := mustLesson(t, `{"title":"d","network":{"layers":[{"size":3},{"size":1,"activation":"sigmoid"}]},"data":{"generator":"circle"}}`)
+	tr := l.Training
+	if tr.Loss != HalfSquaredError || tr.Optimizer != SGD || tr.LearningRate != 0.03 || tr.BatchSize != 10 || !tr.Shuffle || tr.Momentum != 0.9 || tr.Regularization.Kind != "none" {
+		t.Errorf("training defaults: %+v", tr)
+	}
+	if got := strings.Join(l.Network.Inputs, ","); got != "x1,x2" {
+		t.Errorf("inputs default to %q", got)
+	}
+	if l.Network.Layers[0].Activation != Tanh {
+		t.Errorf("default activation %v, want tanh", l.Network.Layers[0].Activation)
+	}
+	if l.TrainSize() != 100 || l.TestSize() != 100 {
+		t.Errorf("circle default split %d/%d, want 100/100", l.TrainSize(), l.TestSize())
+	}
+	// Starting weights are within the Glorot limit and the same every time.
+	limit := 0.0
+	for _, w := range l.Network.Weights[0] {
+		for _, v := range w {
+			limit = max(limit, v*v)
+		}
+	}
+	if limit > 6.0/5 {
+		t.Errorf("a first-layer weight %v is outside ±√(6/5)", limit)
+	}
+	again := mustLesson(t, `{"title":"d","network":{"layers":[{"size":3},{"size":1,"activation":"sigmoid"}]},"data":{"generator":"circle"}}`)
+	if lessonDoc(l) != lessonDoc(again) {
+		t.Error("the same lesson gives different weights or data")
+	}
+}
+
+func FuzzParseLesson(f *testing.F) {
+	f.Add([]byte(validLesson))
+	f.Add([]byte(`{"title":"g","seed":3,"network":{"layers":[{"size":4,"activation":"relu"},{"size":2,"activation":"softmax"}]},"data":{"generator":"spiral","n":40,"noise":0.2,"features":["x1","x2","sin(x1)"]},"training":{"loss":"cross_entropy","optimizer":"adam"}}`))
+	f.Add([]byte(`{"title":"h","network":{"layers":[{"size":1,"activation":"linear"}]},"data":{"generator":"house_prices","n":10}}`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		l, err := ParseLesson(doc)
+		if err != nil {
+			if l != nil {
+				t.Fatal("a lesson and an error")
+			}
+			return
+		}
+		tr, err := NewTrainer(l)
+		if err != nil {
+			t.Fatalf("a valid lesson makes no trainer: %v", err)
+		}
+		// A valid lesson steps, encodes and goes back without trouble.
+		var buf []byte
+		tr.Step(StepSample, func(e *Event) { buf = e.AppendJSON(buf[:0]) })
+		tr.Back()
+		if _, err := l.JSON(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
