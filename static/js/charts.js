@@ -19,6 +19,27 @@ export function decodeHeatmap(b64) {
 }
 
 /**
+ * heatmapData returns the base64 of one heatmap, which the protocol sends as
+ * a string and the engine's JSON as {"range":[lo,hi],"data":"…"}.
+ * @param {string|{data: string}|undefined} h
+ * @returns {string|null}
+ */
+export function heatmapData(h) {
+  if (typeof h === 'string') return h;
+  if (h && typeof h.data === 'string') return h.data;
+  return null;
+}
+
+/**
+ * outputHeatmap returns the base64 of a boundary frame's first output.
+ * @param {any} b
+ */
+export function outputHeatmap(b) {
+  if (!b) return null;
+  return heatmapData(Array.isArray(b.output) ? b.output[0] : b.output);
+}
+
+/**
  * toPixel maps a data point to canvas pixels; row 0 of a heatmap is the top
  * (x2 = domain max) and column 0 the left (x1 = domain min).
  * @param {number[]} point [x1, x2]
@@ -123,6 +144,7 @@ export function createCharts(slots, opts) {
   }
 
   function drawLoss(losses) {
+    slots.loss.hidden = losses.length === 0;
     const width = Math.max(220, slots.loss.clientWidth || 320);
     const key = JSON.stringify(opts.palette());
     if (!plot || Math.abs(width - plotWidth) > 8 || key !== themeKey) {
@@ -137,7 +159,8 @@ export function createCharts(slots, opts) {
   }
 
   function drawBoundary(b, data) {
-    if (!b || !b.output) {
+    const out = outputHeatmap(b);
+    if (!out) {
       slots.boundaryBox.hidden = true;
       return;
     }
@@ -150,7 +173,7 @@ export function createCharts(slots, opts) {
     canvas.style.width = size + 'px';
     canvas.style.height = size + 'px';
     if (!canvas.isConnected) slots.boundary.replaceChildren(canvas);
-    const ctx = paintHeatmap(canvas, decodeHeatmap(b.output), b.grid, pal);
+    const ctx = paintHeatmap(canvas, decodeHeatmap(out), b.grid, pal);
     ctx.save();
     ctx.scale(dpr, dpr);
     let n1 = 0;
@@ -190,7 +213,8 @@ export function createCharts(slots, opts) {
         c.setAttribute('role', 'img');
         const name = maps.length > 1 ? `h${l + 1}.${j + 1}` : `h${j + 1}`;
         c.setAttribute('aria-label', `What hidden neuron ${name} responds to`);
-        paintHeatmap(c, decodeHeatmap(h), b.grid, pal);
+        const data = heatmapData(h);
+        if (data) paintHeatmap(c, decodeHeatmap(data), b.grid, pal);
         const cap = document.createElement('figcaption');
         cap.textContent = name;
         fig.append(c, cap);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeHeatmap, toPixel, heatmapRGBA, lossSeries } from './charts.js';
+import { decodeHeatmap, toPixel, heatmapRGBA, lossSeries, outputHeatmap } from './charts.js';
 import { PALETTES } from './colors.js';
 
 test('decodeHeatmap reads standard base64', () => {
@@ -23,4 +23,11 @@ test('heatmapRGBA is opaque and diverging', () => {
 
 test('lossSeries keeps gaps for non-finite values', () => {
   assert.deepEqual(lossSeries([{ epoch: 1, trainLoss: 0.5, testLoss: Infinity }]), [[1], [0.5], [null]]);
+});
+
+test('heatmaps come as strings or as {range, data}', () => {
+  assert.equal(outputHeatmap({ output: 'AAA=' }), 'AAA=');
+  assert.equal(outputHeatmap({ output: [{ range: [0, 1], data: 'BBB=' }] }), 'BBB=');
+  assert.equal(outputHeatmap({}), null);
+  assert.equal(outputHeatmap(null), null);
 });

@@ -9,7 +9,7 @@
 
 import { layoutNetwork, layerSizes, edgePath, pointOnEdge } from './layout.js';
 import { signColor, dashFor, edgeWidth } from './colors.js';
-import { fmt } from './format.js';
+import { fmt, displayValue } from './format.js';
 import { shortName, neuronName } from './narrate.js';
 import { findUpdate } from './state.js';
 
@@ -47,6 +47,7 @@ export function createDiagram(container, opts) {
   let selected = null;
   let anim = null;
   let lastWidth = 0;
+  let labelAll = false;
 
   function build(m) {
     const width = Math.max(280, container.clientWidth || 800);
@@ -68,7 +69,9 @@ export function createDiagram(container, opts) {
     edges = [];
     const total = m.network.weights.reduce((s, l) => s + l.length * (l[0]?.length ?? 0), 0);
     const focusableEdges = total <= 120;
-    const labelled = total <= 24;
+    // Every edge carries its number only when there are few enough to
+    // read; otherwise only the selected edge and the biggest changes do.
+    labelAll = total <= 9;
     m.network.weights.forEach((layer, l) =>
       layer.forEach((row, j) =>
         row.forEach((_, i) => {
@@ -83,8 +86,10 @@ export function createDiagram(container, opts) {
           const hit = el('path', { d, class: 'edge-hit' }, g);
           const line = el('path', { d, class: 'edge-line' }, g);
           let label = null;
-          if (labelled) {
-            const p = pointOnEdge(a, b, 0.3);
+          {
+            // Labels of edges into the same neuron share a column; columns
+            // differ by target, so labels from one source do not pile up.
+            const p = pointOnEdge(a, b, 0.2 + (0.6 * (j + 0.5)) / layer.length);
             label = el('text', { x: p.x, y: p.y - 4, class: 'edge-label', 'text-anchor': 'middle' }, gLabels);
           }
           edges.push({ g, hit, line, label, l, j, i });
@@ -101,12 +106,17 @@ export function createDiagram(container, opts) {
         let blame = null;
         if (l >= 0) blame = el('text', { x: p.x, y: p.y + p.r + 13, class: 'node-blame', 'text-anchor': 'middle' }, g);
         const name = l < 0 ? m.network.inputs[j] : l === sizes.length - 2 ? m.network.outputs[j] : null;
+        let real = null;
         if (name) {
           const left = l < 0;
-          const t = el('text', { x: left ? p.x - p.r - 6 : p.x + p.r + 6, y: p.y, class: 'node-name', 'text-anchor': left ? 'end' : 'start', 'dominant-baseline': 'central' }, g);
+          const x = left ? p.x - p.r - 6 : p.x + p.r + 6;
+          const anchor = left ? 'end' : 'start';
+          const t = el('text', { x, y: p.y - (left ? 7 : 12), class: 'node-name', 'text-anchor': anchor, 'dominant-baseline': 'central' }, g);
           t.textContent = clip(name, lay.compact ? 8 : 14);
+          real = el('text', { x, y: p.y + (left ? 9 : 4), class: 'node-real', 'text-anchor': anchor, 'dominant-baseline': 'central' }, g);
+          if (!left) real.target = el('text', { x, y: p.y + 18, class: 'node-real', 'text-anchor': anchor, 'dominant-baseline': 'central' }, g);
         }
-        return { g, ring, value, blame, l, j };
+        return { g, ring, value, blame, real, l, j };
       }),
     );
     svg.addEventListener('click', onPick);
@@ -144,6 +154,12 @@ export function createDiagram(container, opts) {
     const pal = opts.palette();
     let maxAbs = 0;
     for (const layer of m.network.weights) for (const row of layer) for (const w of row) maxAbs = Math.max(maxAbs, Math.abs(w));
+    const topChanged = new Set(
+      m.updates
+        .filter((u) => !u.bias)
+        .sort((a, b) => Math.abs(b.new - b.old) - Math.abs(a.new - a.old))
+        .slice(0, 3),
+    );
     for (const e of edges) {
       const w = m.network.weights[e.l][e.j][e.i];
       const width = widths?.get(e) ?? edgeWidth(w, maxAbs);
@@ -156,7 +172,9 @@ export function createDiagram(container, opts) {
       const changed = u && m.events.some((x) => x.type === 'update');
       e.g.classList.toggle('changed', !!changed);
       if (e.g.hasAttribute('tabindex')) e.g.setAttribute('aria-label', `weight ${from} to ${to}: ${fmt(w)}${u ? `, last update ${fmt(u.old)} to ${fmt(u.new)}` : ''}`);
-      if (e.label) e.label.textContent = changed ? `${fmt(u.old)}→${fmt(u.new)}` : fmt(w);
+      const isSel = selected?.kind === 'weight' && selected.layer === e.l && selected.to === e.j && selected.from === e.i;
+      const show = labelAll || isSel || (changed && topChanged.has(u));
+      e.label.textContent = !show ? '' : changed ? `${fmt(u.old)}→${fmt(u.new)}` : fmt(w);
     }
     const v = m.values;
     nodes.forEach((layer) =>
@@ -179,20 +197,20 @@ export function createDiagram(container, opts) {
         n.g.setAttribute('aria-label', parts.join(', '));
       }),
     );
-    // The target, next to each output, once there is a sample.
-    const outs = nodes[nodes.length - 1];
-    outs.forEach((n) => {
-      let t = n.g.querySelector('.node-target');
+    // Real units beside inputs and outputs: the example's values, the
+    // prediction and the target.
+    const disp = m.lesson?.display;
+    const last = nodes.length - 1;
+    nodes[0].forEach((n) => {
+      const x = m.sample?.x?.[n.j];
+      n.real.textContent = x === undefined ? '' : clip(displayValue(x, disp?.inputs?.[n.j]), lay.compact ? 9 : 16);
+    });
+    nodes[last].forEach((n) => {
+      const spec = disp?.outputs?.[n.j];
+      const a = v?.a?.[n.l]?.[n.j];
       const y = m.sample?.y?.[n.j];
-      if (y === undefined || y === null) {
-        t?.remove();
-        return;
-      }
-      if (!t) {
-        const p = lay.nodes[lay.nodes.length - 1][n.j];
-        t = el('text', { x: p.x + p.r + 6, y: p.y + 16, class: 'node-target', 'dominant-baseline': 'central' }, n.g);
-      }
-      t.textContent = `target ${fmt(y)}`;
+      n.real.textContent = a !== null && a !== undefined ? clip(displayValue(a, spec), 12) : '';
+      n.real.target.textContent = y !== undefined && y !== null ? clip(`target ${displayValue(y, spec)}`, lay.compact ? 12 : 18) : '';
     });
   }
 

@@ -63,7 +63,7 @@ export function inspect(m, sel) {
   if (u) {
     rows.push(['last update', `${fmt(u.old, 4)} → ${fmt(u.new, 4)}`]);
     rows.push(['gradient used', fmt(u.grad, 4)]);
-    rows.push(['so', direction(u.old, u.new)]);
+    rows.push(['so', direction(u.old, u.new, i === null ? 'bias' : 'weight')]);
   }
   const title = i === null ? `Bias of ${neuronName(net, l, j)}` : `Weight ${shortName(net, l - 1, i)} → ${shortName(net, l, j)}`;
   return { title, rows, edit: { layer: l, to: j, from: i, value: w } };

@@ -86,7 +86,7 @@ function forwardFormulas(m, l, j) {
     : `\\dots + ${num(b)}`;
   const act = m.network.layers[l].activation ?? 'f';
   return [
-    { caption: `Forward: ${name} adds up its weighted inputs and its bias.`, tex: `z = \\sum_i w_i a_i + b = ${terms} = ${bare(z)}` },
+    { caption: `Forward: ${name} adds up its weighted inputs and its bias.`, tex: `\\begin{aligned}z &= \\textstyle\\sum_i w_i a_i + b \\\\ &= ${terms} \\\\ &= ${bare(z)}\\end{aligned}` },
     { caption: `Then the activation (${act}) squashes or passes the sum.`, tex: `a = ${tx(act)}(z) = ${tx(act)}(${bare(z)}) = ${bare(a)}` },
   ];
 }
@@ -145,12 +145,12 @@ function weightFormulas(m, l, j, i) {
     if (slope !== null && slope !== undefined && dA !== null && dA !== undefined) {
       out.push({
         caption: `How much ${label} is to blame for this example's loss: the chain rule with the real numbers.`,
-        tex: `\\frac{\\partial L}{\\partial w} = \\frac{\\partial L}{\\partial a} \\cdot \\frac{\\partial a}{\\partial z} \\cdot \\frac{\\partial z}{\\partial w} = ${num(dA)} \\times ${num(slope)} \\times ${num(aIn)} = ${bare(g)}`,
+        tex: `\\begin{aligned}\\frac{\\partial L}{\\partial w} &= \\frac{\\partial L}{\\partial a} \\cdot \\frac{\\partial a}{\\partial z} \\cdot \\frac{\\partial z}{\\partial w} \\\\ &= ${num(dA)} \\times ${num(slope)} \\times ${num(aIn)} = ${bare(g)}\\end{aligned}`,
       });
     } else {
       out.push({
         caption: `How much ${label} is to blame for this example's loss (∂L/∂z is prediction minus target here).`,
-        tex: `\\frac{\\partial L}{\\partial w} = \\frac{\\partial L}{\\partial z} \\cdot \\frac{\\partial z}{\\partial w} = ${num(dZ)} \\times ${num(aIn)} = ${bare(g)}`,
+        tex: `\\begin{aligned}\\frac{\\partial L}{\\partial w} &= \\frac{\\partial L}{\\partial z} \\cdot \\frac{\\partial z}{\\partial w} \\\\ &= ${num(dZ)} \\times ${num(aIn)} = ${bare(g)}\\end{aligned}`,
       });
     }
   } else {
@@ -162,7 +162,7 @@ function weightFormulas(m, l, j, i) {
     const sgd = (m.training?.optimizer ?? 'sgd') === 'sgd' && lr !== undefined && Math.abs(u.old - lr * u.grad - u.new) <= 1e-9 * Math.max(1, Math.abs(u.new));
     const batch = u.batch && u.batch > 1 ? ` (the gradient averaged over ${u.batch} examples)` : '';
     out.push({
-      caption: `Update: ${label} took a step against its gradient${batch}: ${direction(u.old, u.new)}.`,
+      caption: `Update: ${label} took a step against its gradient${batch}: ${direction(u.old, u.new, i === null ? 'bias' : 'weight')}.`,
       tex: sgd
         ? `w \\leftarrow w - \\eta \\, g = ${bare(u.old)} - ${bare(lr, 3)} \\times ${num(u.grad)} = ${bare(u.new)}`
         : `w \\leftarrow ${bare(u.old)} \\;\\xrightarrow{${tx(m.training?.optimizer ?? 'optimizer')},\\; g = ${bare(u.grad)}}\\; ${bare(u.new)}`,

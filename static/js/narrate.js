@@ -202,13 +202,14 @@ function argmax(xs) {
  * gradient) and how much compared with its size.
  * @param {number} oldW
  * @param {number} newW
+ * @param {string} [noun='weight']
  */
-export function direction(oldW, newW) {
+export function direction(oldW, newW, noun = 'weight') {
   const d = newW - oldW;
-  if (d === 0) return 'this weight stays as it is';
+  if (d === 0) return `this ${noun} stays as it is`;
   const rel = Math.abs(d) / Math.max(Math.abs(oldW), 0.1);
   const how = rel < 0.05 ? ' a little' : rel < 0.3 ? '' : ' a lot';
-  return `this weight should ${d > 0 ? 'increase' : 'decrease'}${how}`;
+  return `this ${noun} should ${d > 0 ? 'increase' : 'decrease'}${how}`;
 }
 
 /**
@@ -231,7 +232,7 @@ export function updateSentence(m, updates) {
   for (const u of updates) if (Math.abs(u.new - u.old) > Math.abs(big.new - big.old)) big = u;
   const lead = updates.length > 1 ? `Update: all ${updates.length} weights and biases took a small step against their gradients. The biggest change: ` : 'Update: ';
   const name = weightName(m.network, big);
-  const sentence = `${name} went from ${fmt(big.old)} to ${fmt(big.new)}, so ${direction(big.old, big.new)}.`;
+  const sentence = `${name} went from ${fmt(big.old)} to ${fmt(big.new)}, so ${direction(big.old, big.new, big.bias ? 'bias' : 'weight')}.`;
   return lead + (updates.length > 1 ? sentence : sentence.charAt(0).toUpperCase() + sentence.slice(1));
 }
 

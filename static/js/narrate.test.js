@@ -49,13 +49,14 @@ test('direction says which way and how much', () => {
   assert.equal(direction(0.5, 1.5), 'this weight should increase a lot');
   assert.equal(direction(0, 0.001), 'this weight should increase a little');
   assert.equal(direction(0.3, 0.3), 'this weight stays as it is');
+  assert.equal(direction(0.3, 0.25, 'bias'), 'this bias should decrease');
 });
 
 test('a sample step tells the loss and the biggest update, and the lesson note', () => {
   const n = narrate(afterEvents(sampleEvents()));
   assert.equal(n.phase, 'update');
   assert.match(n.text, /^Predicted \$250,000, actual \$300,000: off by \$50,000\./);
-  assert.match(n.text, /The biggest change: the bias of the price output went from 0\.60 to 0\.85, so this weight should increase a lot\./);
+  assert.match(n.text, /The biggest change: the bias of the price output went from 0\.60 to 0\.85, so this bias should increase a lot\./);
 });
 
 test('the loss note shows when the step stops at the loss', () => {

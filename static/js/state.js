@@ -250,7 +250,9 @@ function applyEvents(m, events) {
   }
   if (updates) {
     m.updates = updates;
-    if (position) position.updates = (position.updates ?? 0) + 1;
+    // Each weight update touches the first weight once.
+    const rounds = updates.filter((u) => u.layer === 0 && u.to === 0 && u.from === 0).length;
+    if (position) position.updates = (position.updates ?? 0) + rounds;
   }
   m.values = values;
   m.network = network;
