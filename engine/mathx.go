@@ -14,13 +14,13 @@ import "math"
 const (
 	ln2Hi  = 6.93147180369123816490e-01 // high bits of ln 2: k·ln2Hi is exact for |k| < 2^11
 	ln2Lo  = 1.90821492927058770002e-10 // ln 2 − ln2Hi
-	log2e  = 1.44269504088896338700e+00
-	ln2    = 0.693147180559945309417232121458176568
 	expMax = 7.09782712893383973096e+02 // above this exp overflows
 	expMin = -7.45133219101941108420e+02
 )
 
-// exp returns e**x.
+// exp returns e**x: e**x = 2**m · 2**(j/64) · e**r with k = 64m + j the
+// nearest integer to x·64/ln2 and |r| ≤ ln2/128, where a short polynomial
+// gets e**r to well under half an ulp.
 func exp(x float64) float64 {
 	switch {
 	case x != x:
@@ -30,49 +30,97 @@ func exp(x float64) float64 {
 	case x < expMin:
 		return 0
 	}
-	k := math.Floor(float64(x*log2e) + 0.5)
-	r := float64(x-float64(k*ln2Hi)) - float64(k*ln2Lo)
-	if k >= -1022 && k <= 1023 {
-		// Multiplying by an exact power of two is exact for normal results
-		// and much faster than Ldexp.
-		return float64(expPoly(r) * math.Float64frombits(uint64(int64(k)+1023)<<52))
-	}
-	return math.Ldexp(expPoly(r), int(k))
+	k := math.Floor(float64(x*invLn2By64) + 0.5)
+	r := float64(x-float64(k*ln2By64Hi)) - float64(k*ln2By64Lo)
+	ki := int64(k)
+	t := expTable[ki&63]
+	return scale2(t+float64(t*expPoly(r)), ki>>6)
 }
 
-// expPoly is e**r for |r| ≤ ln2/2 by its Taylor series to r**14/14!, whose
-// remainder is below 1e-18.
-func expPoly(r float64) float64 {
-	p := 1.0 / 87178291200 // 1/14!
-	for _, c := range [...]float64{
-		1.0 / 6227020800, 1.0 / 479001600, 1.0 / 39916800, 1.0 / 3628800, 1.0 / 362880,
-		1.0 / 40320, 1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1,
-	} {
-		p = float64(p*r) + c
-	}
-	return float64(p*r) + 1
-}
-
-// expm1 returns e**x − 1, accurate for x near 0 too.
+// expm1 returns e**x − 1 for x ≥ 0 (all tanh needs), accurate near 0 too:
+// with the same reduction, e**x − 1 = 2**m·((2**(j/64) − 1) + 2**(j/64)·(e**r − 1))
+// + (2**m − 1), a sum of terms that cannot cancel.
 func expm1(x float64) float64 {
-	if x > 0.7 || x < -0.7 || x != x {
+	if x > expMax || x != x {
 		return exp(x) - 1
 	}
-	// Taylor series without the constant term: x + x²/2! + … + x¹⁹/19!.
-	p := 1.0 / 121645100408832000 // 1/19!
-	for n := 18; n >= 1; n-- {
-		p = float64(p*x) + 1/factorial[n]
+	k := math.Floor(float64(x*invLn2By64) + 0.5)
+	r := float64(x-float64(k*ln2By64Hi)) - float64(k*ln2By64Lo)
+	ki := int64(k)
+	j, m := ki&63, ki>>6
+	inner := expm1Table[j] + float64(expTable[j]*expPoly(r))
+	if m == 0 {
+		return inner
 	}
-	return float64(p * x)
+	p := scale2(1, m)
+	return float64(inner*p) + (p - 1)
 }
 
-var factorial = func() (f [20]float64) {
-	f[0] = 1
-	for i := 1; i < len(f); i++ {
-		f[i] = f[i-1] * float64(i)
+// expPoly is e**r − 1 for |r| ≤ ln2/128, by its Taylor series to r**7/7!,
+// whose remainder is below 1e−20·r, so expm1 stays exact relative to tiny r.
+func expPoly(r float64) float64 {
+	p := float64(r*(1.0/5040)) + 1.0/720
+	p = float64(r*p) + 1.0/120
+	p = float64(r*p) + 1.0/24
+	p = float64(r*p) + 1.0/6
+	p = float64(r*p) + 0.5
+	p = float64(r*p) + 1
+	return float64(r * p)
+}
+
+// scale2 returns v·2**m, exactly while the result is a normal number.
+func scale2(v float64, m int64) float64 {
+	if m >= -1022 && m <= 1023 {
+		return float64(v * math.Float64frombits(uint64(m+1023)<<52))
 	}
-	return f
-}()
+	return math.Ldexp(v, int(m))
+}
+
+const (
+	invLn2By64 = 92.33248261689366     // 64/ln 2
+	ln2By64Hi  = 0.010830424695086549  // ln2/64 with its low 20 bits clear: k·ln2By64Hi is exact
+	ln2By64Lo  = 1.162596423439437e-12 // ln2/64 − ln2By64Hi
+)
+
+// expTable[j] = 2^(j/64) and expm1Table[j] = 2^(j/64) − 1, each correctly
+// rounded (computed to 60 digits and rounded once).
+var expTable = [64]float64{
+	1.0, 1.0108892860517005, 1.0218971486541166, 1.0330248790212284,
+	1.0442737824274138, 1.0556451783605572, 1.0671404006768237, 1.0787607977571199,
+	1.0905077326652577, 1.102382583307841, 1.1143867425958924, 1.1265216186082418,
+	1.1387886347566916, 1.1511892299529827, 1.1637248587775775, 1.1763969916502812,
+	1.189207115002721, 1.202156731452703, 1.215247359980469, 1.22848053610687,
+	1.241857812073484, 1.255380757024691, 1.2690509571917332, 1.2828700160787783,
+	1.2968395546510096, 1.3109612115247644, 1.3252366431597413, 1.339667524053303,
+	1.3542555469368927, 1.3690024229745905, 1.383909881963832, 1.3989796725383112,
+	1.4142135623730951, 1.42961333839197, 1.4451808069770467, 1.460917794180647,
+	1.4768261459394993, 1.4929077282912648, 1.5091644275934228, 1.5255981507445384,
+	1.5422108254079407, 1.559004400237837, 1.5759808451078865, 1.593142151342267,
+	1.6104903319492543, 1.6280274218573478, 1.645755478153965, 1.6636765803267364,
+	1.681792830507429, 1.7001063537185235, 1.718619298122478, 1.7373338352737062,
+	1.7562521603732995, 1.7753764925265212, 1.7947090750031072, 1.8142521755003989,
+	1.8340080864093424, 1.8539791250833855, 1.8741676341103, 1.8945759815869656,
+	1.9152065613971474, 1.9360617934922943, 1.9571441241754002, 1.978456026387951,
+}
+
+var expm1Table = [64]float64{
+	0.0, 0.01088928605170046, 0.02189714865411668, 0.03302487902122842,
+	0.04427378242741384, 0.05564517836055716, 0.06714040067682361, 0.07876079775711979,
+	0.09050773266525766, 0.10238258330784095, 0.11438674259589254, 0.1265216186082419,
+	0.13878863475669165, 0.1511892299529827, 0.1637248587775775, 0.17639699165028128,
+	0.18920711500272105, 0.20215673145270313, 0.21524735998046887, 0.22848053610687,
+	0.24185781207348406, 0.2553807570246911, 0.2690509571917332, 0.28287001607877826,
+	0.29683955465100964, 0.31096121152476436, 0.32523664315974127, 0.339667524053303,
+	0.3542555469368927, 0.3690024229745906, 0.38390988196383197, 0.3989796725383111,
+	0.41421356237309503, 0.42961333839197, 0.4451808069770466, 0.460917794180647,
+	0.4768261459394993, 0.49290772829126484, 0.5091644275934227, 0.5255981507445383,
+	0.5422108254079409, 0.5590044002378369, 0.5759808451078865, 0.5931421513422669,
+	0.6104903319492543, 0.6280274218573477, 0.6457554781539648, 0.6636765803267365,
+	0.6817928305074291, 0.7001063537185235, 0.7186192981224779, 0.7373338352737062,
+	0.7562521603732995, 0.7753764925265213, 0.7947090750031072, 0.8142521755003987,
+	0.8340080864093424, 0.8539791250833856, 0.8741676341102999, 0.8945759815869656,
+	0.9152065613971473, 0.9360617934922945, 0.9571441241754003, 0.9784560263879509,
+}
 
 // log returns the natural logarithm of x.
 func log(x float64) float64 {
@@ -114,11 +162,15 @@ func atanh2(s float64) float64 {
 // tanh returns the hyperbolic tangent of x.
 func tanh(x float64) float64 {
 	a := math.Abs(x)
-	if a > 22 {
-		return math.Copysign(1, x) // tanh(22) rounds to 1
+	v := 1.0 // tanh(22) rounds to 1
+	if a <= 22 {
+		e := expm1(2 * a)
+		v = e / (e + 2)
 	}
-	e := expm1(2 * a)
-	return math.Copysign(e/(e+2), x)
+	if x < 0 {
+		return -v
+	}
+	return v
 }
 
 // sigmoid returns 1/(1+e**−z) without overflow for large |z|.
