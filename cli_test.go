@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/netstep/netstep/engine"
+)
+
+func runCLI(t *testing.T, env map[string]string, args ...string) (string, string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	getenv := func(k string) string { return env[k] }
+	err := run(context.Background(), args, getenv, &stdout, &stderr)
+	return stdout.String(), stderr.String(), err
+}
+
+func TestTracePrintsEngineEvents(t *testing.T) {
+	out, _, err := runCLI(t, nil, "trace", "--lesson", "engine/testdata/tiny.json", "--granularity", "phase", "--steps", "5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile("engine/testdata/tiny.json")
+	l, err := engine.ParseLesson(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := engine.NewTrainer(l)
+	var want []byte
+	for i := 0; i < 5; i++ {
+		tr.Step(engine.StepPhase, func(e *engine.Event) { want = append(e.AppendJSON(want), '\n') })
+	}
+	if out != string(want) {
+		t.Fatalf("trace printed\n%s\nwant\n%s", out, want)
+	}
+}
+
+func TestTrainSummary(t *testing.T) {
+	out, _, err := runCLI(t, nil, "train", "--lesson", "engine/testdata/tiny.json", "--epochs", "50")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var s struct {
+		Epochs           int
+		Samples          int
+		Seconds          float64
+		SamplesPerSecond float64
+		TrainLoss        *float64
+		TestLoss         *float64
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &s); err != nil {
+		t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
+	}
+	if s.Epochs != 50 || s.Samples != 250 || s.TrainLoss == nil || s.TestLoss == nil || s.SamplesPerSecond <= 0 {
+		t.Errorf("summary %+v", s)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.json")
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(good, []byte(`{"title":"g","network":{"layers":[{"size":1}]},"data":{"generator":"plane"}}`), 0o644)
+	os.WriteFile(bad, []byte(`{"title":"b","network":{"layers":[{"size":0}]},"data":{"generator":"plane"},"training":{"learningRate":"fast"}}`), 0o644)
+	if out, _, err := runCLI(t, nil, "validate", good); err != nil || !strings.Contains(out, "ok") {
+		t.Errorf("good lesson: %v %q", err, out)
+	}
+	out, _, err := runCLI(t, nil, "validate", good, bad)
+	if err == nil {
+		t.Fatal("a bad lesson validated")
+	}
+	for _, want := range []string{"network.layers[0].size: want a whole number from 1 to 64, got 0", `training.learningRate: want a number, got "fast"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestLessonsList(t *testing.T) {
+	out, _, err := runCLI(t, nil, "lessons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := engine.Builtin().Names()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != len(names) {
+		t.Fatalf("%d lines for %d lessons", len(lines), len(names))
+	}
+	for i, n := range names {
+		if !strings.HasPrefix(lines[i], n+"\t") {
+			t.Errorf("line %d %q does not start with the name %q", i, lines[i], n)
+		}
+	}
+}
+
+func TestBadCommandLines(t *testing.T) {
+	tests := []struct {
+		args  []string
+		env   map[string]string
+		want  string
+		usage bool
+	}{
+		{[]string{"dance"}, nil, `unknown command "dance"`, true},
+		{[]string{"trace"}, nil, "--lesson is required", true},
+		{[]string{"trace", "--lesson", "tiny-nonexistent"}, nil, "not a built-in lesson", false},
+		{[]string{"trace", "--lesson", "engine/testdata/tiny.json", "--steps", "0"}, nil, "want a whole number from 1 to 1000000", true},
+		{[]string{"trace", "--lesson", "engine/testdata/tiny.json", "--steps", "many"}, nil, "want a whole number", true},
+		{[]string{"trace", "--lesson", "engine/testdata/tiny.json", "--granularity", "forever"}, nil, `want one of micro, phase, sample, batch, epoch; got "forever"`, true},
+		{[]string{"train", "--lesson", "engine/testdata/tiny.json"}, map[string]string{"NETSTEP_EPOCHS": "-3"}, `NETSTEP_EPOCHS="-3"`, true},
+		{[]string{"train", "--lesson", "engine/testdata/tiny.json", "extra"}, nil, `unexpected argument "extra"`, true},
+		{[]string{"validate"}, nil, "needs at least one lesson file", true},
+		{[]string{"trace", "--lesson", "engine/testdata"}, nil, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, _, err := runCLI(t, tt.env, tt.args...)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not contain %q", err, tt.want)
+			}
+			var ue usageError
+			if got := errors.As(err, &ue); got != tt.usage {
+				t.Errorf("usage error = %v, want %v (%v)", got, tt.usage, err)
+			}
+		})
+	}
+}
+
+func TestEnvironmentTwins(t *testing.T) {
+	out, _, err := runCLI(t, map[string]string{"NETSTEP_LESSON": "engine/testdata/tiny.json", "NETSTEP_STEPS": "2", "NETSTEP_GRANULARITY": "epoch"}, "trace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(out, `"type":"epoch"`); got != 2 {
+		t.Errorf("%d epoch events from the environment's settings, want 2", got)
+	}
+	// A flag wins over its variable.
+	out, _, err = runCLI(t, map[string]string{"NETSTEP_STEPS": "2"}, "trace", "--lesson", "engine/testdata/tiny.json", "--granularity", "epoch", "--steps", "1")
+	if err != nil || strings.Count(out, `"type":"epoch"`) != 1 {
+		t.Errorf("flag did not win over the variable: %v", err)
+	}
+}
