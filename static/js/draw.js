@@ -65,6 +65,10 @@ export function createDiagram(container, opts) {
     const gEdges = el('g', { class: 'edges' }, svg);
     const gLabels = el('g', { class: 'edge-labels', 'aria-hidden': 'true' }, svg);
     const gNodes = el('g', { class: 'nodes' }, svg);
+    // Text lives outside the focusable neurons, whose names come from
+    // aria-label alone, and is hidden from assistive technology: the label
+    // says the same in words.
+    const gText = el('g', { class: 'node-texts', 'aria-hidden': 'true' }, svg);
     pulses = el('g', { class: 'pulses', 'aria-hidden': 'true' }, svg);
     edges = [];
     const total = m.network.weights.reduce((s, l) => s + l.length * (l[0]?.length ?? 0), 0);
@@ -102,19 +106,20 @@ export function createDiagram(container, opts) {
         const p = lay.nodes[li][j];
         const g = el('g', { class: `node ${l < 0 ? 'input' : l === sizes.length - 2 ? 'output' : 'hidden'}`, tabindex: 0, role: 'button', 'data-l': l, 'data-j': j }, gNodes);
         const ring = el('circle', { cx: p.x, cy: p.y, r: p.r, class: 'node-ring' }, g);
-        const value = el('text', { x: p.x, y: p.y, class: 'node-value', 'text-anchor': 'middle', 'dominant-baseline': 'central', 'font-size': Math.max(9, Math.min(15, p.r * 0.62)) }, g);
+        const kind = l < 0 ? 'input' : l === sizes.length - 2 ? 'output' : 'hidden';
+        const value = el('text', { x: p.x, y: p.y, class: `node-value ${kind}`, 'text-anchor': 'middle', 'dominant-baseline': 'central', 'font-size': Math.max(9, Math.min(15, p.r * 0.62)) }, gText);
         let blame = null;
-        if (l >= 0) blame = el('text', { x: p.x, y: p.y + p.r + 13, class: 'node-blame', 'text-anchor': 'middle' }, g);
+        if (l >= 0) blame = el('text', { x: p.x, y: p.y + p.r + 13, class: `node-blame ${kind}`, 'text-anchor': 'middle' }, gText);
         const name = l < 0 ? m.network.inputs[j] : l === sizes.length - 2 ? m.network.outputs[j] : null;
         let real = null;
         if (name) {
           const left = l < 0;
           const x = left ? p.x - p.r - 6 : p.x + p.r + 6;
           const anchor = left ? 'end' : 'start';
-          const t = el('text', { x, y: p.y - (left ? 7 : 12), class: 'node-name', 'text-anchor': anchor, 'dominant-baseline': 'central' }, g);
+          const t = el('text', { x, y: p.y - (left ? 7 : 12), class: 'node-name', 'text-anchor': anchor, 'dominant-baseline': 'central' }, gText);
           t.textContent = clip(name, lay.compact ? 8 : 14);
-          real = el('text', { x, y: p.y + (left ? 9 : 4), class: 'node-real', 'text-anchor': anchor, 'dominant-baseline': 'central' }, g);
-          if (!left) real.target = el('text', { x, y: p.y + 18, class: 'node-real', 'text-anchor': anchor, 'dominant-baseline': 'central' }, g);
+          real = el('text', { x, y: p.y + (left ? 9 : 4), class: 'node-real', 'text-anchor': anchor, 'dominant-baseline': 'central' }, gText);
+          if (!left) real.target = el('text', { x, y: p.y + 18, class: 'node-real', 'text-anchor': anchor, 'dominant-baseline': 'central' }, gText);
         }
         return { g, ring, value, blame, real, l, j };
       }),
