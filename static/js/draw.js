@@ -53,7 +53,7 @@ export function createDiagram(container, opts) {
     const width = Math.max(280, container.clientWidth || 800);
     lastWidth = width;
     const sizes = layerSizes(m.network);
-    const maxHeight = Math.max(260, Math.min(window.innerHeight * 0.62, 620));
+    const maxHeight = Math.max(240, Math.min(window.innerHeight * 0.5, 560));
     lay = layoutNetwork(sizes, { width, maxHeight });
     svg = el('svg', {
       viewBox: `0 0 ${lay.width} ${lay.height}`,
