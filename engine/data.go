@@ -321,7 +321,7 @@ func makeDataset(samples []Sample, features []string) dataset {
 	ds.x = make([]float64, 0, ds.n*ds.nx)
 	ds.y = make([]float64, 0, ds.n*ds.ny)
 	for _, s := range samples {
-		if ds.points {
+		if ds.points && len(features) > 0 {
 			ds.raw = append(ds.raw, s.X...)
 		}
 		if len(features) > 0 {
@@ -332,6 +332,9 @@ func makeDataset(samples []Sample, features []string) dataset {
 			ds.x = append(ds.x, s.X...)
 		}
 		ds.y = append(ds.y, s.Y...)
+	}
+	if ds.points && len(features) == 0 {
+		ds.raw = ds.x // the points are the inputs: share them
 	}
 	return ds
 }
