@@ -8,6 +8,7 @@
 //	netstep train        train at full speed and print a summary
 //	netstep lessons      list the built-in lessons
 //	netstep validate     check a lesson file
+//	netstep loadtest     measure the server under many sessions
 package main
 
 import (
@@ -56,6 +57,7 @@ func commands() []command {
 		{"train", "train a lesson at full speed and print a one-line summary", cmdTrain},
 		{"lessons", "list the built-in lessons, one a line, name first", cmdLessons},
 		{"validate", "check lesson files; exit 0 when all are good", cmdValidate},
+		{"loadtest", "measure latency and memory with many websocket sessions on this machine", cmdLoadtest},
 	}
 }
 

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startServing runs the program's serve command on a free loopback port and
+// returns its base URL; the server stops when the test ends.
+func startServing(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, pw, io.Discard)
+		pw.Close()
+	}()
+	found := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if m := re.FindString(sc.Text()); m != "" {
+				select {
+				case found <- m:
+				default:
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("the server did not stop within 15s")
+		}
+	})
+	select {
+	case u := <-found:
+		return u
+	case err := <-done:
+		t.Fatalf("serve ended early: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the server did not print its address")
+	}
+	return ""
+}
+
+// TestLoadtestSmoke is the CI-sized run of the load generator: a few dozen
+// sessions for a few seconds, every step answered. The full figures come
+// from the commands in docs/benchmarks.md.
+func TestLoadtestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped with -short: a load test takes seconds")
+	}
+	base := startServing(t)
+	for _, mode := range []string{"sessions", "play"} {
+		t.Run(mode, func(t *testing.T) {
+			out, _, err := runCLI(t, nil, "loadtest", "--url", base, "--mode", mode, "--sessions", "20", "--players", "4", "--duration", "2s", "--interval", "200ms")
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			var rep loadReport
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
+				t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
+			}
+			if rep.Failures != 0 || rep.ConnectFailures != 0 || rep.Samples < 20 || rep.P99Ms <= 0 {
+				t.Errorf("load test report: %s", lines[len(lines)-1])
+			}
+		})
+	}
+}
+
+func TestLoadtestRefusesOtherMachines(t *testing.T) {
+	_, _, err := runCLI(t, nil, "loadtest", "--url", "http://10.1.2.3:8080")
+	if err == nil || !strings.Contains(err.Error(), "only targets this machine") {
+		t.Fatalf("error %v", err)
+	}
+}
