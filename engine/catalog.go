@@ -14,7 +14,7 @@ var builtinFS embed.FS
 
 // featured is the order in which the built-in lessons are listed; lessons
 // not named here follow in alphabetical order.
-var featured = []string{"house-prices", "cat-or-dog", "worked-example", "xor-no-hidden", "xor", "circle", "spiral", "too-fast"}
+var featured = []string{"house-prices", "cat-or-dog", "worked-example", "xor-no-hidden", "xor", "circle", "spiral", "too-fast", "which-size"}
 
 // Catalog is a set of named lessons: the built-in ones and a teacher's own.
 type Catalog struct {

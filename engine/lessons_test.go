@@ -110,6 +110,7 @@ func TestBuiltinLessonsTrain(t *testing.T) {
 		{"xor", 500, 0.1},
 		{"circle", 300, 0.25},
 		{"spiral", 500, 0.1},
+		{"which-size", 100, 0.1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
