@@ -202,3 +202,80 @@ func AppendString(dst []byte, s string) []byte {
 	}
 	return append(dst, '"')
 }
+
+// compactCodes are the one-letter type codes of the compact form.
+var compactCodes = [...]byte{0, 's', 'f', 'l', 'b', 'u', 'e', 'd'}
+
+// AppendCompact appends the event in the compact form: a JSON array whose
+// first element is a one-letter type code and whose other elements are the
+// fields in a fixed order, without field names (docs/protocol.md lists the
+// order for each type). It carries exactly the numbers AppendJSON does.
+//
+//	sample    ["s", epoch, index, [x…], [y…]]
+//	forward   ["f", layer, neuron, z, a]
+//	loss      ["l", index, value, [prediction…], [target…]]
+//	backward  ["b", layer, neuron, dA, dZ] or ["b", layer, neuron, dA, dZ, slope]
+//	update    ["u", layer, to, from, old, grad, new, batch] (from is −1 for a bias)
+//	epoch     ["e", epoch, trainLoss] or ["e", epoch, trainLoss, testLoss]
+//	diverged  ["d", reason]
+func (e *Event) AppendCompact(dst []byte) []byte {
+	dst = append(dst, '[', '"', compactCodes[e.Type], '"')
+	num := func(v float64) { dst = AppendFloat(append(dst, ','), v) }
+	integer := func(v int) { dst = strconv.AppendInt(append(dst, ','), int64(v), 10) }
+	list := func(vs []float64) {
+		dst = append(dst, ',', '[')
+		for i, v := range vs {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendFloat(dst, v)
+		}
+		dst = append(dst, ']')
+	}
+	switch e.Type {
+	case EventSample:
+		integer(e.Epoch)
+		integer(e.Index)
+		list(e.X)
+		list(e.Y)
+	case EventForward:
+		integer(e.Layer)
+		integer(e.Neuron)
+		num(e.Z)
+		num(e.A)
+	case EventLoss:
+		integer(e.Index)
+		num(e.Value)
+		list(e.Prediction)
+		list(e.Target)
+	case EventBackward:
+		integer(e.Layer)
+		integer(e.Neuron)
+		num(e.DA)
+		num(e.DZ)
+		if e.HasSlope {
+			num(e.Slope)
+		}
+	case EventUpdate:
+		integer(e.Layer)
+		integer(e.To)
+		if e.Bias {
+			integer(-1)
+		} else {
+			integer(e.From)
+		}
+		num(e.Old)
+		num(e.Grad)
+		num(e.New)
+		integer(e.Batch)
+	case EventEpoch:
+		integer(e.Epoch)
+		num(e.TrainLoss)
+		if e.HasTest {
+			num(e.TestLoss)
+		}
+	case EventDiverged:
+		dst = AppendString(append(dst, ','), e.Reason)
+	}
+	return append(dst, ']')
+}
