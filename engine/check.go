@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // checker collects FieldErrors while a JSON tree is validated, so one pass
@@ -76,12 +77,16 @@ func (c *checker) number(path string, v *jsonValue, lo, hi float64) (float64, bo
 
 // positive reads a finite number in (0, hi].
 func (c *checker) positive(path string, v *jsonValue, hi float64) (float64, bool) {
-	f, ok := c.number(path, v, 0, hi)
-	if ok && f == 0 {
-		c.addf(path, "want a number above 0 and at most %g, got 0", hi)
+	if v.kind != jsonNumber {
+		c.addf(path, "want a number, got %s", v.describe())
 		return 0, false
 	}
-	return f, ok
+	f, err := strconv.ParseFloat(string(v.num), 64)
+	if err != nil || math.IsInf(f, 0) || f <= 0 || f > hi {
+		c.addf(path, "want a number above 0 and at most %g, got %s", hi, v.describe())
+		return 0, false
+	}
+	return f, true
 }
 
 // integer reads a whole number in [lo, hi].
@@ -112,8 +117,8 @@ func (c *checker) str(path string, v *jsonValue, maxLen int) (string, bool) {
 		c.addf(path, "want a string, got %s", v.describe())
 		return "", false
 	}
-	if len(v.str) > maxLen {
-		c.addf(path, "want at most %d characters, got %d", maxLen, len(v.str))
+	if n := utf8.RuneCountInString(v.str); n > maxLen {
+		c.addf(path, "want at most %d characters, got %d", maxLen, n)
 		return "", false
 	}
 	return v.str, true

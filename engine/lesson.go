@@ -195,6 +195,21 @@ type Question struct {
 	Bias  bool   `json:"bias,omitempty"`
 }
 
+// MarshalJSON writes the weight's position only for weight questions, so
+// the result parses again.
+func (q Question) MarshalJSON() ([]byte, error) {
+	type plain Question
+	if q.Kind == "weight" {
+		return json.Marshal(plain(q))
+	}
+	return json.Marshal(struct {
+		At   string `json:"at"`
+		Kind string `json:"kind"`
+		Ask  string `json:"ask"`
+		Why  string `json:"why,omitempty"`
+	}{q.At, q.Kind, q.Ask, q.Why})
+}
+
 // Granularity is how far one step goes.
 type Granularity uint8
 
@@ -496,11 +511,11 @@ func (l *Lesson) parseNetwork(c *checker, v *jsonValue) {
 		c.addf("data.samples[0].y", "want %d targets (one per output neuron), got %d", nOut, len(l.Data.Samples[0].Y))
 	}
 	if g, ok := generators[l.Data.Generator]; ok && nOut != g.outputs && !(g.classes && nOut == 2) {
-		want := fmt.Sprint(g.outputs)
+		want := "1 output"
 		if g.classes {
-			want += " (or 2 with one-hot targets)"
+			want = "1 output (or 2 with one-hot targets)"
 		}
-		c.addf(index("network.layers", len(layers)-1)+".size", "the %s data has %s output(s); the output layer has %d", l.Data.Generator, want, nOut)
+		c.addf(index("network.layers", len(layers)-1)+".size", "the %s data has %s; the output layer has %d neurons", l.Data.Generator, want, nOut)
 	}
 	if wv := v.get("weights"); wv != nil {
 		n.Weights = c.weights("network.weights", wv, len(n.Inputs), n.Layers)
@@ -750,6 +765,13 @@ func (l *Lesson) parseQuestion(c *checker, p string, it *jsonValue) {
 	}
 	if s := it.get("why"); s != nil {
 		q.Why, _ = c.str(join(p, "why"), s, maxText)
+	}
+	if q.Kind != "weight" {
+		for _, f := range []string{"layer", "to", "from", "bias"} {
+			if it.get(f) != nil {
+				c.addf(join(p, f), "only for a weight question (kind weight)")
+			}
+		}
 	}
 	if q.Kind == "weight" {
 		layers := l.Network.Layers
