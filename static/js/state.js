@@ -184,12 +184,42 @@ export function updatesFromLast(lu) {
   return out;
 }
 
+/** The fields of each compact event code, in order (engine AppendCompact). */
+const COMPACT = {
+  s: ['sample', 'epoch', 'index', 'x', 'y'],
+  f: ['forward', 'layer', 'neuron', 'z', 'a'],
+  l: ['loss', 'index', 'value', 'prediction', 'target'],
+  b: ['backward', 'layer', 'neuron', 'dA', 'dZ', 'slope'],
+  u: ['update', 'layer', 'to', 'from', 'old', 'grad', 'new', 'batch'],
+  e: ['epoch', 'epoch', 'trainLoss', 'testLoss'],
+  d: ['diverged', 'reason'],
+};
+
+/**
+ * expandEvent turns an event in the compact positional form
+ * (["f", layer, neuron, z, a]) into the object form; objects pass through.
+ * @param {any} e
+ */
+export function expandEvent(e) {
+  if (!Array.isArray(e)) return e;
+  const fields = COMPACT[e[0]];
+  if (!fields) return { type: 'unknown' };
+  const out = { type: fields[0] };
+  for (let i = 1; i < e.length && i < fields.length; i++) out[fields[i]] = e[i];
+  if (out.type === 'update' && out.from === -1) {
+    delete out.from;
+    out.bias = true;
+  }
+  return out;
+}
+
 /**
  * applyEvents folds the engine events of one step into the model.
  * @param {Model} m
  * @param {any[]} events
  */
-function applyEvents(m, events) {
+function applyEvents(m, raw) {
+  const events = raw.some(Array.isArray) ? raw.map(expandEvent) : raw;
   m.events = events;
   m.reason = 'step';
   m.error = null;
@@ -274,7 +304,9 @@ function applyProgress(m, f) {
   if (m.network && (f.weights || f.biases)) {
     m.network = { ...m.network, weights: f.weights ?? m.network.weights, biases: f.biases ?? m.network.biases };
   }
-  if (Array.isArray(f.losses) && f.losses.length) m.losses = [...m.losses, ...f.losses];
+  if (Array.isArray(f.losses) && f.losses.length) {
+    m.losses = [...m.losses, ...f.losses.map(expandEvent).map((l) => ({ epoch: l.epoch, trainLoss: l.trainLoss, testLoss: l.testLoss }))];
+  }
   if (f.boundary) m.boundary = f.boundary;
   if (f.position && f.position.t > 0) m.canBack = true;
   return m;

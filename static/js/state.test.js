@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initialModel, reduce, restoreLesson, sampleGradient, findUpdate, normValues, updatesFromLast } from './state.js';
+import { initialModel, reduce, restoreLesson, sampleGradient, findUpdate, normValues, updatesFromLast, expandEvent } from './state.js';
 import { houseState, sampleEvents } from './fixture.test.js';
 
 const loaded = () => reduce(initialModel(), { type: 'state', reason: 'load', state: houseState() });
@@ -141,4 +141,27 @@ test('restoreLesson carries the current weights and settings', () => {
   assert.equal(lesson.title, 'Guess, measure, adjust, repeat');
   assert.notEqual(lesson.network.weights, m.network.weights, 'a copy, not the model');
   assert.equal(restoreLesson(initialModel()), null);
+});
+
+test('compact events expand to the object form', () => {
+  assert.deepEqual(expandEvent(['f', 0, 1, 0.35, 0.5866]), { type: 'forward', layer: 0, neuron: 1, z: 0.35, a: 0.5866 });
+  assert.deepEqual(expandEvent(['u', 1, 0, -1, 0.6, -0.5, 0.85, 1]), { type: 'update', layer: 1, to: 0, bias: true, old: 0.6, grad: -0.5, new: 0.85, batch: 1 });
+  assert.deepEqual(expandEvent(['e', 3, 0.2]), { type: 'epoch', epoch: 3, trainLoss: 0.2 });
+  assert.deepEqual(expandEvent(['b', 0, 0, -0.2, -0.04]), { type: 'backward', layer: 0, neuron: 0, dA: -0.2, dZ: -0.04 });
+  const obj = { type: 'loss', value: 1 };
+  assert.equal(expandEvent(obj), obj);
+  const compact = sampleEvents().map((e) => {
+    switch (e.type) {
+      case 'sample': return ['s', e.epoch, e.index, e.x, e.y];
+      case 'forward': return ['f', e.layer, e.neuron, e.z, e.a];
+      case 'loss': return ['l', e.index, e.value, e.prediction, e.target];
+      case 'backward': return ['b', e.layer, e.neuron, e.dA, e.dZ, e.slope];
+      default: return ['u', e.layer, e.to, e.bias ? -1 : e.from, e.old, e.grad, e.new, e.batch];
+    }
+  });
+  const a = reduce(loaded(), { type: 'events', events: compact });
+  const b = reduce(loaded(), { type: 'events', events: sampleEvents() });
+  assert.deepEqual(a.values, b.values);
+  assert.deepEqual(a.network, b.network);
+  assert.deepEqual(a.updates.map((u) => u.new), b.updates.map((u) => u.new));
 });
