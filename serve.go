@@ -2,12 +2,177 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/netstep/netstep/engine"
+	"github.com/netstep/netstep/server"
+	"github.com/netstep/netstep/web"
 )
 
-// cmdServe will run the server; until the server package lands it prints
-// the help.
-func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	usage(stdout)
+// shutdownTimeout bounds a graceful stop: websockets closed with 1001,
+// requests finished. The program exits well within 10 seconds of SIGTERM.
+const shutdownTimeout = 8 * time.Second
+
+// listFlag is a flag that may be repeated and takes comma-separated values.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(s string) error {
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l = append(*l, v)
+		}
+	}
 	return nil
+}
+
+func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("serve", "Run the server: the page, live training sessions over websockets at /ws, /healthz and /metrics.", getenv, stderr)
+	addr := f.String("addr", ":8080", "the address to listen on, HOST:PORT (the PORT variable, if set, changes the port of the default)")
+	maxSessions := &intFlag{v: 2000, lo: 1, hi: 1_000_000}
+	f.Var(maxSessions, "max-sessions", "live sessions at most; past it new connections get 503")
+	var origins listFlag
+	f.Var(&origins, "allow-origin", "another origin whose pages may open sessions, as https://host[:port]; repeat or separate with commas")
+	lessonsDir := f.String("lessons", "", "a directory of your own lessons (*.json), added to the built-in ones")
+	idle := f.Duration("idle-timeout", 30*time.Minute, "a session with no command for this long ends")
+	resume := f.Duration("resume-window", 2*time.Minute, "how long a dropped session can be resumed")
+	logFormat := f.String("log-format", "text", "log lines as text or json, on standard error")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	explicitAddr := false
+	f.Visit(func(fl *flag.Flag) { explicitAddr = explicitAddr || fl.Name == "addr" })
+	if !explicitAddr && getenv(envName("addr")) == "" {
+		if port := getenv("PORT"); port != "" {
+			*addr = ":" + port
+		}
+	}
+	if *idle < time.Minute || *resume < time.Second {
+		return usageError{"--idle-timeout must be at least 1m and --resume-window at least 1s"}
+	}
+	var handler slog.Handler
+	switch *logFormat {
+	case "text":
+		handler = slog.NewTextHandler(stderr, nil)
+	case "json":
+		handler = slog.NewJSONHandler(stderr, nil)
+	default:
+		return usageError{fmt.Sprintf("--log-format: want text or json, got %q", *logFormat)}
+	}
+	log := slog.New(handler)
+
+	cat := engine.Builtin()
+	if err := engine.BuiltinError(); err != nil {
+		log.Error("a built-in lesson is broken", "err", err)
+	}
+	if *lessonsDir != "" {
+		st, err := os.Stat(*lessonsDir)
+		if err != nil || !st.IsDir() {
+			return usageError{fmt.Sprintf("--lessons %q: not a directory", *lessonsDir)}
+		}
+		if cat, err = cat.With(os.DirFS(*lessonsDir), "."); err != nil {
+			return fmt.Errorf("--lessons %s: some lessons have problems:\n%v", *lessonsDir, err)
+		}
+	}
+
+	srv, err := server.New(server.Config{
+		Lessons:      cat,
+		MaxSessions:  maxSessions.v,
+		AllowOrigins: origins,
+		IdleTimeout:  *idle,
+		ResumeWindow: *resume,
+		Logger:       log,
+	})
+	if err != nil {
+		return usageError{"--allow-origin: " + strings.TrimPrefix(err.Error(), "server: ")}
+	}
+	pages, err := web.New(web.Options{Lessons: webCatalog(cat), DefaultLesson: defaultLesson(cat), Logger: log})
+	if err != nil {
+		return err
+	}
+	r := chi.NewRouter()
+	r.Get("/healthz", srv.Healthz)
+	r.Method(http.MethodGet, "/metrics", srv.Metrics())
+	r.Method(http.MethodGet, "/ws", srv)
+	r.Mount("/", pages)
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           r,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+	}
+	fmt.Fprintf(stdout, "netstep is listening on %s (open it in a browser)\n", pageURL(ln.Addr()))
+	log.Info("listening", "addr", ln.Addr().String(), "maxSessions", maxSessions.v, "lessons", len(cat.Names()))
+
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: closing every session with 1001")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- hs.Shutdown(sctx) }()
+	wsErr := srv.Shutdown(sctx)
+	httpErr := <-httpDone
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	if wsErr != nil || httpErr != nil {
+		log.Warn("shutdown cut some connections short", "websockets", wsErr, "http", httpErr)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// pageURL is the URL to open for a listener's address.
+func pageURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String() + "/"
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// webCatalog is the engine's catalog as the pages see it.
+func webCatalog(cat *engine.Catalog) web.Catalog {
+	var out web.Catalog
+	for _, n := range cat.Names() {
+		l, _ := cat.Lookup(n)
+		out = append(out, web.Lesson{Name: n, Title: l.Title})
+	}
+	return out
+}
+
+func defaultLesson(cat *engine.Catalog) string {
+	if _, ok := cat.Lookup(engine.DefaultLesson); ok {
+		return engine.DefaultLesson
+	}
+	return ""
 }

@@ -1,0 +1,172 @@
+package server
+
+import (
+	"errors"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+)
+
+// closeGrace is how long a closing side waits for the peer's close frame
+// before hanging up.
+const closeGrace = time.Second
+
+// conn is one websocket: a reader (this connection's handler goroutine)
+// and a writer goroutine, after gorilla's chat example.
+type conn struct {
+	srv      *Server
+	ws       *websocket.Conn
+	sess     *session
+	v        *viewer
+	readDone chan struct{}
+	commands *rate.Limiter // commands a second
+	strikes  *rate.Limiter // slow_down answers before the connection is closed
+}
+
+func (s *Server) newConn(ws *websocket.Conn, sess *session) *conn {
+	s.track(ws)
+	c := &conn{
+		srv:      s,
+		ws:       ws,
+		sess:     sess,
+		readDone: make(chan struct{}),
+		commands: rate.NewLimiter(rate.Limit(s.cfg.CommandsPerSecond), s.cfg.CommandBurst),
+		strikes:  rate.NewLimiter(1, 20),
+	}
+	c.v = newViewer(roleOwner, s.cfg.MaxQueuedFrames, func() { ws.Close() }, func(n int) { s.metrics.dropped.Add(float64(n)) })
+	return c
+}
+
+// serve runs the connection: the writer in a new goroutine, the reader in
+// this one. It returns when the connection is over.
+func (c *conn) serve() {
+	c.srv.mu.Lock()
+	if c.srv.closing {
+		c.srv.mu.Unlock()
+		c.srv.untrack(c.ws)
+		c.ws.Close()
+		return
+	}
+	c.srv.wg.Add(2)
+	c.srv.mu.Unlock()
+	go c.writeLoop()
+	c.readLoop()
+}
+
+func (c *conn) readLoop() {
+	defer c.srv.wg.Done()
+	defer func() {
+		close(c.readDone)
+		c.sess.do(func() { c.sess.detach(c.v) })
+	}()
+	pongWait := 2 * c.srv.cfg.PingInterval
+	c.ws.SetReadLimit(c.srv.cfg.MaxFrameBytes)
+	c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	c.ws.SetPongHandler(func(string) error {
+		return c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	})
+	for {
+		mt, data, err := c.ws.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				// gorilla has sent 1009 (message too big).
+				c.srv.metrics.refused.WithLabelValues("frame_too_big").Inc()
+				c.drain()
+			}
+			return
+		}
+		c.ws.SetReadDeadline(time.Now().Add(pongWait))
+		m := message{v: c.v}
+		switch {
+		case !c.commands.Allow():
+			if !c.strikes.Allow() {
+				c.closeWith(websocket.ClosePolicyViolation, "too many commands")
+				return
+			}
+			m.err = errorf(CodeSlowDown, "too many commands: at most %g a second (bursts of %d); wait a little", c.srv.cfg.CommandsPerSecond, c.srv.cfg.CommandBurst)
+		case mt != websocket.TextMessage:
+			m.err = errorf(CodeBadJSON, "binary frames are not accepted: send each command as JSON text")
+		case !utf8.Valid(data):
+			c.closeWith(websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
+			return
+		default:
+			m.cmd, m.err = decodeCommand(data)
+		}
+		if !c.sess.send(m) {
+			return
+		}
+	}
+}
+
+// closeWith sends a close frame (safe alongside the writer: gorilla allows
+// WriteControl concurrently) and waits briefly for the client's answer.
+func (c *conn) closeWith(code int, text string) {
+	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(closeGrace))
+	c.drain()
+}
+
+// drain reads and discards until the peer's close frame or closeGrace.
+func (c *conn) drain() {
+	c.ws.SetReadDeadline(time.Now().Add(closeGrace))
+	for {
+		if _, _, err := c.ws.NextReader(); err != nil {
+			return
+		}
+	}
+}
+
+func (c *conn) writeLoop() {
+	defer c.srv.wg.Done()
+	defer func() {
+		c.srv.untrack(c.ws)
+		c.ws.Close()
+	}()
+	ping := time.NewTicker(c.srv.cfg.PingInterval)
+	defer ping.Stop()
+	var spare []*frame
+	for {
+		select {
+		case <-c.v.notify:
+			frames, progress, closing, code, text := c.v.take(spare)
+			for _, f := range frames {
+				if !c.write(f) {
+					return
+				}
+			}
+			clear(frames)
+			spare = frames[:0]
+			if progress != nil && !c.write(progress) {
+				return
+			}
+			if closing {
+				c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(c.srv.cfg.WriteTimeout))
+				select {
+				case <-c.readDone:
+				case <-time.After(closeGrace):
+				}
+				return
+			}
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.WriteTimeout)); err != nil {
+				return
+			}
+		case <-c.readDone:
+			return
+		}
+	}
+}
+
+// write sends one frame with a deadline; false means the connection is
+// done for.
+func (c *conn) write(f *frame) bool {
+	c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+	var err error
+	if f.pm != nil {
+		err = c.ws.WritePreparedMessage(f.pm)
+	} else {
+		err = c.ws.WriteMessage(websocket.TextMessage, f.data)
+	}
+	return err == nil
+}

@@ -1,0 +1,28 @@
+// Package server owns live sessions: the websocket endpoint at /ws, the
+// protocol's frames (docs/protocol.md), one goroutine owning each
+// engine.Trainer, resume, and the limits that keep one client from hurting
+// another. It never reads flags or the environment: the program passes a
+// Config to New.
+//
+// # Shape
+//
+// A session is one goroutine that owns one engine.Trainer and a list of
+// viewers. Each websocket connection is one viewer with two goroutines: a
+// reader (read limit, rate limit, strict decoding, then a message to the
+// session) and a writer (write deadline before every write, pings). The
+// session handles one message at a time, encodes each frame once and hands
+// the same bytes to every viewer's bounded queue; it never waits for a
+// viewer. A viewer whose queue overflows is either dropped (the learner's
+// own connection: the page reconnects and resumes) or resynced with a fresh
+// snapshot (a follower).
+//
+// # Rooms
+//
+// Classroom rooms fit on top without changing this code: a room is a session
+// with one driving viewer (the presenter) and any number of followers
+// attached with session.attach and role follower. Frames a command causes go
+// to every viewer (broadcast); done and error go only to the viewer that sent
+// the command; followers' commands that would change the session are refused
+// with not_presenter. A room keeps its session alive while no presenter is
+// connected by setting session.orphanTTL.
+package server

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the server's Prometheus metrics, in a registry of its own so
+// that several servers (tests) can live in one process.
+type metrics struct {
+	reg       *prometheus.Registry
+	sessions  prometheus.Gauge
+	viewers   prometheus.Gauge
+	rooms     prometheus.Gauge
+	followers prometheus.Gauge
+	started   prometheus.Counter
+	steps     prometheus.Counter
+	errors    *prometheus.CounterVec
+	dropped   prometheus.Counter
+	refused   *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		sessions: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "netstep_sessions", Help: "Live sessions, including those waiting to be resumed."}),
+		viewers: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "netstep_connections", Help: "Open websocket connections attached to a session."}),
+		rooms: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "netstep_rooms", Help: "Open classroom rooms."}),
+		followers: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "netstep_followers", Help: "Students following a classroom room."}),
+		started: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "netstep_sessions_started_total", Help: "Sessions started."}),
+		steps: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "netstep_steps_total", Help: "Training steps taken, by step commands and in run mode."}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "netstep_errors_total", Help: "Error frames sent, by protocol error code."}, []string{"code"}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "netstep_frames_dropped_total", Help: "Frames not sent to a viewer: replaced by a newer one, or dropped with a viewer that fell behind."}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "netstep_upgrades_refused_total", Help: "Websocket upgrades refused, by reason."}, []string{"reason"}),
+	}
+	m.reg.MustRegister(m.sessions, m.viewers, m.rooms, m.followers, m.started, m.steps, m.errors, m.dropped, m.refused,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Metrics returns the handler for GET /metrics: this server's metrics in
+// the Prometheus text format.
+func (s *Server) Metrics() http.Handler {
+	return promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
+}
+
+// Registry returns the server's Prometheus registry, for the program to add
+// its own collectors to.
+func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }

@@ -1,0 +1,419 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/netstep/netstep/engine"
+)
+
+// Config is everything the server can be told. Zero fields take the
+// defaults named in their comments (and in docs/protocol.md).
+type Config struct {
+	Lessons             *engine.Catalog // lessons load may name; default engine.Builtin()
+	MaxSessions         int             // live sessions, counting those awaiting resume; default 2000
+	AllowOrigins        []string        // origins besides the server's own and "null", as scheme://host[:port]
+	IdleTimeout         time.Duration   // a session with no command for this long ends; default 30 min
+	ResumeWindow        time.Duration   // how long a dropped session waits to be resumed; default 2 min
+	MaxFrameBytes       int64           // largest frame a client may send; default 1 MiB
+	CommandsPerSecond   float64         // per connection, sustained; default 50
+	CommandBurst        int             // per connection; default 100
+	HandshakesPerSecond float64         // per client address, sustained; default 2
+	HandshakeBurst      int             // per client address; default 60, a class behind one NAT
+	WriteTimeout        time.Duration   // a write that takes longer drops the viewer; default 10 s
+	PingInterval        time.Duration   // pings keep connections alive; no pong in 2× this drops it; default 30 s
+	MaxQueuedFrames     int             // frames waiting for one viewer before it is dropped or resynced; default 128
+	BoundaryGrid        int             // heatmap side for 2-D lessons; default 40
+	SliceBudget         time.Duration   // run mode trains this long between looks at the inbox; default 2 ms
+	Logger              *slog.Logger    // default slog.Default()
+}
+
+func (c *Config) fill() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if c.Lessons == nil {
+		c.Lessons = engine.Builtin()
+	}
+	def(&c.MaxSessions, 2000)
+	defDur(&c.IdleTimeout, 30*time.Minute)
+	defDur(&c.ResumeWindow, 2*time.Minute)
+	if c.MaxFrameBytes <= 0 {
+		c.MaxFrameBytes = 1 << 20
+	}
+	if c.CommandsPerSecond <= 0 {
+		c.CommandsPerSecond = 50
+	}
+	def(&c.CommandBurst, 100)
+	if c.HandshakesPerSecond <= 0 {
+		c.HandshakesPerSecond = 2
+	}
+	def(&c.HandshakeBurst, 60)
+	defDur(&c.WriteTimeout, 10*time.Second)
+	defDur(&c.PingInterval, 30*time.Second)
+	def(&c.MaxQueuedFrames, 128)
+	def(&c.BoundaryGrid, 40)
+	defDur(&c.SliceBudget, 2*time.Millisecond)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Server is the websocket endpoint and the sessions behind it.
+type Server struct {
+	cfg        Config
+	log        *slog.Logger
+	upgrader   websocket.Upgrader
+	metrics    *metrics
+	handshakes *addrLimiter
+	origins    map[string]bool
+	limitsJSON []byte
+
+	wg sync.WaitGroup // session goroutines and connection readers and writers
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	byToken  map[[32]byte]*session // keyed by the token's hash: lookups leak no timing about tokens
+	reserved int                   // upgrades in progress that will start a session
+	conns    map[*websocket.Conn]struct{}
+	closing  bool
+}
+
+// New returns a server. It fails if an allowed origin is not of the form
+// scheme://host[:port].
+func New(cfg Config) (*Server, error) {
+	cfg.fill()
+	if cfg.BoundaryGrid < 2 || cfg.BoundaryGrid > engine.MaxGrid {
+		return nil, fmt.Errorf("server: boundary grid %d: want 2 to %d", cfg.BoundaryGrid, engine.MaxGrid)
+	}
+	s := &Server{
+		cfg:        cfg,
+		log:        cfg.Logger,
+		metrics:    newMetrics(),
+		handshakes: newAddrLimiter(cfg.HandshakesPerSecond, cfg.HandshakeBurst),
+		origins:    map[string]bool{},
+		sessions:   map[string]*session{},
+		byToken:    map[[32]byte]*session{},
+		conns:      map[*websocket.Conn]struct{}{},
+	}
+	for _, o := range cfg.AllowOrigins {
+		n, ok := normalOrigin(o)
+		if !ok {
+			return nil, fmt.Errorf("server: allowed origin %q: want scheme://host[:port], such as https://course.example.org", o)
+		}
+		s.origins[n] = true
+	}
+	s.upgrader = websocket.Upgrader{
+		HandshakeTimeout:  10 * time.Second,
+		ReadBufferSize:    1024,
+		WriteBufferSize:   4096,
+		WriteBufferPool:   &sync.Pool{},
+		EnableCompression: false,
+		CheckOrigin:       func(*http.Request) bool { return true }, // checked before, with a plain message
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			http.Error(w, "websocket upgrade failed: "+reason.Error(), status)
+		},
+	}
+	limits := map[string]any{
+		"maxFrameBytes":         cfg.MaxFrameBytes,
+		"commandsPerSecond":     cfg.CommandsPerSecond,
+		"commandBurst":          cfg.CommandBurst,
+		"resumeSeconds":         int(cfg.ResumeWindow.Seconds()),
+		"idleSeconds":           int(cfg.IdleTimeout.Seconds()),
+		"maxLayers":             engine.MaxLayers,
+		"maxNeurons":            engine.MaxNeurons,
+		"maxWeights":            engine.MaxWeights,
+		"maxSamples":            engine.MaxSamples,
+		"maxStepsPerSecond":     maxStepsPerSecond,
+		"maxRunFramesPerSecond": int(time.Second / progressInterval),
+		"maxQueuedFrames":       cfg.MaxQueuedFrames,
+		"boundaryGrid":          cfg.BoundaryGrid,
+	}
+	s.limitsJSON, _ = json.Marshal(limits)
+	return s, nil
+}
+
+// Healthz answers GET /healthz: 200 "ok" while the server accepts sessions,
+// 503 once it is shutting down.
+func (s *Server) Healthz(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if closing {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "shutting down\n")
+		return
+	}
+	io.WriteString(w, "ok\n")
+}
+
+// ServeHTTP is the websocket endpoint, /ws. Everything that can be refused
+// is refused before the upgrade, with a plain HTTP status and message.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	refuse := func(reason string, status int, msg string) {
+		s.metrics.refused.WithLabelValues(reason).Inc()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "2")
+		}
+		w.WriteHeader(status)
+		io.WriteString(w, msg+"\n")
+	}
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		refuse("closing", http.StatusServiceUnavailable, "netstep is restarting; try again in a few seconds.")
+		return
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		refuse("not_websocket", http.StatusBadRequest, "This is netstep's websocket endpoint: connect with a websocket, as the page does.")
+		return
+	}
+	if !s.originAllowed(r) {
+		refuse("origin", http.StatusForbidden, "Pages from "+r.Header.Get("Origin")+" may not open netstep sessions here; the server's operator can allow it with --allow-origin.")
+		return
+	}
+	if !s.handshakes.allow(clientAddr(r), time.Now()) {
+		refuse("rate", http.StatusTooManyRequests, "Too many connections from your address; wait a few seconds.")
+		return
+	}
+	q := r.URL.Query()
+	if q.Has("room") {
+		refuse("room", http.StatusNotFound, "There is no classroom room with that code.")
+		return
+	}
+	lesson := q.Get("lesson")
+	var sess *session
+	expired := false
+	if tok := q.Get("resume"); tok != "" {
+		sess = s.lookup(tok)
+		expired = sess == nil
+	}
+	if sess == nil {
+		if msg, ok := s.reserve(); !ok {
+			refuse("full", http.StatusServiceUnavailable, msg)
+			return
+		}
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		if sess == nil {
+			s.release()
+		}
+		return // the upgrader has answered
+	}
+	resumed := sess != nil
+	if sess != nil {
+		// The session may end between lookup and attach; then this is a
+		// fresh session after all.
+		c := s.newConn(ws, sess)
+		if sess.do(func() { sess.attach(c.v, true, false) }) {
+			c.serve()
+			return
+		}
+		resumed, expired = false, true
+		if msg, ok := s.reserve(); !ok {
+			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, msg), time.Now().Add(time.Second))
+			s.untrack(ws)
+			ws.Close()
+			return
+		}
+	}
+	sess = s.start()
+	c := s.newConn(ws, sess)
+	if !sess.do(func() {
+		sess.attach(c.v, resumed, expired)
+		if lesson != "" {
+			sess.preload(c.v, lesson)
+		}
+	}) {
+		s.untrack(ws)
+		ws.Close()
+		return
+	}
+	c.serve()
+}
+
+// reserve holds a place for a new session, or says why there is none.
+func (s *Server) reserve() (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return "netstep is restarting; try again in a few seconds.", false
+	}
+	if len(s.sessions)+s.reserved >= s.cfg.MaxSessions {
+		return fmt.Sprintf("netstep is full: %d sessions are live, the most this server allows. Try again in a minute.", s.cfg.MaxSessions), false
+	}
+	s.reserved++
+	return "", true
+}
+
+func (s *Server) release() {
+	s.mu.Lock()
+	s.reserved--
+	s.mu.Unlock()
+}
+
+// start begins a session in the place reserve held.
+func (s *Server) start() *session {
+	id, token := randomString(9), randomString(24)
+	sess := newSession(s, id, token)
+	s.mu.Lock()
+	s.reserved--
+	s.sessions[id] = sess
+	s.byToken[sha256.Sum256([]byte(token))] = sess
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.metrics.sessions.Inc()
+	s.metrics.started.Inc()
+	go sess.loop()
+	return sess
+}
+
+// lookup finds the live session a resume token names.
+func (s *Server) lookup(token string) *session {
+	if len(token) > 64 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byToken[sha256.Sum256([]byte(token))]
+}
+
+// forget removes an ended session: its token no longer resumes anything.
+func (s *Server) forget(sess *session) {
+	s.mu.Lock()
+	if s.sessions[sess.id] == sess {
+		delete(s.sessions, sess.id)
+		delete(s.byToken, sha256.Sum256([]byte(sess.token)))
+		s.metrics.sessions.Dec()
+	}
+	s.mu.Unlock()
+}
+
+// Sessions returns how many sessions are live.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Shutdown refuses new sessions, closes every websocket with 1001 (going
+// away) and waits for every session and connection goroutine to end, or
+// for ctx; then it cuts the connections that are left. http.Server's own
+// Shutdown does not close websockets: call both.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	sessions := make([]*session, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	s.mu.Unlock()
+	for _, sess := range sessions {
+		sess.stop(websocket.CloseGoingAway, "server shutting down")
+	}
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		for ws := range s.conns {
+			ws.Close()
+		}
+		s.mu.Unlock()
+		<-done
+		return ctx.Err()
+	}
+}
+
+func (s *Server) track(ws *websocket.Conn) {
+	s.mu.Lock()
+	s.conns[ws] = struct{}{}
+	s.mu.Unlock()
+}
+
+func (s *Server) untrack(ws *websocket.Conn) {
+	s.mu.Lock()
+	delete(s.conns, ws)
+	s.mu.Unlock()
+}
+
+// originAllowed accepts requests without an Origin (not from a browser),
+// the origin "null" (sandboxed iframes), the server's own origin and the
+// configured ones.
+func (s *Server) originAllowed(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" || o == "null" {
+		return true
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	n, ok := normalOrigin(o)
+	return ok && s.origins[n]
+}
+
+// normalOrigin lowercases scheme://host[:port] and drops a default port.
+func normalOrigin(o string) (string, bool) {
+	u, err := url.Parse(strings.TrimSuffix(o, "/"))
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.Path != "" || u.RawQuery != "" || u.User != nil {
+		return "", false
+	}
+	host := strings.ToLower(u.Host)
+	if h, p, err := net.SplitHostPort(host); err == nil && ((u.Scheme == "http" && p == "80") || (u.Scheme == "https" && p == "443")) {
+		host = h
+	}
+	return u.Scheme + "://" + host, true
+}
+
+// clientAddr is the address handshakes are limited by: the peer's IP.
+// Behind a reverse proxy every client shares the proxy's address, which the
+// handshake burst allows for.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// randomString returns n random bytes from crypto/rand, base64url.
+func randomString(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,659 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/netstep/netstep/engine"
+)
+
+// Limits on what one step sends: events are split into frames of about
+// eventsFrameBytes, and past maxStepEventBytes the rest are counted, not
+// sent (the page then gets a state frame to redraw from).
+const (
+	eventsFrameBytes  = 256 << 10
+	maxStepEventBytes = 4 << 20
+)
+
+// progressInterval is the least time between two progress frames: at most
+// ~30 a second however fast training runs. boundaryInterval is the least
+// time between two heatmap computations (about a millisecond each for a
+// 40×40 grid): at most ~10 a second, latest wins.
+const (
+	progressInterval = time.Second / 30
+	boundaryInterval = time.Second / 10
+)
+
+// message is what a connection's reader hands its session: a decoded
+// command, or the error to answer instead.
+type message struct {
+	v   *viewer
+	cmd command
+	err *Error
+}
+
+// session is one live training session. Its goroutine (loop) owns the
+// trainer and the viewer list; everything else reaches it through in (the
+// readers' messages) and ctl (functions run on the session goroutine).
+type session struct {
+	srv   *Server
+	id    string
+	token string
+	log   *slog.Logger
+
+	in   chan message
+	ctl  chan func()
+	quit chan struct{} // closed by stop
+	done chan struct{} // closed when loop has returned
+
+	stopOnce sync.Once
+	stopCode int
+	stopText string
+	started  time.Time
+
+	// Owned by the session goroutine.
+	tr        *engine.Trainer
+	viewers   []*viewer
+	drivers   int
+	buf       []byte
+	run       runState
+	idle      *time.Timer
+	orphan    *time.Timer
+	orphanTTL time.Duration // how long the session waits for a driver to come back
+	current   []byte        // id of the command being handled, for a panic's error frame
+	later     *time.Timer   // fires when a held-back boundary frame is due
+	pending   bool          // a boundary frame is held back
+	lastHeat  time.Time     // when heatmaps were last computed
+	steps     atomic.Int64
+}
+
+// runState is what run mode keeps between slices.
+type runState struct {
+	on           bool
+	g            engine.Granularity
+	sps          float64 // steps per second; 0 = as fast as possible
+	start        time.Time
+	steps        int64 // steps taken since start, for pacing
+	perCall      int   // steps per engine Run call, adapted to the slice budget
+	lastProgress time.Time
+	dirty        bool // trained since the last progress frame
+}
+
+func newSession(srv *Server, id, token string) *session {
+	return &session{
+		srv:       srv,
+		id:        id,
+		token:     token,
+		log:       srv.log.With("session", id),
+		in:        make(chan message, 4),
+		ctl:       make(chan func()),
+		quit:      make(chan struct{}),
+		done:      make(chan struct{}),
+		orphanTTL: srv.cfg.ResumeWindow,
+		started:   time.Now(),
+	}
+}
+
+// do runs f on the session goroutine and waits for it; it reports false if
+// the session has ended.
+func (s *session) do(f func()) bool {
+	ran := make(chan struct{})
+	select {
+	case s.ctl <- func() { f(); close(ran) }:
+	case <-s.done:
+		return false
+	}
+	select {
+	case <-ran:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+// send hands the session a message from a reader; false if it has ended.
+func (s *session) send(m message) bool {
+	select {
+	case s.in <- m:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+// stop ends the session: every viewer gets a close frame with code.
+func (s *session) stop(code int, text string) {
+	s.stopOnce.Do(func() {
+		s.stopCode, s.stopText = code, text
+		close(s.quit)
+	})
+}
+
+// loop is the session goroutine.
+func (s *session) loop() {
+	defer s.srv.wg.Done()
+	defer close(s.done)
+	reason := "stopped"
+	defer func() {
+		s.srv.forget(s)
+		s.log.Info("session end", "reason", reason, "seconds", int(time.Since(s.started).Seconds()), "steps", s.steps.Load())
+	}()
+	defer func() {
+		if p := recover(); p != nil {
+			reason = "panic"
+			s.log.Error("session panicked; ending it", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			s.srv.metrics.errors.WithLabelValues(CodeInternal).Inc()
+			e := &Error{Code: CodeInternal, ID: s.current, Message: "the server hit a bug in this session and ended it; reload the page to start again"}
+			f := s.frame(kindOrdered, appendError(s.buf[:0], e))
+			for _, v := range s.viewers {
+				v.push(f)
+				v.close(websocket.CloseInternalServerErr, "internal error")
+			}
+		}
+	}()
+	s.log.Info("session start")
+	s.idle = time.NewTimer(s.srv.cfg.IdleTimeout)
+	defer s.idle.Stop()
+	s.orphan = time.NewTimer(s.orphanTTL)
+	defer s.orphan.Stop()
+	pace := time.NewTimer(time.Hour)
+	pace.Stop()
+	defer pace.Stop()
+	s.later = time.NewTimer(time.Hour)
+	s.later.Stop()
+	defer s.later.Stop()
+
+	for {
+		var paceC <-chan time.Time
+		if s.run.on {
+			wait := s.runSlice()
+			if s.run.on && wait <= 0 {
+				// Full speed: give other goroutines the core, then look
+				// for a command without waiting for one.
+				runtime.Gosched()
+				select {
+				case m := <-s.in:
+					s.handle(m)
+				case f := <-s.ctl:
+					f()
+				case <-s.quit:
+					reason = s.end(s.stopCode, s.stopText)
+					return
+				default:
+				}
+				continue
+			}
+			if s.run.on {
+				pace.Reset(wait)
+				paceC = pace.C
+			}
+		}
+		select {
+		case m := <-s.in:
+			s.handle(m)
+		case f := <-s.ctl:
+			f()
+		case <-paceC:
+		case <-s.later.C:
+			if s.pending {
+				s.sendBoundary()
+			}
+		case <-s.idle.C:
+			s.end(websocket.CloseNormalClosure, "idle for too long")
+			reason = "idle"
+			return
+		case <-s.orphan.C:
+			if s.drivers == 0 {
+				s.end(websocket.CloseGoingAway, "session expired")
+				reason = "expired"
+				return
+			}
+		case <-s.quit:
+			reason = s.end(s.stopCode, s.stopText)
+			return
+		}
+	}
+}
+
+// end closes every viewer with code and returns the reason for the log.
+func (s *session) end(code int, text string) string {
+	for _, v := range s.viewers {
+		v.close(code, text)
+	}
+	return text
+}
+
+// attach adds a viewer and sends it hello (and, on resume, the state).
+// expired says the client asked to resume a session that is gone.
+func (s *session) attach(v *viewer, resumed, expired bool) {
+	if v.role.drives() {
+		if v.role == roleOwner {
+			// One learner, one page: a resume takes over from a connection
+			// the server has not yet noticed is dead.
+			for _, old := range s.viewers {
+				if old.role == roleOwner {
+					old.close(websocket.CloseNormalClosure, "resumed on another connection")
+				}
+			}
+		}
+		s.drivers++
+		s.orphan.Stop()
+	}
+	s.viewers = append(s.viewers, v)
+	s.srv.metrics.viewers.Inc()
+	s.buf = appendHello(s.buf[:0], helloInfo{session: s.id, resume: s.token, resumed: resumed, limits: s.srv.limitsJSON})
+	v.push(s.frame(kindOrdered, s.buf))
+	if expired {
+		s.reply(v, &Error{Code: CodeResumeExpired, Message: "that session has ended or its resume token expired; this is a fresh session"})
+	}
+	if s.tr != nil {
+		reason := "resume"
+		if !resumed {
+			reason = "state"
+		}
+		s.sendState(v, nil, reason, true)
+	}
+}
+
+// detach removes a viewer whose connection has ended.
+func (s *session) detach(v *viewer) {
+	i := slices.Index(s.viewers, v)
+	if i < 0 {
+		return
+	}
+	s.viewers = slices.Delete(s.viewers, i, i+1)
+	s.srv.metrics.viewers.Dec()
+	if v.role.drives() {
+		s.drivers--
+		if s.drivers == 0 {
+			s.orphan.Reset(s.orphanTTL)
+		}
+	}
+}
+
+// preload loads a built-in lesson for a fresh session (?lesson=NAME): a
+// state frame, or an error frame, and no done (no command asked).
+func (s *session) preload(v *viewer, name string) {
+	s.current = nil
+	if err := s.load(&command{name: "load", lessonName: name}); err != nil {
+		s.reply(v, err)
+	}
+}
+
+// frame copies an encoded frame out of the session's buffer. With more
+// than one viewer it is prepared once for all of them.
+func (s *session) frame(kind frameKind, data []byte) *frame {
+	f := &frame{kind: kind, data: bytes.Clone(data)}
+	if len(s.viewers) > 1 {
+		if pm, err := websocket.NewPreparedMessage(websocket.TextMessage, f.data); err == nil {
+			f.pm = pm
+		}
+	}
+	return f
+}
+
+// broadcast sends a frame to every viewer.
+func (s *session) broadcast(kind frameKind, data []byte) {
+	f := s.frame(kind, data)
+	for _, v := range s.viewers {
+		v.push(f)
+	}
+	s.resyncLagging()
+}
+
+// resyncLagging sends a full state to followers whose queues overflowed.
+func (s *session) resyncLagging() {
+	for _, v := range s.viewers {
+		if v.role == roleFollower && v.takeResync() && s.tr != nil {
+			s.sendState(v, nil, "resync", true)
+		}
+	}
+}
+
+// reply sends a done (e == nil) or error frame to the viewer whose command it
+// answers.
+func (s *session) reply(v *viewer, e *Error) {
+	if e == nil {
+		s.buf = appendDone(s.buf[:0], s.current)
+	} else {
+		if e.ID == nil {
+			e.ID = s.current
+		}
+		s.srv.metrics.errors.WithLabelValues(e.Code).Inc()
+		s.buf = appendError(s.buf[:0], e)
+	}
+	v.push(&frame{kind: kindOrdered, data: bytes.Clone(s.buf)})
+}
+
+// boundary computes the heatmaps for a 2-D lesson, or nil. A held-back
+// boundary frame is no longer needed: the caller sends these.
+func (s *session) boundary() *engine.Heatmaps {
+	if s.tr == nil || !s.tr.Lesson().Is2D() {
+		return nil
+	}
+	s.pending, s.lastHeat = false, time.Now()
+	return s.tr.Boundary(s.srv.cfg.BoundaryGrid)
+}
+
+// boundaryChanged notes that the weights changed: a boundary frame goes out
+// now or, if heatmaps were computed less than boundaryInterval ago, once
+// the interval is up (one frame, with the weights as they are then).
+func (s *session) boundaryChanged() {
+	if s.tr == nil || !s.tr.Lesson().Is2D() {
+		return
+	}
+	if wait := time.Until(s.lastHeat.Add(boundaryInterval)); wait > 0 {
+		if !s.pending {
+			s.pending = true
+			s.later.Reset(wait)
+		}
+		return
+	}
+	s.sendBoundary()
+}
+
+func (s *session) sendBoundary() {
+	if hm := s.boundary(); hm != nil {
+		s.buf = appendBoundaryFrame(s.buf[:0], hm)
+		s.broadcast(kindBoundary, s.buf)
+	}
+}
+
+// sendState sends a state frame to one viewer, or to all when v is nil.
+func (s *session) sendState(v *viewer, id []byte, reason string, full bool) {
+	st := s.tr.State(full)
+	buf, err := appendState(s.buf[:0], id, reason, st, s.boundary())
+	if err != nil {
+		panic(fmt.Sprintf("encoding state: %v", err)) // a bug: recovered by loop
+	}
+	s.buf = buf
+	last := lastEpoch(st.Losses)
+	if v != nil {
+		v.push(&frame{kind: kindState, data: bytes.Clone(buf)})
+		v.lossEpoch = last
+		return
+	}
+	f := s.frame(kindState, buf)
+	for _, v := range s.viewers {
+		v.push(f)
+		v.lossEpoch = last
+	}
+}
+
+// mutates lists the commands that change the session, which only a driver
+// may send.
+var mutates = map[string]bool{"load": true, "step": true, "back": true, "run": true, "pause": true, "reset": true, "set": true, "setWeight": true}
+
+// testHook, when set by a test, sees every command before it is handled.
+var testHook atomic.Pointer[func(*command)]
+
+// handle answers one message.
+func (s *session) handle(m message) {
+	v := m.v
+	if m.err != nil {
+		s.current = m.err.ID
+		s.reply(v, m.err)
+		return
+	}
+	c := &m.cmd
+	s.current = c.id
+	if h := testHook.Load(); h != nil {
+		(*h)(c)
+	}
+	if mutates[c.name] && !v.role.drives() {
+		s.reply(v, errorf(CodeNotPresenter, "%s: only the presenter can change this room; use \"explore on my own\" to try it yourself", c.name))
+		return
+	}
+	if v.role.drives() {
+		s.idle.Reset(s.srv.cfg.IdleTimeout)
+	}
+	if c.name != "load" && s.tr == nil {
+		s.reply(v, errorf(CodeNoLesson, "%s: no lesson is loaded; send load first", c.name))
+		return
+	}
+	var err *Error
+	switch c.name {
+	case "load":
+		err = s.load(c)
+	case "step":
+		err = s.step(c)
+	case "back":
+		if s.run.on {
+			err = errorf(CodeRunning, "back: training is running; pause first")
+		} else if s.tr.Back() != nil {
+			err = errorf(CodeAtStart, "back: already at the beginning; there is nothing to undo")
+		} else {
+			s.sendState(nil, c.id, "back", false)
+		}
+	case "run":
+		err = s.startRun(c)
+	case "pause":
+		s.stopRun()
+		s.sendState(nil, c.id, "pause", false)
+	case "reset":
+		s.stopRun()
+		s.tr.Reset()
+		s.sendState(nil, c.id, "reset", true)
+	case "set":
+		if e := s.tr.Set(c.patch); e != nil {
+			err = errorf(CodeBadCommand, "%v", e)
+		} else {
+			s.sendState(nil, c.id, "set", false)
+		}
+	case "setWeight":
+		if e := s.tr.SetWeight(c.layer, c.to, c.from, c.bias, c.value); e != nil {
+			err = errorf(CodeBadCommand, "%v", e)
+		} else {
+			s.sendState(nil, c.id, "setWeight", false)
+		}
+	case "state":
+		s.sendState(v, c.id, "state", true)
+	}
+	s.reply(v, err)
+	s.resyncLagging()
+}
+
+func (s *session) load(c *command) *Error {
+	l := c.lesson
+	if l == nil {
+		var ok bool
+		if l, ok = s.srv.cfg.Lessons.Lookup(c.lessonName); !ok {
+			return errorf(CodeNotFound, "name: there is no lesson called %q; the lessons are %s", c.lessonName, joinQuoted(s.srv.cfg.Lessons.Names()))
+		}
+	}
+	tr, err := engine.NewTrainer(l)
+	if err != nil {
+		return errorf(CodeBadLesson, "lesson: %v", err)
+	}
+	s.stopRun()
+	s.tr = tr
+	s.sendState(nil, c.id, "load", true)
+	return nil
+}
+
+// step takes one step and sends its events, in frames of bounded size.
+func (s *session) step(c *command) *Error {
+	if s.run.on {
+		return errorf(CodeRunning, "step: training is running; pause first")
+	}
+	if s.tr.Diverged() != "" {
+		return errorf(CodeDiverged, "step: %v", engine.ErrDiverged)
+	}
+	buf := appendEventsHead(s.buf[:0], c.id)
+	head := len(buf)
+	var total, omitted int64
+	updated := false
+	emit := func(e *engine.Event) {
+		if e.Type == engine.EventUpdate {
+			updated = true
+		}
+		if total >= maxStepEventBytes {
+			omitted++
+			return
+		}
+		if len(buf) > head {
+			buf = append(buf, ',')
+		}
+		n := len(buf)
+		buf = e.AppendJSON(buf)
+		total += int64(len(buf) - n)
+		if len(buf) >= eventsFrameBytes {
+			buf = appendEventsTail(buf, true, 0)
+			s.broadcast(kindOrdered, buf)
+			buf = appendEventsHead(buf[:0], c.id)
+		}
+	}
+	if err := s.tr.Step(c.gran, emit); err != nil {
+		s.buf = buf
+		return errorf(CodeDiverged, "step: %v", err)
+	}
+	s.steps.Add(1)
+	s.srv.metrics.steps.Inc()
+	buf = appendEventsTail(buf, false, omitted)
+	s.broadcast(kindOrdered, buf)
+	s.buf = buf
+	if omitted > 0 {
+		s.sendState(nil, c.id, "step", false)
+	} else if updated {
+		s.boundaryChanged()
+	}
+	return nil
+}
+
+func (s *session) startRun(c *command) *Error {
+	if s.tr.Diverged() != "" {
+		return errorf(CodeDiverged, "run: %v", engine.ErrDiverged)
+	}
+	now := time.Now()
+	if !s.run.on {
+		last := lastEpoch(s.tr.Losses())
+		for _, v := range s.viewers {
+			v.lossEpoch = last
+		}
+		s.run = runState{perCall: 1, lastProgress: now}
+	}
+	s.run.on, s.run.g, s.run.sps = true, c.gran, c.sps
+	s.run.start, s.run.steps = now, 0
+	return nil
+}
+
+// stopRun leaves run mode, forgetting progress frames not yet written so
+// that none follows the state the caller sends next.
+func (s *session) stopRun() {
+	if !s.run.on {
+		return
+	}
+	s.run.on = false
+	for _, v := range s.viewers {
+		v.clearProgress()
+	}
+}
+
+// runSlice trains for at most one slice budget and sends a progress frame
+// when one is due. It returns how long to wait before the next slice (0 or
+// less: at once).
+func (s *session) runSlice() time.Duration {
+	r := &s.run
+	now := time.Now()
+	n := r.perCall
+	if r.sps > 0 {
+		due := int64(now.Sub(r.start).Seconds()*r.sps) - r.steps
+		if due > int64(n) {
+			// Behind schedule: do one slice's worth and forget the debt.
+			r.steps += due - int64(n)
+			due = int64(n)
+		}
+		n = int(max(due, 0))
+	}
+	if n > 0 {
+		t0 := time.Now()
+		s.tr.Run(r.g, n, nil)
+		took := time.Since(t0)
+		r.steps += int64(n)
+		s.steps.Add(int64(n))
+		s.srv.metrics.steps.Add(float64(n))
+		r.dirty = true
+		budget := s.srv.cfg.SliceBudget
+		if took < budget/2 && n == r.perCall && r.perCall < 1<<20 {
+			r.perCall *= 2
+		} else if took > budget && r.perCall > 1 {
+			r.perCall /= 2
+		}
+		if reason := s.tr.Diverged(); reason != "" {
+			s.stopRun()
+			s.sendState(nil, nil, "diverged", false)
+			s.buf = appendError(s.buf[:0], &Error{Code: CodeDiverged, Message: "training diverged and stopped: " + reason + "; go back or reset"})
+			s.srv.metrics.errors.WithLabelValues(CodeDiverged).Inc()
+			s.broadcast(kindOrdered, s.buf)
+			return 0
+		}
+	}
+	now = time.Now()
+	if r.dirty && now.Sub(r.lastProgress) >= progressInterval {
+		s.sendProgress()
+		r.lastProgress, r.dirty = now, false
+	}
+	if r.sps == 0 {
+		return 0
+	}
+	next := r.start.Add(time.Duration(float64(r.steps+1) / r.sps * float64(time.Second))).Sub(now)
+	if r.dirty {
+		next = min(next, r.lastProgress.Add(progressInterval).Sub(now))
+	}
+	return max(next, time.Millisecond)
+}
+
+// sendProgress offers every viewer a progress frame. Viewers that still
+// hold the previous one are skipped (latest wins: they get a newer one
+// later). The losses in a frame are those after the viewer's newest, so
+// viewers that skipped frames lose no loss points; viewers in step share
+// one encoded frame.
+func (s *session) sendProgress() {
+	if len(s.viewers) == 0 {
+		return
+	}
+	st := s.tr.State(false)
+	var hm *engine.Heatmaps
+	if time.Since(s.lastHeat) >= boundaryInterval {
+		hm = s.boundary()
+	}
+	last := lastEpoch(st.Losses)
+	done := make([]bool, len(s.viewers))
+	for i, v := range s.viewers {
+		if done[i] {
+			continue
+		}
+		since := v.lossEpoch
+		s.buf = appendProgress(s.buf[:0], st, since, hm)
+		f := s.frame(kindProgress, s.buf)
+		for j := i; j < len(s.viewers); j++ {
+			w := s.viewers[j]
+			if !done[j] && w.lossEpoch == since {
+				done[j] = true
+				if w.offerProgress(f) {
+					w.lossEpoch = last
+				}
+			}
+		}
+	}
+}
+
+func joinQuoted(names []string) string {
+	var b bytes.Buffer
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", n)
+	}
+	return b.String()
+}
