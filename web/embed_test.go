@@ -120,6 +120,16 @@ func TestEmbedScript(t *testing.T) {
 	}
 }
 
+func TestStaticForSandboxedEmbeds(t *testing.T) {
+	h := newEmbedHandler(t, web.Options{})
+	for _, path := range []string{"/static/js/embed-main.js", "/static/js/app.js", "/static/vendor/katex/fonts/KaTeX_Main-Regular.woff2"} {
+		res, _ := get(t, h, path)
+		if got := res.Header.Get("Access-Control-Allow-Origin"); got != "*" {
+			t.Errorf("%s: Access-Control-Allow-Origin = %q; a sandboxed embed (origin null) could not load it", path, got)
+		}
+	}
+}
+
 func getHost(t *testing.T, h http.Handler, target string) (*http.Response, string) {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, target, nil)

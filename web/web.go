@@ -251,7 +251,8 @@ func pageHeaders(h http.Header) {
 
 // staticFiles serves fsys. Vendored files are pinned by version, so they may
 // be cached for a year; the page's own modules change with every release and
-// are revalidated. Node tests and directory listings are not served.
+// are revalidated. Node tests and directory listings are not served. Any
+// origin may read them, which the sandboxed embed needs.
 func staticFiles(fsys fs.FS) http.Handler {
 	files := http.FileServerFS(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -261,6 +262,10 @@ func staticFiles(fsys fs.FS) http.Handler {
 			return
 		}
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		// A sandboxed embed has an opaque origin, and browsers fetch module
+		// scripts and fonts with CORS: without this its modules would not
+		// load. The files are public.
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 		if strings.HasPrefix(p, "vendor/") {
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
