@@ -209,3 +209,34 @@ func (p *browserPage) inFrame(js string) string {
 	p.t.Fatal("no /embed frame in the page")
 	return ""
 }
+
+// TestBrowserPredictThenReveal answers the worked example's questions
+// before its one step, then finds the real answers with the lesson's why.
+func TestBrowserPredictThenReveal(t *testing.T) {
+	base := startBrowserServer(t)
+	p := newBrowserPage(t, 1280, 900, false)
+	p.open(base + "/lesson/worked-example?granularity=sample")
+	p.click("[data-role=step]")
+	answers := []string{"down", "up", "smaller"}
+	for i, choice := range answers {
+		p.waitFor(fmt.Sprintf("question %d", i+1), fmt.Sprintf(`!document.querySelector('[data-role=ask]').hidden && !!document.querySelector('[data-role=ask] [data-choice=%q]') && document.activeElement.closest('[data-role=ask]') !== null`, choice))
+		if i == 0 && browserEval[bool](p, `window.netstep.model().loss !== null`) {
+			t.Error("the step was taken before the learner answered")
+		}
+		p.click(fmt.Sprintf("[data-role=ask] [data-choice=%q]", choice))
+	}
+	p.waitFor("the reveal", `document.querySelectorAll('[data-role=ask] .ask-result').length === 3`)
+	verdicts := browserEval[[]string](p, `[...document.querySelectorAll('[data-role=ask] .ask-verdict')].map(e => e.textContent)`)
+	for i, v := range verdicts {
+		if !strings.HasPrefix(v, "You were right.") {
+			t.Errorf("answer %d: %q, want it right (the lesson's why says %s)", i+1, v, answers[i])
+		}
+	}
+	if !strings.Contains(verdicts[0], "0.4000 → 0.3589") {
+		t.Errorf("first answer %q does not show the weight's old and new value", verdicts[0])
+	}
+	if why := browserEval[string](p, `document.querySelector('[data-role=ask] .ask-why').textContent`); !strings.Contains(why, "gradient descent subtracts it") {
+		t.Errorf("why = %q", why)
+	}
+	p.noErrors()
+}

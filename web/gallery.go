@@ -74,13 +74,14 @@ func previewSVG(l Lesson) template.HTML {
 		label += fmt.Sprintf(", and %d training points in the plane", min(len(l.Points), maxPreviewPoints))
 	}
 	fmt.Fprintf(&b, `<svg class="preview" viewBox="0 0 %g %g" role="img" aria-label="%s">`, w, h, html.EscapeString(label))
-	right := w - 10
+	const side = h - 24 // the plane's square
+	right := w - 14
 	if len(l.Points) > 0 {
-		right = 160
+		right = w - side - 36
 	}
 	drawNetwork(&b, l.Layers, 14, 14, right, h-14)
 	if len(l.Points) > 0 {
-		drawPoints(&b, l.Points, 172, 14, h-28)
+		drawPoints(&b, l.Points, w-side-12, 12, side)
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())

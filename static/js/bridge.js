@@ -23,6 +23,7 @@ const GRANULARITIES = ['micro', 'phase', 'sample', 'batch', 'epoch'];
  *   autoplay: boolean,
  *   theme: string,
  *   granularity: string|undefined,
+ *   questions: boolean,
  * }} EmbedOptions
  * controls is null when every control shows.
  */
@@ -55,6 +56,7 @@ export function parseEmbedOptions(search) {
     autoplay: q.get('autoplay') === '1',
     theme: THEMES.includes(theme) ? theme : 'auto',
     granularity: g && GRANULARITIES.includes(g) ? g : undefined,
+    questions: q.get('questions') !== 'off',
   };
 }
 

@@ -10,6 +10,8 @@ test('embed options: defaults', () => {
   assert.equal(o.autoplay, false);
   assert.equal(o.theme, 'auto');
   assert.equal(o.granularity, undefined);
+  assert.equal(o.questions, true);
+  assert.equal(parseEmbedOptions('?questions=off').questions, false);
 });
 
 test('embed options: given', () => {

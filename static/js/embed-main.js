@@ -58,6 +58,7 @@ function start() {
     theme: opts.theme,
     math: opts.math,
     granularity: opts.granularity,
+    questions: opts.questions,
     // No lesson menu in an embed: a lesson change stays inside the frame.
     onLessonChange: () => {},
   });
