@@ -86,7 +86,7 @@ type Trainer struct {
 	s      scalars
 
 	order      []int32 // this epoch's sample order
-	orderEpoch int   // the epoch order belongs to, or −1
+	orderEpoch int     // the epoch order belongs to, or −1
 	pcg        *rand.PCG
 	rng        *rand.Rand
 
