@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,7 @@ type Config struct {
 	MaxQueuedFrames     int             // frames waiting for one viewer before it is dropped or resynced; default 128
 	BoundaryGrid        int             // heatmap side for 2-D lessons; default 40
 	SliceBudget         time.Duration   // run mode trains this long between looks at the inbox; default 2 ms
+	RunConcurrency      int             // sessions training at once in run mode; default one less than GOMAXPROCS, at least 1
 	Logger              *slog.Logger    // default slog.Default()
 }
 
@@ -75,6 +77,7 @@ func (c *Config) fill() {
 	def(&c.MaxQueuedFrames, 128)
 	def(&c.BoundaryGrid, 40)
 	defDur(&c.SliceBudget, 2*time.Millisecond)
+	def(&c.RunConcurrency, max(1, runtime.GOMAXPROCS(0)-1))
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -89,6 +92,7 @@ type Server struct {
 	handshakes *addrLimiter
 	origins    map[string]bool
 	limitsJSON []byte
+	turns      chan struct{} // run-mode turns: RunConcurrency tokens
 
 	wg sync.WaitGroup // session goroutines and connection readers and writers
 
@@ -116,6 +120,10 @@ func New(cfg Config) (*Server, error) {
 		sessions:   map[string]*session{},
 		byToken:    map[[32]byte]*session{},
 		conns:      map[*websocket.Conn]struct{}{},
+		turns:      make(chan struct{}, cfg.RunConcurrency),
+	}
+	for range cfg.RunConcurrency {
+		s.turns <- struct{}{}
 	}
 	for _, o := range cfg.AllowOrigins {
 		n, ok := normalOrigin(o)

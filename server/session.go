@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -74,6 +73,7 @@ type session struct {
 	pending   bool          // a boundary frame is held back
 	lastHeat  time.Time     // when heatmaps were last computed
 	steps     atomic.Int64
+	holdsTurn bool // between taking a run turn and giving it back
 }
 
 // runState is what run mode keeps between slices.
@@ -82,8 +82,9 @@ type runState struct {
 	g            engine.Granularity
 	sps          float64 // steps per second; 0 = as fast as possible
 	start        time.Time
-	steps        int64 // steps taken since start, for pacing
-	perCall      int   // steps per engine Run call, adapted to the slice budget
+	next         time.Time // when the next slice is due
+	steps        int64     // steps taken since start, for pacing
+	perCall      int       // steps per engine Run call, adapted to the slice budget
 	lastProgress time.Time
 	dirty        bool // trained since the last progress frame
 }
@@ -149,6 +150,9 @@ func (s *session) loop() {
 	}()
 	defer func() {
 		if p := recover(); p != nil {
+			if s.holdsTurn {
+				s.srv.turns <- struct{}{}
+			}
 			reason = "panic"
 			s.log.Error("session panicked; ending it", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			s.srv.metrics.errors.WithLabelValues(CodeInternal).Inc()
@@ -173,28 +177,19 @@ func (s *session) loop() {
 	defer s.later.Stop()
 
 	for {
+		// In run mode, a slice needs a turn: the server hands out fewer
+		// turns than it has cores, in order, so sessions playing at full
+		// speed share the cores fairly and a core stays free for stepping
+		// learners. Waiting for a turn is a select like any other: commands
+		// still get in.
 		var paceC <-chan time.Time
+		var turn chan struct{}
 		if s.run.on {
-			wait := s.runSlice()
-			if s.run.on && wait <= 0 {
-				// Full speed: give other goroutines the core, then look
-				// for a command without waiting for one.
-				runtime.Gosched()
-				select {
-				case m := <-s.in:
-					s.handle(m)
-				case f := <-s.ctl:
-					f()
-				case <-s.quit:
-					reason = s.end(s.stopCode, s.stopText)
-					return
-				default:
-				}
-				continue
-			}
-			if s.run.on {
+			if wait := time.Until(s.run.next); wait > 0 {
 				pace.Reset(wait)
 				paceC = pace.C
+			} else {
+				turn = s.srv.turns
 			}
 		}
 		select {
@@ -202,6 +197,11 @@ func (s *session) loop() {
 			s.handle(m)
 		case f := <-s.ctl:
 			f()
+		case <-turn:
+			s.holdsTurn = true
+			s.run.next = time.Now().Add(s.runSlice())
+			s.holdsTurn = false
+			s.srv.turns <- struct{}{}
 		case <-paceC:
 		case <-s.later.C:
 			if s.pending {
@@ -542,7 +542,7 @@ func (s *session) startRun(c *command) *Error {
 		s.run = runState{perCall: 1, lastProgress: now}
 	}
 	s.run.on, s.run.g, s.run.sps = true, c.gran, c.sps
-	s.run.start, s.run.steps = now, 0
+	s.run.start, s.run.steps, s.run.next = now, 0, now
 	return nil
 }
 
@@ -560,7 +560,7 @@ func (s *session) stopRun() {
 
 // runSlice trains for at most one slice budget and sends a progress frame
 // when one is due. It returns how long to wait before the next slice (0 or
-// less: at once).
+// less: as soon as there is a turn).
 func (s *session) runSlice() time.Duration {
 	r := &s.run
 	now := time.Now()
