@@ -166,10 +166,12 @@ func TestSteppingStaysFastWhileOthersPlay(t *testing.T) {
 	learner.read()
 	stop := make(chan struct{})
 	go func() {
-		time.Sleep(2 * time.Second)
+		time.Sleep(3 * time.Second)
 		close(stop)
 	}()
-	lat := stepper(t, learner, 20*time.Millisecond, stop)
+	// The players' pages run in this process too, on the same two cores,
+	// which a real server does not have to pay for.
+	lat := stepper(t, learner, 15*time.Millisecond, stop)
 	// Under the race detector, on a machine others share, allow one outlier.
 	q := 0.99
 	if raceEnabled {

@@ -134,7 +134,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout:  10 * time.Second,
-		ReadBufferSize:    1024,
+		ReadBufferSize:    0, // reuse net/http's 4 KiB reader: the reader runs in its goroutine anyway
 		WriteBufferSize:   4096,
 		WriteBufferPool:   &sync.Pool{},
 		EnableCompression: false,
@@ -215,6 +215,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lesson := q.Get("lesson")
+	compact := false
+	switch q.Get("events") {
+	case "", "objects":
+	case "compact":
+		compact = true
+	default:
+		refuse("query", http.StatusBadRequest, "events: want objects or compact.")
+		return
+	}
 	var sess *session
 	expired := false
 	if tok := q.Get("resume"); tok != "" {
@@ -251,7 +260,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	sess = s.start()
+	sess = s.start(compact)
 	c := s.newConn(ws, sess)
 	if !sess.do(func() {
 		sess.attach(c.v, resumed, expired)
@@ -287,9 +296,10 @@ func (s *Server) release() {
 }
 
 // start begins a session in the place reserve held.
-func (s *Server) start() *session {
+func (s *Server) start(compact bool) *session {
 	id, token := randomString(9), randomString(24)
 	sess := newSession(s, id, token)
+	sess.compact = compact
 	s.mu.Lock()
 	s.reserved--
 	s.sessions[id] = sess

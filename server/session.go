@@ -74,6 +74,7 @@ type session struct {
 	lastHeat  time.Time     // when heatmaps were last computed
 	steps     atomic.Int64
 	holdsTurn bool // between taking a run turn and giving it back
+	compact   bool // events in the engine's compact positional form (?events=compact); fixed at start
 }
 
 // runState is what run mode keeps between slices.
@@ -192,18 +193,24 @@ func (s *session) loop() {
 				turn = s.srv.turns
 			}
 		}
+		// The encoding buffer comes from a pool for the time a case takes,
+		// so waiting sessions hold none.
 		select {
 		case m := <-s.in:
+			s.buf = getBuf()
 			s.handle(m)
 		case f := <-s.ctl:
+			s.buf = getBuf()
 			f()
 		case <-turn:
+			s.buf = getBuf()
 			s.holdsTurn = true
 			s.run.next = time.Now().Add(s.runSlice())
 			s.holdsTurn = false
 			s.srv.turns <- struct{}{}
 		case <-paceC:
 		case <-s.later.C:
+			s.buf = getBuf()
 			if s.pending {
 				s.sendBoundary()
 			}
@@ -221,6 +228,22 @@ func (s *session) loop() {
 			reason = s.end(s.stopCode, s.stopText)
 			return
 		}
+		if s.buf != nil {
+			putBuf(s.buf)
+			s.buf = nil
+		}
+	}
+}
+
+// bufPool holds the buffers sessions encode frames into, so that an idle
+// session keeps none (a full state of a 2-D lesson is ~70 KiB).
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
+
+func putBuf(b []byte) {
+	if cap(b) > 0 && cap(b) <= 8<<20 {
+		bufPool.Put(&b)
 	}
 }
 
@@ -504,7 +527,11 @@ func (s *session) step(c *command) *Error {
 			buf = append(buf, ',')
 		}
 		n := len(buf)
-		buf = e.AppendJSON(buf)
+		if s.compact {
+			buf = e.AppendCompact(buf)
+		} else {
+			buf = e.AppendJSON(buf)
+		}
 		total += int64(len(buf) - n)
 		if len(buf) >= eventsFrameBytes {
 			buf = appendEventsTail(buf, true, 0)
