@@ -499,3 +499,30 @@ func ExampleTrainer_Step() {
 	// {"type":"update","layer":0,"to":0,"bias":true,"old":0,"grad":-2,"new":0.2,"batch":1}
 	// {"type":"epoch","epoch":1,"trainLoss":0.5}
 }
+
+// TestManyEditsStayBounded: a client that edits without end keeps a bounded
+// history; Back then stops at the oldest edit kept, and Reset still works.
+func TestManyEditsStayBounded(t *testing.T) {
+	tr := newTrainer(t, lessonFile(t, "testdata/tiny.json"))
+	start := stateJSON(t, tr)
+	for i := 0; i < maxPinned+50; i++ {
+		tr.Step(StepMicro, nil)
+		if err := tr.SetWeight(0, 0, 0, false, float64(i)/1000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(tr.checkpoints); n > maxPinned+maxCheckpoints+2 {
+		t.Fatalf("%d checkpoints after %d edits", n, maxPinned+50)
+	}
+	backs := 0
+	for tr.Back() == nil {
+		backs++
+	}
+	if backs < maxPinned || backs > 2*(maxPinned+50) {
+		t.Errorf("%d Backs before the start of the kept history", backs)
+	}
+	tr.Reset()
+	if got := stateJSON(t, tr); got != start {
+		t.Fatalf("Reset after many edits:\n%s", firstDiff(got, start))
+	}
+}

@@ -5,8 +5,8 @@ import "fmt"
 // checkpoint is a full copy of the trainer's mutable state at one moment.
 type checkpoint struct {
 	s      scalars
-	slab   []float64
-	pinned bool // made by an edit: never thinned away
+	slab   []float64 // nil: the lesson's starting numbers, rebuilt rather than kept
+	pinned bool      // made by an edit (or the start): never thinned away
 }
 
 // Bounds on history. Past maxHistory undoable steps, every other one of the
@@ -34,7 +34,7 @@ func (t *Trainer) snapshot(pinned bool) checkpoint {
 // drop keeps a dropped checkpoint's slab for reuse, so a long run's
 // checkpointing allocates nothing once it has thinned a few times.
 func (t *Trainer) drop(c checkpoint) {
-	if len(t.spare) < maxCheckpoints {
+	if c.slab != nil && len(t.spare) < maxCheckpoints {
 		t.spare = append(t.spare, c.slab)
 	}
 }
@@ -103,14 +103,18 @@ func (t *Trainer) Back() error {
 // Reset returns to the lesson's starting weights and forgets the history.
 func (t *Trainer) Reset() {
 	t.history = t.history[:0]
-	t.checkpoints = append(t.checkpoints[:0], t.initial)
-	t.restoreFrom(&t.initial)
+	t.checkpoints = append(t.checkpoints[:0], checkpoint{s: scalars{hp: t.lesson.Training}, pinned: true})
+	t.restoreFrom(&t.checkpoints[0])
 	t.ckEvery = int64(64 * t.microsPerSample())
 	t.losses, t.lossStride = t.losses[:0], 1
 }
 
 func (t *Trainer) restoreFrom(c *checkpoint) {
-	copy(t.slab, c.slab)
+	if c.slab == nil {
+		t.loadLessonWeights()
+	} else {
+		copy(t.slab, c.slab)
+	}
 	t.s = c.s
 	t.orderEpoch = -1
 }
@@ -281,11 +285,11 @@ func (t *Trainer) edit(apply func()) {
 	t.s.diverged = ""
 	t.s.pos.T++
 	pinned, oldest := 0, -1
-	for k, c := range t.checkpoints {
+	for k, c := range t.checkpoints[1:] { // [0] is where Back stops: not an edit
 		if c.pinned {
 			pinned++
 			if oldest < 0 {
-				oldest = k
+				oldest = k + 1
 			}
 		}
 	}

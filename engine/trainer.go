@@ -85,8 +85,8 @@ type Trainer struct {
 	slab   []float64 // every mutable number, so a checkpoint is one copy
 	s      scalars
 
-	order      []int // this epoch's sample order
-	orderEpoch int   // the epoch order belongs to, or −1
+	order      []int32 // this epoch's sample order
+	orderEpoch int     // the epoch order belongs to, or −1
 	pcg        *rand.PCG
 	rng        *rand.Rand
 
@@ -101,7 +101,6 @@ type Trainer struct {
 	lossStride  int
 	history     []int64 // where each undoable step started
 	checkpoints []checkpoint
-	initial     checkpoint  // the lesson's starting state, for Reset
 	spare       [][]float64 // slabs of dropped checkpoints, for reuse
 	ckEvery     int64
 }
@@ -129,23 +128,33 @@ func NewTrainer(l *Lesson) (*Trainer, error) {
 		ly := &t.layers[i]
 		ly.nin, ly.nout, ly.act = prev, spec.Size, spec.Activation
 		rest = ly.carve(rest)
-		for j := range spec.Size {
-			copy(ly.W[j*prev:(j+1)*prev], l.Network.Weights[i][j])
-		}
-		copy(ly.B, l.Network.Biases[i])
 		t.evalZ[i] = make([]float64, spec.Size)
 		t.evalA[i] = make([]float64, spec.Size)
 		t.neurons += spec.Size
 		prev = spec.Size
 	}
-	t.order = make([]int, t.train.n)
+	t.loadLessonWeights()
+	t.order = make([]int32, t.train.n)
 	t.pcg = rand.NewPCG(0, 0)
 	t.rng = rand.New(t.pcg)
 	t.s.hp = l.Training
 	t.ckEvery = int64(64 * t.microsPerSample())
-	t.initial = t.snapshot(true)
-	t.checkpoints = []checkpoint{t.initial}
+	t.checkpoints = []checkpoint{{s: t.s, pinned: true}} // no slab: the lesson's own numbers
 	return t, nil
+}
+
+// loadLessonWeights puts the slab in the lesson's starting state: its
+// weights and biases, everything else zero.
+func (t *Trainer) loadLessonWeights() {
+	clear(t.slab)
+	n := &t.lesson.Network
+	for i := range t.layers {
+		ly := &t.layers[i]
+		for j := range ly.nout {
+			copy(ly.W[j*ly.nin:(j+1)*ly.nin], n.Weights[i][j])
+		}
+		copy(ly.B, n.Biases[i])
+	}
 }
 
 // Lesson returns the lesson the trainer was made from.
@@ -176,7 +185,7 @@ func (t *Trainer) ensureOrder() {
 		return
 	}
 	for i := range t.order {
-		t.order[i] = i
+		t.order[i] = int32(i)
 	}
 	if t.s.hp.Shuffle {
 		t.pcg.Seed(t.lesson.Seed, 0x5000_0000_0000+uint64(e))
@@ -322,7 +331,7 @@ func (t *Trainer) micro() stepped {
 // startSample loads the next sample of the epoch.
 func (t *Trainer) startSample() {
 	t.ensureOrder()
-	t.s.index = t.order[t.s.pos.Sample]
+	t.s.index = int(t.order[t.s.pos.Sample])
 	t.s.haveSample, t.s.haveLoss = true, false
 	if t.loud() {
 		t.ev = Event{Type: EventSample, Epoch: t.s.pos.Epoch, Index: t.s.index, X: t.train.input(t.s.index), Y: t.train.target(t.s.index)}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,7 @@ type Config struct {
 	MaxQueuedFrames     int             // frames waiting for one viewer before it is dropped or resynced; default 128
 	BoundaryGrid        int             // heatmap side for 2-D lessons; default 40
 	SliceBudget         time.Duration   // run mode trains this long between looks at the inbox; default 2 ms
+	RunConcurrency      int             // sessions training at once in run mode; default one less than GOMAXPROCS, at least 1
 	Logger              *slog.Logger    // default slog.Default()
 }
 
@@ -75,6 +77,7 @@ func (c *Config) fill() {
 	def(&c.MaxQueuedFrames, 128)
 	def(&c.BoundaryGrid, 40)
 	defDur(&c.SliceBudget, 2*time.Millisecond)
+	def(&c.RunConcurrency, max(1, runtime.GOMAXPROCS(0)-1))
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -89,6 +92,7 @@ type Server struct {
 	handshakes *addrLimiter
 	origins    map[string]bool
 	limitsJSON []byte
+	turns      chan struct{} // run-mode turns: RunConcurrency tokens
 
 	wg sync.WaitGroup // session goroutines and connection readers and writers
 
@@ -116,6 +120,10 @@ func New(cfg Config) (*Server, error) {
 		sessions:   map[string]*session{},
 		byToken:    map[[32]byte]*session{},
 		conns:      map[*websocket.Conn]struct{}{},
+		turns:      make(chan struct{}, cfg.RunConcurrency),
+	}
+	for range cfg.RunConcurrency {
+		s.turns <- struct{}{}
 	}
 	for _, o := range cfg.AllowOrigins {
 		n, ok := normalOrigin(o)
@@ -126,7 +134,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout:  10 * time.Second,
-		ReadBufferSize:    1024,
+		ReadBufferSize:    0, // reuse net/http's 4 KiB reader: the reader runs in its goroutine anyway
 		WriteBufferSize:   4096,
 		WriteBufferPool:   &sync.Pool{},
 		EnableCompression: false,
@@ -207,6 +215,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lesson := q.Get("lesson")
+	compact := false
+	switch q.Get("events") {
+	case "", "objects":
+	case "compact":
+		compact = true
+	default:
+		refuse("query", http.StatusBadRequest, "events: want objects or compact.")
+		return
+	}
 	var sess *session
 	expired := false
 	if tok := q.Get("resume"); tok != "" {
@@ -243,7 +260,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	sess = s.start()
+	sess = s.start(compact)
 	c := s.newConn(ws, sess)
 	if !sess.do(func() {
 		sess.attach(c.v, resumed, expired)
@@ -279,9 +296,10 @@ func (s *Server) release() {
 }
 
 // start begins a session in the place reserve held.
-func (s *Server) start() *session {
+func (s *Server) start(compact bool) *session {
 	id, token := randomString(9), randomString(24)
 	sess := newSession(s, id, token)
+	sess.compact = compact
 	s.mu.Lock()
 	s.reserved--
 	s.sessions[id] = sess
