@@ -172,6 +172,11 @@ func (p *browserPage) waitFor(what, js string) {
 
 func (p *browserPage) open(url string) {
 	p.t.Helper()
+	// These tests step freely; the lessons' predict-first questions, which
+	// hold a step until answered, have their own test (embed_browser_test.go).
+	if !strings.Contains(url, "?") {
+		url += "?questions=off"
+	}
 	p.do(chromedp.Do(p.ctx, chromedp.Navigate(url)))
 	p.waitFor("the first state", `!!window.netstep && !!window.netstep.model().network && !document.querySelector('[data-role=step]').disabled`)
 }

@@ -160,12 +160,13 @@ func pageURL(a net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port) + "/"
 }
 
-// webCatalog is the engine's catalog as the pages see it.
+// webCatalog is the engine's catalog as the pages see it, with what the
+// gallery shows of each lesson (see galleryLesson).
 func webCatalog(cat *engine.Catalog) web.Catalog {
 	var out web.Catalog
 	for _, n := range cat.Names() {
 		l, _ := cat.Lookup(n)
-		out = append(out, web.Lesson{Name: n, Title: l.Title})
+		out = append(out, galleryLesson(n, l))
 	}
 	return out
 }

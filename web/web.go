@@ -1,8 +1,10 @@
 // Package web owns the pages: the learner's page at / and /lesson/{name},
-// rendered from templates parsed once at construction, the static files under
-// /static/, and the security headers every page carries. It knows lessons only
-// through a LessonCatalog, so it does not depend on the engine's internals,
-// and it never reads flags or the environment.
+// the gallery at /lessons, the embeddable lesson at /embed with its host
+// script /embed.js and oEmbed endpoint /oembed, rendered from templates parsed
+// once at construction, the static files under /static/, and the security
+// headers every page carries. It knows lessons only through a LessonCatalog,
+// so it does not depend on the engine's internals, and it never reads flags
+// or the environment.
 package web
 
 import (
@@ -28,10 +30,31 @@ type LessonCatalog interface {
 	Title(name string) (string, bool)
 }
 
-// Lesson is one entry of a Catalog.
+// Lesson is one entry of a Catalog. Name and Title are required; the rest
+// describes the lesson in the gallery and may be left empty.
 type Lesson struct {
-	Name  string
-	Title string
+	Name    string
+	Title   string
+	Summary string
+	// Layers is the network's shape: the number of inputs, then the size of
+	// each layer with weights.
+	Layers []int
+	// Points are the training samples of a 2-D lesson, at most a few hundred,
+	// in the lesson's plane (about −6 to 6 on each axis).
+	Points []Point
+}
+
+// Point is one 2-D sample of a gallery preview: where it is and which class
+// (0 or 1, or the index of the winning output) it belongs to.
+type Point struct {
+	X1, X2 float64
+	Class  int
+}
+
+// LessonDescriber is a LessonCatalog that also describes each lesson for the
+// gallery. Catalog is one; a catalog without it gets a gallery of titles.
+type LessonDescriber interface {
+	Describe(name string) (Lesson, bool)
 }
 
 // Catalog is a LessonCatalog held in a slice, in order. It is the adapter a
@@ -57,6 +80,16 @@ func (c Catalog) Title(name string) (string, bool) {
 	return "", false
 }
 
+// Describe returns the whole entry of the lesson called name.
+func (c Catalog) Describe(name string) (Lesson, bool) {
+	for _, l := range c {
+		if l.Name == name {
+			return l, true
+		}
+	}
+	return Lesson{}, false
+}
+
 // Options configures New.
 type Options struct {
 	// Lessons lists the lessons a page may open. Required.
@@ -66,6 +99,14 @@ type Options struct {
 	DefaultLesson string
 	// Logger receives template errors. Nil means slog.Default().
 	Logger *slog.Logger
+	// EmbedOrigins narrows who may frame /embed, and who its postMessage
+	// events are addressed to: origins such as https://moodle.example.edu.
+	// Empty means any site may embed a lesson.
+	EmbedOrigins []string
+	// TrustProxy makes absolute URLs (oEmbed, discovery links) use the
+	// X-Forwarded-Proto header of a reverse proxy in front of the server.
+	// Leave it off unless such a proxy sets the header on every request.
+	TrustProxy bool
 }
 
 // ContentSecurityPolicy is sent with every page. Scripts come only from this
@@ -80,6 +121,13 @@ type handler struct {
 	defaultLesson string
 	log           *slog.Logger
 	page          *template.Template
+	embed         *template.Template
+	gallery       *template.Template
+	embedCSP      string
+	embedOrigins  []string
+	trustProxy    bool
+	// galleryCards are the gallery's entries with their previews, drawn once.
+	galleryCards []galleryCard
 }
 
 // pageData is what templates/page.html renders.
@@ -87,6 +135,9 @@ type pageData struct {
 	Title   string
 	Lesson  string
 	Lessons []Lesson
+	// OEmbed is the absolute URL of this lesson's oEmbed answer, for the
+	// discovery link; empty on / (which is not a lesson's own address).
+	OEmbed string
 }
 
 // New returns the handler for /, /lesson/{name} and /static/*. It parses the
@@ -111,15 +162,32 @@ func New(opts Options) (http.Handler, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	page, err := template.ParseFS(templates.FS, "page.html")
-	if err != nil {
-		return nil, fmt.Errorf("web: parsing templates: %w", err)
+	h := &handler{lessons: opts.Lessons, defaultLesson: def, log: log, trustProxy: opts.TrustProxy}
+	for _, t := range []struct {
+		dst  **template.Template
+		file string
+	}{{&h.page, "page.html"}, {&h.embed, "embed.html"}, {&h.gallery, "gallery.html"}} {
+		tmpl, err := template.ParseFS(templates.FS, t.file)
+		if err != nil {
+			return nil, fmt.Errorf("web: parsing templates: %w", err)
+		}
+		*t.dst = tmpl
 	}
-	h := &handler{lessons: opts.Lessons, defaultLesson: def, log: log, page: page}
+	origins, err := checkOrigins(opts.EmbedOrigins)
+	if err != nil {
+		return nil, err
+	}
+	h.embedOrigins = origins
+	h.embedCSP = embedPolicy(origins)
+	h.galleryCards = galleryCards(opts.Lessons)
 
 	r := chi.NewRouter()
 	r.Get("/", h.index)
 	r.Get("/lesson/{name}", h.lesson)
+	r.Get("/lessons", h.galleryPage)
+	r.Get("/embed", h.embedPage)
+	r.Get("/embed.js", h.embedScript)
+	r.Get("/oembed", h.oembed)
 	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles(static.FS)))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		pageHeaders(w.Header())
@@ -130,7 +198,7 @@ func New(opts Options) (http.Handler, error) {
 
 // index serves the page with the default lesson.
 func (h *handler) index(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, h.defaultLesson)
+	h.render(w, r, h.defaultLesson, "")
 }
 
 // lesson serves the page with the named lesson, or 404.
@@ -141,24 +209,31 @@ func (h *handler) lesson(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "There is no lesson called that. The lessons are listed at /.", http.StatusNotFound)
 		return
 	}
-	h.render(w, r, name)
+	h.render(w, r, name, h.oembedURL(r, name))
 }
 
 // render writes the page for the lesson called name, which is in the catalog.
-func (h *handler) render(w http.ResponseWriter, r *http.Request, name string) {
-	data := pageData{Lesson: name}
+func (h *handler) render(w http.ResponseWriter, r *http.Request, name, oembed string) {
+	data := pageData{Lesson: name, OEmbed: oembed}
 	data.Title, _ = h.lessons.Title(name)
 	for _, n := range h.lessons.Names() {
 		t, _ := h.lessons.Title(n)
 		data.Lessons = append(data.Lessons, Lesson{Name: n, Title: t})
 	}
+	h.execute(w, r, h.page, data, pageHeaders)
+}
+
+// execute renders tmpl into a buffer first, so a template error becomes a
+// clean 500 rather than half a page, then sends it with the headers that
+// setHeaders sets.
+func (h *handler) execute(w http.ResponseWriter, r *http.Request, tmpl *template.Template, data any, setHeaders func(http.Header)) {
 	var buf bytes.Buffer
-	if err := h.page.Execute(&buf, data); err != nil {
-		h.log.Error("web: rendering page", "lesson", name, "err", err)
+	if err := tmpl.Execute(&buf, data); err != nil {
+		h.log.Error("web: rendering page", "template", tmpl.Name(), "err", err)
 		http.Error(w, "The page could not be drawn; this is a bug.", http.StatusInternalServerError)
 		return
 	}
-	pageHeaders(w.Header())
+	setHeaders(w.Header())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	if r.Method == http.MethodHead {
@@ -176,7 +251,8 @@ func pageHeaders(h http.Header) {
 
 // staticFiles serves fsys. Vendored files are pinned by version, so they may
 // be cached for a year; the page's own modules change with every release and
-// are revalidated. Node tests and directory listings are not served.
+// are revalidated. Node tests and directory listings are not served. Any
+// origin may read them, which the sandboxed embed needs.
 func staticFiles(fsys fs.FS) http.Handler {
 	files := http.FileServerFS(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -186,6 +262,10 @@ func staticFiles(fsys fs.FS) http.Handler {
 			return
 		}
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		// A sandboxed embed has an opaque origin, and browsers fetch module
+		// scripts and fonts with CORS: without this its modules would not
+		// load. The files are public.
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 		if strings.HasPrefix(p, "vendor/") {
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {

@@ -6,7 +6,7 @@
 // in the drawing changes the model.
 
 import { createSocket } from './socket.js';
-import { initialModel, reduce, restoreLesson } from './state.js';
+import { initialModel, reduce, restoreLesson, expandEvent } from './state.js';
 import { createDiagram } from './draw.js';
 import { narrate } from './narrate.js';
 import { formulas, defaultSelection, renderMath } from './math.js';
@@ -16,6 +16,7 @@ import { createInspector } from './inspector.js';
 import { createTable } from './table.js';
 import { createSettings } from './settings.js';
 import { palette, cssVariables } from './colors.js';
+import { createAsk } from './ask.js';
 
 /**
  * @typedef {{
@@ -25,6 +26,7 @@ import { palette, cssVariables } from './colors.js';
  *   theme?: string,          auto | light | dark | projector
  *   math?: boolean,          show the math from the start
  *   granularity?: string,    micro | phase | sample | batch | epoch
+ *   questions?: boolean,     ask the lesson's questions before the steps that reach them (default true)
  *   onLessonChange?: (name: string) => void,
  * }} AppOptions
  */
@@ -175,13 +177,29 @@ export function createApp(root, options = {}) {
   });
   if (options.granularity) controls.setGranularity(options.granularity);
 
+  // Predict, then reveal: the lesson's questions, asked before the steps
+  // that reach them. Answers go to 'answer' listeners as {type, answer}.
+  const askBox = $('ask');
+  const quiz = askBox && options.questions !== false
+    ? createAsk(askBox, {
+        onAnswer: (answer) => emit({ type: 'answer', answer }),
+        returnFocus: () => $('step').focus(),
+      })
+    : null;
+
   function doStep() {
     if (model.running) {
       stopPlaying();
       return;
     }
+    if (quiz?.busy()) return;
     diagram.finish();
-    send({ cmd: 'step', granularity: controls.granularity() });
+    const granularity = controls.granularity();
+    if (!quiz) {
+      send({ cmd: 'step', granularity });
+      return;
+    }
+    quiz.beforeStep(model, granularity).then(() => send({ cmd: 'step', granularity }));
   }
 
   function stopPlaying() {
@@ -245,6 +263,10 @@ export function createApp(root, options = {}) {
       if (view && typeof view.math === 'boolean' && options.math === undefined) showMath(view.math);
       selection = null;
     }
+    if (quiz) {
+      if (frame.type === 'events') quiz.onEvents((frame.events ?? []).map(expandEvent));
+      else if (frame.type === 'state' && (frame.reason === 'load' || frame.reason === 'reset')) quiz.clear();
+    }
     if (frame.type === 'error') {
       if (frame.code === 'internal') setStatus(`Something went wrong on the server: ${frame.message}`, 'error');
       else setStatus(FRIENDLY[frame.code] ?? frame.message, 'error');
@@ -252,6 +274,11 @@ export function createApp(root, options = {}) {
     } else if (frame.type === 'state' && status.dataset.kind === 'error') {
       setStatus('Connected.', 'ok');
     }
+    emit(frame);
+  }
+
+  /** emit calls the listeners of frame.type and of "*". */
+  function emit(frame) {
     for (const key of [frame.type, '*']) for (const fn of listeners.get(key) ?? []) fn(frame);
   }
 

@@ -1,0 +1,277 @@
+// questions.js: predict, then reveal (docs/lessons.md, "questions"). Pure;
+// no DOM. Before a step that reaches a question's moment the page asks it;
+// the events that follow are fed, in order, to a resolver that finds the
+// real answer: which way the weight moved, whether the loss grew, which
+// output won.
+
+import { fmt } from './format.js';
+
+/** The moments of one sample, in the order the engine reaches them. */
+const PHASES = ['forward', 'loss', 'backward', 'update'];
+
+/**
+ * reaches lists the moments the next step will pass through, from the
+ * state's position (whose phase is the NEXT micro-step), the step size, the
+ * training set's size and the batch size. It is used only to decide when to
+ * ask; the answer always comes from the events, however many steps it takes.
+ * @param {{phase?: string, sample?: number, batchCount?: number}|null} pos
+ * @param {string} granularity micro | phase | sample | batch | epoch
+ * @param {number} trainSize
+ * @param {number} batchSize
+ * @returns {Set<string>}
+ */
+export function reaches(pos, granularity, trainSize, batchSize) {
+  const phase = PHASES.includes(pos?.phase) ? pos.phase : 'forward';
+  const sample = pos?.sample ?? 0;
+  const inBatch = pos?.batchCount ?? 0;
+  const lastOfEpoch = sample + 1 >= trainSize;
+  const endsBatch = inBatch + 1 >= batchSize || lastOfEpoch;
+  const out = new Set();
+  switch (granularity) {
+    case 'micro':
+    case 'phase':
+      out.add(phase);
+      if (phase === 'update' && lastOfEpoch) out.add('epoch');
+      return out;
+    case 'sample':
+      for (const p of PHASES.slice(PHASES.indexOf(phase))) if (p !== 'update' || endsBatch || phase === 'update') out.add(p);
+      if (out.has('update') && lastOfEpoch) out.add('epoch');
+      return out;
+    case 'batch': {
+      for (const p of PHASES) out.add(p);
+      const left = Math.max(1, batchSize - inBatch);
+      if (sample + left >= trainSize) out.add('epoch');
+      return out;
+    }
+    default:
+      return new Set([...PHASES, 'epoch']);
+  }
+}
+
+/**
+ * @typedef {{at: string, kind: string, ask: string, why?: string,
+ *   layer?: number, to?: number, from?: number, bias?: boolean}} Question
+ * @typedef {{value: string, label: string}} Choice
+ */
+
+/**
+ * dueQuestions returns the indices of the questions not yet asked whose
+ * moment the next step reaches, in the lesson's order.
+ * @param {Question[]} questions
+ * @param {Set<number>} asked
+ * @param {Set<string>} moments from reaches
+ */
+export function dueQuestions(questions, asked, moments) {
+  const out = [];
+  (questions ?? []).forEach((q, i) => {
+    if (!asked.has(i) && moments.has(q.at)) out.push(i);
+  });
+  return out;
+}
+
+/**
+ * isCrossEntropy reports whether a loss question at "loss" is about small or
+ * big (cross-entropy has a natural yardstick: the loss of an even guess)
+ * rather than bigger or smaller than before.
+ * @param {Question} q
+ * @param {any} training
+ */
+function againstEvenGuess(q, training) {
+  return q.kind === 'loss' && q.at === 'loss' && training?.loss === 'cross_entropy';
+}
+
+/**
+ * choices are the buttons a question offers.
+ * @param {Question} q
+ * @param {{network: any, training: any, lesson: any}} m
+ * @returns {Choice[]}
+ */
+export function choices(q, m) {
+  switch (q.kind) {
+    case 'weight':
+      return [{ value: 'up', label: 'It will go up' }, { value: 'down', label: 'It will go down' }];
+    case 'loss':
+      if (againstEvenGuess(q, m.training)) return [{ value: 'smaller', label: 'Small' }, { value: 'bigger', label: 'Big' }];
+      return [{ value: 'smaller', label: 'Smaller' }, { value: 'bigger', label: 'Bigger' }];
+    case 'winner':
+      return outputNames(m).map((name, k) => ({ value: String(k), label: name }));
+    default:
+      return [];
+  }
+}
+
+/**
+ * outputNames are the names of the output neurons, or of the classes when
+ * the lesson names one class per output.
+ * @param {{network: any, lesson: any}} m
+ */
+export function outputNames(m) {
+  const names = m.network?.outputs ?? [];
+  const classes = m.lesson?.display?.outputs?.[0]?.classes;
+  if (Array.isArray(classes) && classes.length === names.length) return classes.slice();
+  return names.slice();
+}
+
+/**
+ * meanLoss is the mean per-sample loss over samples with the network's
+ * current weights: the yardstick for "after this epoch, will the loss be
+ * smaller?" before any epoch has ended. It follows engine/net.go.
+ * @param {any} network {layers: [{size, activation}], weights, biases}
+ * @param {string} lossKind half_squared_error | mse | cross_entropy
+ * @param {{x: number[], y: number[]}[]} samples
+ */
+export function meanLoss(network, lossKind, samples) {
+  if (!network || !samples?.length) return NaN;
+  let total = 0;
+  for (const s of samples) {
+    let a = s.x;
+    let z = a;
+    network.layers.forEach((layer, l) => {
+      z = network.weights[l].map((row, j) => row.reduce((acc, w, i) => acc + w * a[i], network.biases[l][j]));
+      a = activate(layer.activation, z);
+    });
+    total += sampleLoss(lossKind, network.layers[network.layers.length - 1].activation, z, a, s.y);
+  }
+  return total / samples.length;
+}
+
+function activate(act, z) {
+  switch (act) {
+    case 'sigmoid':
+      return z.map((v) => 1 / (1 + Math.exp(-v)));
+    case 'tanh':
+      return z.map(Math.tanh);
+    case 'relu':
+      return z.map((v) => Math.max(v, 0));
+    case 'leaky_relu':
+      return z.map((v) => (v > 0 ? v : 0.01 * v));
+    case 'softmax': {
+      const m = Math.max(...z);
+      const e = z.map((v) => Math.exp(v - m));
+      const s = e.reduce((x, y) => x + y, 0);
+      return e.map((v) => v / s);
+    }
+    default:
+      return z.slice();
+  }
+}
+
+function sampleLoss(kind, act, z, y, t) {
+  if (kind === 'mse') return y.reduce((s, v, k) => s + (v - t[k]) ** 2, 0) / y.length;
+  if (kind === 'cross_entropy') {
+    if (act === 'softmax') {
+      const m = Math.max(...z);
+      const lse = m + Math.log(z.reduce((s, v) => s + Math.exp(v - m), 0));
+      return z.reduce((s, v, k) => s + (t[k] ? t[k] * (lse - v) : 0), 0);
+    }
+    const softplus = (v) => (v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v)));
+    return z.reduce((s, v, k) => s + softplus(v) - t[k] * v, 0);
+  }
+  return y.reduce((s, v, k) => s + 0.5 * (v - t[k]) ** 2, 0);
+}
+
+/**
+ * @typedef {{type: 'answer', question: number, at: string, kind: string,
+ *   ask: string, guess: string|null, answer: string, correct: boolean|null,
+ *   detail: string, why: string|null, old?: number, new?: number,
+ *   before?: number, after?: number, winner?: number}} Answer
+ * The answer event: what embed hosts receive as netstep:event.
+ */
+
+/**
+ * createResolver starts watching the events for question index of the
+ * model's lesson. Call it before the step, with the model as it is then.
+ * feed(event) returns the Answer once the events settle it, else null.
+ * @param {any} m the model before the step
+ * @param {number} index
+ * @param {string|null} guess the learner's choice value, null if not asked
+ */
+export function createResolver(m, index, guess) {
+  const q = m.lesson.questions[index];
+  const names = outputNames(m);
+  const lossKind = m.training?.loss;
+  let before = m.loss?.value ?? null;
+  if (q.kind === 'loss' && q.at === 'epoch') {
+    const last = m.losses?.[m.losses.length - 1];
+    before = last ? last.trainLoss : meanLoss(m.network, lossKind, m.data?.train);
+  }
+  let passed = false; // the question's moment has happened
+  const outputLayer = (m.network?.layers.length ?? 1) - 1;
+
+  const done = (answer, detail, extra = {}) => ({
+    type: 'answer',
+    question: index,
+    at: q.at,
+    kind: q.kind,
+    ask: q.ask,
+    guess,
+    answer,
+    correct: guess === null || answer === null ? null : guess === answer,
+    detail,
+    why: q.why ?? null,
+    ...extra,
+  });
+
+  const compare = (after, yardstick, what) => {
+    const answer = after > yardstick ? 'bigger' : 'smaller';
+    return done(answer, `${what} ${answer === 'bigger' ? 'grew' : 'shrank'}: ${fmt(yardstick, 4)} → ${fmt(after, 4)}.`, { before: yardstick, after });
+  };
+
+  return {
+    /** @param {any} e an event object (expanded) */
+    feed(e) {
+      switch (q.kind) {
+        case 'weight':
+          if (e.type === 'update' && e.layer === (q.layer ?? 0) && e.to === (q.to ?? 0) && (q.bias ? !!e.bias : !e.bias && e.from === (q.from ?? 0))) {
+            const answer = e.new >= e.old ? 'up' : 'down';
+            const what = q.bias ? 'The bias' : 'The weight';
+            return done(answer, `${what} went ${answer}: ${fmt(e.old, 4)} → ${fmt(e.new, 4)}.`, { old: e.old, new: e.new });
+          }
+          return null;
+        case 'winner':
+          if (e.type === 'loss') {
+            const pred = Array.isArray(e.prediction) ? e.prediction : [e.prediction];
+            let k = 0;
+            pred.forEach((v, i) => {
+              if (v > pred[k]) k = i;
+            });
+            return done(String(k), `${names[k] ?? `Output ${k + 1}`} won with ${fmt(pred[k], 3)}.`, { winner: k });
+          }
+          return null;
+        case 'loss':
+          if (q.at === 'epoch') {
+            if (e.type !== 'epoch') return null;
+            if (!Number.isFinite(before)) return done(null, `The loss after the epoch is ${fmt(e.trainLoss, 4)}.`, { after: e.trainLoss });
+            return compare(e.trainLoss, before, 'The mean training loss');
+          }
+          if (q.at === 'loss') {
+            if (e.type !== 'loss') return null;
+            if (lossKind === 'cross_entropy') {
+              const k = Array.isArray(e.prediction) ? Math.max(2, e.prediction.length) : 2;
+              const even = Math.log(k);
+              const answer = e.value > even ? 'bigger' : 'smaller';
+              return done(answer, `The loss is ${fmt(e.value, 3)}: ${answer === 'bigger' ? 'big, more' : 'small, less'} than the ${fmt(even, 2)} of an even guess.`, { before: even, after: e.value });
+            }
+            if (before === null) {
+              before = e.value;
+              return done(null, `The loss is ${fmt(e.value, 4)}.`, { after: e.value });
+            }
+            return compare(e.value, before, 'The loss');
+          }
+          // At forward, backward or update: the next loss measured after
+          // that moment, against the last one before it.
+          if (e.type === q.at) passed = true;
+          else if (e.type === 'loss') {
+            if (!passed) before = e.value;
+            else if (before !== null) return compare(e.value, before, 'The loss on the next example');
+            else before = e.value;
+          }
+          return null;
+        default:
+          return null;
+      }
+    },
+    question: q,
+    outputLayer,
+  };
+}
