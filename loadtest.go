@@ -106,8 +106,14 @@ func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	var child *exec.Cmd
 	if *target == "" {
 		clients := cfg.sessions + cfg.players + cfg.followers + 10
+		extra := strings.Fields(*serverArgs)
+		if cfg.mode == "classroom" {
+			// Every follower comes from 127.0.0.1: let them all in at once,
+			// as a lecture hall behind one NAT would need.
+			extra = append([]string{"--join-burst", strconv.Itoa(cfg.followers + 10)}, extra...)
+		}
 		var err error
-		child, cfg.base, err = startServer(ctx, clients, strings.Fields(*serverArgs), stderr)
+		child, cfg.base, err = startServer(ctx, clients, extra, stderr)
 		if err != nil {
 			return err
 		}

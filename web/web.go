@@ -66,6 +66,9 @@ type Options struct {
 	DefaultLesson string
 	// Logger receives template errors. Nil means slog.Default().
 	Logger *slog.Logger
+	// Rooms finds classroom rooms for /join, /present and the QR codes
+	// (rooms.go). Nil: no classroom pages.
+	Rooms RoomFinder
 }
 
 // ContentSecurityPolicy is sent with every page. Scripts come only from this
@@ -80,6 +83,8 @@ type handler struct {
 	defaultLesson string
 	log           *slog.Logger
 	page          *template.Template
+	join          *template.Template
+	rooms         RoomFinder
 }
 
 // pageData is what templates/page.html renders.
@@ -87,6 +92,10 @@ type pageData struct {
 	Title   string
 	Lesson  string
 	Lessons []Lesson
+
+	Room     string // a classroom room's code, or ""
+	RoomRole string // "presenter" or "follower"
+	JoinURL  string // the room's join link, for the presenter to show
 }
 
 // New returns the handler for /, /lesson/{name} and /static/*. It parses the
@@ -115,11 +124,21 @@ func New(opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: parsing templates: %w", err)
 	}
-	h := &handler{lessons: opts.Lessons, defaultLesson: def, log: log, page: page}
+	join, err := template.ParseFS(templates.FS, "join.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: parsing templates: %w", err)
+	}
+	h := &handler{lessons: opts.Lessons, defaultLesson: def, log: log, page: page, join: join, rooms: opts.Rooms}
 
 	r := chi.NewRouter()
 	r.Get("/", h.index)
 	r.Get("/lesson/{name}", h.lesson)
+	if h.rooms != nil {
+		r.Get("/join", h.joinForm)
+		r.Get("/join/{code}", h.joinRoom)
+		r.Get("/present/{code}", h.presentRoom)
+		r.Get("/api/rooms/{code}/qr", h.roomQR)
+	}
 	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles(static.FS)))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		pageHeaders(w.Header())
@@ -146,7 +165,12 @@ func (h *handler) lesson(w http.ResponseWriter, r *http.Request) {
 
 // render writes the page for the lesson called name, which is in the catalog.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, name string) {
-	data := pageData{Lesson: name}
+	h.renderPage(w, r, pageData{Lesson: name})
+}
+
+// renderPage writes the page for data.Lesson, which is in the catalog.
+func (h *handler) renderPage(w http.ResponseWriter, r *http.Request, data pageData) {
+	name := data.Lesson
 	data.Title, _ = h.lessons.Title(name)
 	for _, n := range h.lessons.Names() {
 		t, _ := h.lessons.Title(n)

@@ -1,16 +1,44 @@
 // main.js: starts the lesson page. The page's data attributes name the lesson
 // and the websocket; the query may set theme=, math=on|off and granularity=.
 import { createApp } from './app.js';
+import { tokenFromHash } from './room.js';
 
 const root = document.getElementById('app');
 const q = new URLSearchParams(location.search);
 const math = q.get('math');
+// A classroom page: /present/CODE#token=… or /join/CODE. The token stays in
+// the fragment, which browsers never send to the server or in a Referer.
+const room = root.dataset.room
+  ? { code: root.dataset.room, role: root.dataset.roomRole === 'presenter' ? 'presenter' : 'follower', token: tokenFromHash(location.hash) }
+  : undefined;
 const app = createApp(root, {
   lesson: root.dataset.lesson,
   ws: root.dataset.ws,
   theme: q.get('theme') ?? 'auto',
   math: math === 'on' ? true : math === 'off' ? false : undefined,
   granularity: q.get('granularity') ?? undefined,
+  room,
+});
+
+// "Teach a class": open a room with this page's lesson and present it.
+const start = root.querySelector('[data-role="start-room"]');
+start?.addEventListener('click', async () => {
+  start.disabled = true;
+  try {
+    const res = await fetch('/api/rooms', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ lesson: root.dataset.lesson }),
+    });
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
+    location.assign(body.presenterUrl);
+  } catch (err) {
+    const status = root.querySelector('[data-role="status"]');
+    status.textContent = `Could not open a class: ${err.message}`;
+    status.dataset.kind = 'error';
+    start.disabled = false;
+  }
 });
 // For the browser tests and curious learners with the console open.
 globalThis.netstep = app;
