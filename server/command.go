@@ -231,27 +231,27 @@ func decodeCommand(data []byte) (command, *Error) {
 }
 
 // splitObject reads the members of a JSON object, refusing anything else,
-// duplicate keys, too many members and trailing data.
+// duplicate keys, too many members and trailing data. The document is
+// validated first (json.Valid, which bounds nesting and allocates nothing);
+// then the members are found by a plain walk that may rely on validity.
+// The raw values point into data.
 func splitObject(data []byte) ([]field, *Error) {
 	if !utf8.Valid(data) {
 		return nil, errorf(CodeBadJSON, "the frame is not valid UTF-8")
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, jsonError(err)
+	if !json.Valid(data) {
+		var v any
+		return nil, jsonError(json.Unmarshal(data, &v), len(data))
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, errorf(CodeBadJSON, `want a JSON object like {"cmd":"step"}; got %s`, describeToken(tok))
+	i := skipSpace(data, 0)
+	if data[i] != '{' {
+		return nil, errorf(CodeBadJSON, `want a JSON object like {"cmd":"step"}; got %s`, describeKind(data[i]))
 	}
 	fields := make([]field, 0, 4)
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return nil, jsonError(err)
-		}
-		key, _ := kt.(string)
+	i = skipSpace(data, i+1)
+	for data[i] != '}' {
+		j := skipString(data, i)
+		key := unquote(data[i:j])
 		if len(fields) == maxFields {
 			return nil, errorf(CodeBadCommand, "too many fields: a command has at most %d", maxFields)
 		}
@@ -260,27 +260,96 @@ func splitObject(data []byte) ([]field, *Error) {
 				return nil, errorf(CodeBadCommand, "%s: given twice", quoteKey(key))
 			}
 		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, jsonError(err)
+		i = skipSpace(data, skipSpace(data, j)+1) // past the colon
+		j = skipValue(data, i)
+		fields = append(fields, field{key, data[i:j:j]})
+		i = skipSpace(data, j)
+		if data[i] == ',' {
+			i = skipSpace(data, i+1)
 		}
-		fields = append(fields, field{key, raw})
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, jsonError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errorf(CodeBadJSON, "unexpected data after the JSON object")
 	}
 	return fields, nil
 }
 
-func jsonError(err error) *Error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just past the string that starts at i.
+func skipString(data []byte, i int) int {
+	for i++; data[i] != '"'; i++ {
+		if data[i] == '\\' {
+			i++
+		}
+	}
+	return i + 1
+}
+
+// skipValue returns the index just past the (valid) value that starts at i.
+func skipValue(data []byte, i int) int {
+	switch data[i] {
+	case '"':
+		return skipString(data, i)
+	case '{', '[':
+		depth := 0
+		for {
+			switch data[i] {
+			case '"':
+				i = skipString(data, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+	}
+	for i < len(data) && !strings.ContainsRune(",}] \t\r\n", rune(data[i])) {
+		i++
+	}
+	return i
+}
+
+// unquote returns the text of a valid JSON string.
+func unquote(raw []byte) string {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1])
+	}
+	var s string
+	json.Unmarshal(raw, &s)
+	return s
+}
+
+func describeKind(c byte) string {
+	switch c {
+	case '[':
+		return "a list"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "true or false"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+func jsonError(err error, size int) *Error {
+	var se *json.SyntaxError
+	if err == nil || errors.Is(err, io.ErrUnexpectedEOF) || (errors.As(err, &se) && se.Offset >= int64(size)) {
 		return errorf(CodeBadJSON, "the JSON ends too early")
 	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
+	if se != nil && strings.Contains(se.Error(), "after top-level value") {
+		return errorf(CodeBadJSON, "unexpected data after the JSON object")
+	}
+	if se != nil {
 		return errorf(CodeBadJSON, "not valid JSON at byte %d: %s", se.Offset, se.Error())
 	}
 	return errorf(CodeBadJSON, "not valid JSON: %v", err)
@@ -305,10 +374,10 @@ func decodeID(raw json.RawMessage) ([]byte, *Error) {
 }
 
 func wantString(key string, raw json.RawMessage, maxChars int) (string, *Error) {
-	var s string
-	if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+	if raw[0] != '"' {
 		return "", errorf(CodeBadCommand, "%s: want a string, got %s", key, describe(raw))
 	}
+	s := unquote(raw)
 	if utf8.RuneCountInString(s) > maxChars {
 		return "", errorf(CodeBadCommand, "%s: want at most %d characters, got %d", key, maxChars, utf8.RuneCountInString(s))
 	}
@@ -366,20 +435,6 @@ func describe(raw json.RawMessage) string {
 		return string(raw[:37]) + "..."
 	}
 	return string(raw)
-}
-
-func describeToken(tok json.Token) string {
-	switch t := tok.(type) {
-	case json.Delim:
-		return "a list"
-	case string:
-		return "a string"
-	case json.Number:
-		return "a number"
-	case bool:
-		return strconv.FormatBool(t)
-	}
-	return "null"
 }
 
 // quoteKey shows a field's name in a message, quoted only when it would be

@@ -100,10 +100,10 @@ func (c *conn) readLoop() {
 	}
 }
 
-// closeWith sends a close frame (safe alongside the writer: gorilla allows
-// WriteControl concurrently) and waits briefly for the client's answer.
+// closeWith has the writer send the frames already queued and then a close
+// frame, and waits briefly for the client's answer.
 func (c *conn) closeWith(code int, text string) {
-	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(closeGrace))
+	c.v.close(code, text)
 	c.drain()
 }
 

@@ -327,7 +327,7 @@ func (s *Server) serveFork(w http.ResponseWriter, r *http.Request, rm *room, ref
 		s.release()
 		return
 	}
-	sess := s.start()
+	sess := s.start(false) // the page reads events as objects
 	c := s.newConn(ws, sess)
 	if !sess.do(func() {
 		sess.tr = tr

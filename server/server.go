@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +47,7 @@ type Config struct {
 	JoinBurst           int             // per client address; default 60, a class behind one NAT
 	RoomsPerHour        float64         // rooms one client address may open, sustained; default 30
 	RoomBurst           int             // per client address; default 5
+	RunConcurrency      int             // sessions training at once in run mode; default one less than GOMAXPROCS, at least 1
 	Logger              *slog.Logger    // default slog.Default()
 }
 
@@ -93,6 +95,7 @@ func (c *Config) fill() {
 		c.RoomsPerHour = 30
 	}
 	def(&c.RoomBurst, 5)
+	def(&c.RunConcurrency, max(1, runtime.GOMAXPROCS(0)-1))
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -109,6 +112,7 @@ type Server struct {
 	roomCreates *addrLimiter
 	origins     map[string]bool
 	limitsJSON  []byte
+	turns       chan struct{} // run-mode turns: RunConcurrency tokens
 
 	wg sync.WaitGroup // session goroutines and connection readers and writers
 
@@ -140,6 +144,10 @@ func New(cfg Config) (*Server, error) {
 		byToken:     map[[32]byte]*session{},
 		rooms:       map[string]*room{},
 		conns:       map[*websocket.Conn]struct{}{},
+		turns:       make(chan struct{}, cfg.RunConcurrency),
+	}
+	for range cfg.RunConcurrency {
+		s.turns <- struct{}{}
 	}
 	for _, o := range cfg.AllowOrigins {
 		n, ok := normalOrigin(o)
@@ -150,7 +158,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout:  10 * time.Second,
-		ReadBufferSize:    1024,
+		ReadBufferSize:    0, // reuse net/http's 4 KiB reader: the reader runs in its goroutine anyway
 		WriteBufferSize:   4096,
 		WriteBufferPool:   &sync.Pool{},
 		EnableCompression: false,
@@ -231,6 +239,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lesson := q.Get("lesson")
+	compact := false
+	switch q.Get("events") {
+	case "", "objects":
+	case "compact":
+		compact = true
+	default:
+		refuse("query", http.StatusBadRequest, "events: want objects or compact.")
+		return
+	}
 	var sess *session
 	expired := false
 	if tok := q.Get("resume"); tok != "" {
@@ -267,7 +284,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	sess = s.start()
+	sess = s.start(compact)
 	c := s.newConn(ws, sess)
 	if !sess.do(func() {
 		sess.attach(c.v, resumed, expired)
@@ -303,9 +320,10 @@ func (s *Server) release() {
 }
 
 // start begins a session in the place reserve held.
-func (s *Server) start() *session {
+func (s *Server) start(compact bool) *session {
 	id, token := randomString(9), randomString(24)
 	sess := newSession(s, id, token)
+	sess.compact = compact
 	s.mu.Lock()
 	s.reserved--
 	s.sessions[id] = sess

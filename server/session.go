@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -76,6 +75,8 @@ type session struct {
 	pending   bool          // a boundary frame is held back
 	lastHeat  time.Time     // when heatmaps were last computed
 	steps     atomic.Int64
+	holdsTurn bool // between taking a run turn and giving it back
+	compact   bool // events in the engine's compact positional form (?events=compact); fixed at start
 }
 
 // runState is what run mode keeps between slices.
@@ -84,8 +85,9 @@ type runState struct {
 	g            engine.Granularity
 	sps          float64 // steps per second; 0 = as fast as possible
 	start        time.Time
-	steps        int64 // steps taken since start, for pacing
-	perCall      int   // steps per engine Run call, adapted to the slice budget
+	next         time.Time // when the next slice is due
+	steps        int64     // steps taken since start, for pacing
+	perCall      int       // steps per engine Run call, adapted to the slice budget
 	lastProgress time.Time
 	dirty        bool // trained since the last progress frame
 }
@@ -152,6 +154,9 @@ func (s *session) loop() {
 	}()
 	defer func() {
 		if p := recover(); p != nil {
+			if s.holdsTurn {
+				s.srv.turns <- struct{}{}
+			}
 			reason = "panic"
 			s.log.Error("session panicked; ending it", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			s.srv.metrics.errors.WithLabelValues(CodeInternal).Inc()
@@ -176,37 +181,39 @@ func (s *session) loop() {
 	defer s.later.Stop()
 
 	for {
+		// In run mode, a slice needs a turn: the server hands out fewer
+		// turns than it has cores, in order, so sessions playing at full
+		// speed share the cores fairly and a core stays free for stepping
+		// learners. Waiting for a turn is a select like any other: commands
+		// still get in.
 		var paceC <-chan time.Time
+		var turn chan struct{}
 		if s.run.on {
-			wait := s.runSlice()
-			if s.run.on && wait <= 0 {
-				// Full speed: give other goroutines the core, then look
-				// for a command without waiting for one.
-				runtime.Gosched()
-				select {
-				case m := <-s.in:
-					s.handle(m)
-				case f := <-s.ctl:
-					f()
-				case <-s.quit:
-					reason = s.end(s.stopCode, s.stopText)
-					return
-				default:
-				}
-				continue
-			}
-			if s.run.on {
+			if wait := time.Until(s.run.next); wait > 0 {
 				pace.Reset(wait)
 				paceC = pace.C
+			} else {
+				turn = s.srv.turns
 			}
 		}
+		// The encoding buffer comes from a pool for the time a case takes,
+		// so waiting sessions hold none.
 		select {
 		case m := <-s.in:
+			s.buf = getBuf()
 			s.handle(m)
 		case f := <-s.ctl:
+			s.buf = getBuf()
 			f()
+		case <-turn:
+			s.buf = getBuf()
+			s.holdsTurn = true
+			s.run.next = time.Now().Add(s.runSlice())
+			s.holdsTurn = false
+			s.srv.turns <- struct{}{}
 		case <-paceC:
 		case <-s.later.C:
+			s.buf = getBuf()
 			if s.pending {
 				s.sendBoundary()
 			}
@@ -224,6 +231,22 @@ func (s *session) loop() {
 			reason = s.end(s.stopCode, s.stopText)
 			return
 		}
+		if s.buf != nil {
+			putBuf(s.buf)
+			s.buf = nil
+		}
+	}
+}
+
+// bufPool holds the buffers sessions encode frames into, so that an idle
+// session keeps none (a full state of a 2-D lesson is ~70 KiB).
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
+
+func putBuf(b []byte) {
+	if cap(b) > 0 && cap(b) <= 8<<20 {
+		bufPool.Put(&b)
 	}
 }
 
@@ -520,7 +543,11 @@ func (s *session) step(c *command) *Error {
 			buf = append(buf, ',')
 		}
 		n := len(buf)
-		buf = e.AppendJSON(buf)
+		if s.compact {
+			buf = e.AppendCompact(buf)
+		} else {
+			buf = e.AppendJSON(buf)
+		}
 		total += int64(len(buf) - n)
 		if len(buf) >= eventsFrameBytes {
 			buf = appendEventsTail(buf, true, 0)
@@ -558,7 +585,7 @@ func (s *session) startRun(c *command) *Error {
 		s.run = runState{perCall: 1, lastProgress: now}
 	}
 	s.run.on, s.run.g, s.run.sps = true, c.gran, c.sps
-	s.run.start, s.run.steps = now, 0
+	s.run.start, s.run.steps, s.run.next = now, 0, now
 	return nil
 }
 
@@ -576,7 +603,7 @@ func (s *session) stopRun() {
 
 // runSlice trains for at most one slice budget and sends a progress frame
 // when one is due. It returns how long to wait before the next slice (0 or
-// less: at once).
+// less: as soon as there is a turn).
 func (s *session) runSlice() time.Duration {
 	r := &s.run
 	now := time.Now()

@@ -114,6 +114,28 @@ func TestStepEventsMatchTrace(t *testing.T) {
 	}
 }
 
+func TestCompactEvents(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	c := ts.dial(t, "?lesson=circle-8-8&events=compact")
+	c.read()
+	tr := testTrainer(t, "testdata/circle-8-8.json")
+	for i, g := range []engine.Granularity{engine.StepMicro, engine.StepSample, engine.StepBatch} {
+		var want []byte
+		tr.Step(g, func(e *engine.Event) {
+			if len(want) > 0 {
+				want = append(want, ',')
+			}
+			want = e.AppendCompact(want)
+		})
+		if got := c.socketStep(fmt.Sprint(i), g.String()); !bytes.Equal(got, want) {
+			t.Fatalf("compact %s step:\n got %.200s\nwant %.200s", g, got, want)
+		}
+	}
+	if _, resp, err := ts.tryDial("?events=tiny", nil); err == nil || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("?events=tiny: %v, want 400", resp)
+	}
+}
+
 func TestBackThenStepReplays(t *testing.T) {
 	ts := newTestServer(t, Config{})
 	c := ts.dial(t, "")
@@ -243,8 +265,13 @@ func TestEveryCommand(t *testing.T) {
 		t.Errorf("no progress frame carried a boundary")
 	}
 	st := ofType(frames, "state")[0]["state"].(map[string]any)
-	if n := len(st["losses"].([]any)); n < len(epochs) {
-		t.Errorf("state after pause has %d losses, progress frames %d", n, len(epochs))
+	losses := st["losses"].([]any)
+	newest := losses[len(losses)-1].(map[string]any)["epoch"].(float64)
+	for e := range epochs {
+		if e > newest {
+			t.Errorf("progress sent epoch %v; the state after pause ends at %v", e, newest)
+			break
+		}
 	}
 	// Commands that need training paused.
 	c.mustDo(`{"cmd":"run","id":"r2","stepsPerSecond":20,"granularity":"sample"}`)

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// serving is one run of `netstep serve` inside the test.
+type serving struct {
+	url    string // http://127.0.0.1:PORT/
+	cancel context.CancelFunc
+	done   chan error
+}
+
+var listening = regexp.MustCompile(`listening on (http://\S+)`)
+
+// startServe calls run with the arguments and environment and waits until
+// it prints its URL and /healthz answers.
+func startServe(t *testing.T, env map[string]string, args ...string) *serving {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, w := io.Pipe()
+	s := &serving{cancel: cancel, done: make(chan error, 1)}
+	getenv := func(k string) string { return env[k] }
+	go func() {
+		err := run(ctx, append([]string{"serve"}, args...), getenv, w, io.Discard)
+		w.CloseWithError(fmt.Errorf("run returned: %v", err))
+		s.done <- err
+	}()
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
+			s.url = m[1]
+			break
+		}
+	}
+	if s.url == "" {
+		cancel()
+		t.Fatalf("serve printed no URL: %v", lines.Err())
+	}
+	go io.Copy(io.Discard, out)
+	t.Cleanup(func() { s.stop(t) })
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get(s.url + "healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz never answered 200: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop cancels run (as SIGTERM does) and checks that it returns nil within
+// 10 seconds.
+func (s *serving) stop(t *testing.T) {
+	s.cancel()
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("run returned %v after shutdown, want nil (exit 0)", err)
+		}
+		s.done <- nil
+	case <-time.After(10 * time.Second):
+		t.Errorf("run did not return within 10 s of shutdown")
+	}
+}
+
+func (s *serving) ws(t *testing.T, query string) *websocket.Conn {
+	t.Helper()
+	u := "ws" + strings.TrimPrefix(s.url, "http") + "ws" + query
+	c, resp, err := websocket.DefaultDialer.Dial(u, nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v %v", u, resp, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func readFrame(t *testing.T, c *websocket.Conn) map[string]any {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, data, err := c.ReadMessage()
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServe(t *testing.T) {
+	s := startServe(t, nil, "--addr", "127.0.0.1:0")
+	if code, body := get(t, s.url); code != 200 || !strings.Contains(body, "<html") {
+		t.Errorf("GET / = %d %.80q", code, body)
+	}
+	if code, body := get(t, s.url+"metrics"); code != 200 || !strings.Contains(body, "netstep_sessions") {
+		t.Errorf("GET /metrics = %d, lacking netstep_sessions", code)
+	}
+	c := s.ws(t, "?lesson=xor")
+	if f := readFrame(t, c); f["type"] != "hello" || f["protocol"] != 1.0 {
+		t.Fatalf("first frame %v", f)
+	}
+	if f := readFrame(t, c); f["type"] != "state" {
+		t.Fatalf("second frame %v", f)
+	}
+	c.WriteMessage(websocket.TextMessage, []byte(`{"cmd":"step","id":"1"}`))
+	if f := readFrame(t, c); f["type"] != "events" {
+		t.Fatalf("step answered %v", f)
+	}
+	if f := readFrame(t, c); f["type"] != "done" {
+		t.Fatalf("step ended with %v", f)
+	}
+
+	// SIGTERM: every websocket is closed with 1001 and run returns nil.
+	start := time.Now()
+	s.cancel()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, _, err := c.ReadMessage()
+		if err != nil {
+			if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+				t.Errorf("on shutdown the client saw %v, want close 1001", err)
+			}
+			break
+		}
+	}
+	s.stop(t)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("shutdown took %v", d)
+	}
+}
+
+func TestServePortVariable(t *testing.T) {
+	s := startServe(t, map[string]string{"PORT": "0"})
+	if !strings.HasPrefix(s.url, "http://localhost:") {
+		t.Errorf("URL %s; want http://localhost:PORT/ for the default address", s.url)
+	}
+}
+
+func TestServeFlagsAndEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "mine.json"), []byte(`{"title":"Mine","network":{"inputs":["a"],"outputs":["b"],"layers":[{"size":1,"activation":"linear"}]},"data":{"samples":[{"x":[1],"y":[2]}]},"training":{"learningRate":0.1}}`), 0o644)
+	s := startServe(t, map[string]string{"NETSTEP_ALLOW_ORIGIN": "https://a.example, https://b.example", "NETSTEP_MAX_SESSIONS": "2"},
+		"--addr", "127.0.0.1:0", "--lessons", dir, "--allow-origin", "https://c.example")
+	u := "ws" + strings.TrimPrefix(s.url, "http") + "ws"
+	for _, tt := range []struct {
+		origin string
+		want   int
+	}{{"https://b.example", 101}, {"https://c.example", 101}, {"https://d.example", 403}} {
+		c, resp, _ := websocket.DefaultDialer.Dial(u, http.Header{"Origin": {tt.origin}})
+		if c != nil {
+			c.Close()
+		}
+		if resp == nil || resp.StatusCode != tt.want {
+			t.Errorf("origin %s: %v, want %d", tt.origin, resp, tt.want)
+		}
+	}
+	// --max-sessions 2: the two sessions above wait to be resumed.
+	_, resp, _ := websocket.DefaultDialer.Dial(u, nil)
+	if resp == nil || resp.StatusCode != 503 {
+		t.Errorf("past --max-sessions: %v, want 503", resp)
+	}
+}
+
+func TestServeTeacherLessons(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "mine.json"), []byte(`{"title":"Mine","network":{"inputs":["a"],"outputs":["b"],"layers":[{"size":1,"activation":"linear"}]},"data":{"samples":[{"x":[1],"y":[2]}]},"training":{"learningRate":0.1}}`), 0o644)
+	s := startServe(t, nil, "--addr", "127.0.0.1:0", "--lessons", dir)
+	c := s.ws(t, "?lesson=mine")
+	readFrame(t, c)
+	if f := readFrame(t, c); f["type"] != "state" || f["state"].(map[string]any)["lesson"].(map[string]any)["title"] != "Mine" {
+		t.Errorf("?lesson=mine: %v", f)
+	}
+	if code, _ := get(t, s.url+"lesson/mine"); code != 200 {
+		t.Errorf("GET /lesson/mine = %d", code)
+	}
+
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, "broken.json"), []byte(`{"title":"Broken","training":{"learningRate":"fast"}}`), 0o644)
+	for _, tt := range []struct {
+		dir, want string
+	}{
+		{bad, "broken.json"},
+		{filepath.Join(bad, "missing"), "not a directory"},
+	} {
+		err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--lessons", tt.dir}, func(string) string { return "" }, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("--lessons %s: %v, want an error naming %q", tt.dir, err, tt.want)
+		}
+	}
+}
+
+func TestServeCutsOffSlowHeaders(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for ReadHeaderTimeout")
+	}
+	s := startServe(t, nil, "--addr", "127.0.0.1:0")
+	conn, err := net.Dial("tcp", strings.TrimSuffix(strings.TrimPrefix(s.url, "http://"), "/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+	start := time.Now()
+	conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+	io.Copy(io.Discard, conn)
+	if d := time.Since(start); d > 7*time.Second {
+		t.Errorf("a half-sent header held the connection for %v", d)
+	}
+}

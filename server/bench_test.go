@@ -1,0 +1,174 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/netstep/netstep/engine"
+)
+
+// benchSession is a session driven directly, without its goroutine.
+func benchSession(b *testing.B, file string) (*session, *viewer) {
+	srv, err := New(Config{Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := newSession(srv, "bench", "token")
+	s.idle, s.orphan, s.later = time.NewTimer(time.Hour), time.NewTimer(time.Hour), time.NewTimer(time.Hour)
+	b.Cleanup(func() { s.idle.Stop(); s.orphan.Stop(); s.later.Stop() })
+	s.tr = testTrainer(b, file)
+	v := newViewer(roleOwner, 1<<20, func() {}, func(int) {})
+	s.viewers = []*viewer{v}
+	return s, v
+}
+
+// BenchmarkStepSample is a sample step of a [2, 8, 8, 1] lesson from the
+// command's bytes to the encoded frames in the viewer's queue: decode,
+// step, encode events, done (and, every tenth step, the update; a boundary
+// frame at most ten times a second).
+func BenchmarkStepSample(b *testing.B) {
+	s, v := benchSession(b, "testdata/circle-8-8.json")
+	cmd := []byte(`{"cmd":"step","id":"17","granularity":"sample"}`)
+	var spare []*frame
+	var bytesOut int
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := decodeCommand(cmd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.handle(message{v: v, cmd: c})
+		frames, _, _, _, _ := v.take(spare)
+		for _, f := range frames {
+			bytesOut += len(f.data)
+		}
+		clear(frames)
+		spare = frames[:0]
+	}
+	b.ReportMetric(float64(bytesOut)/float64(b.N), "wire-bytes/op")
+}
+
+// BenchmarkStepSampleCompact is BenchmarkStepSample with ?events=compact.
+func BenchmarkStepSampleCompact(b *testing.B) {
+	s, v := benchSession(b, "testdata/circle-8-8.json")
+	s.compact = true
+	cmd := []byte(`{"cmd":"step","id":"17","granularity":"sample"}`)
+	var spare []*frame
+	var bytesOut int
+	b.ReportAllocs()
+	for b.Loop() {
+		c, _ := decodeCommand(cmd)
+		s.handle(message{v: v, cmd: c})
+		frames, _, _, _, _ := v.take(spare)
+		for _, f := range frames {
+			bytesOut += len(f.data)
+		}
+		clear(frames)
+		spare = frames[:0]
+	}
+	b.ReportMetric(float64(bytesOut)/float64(b.N), "wire-bytes/op")
+}
+
+// BenchmarkStepSampleEncodeOnly is the step and its events frame alone,
+// for comparison: the engine plus AppendJSON into the session's buffer.
+func BenchmarkStepSampleEncodeOnly(b *testing.B) {
+	s, _ := benchSession(b, "testdata/circle-8-8.json")
+	b.ReportAllocs()
+	for b.Loop() {
+		buf := appendEventsHead(s.buf[:0], nil)
+		n := len(buf)
+		s.tr.Step(engine.StepSample, func(e *engine.Event) {
+			if len(buf) > n {
+				buf = append(buf, ',')
+			}
+			buf = e.AppendJSON(buf)
+		})
+		s.buf = appendEventsTail(buf, false, 0)
+	}
+}
+
+// BenchmarkFanOut sends one 16 KiB frame from a session to N followers over
+// real loopback websockets and waits until every follower has read it.
+func BenchmarkFanOut(b *testing.B) {
+	for _, n := range []int{10, 100, 500} {
+		b.Run(fmt.Sprint(n, "-followers"), func(b *testing.B) {
+			srv, err := New(Config{Logger: quietLogger(), MaxQueuedFrames: 1024})
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv.mu.Lock()
+			srv.reserved++
+			srv.mu.Unlock()
+			sess := srv.start(false)
+			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				ws, err := srv.upgrader.Upgrade(w, r, nil)
+				if err != nil {
+					return
+				}
+				c := srv.newConn(ws, sess)
+				c.v.role = roleFollower
+				sess.do(func() { sess.attach(c.v, false, false) })
+				c.serve()
+			}))
+			defer func() {
+				srv.Shutdown(context.Background())
+				hs.Close()
+			}()
+			url := "ws" + strings.TrimPrefix(hs.URL, "http")
+			got := make(chan struct{}, n)
+			var wg sync.WaitGroup
+			for range n {
+				ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ws.ReadMessage() // hello
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer ws.Close()
+					for {
+						if _, _, err := ws.ReadMessage(); err != nil {
+							return
+						}
+						got <- struct{}{}
+					}
+				}()
+			}
+			payload := []byte(`{"type":"events","events":[` + strings.Repeat(`{"type":"forward","layer":0,"neuron":3,"z":0.123,"a":0.456},`, 16<<10/60) + `{}]}`)
+			b.SetBytes(int64(len(payload) * n))
+			b.ReportAllocs()
+			b.ResetTimer()
+			var worst time.Duration
+			for range b.N {
+				start := time.Now()
+				sess.do(func() { sess.broadcast(kindOrdered, payload) })
+				for range n {
+					<-got
+				}
+				worst = max(worst, time.Since(start))
+			}
+			b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
+			b.StopTimer()
+		})
+	}
+}
+
+// BenchmarkDecodeStep is the strict decoding of a step command alone.
+func BenchmarkDecodeStep(b *testing.B) {
+	cmd := []byte(`{"cmd":"step","id":"17","granularity":"sample"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeCommand(cmd); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

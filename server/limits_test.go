@@ -1,0 +1,205 @@
+package server
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// stepper steps a session every interval until stop is closed and returns
+// each step's latency, command sent to done received.
+func stepper(t *testing.T, c *client, interval time.Duration, stop <-chan struct{}) []time.Duration {
+	var lat []time.Duration
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return lat
+		case <-time.After(interval):
+		}
+		start := time.Now()
+		frames := c.do(fmt.Sprintf(`{"cmd":"step","id":"%d"}`, i))
+		lat = append(lat, time.Since(start))
+		if last := frames[len(frames)-1]; last["type"] != "done" {
+			t.Errorf("step %d answered %v", i, last)
+			return lat
+		}
+	}
+}
+
+func percentile(lat []time.Duration, p float64) time.Duration {
+	if len(lat) == 0 {
+		return 0
+	}
+	s := slices.Clone(lat)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+// latencyBudget is the 99th percentile a stepping learner must get; the
+// race detector's slowdown gets some slack.
+func latencyBudget() time.Duration {
+	if raceEnabled {
+		return 250 * time.Millisecond
+	}
+	return 100 * time.Millisecond
+}
+
+func TestFloodGetsSlowDownThen1008(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	learner := ts.dial(t, "?lesson=xor")
+	learner.read()
+	stop := make(chan struct{})
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		lat = stepper(t, learner, 10*time.Millisecond, stop)
+	}()
+
+	flood := ts.dial(t, "")
+	codes := make(chan string, 10000)
+	closed := make(chan int, 1)
+	go func() {
+		for {
+			_, data, err := flood.ws.ReadMessage()
+			if err != nil {
+				code := websocket.CloseAbnormalClosure
+				if ce, ok := err.(*websocket.CloseError); ok {
+					code = ce.Code
+				}
+				closed <- code
+				return
+			}
+			if s := string(data); strings.Contains(s, `"code":"slow_down"`) {
+				codes <- "slow_down"
+			}
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	for range 2000 {
+		if flood.ws.WriteMessage(websocket.TextMessage, []byte(`{"cmd":"state"}`)) != nil {
+			break
+		}
+	}
+	select {
+	case code := <-closed:
+		if code != websocket.ClosePolicyViolation {
+			t.Errorf("flood closed with %d, want 1008", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the flood was never cut off")
+	}
+	if len(codes) == 0 {
+		t.Error("no slow_down frame before the close")
+	}
+	time.Sleep(100 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if p := percentile(lat, 0.99); p > latencyBudget() {
+		t.Errorf("learner's p99 latency during the flood: %v", p)
+	}
+	t.Logf("learner: %d steps, p50 %v, p99 %v", len(lat), percentile(lat, 0.5), percentile(lat, 0.99))
+}
+
+func TestSlowReaderIsDroppedNotWaitedFor(t *testing.T) {
+	ts := newTestServer(t, Config{WriteTimeout: 500 * time.Millisecond})
+	learner := ts.dial(t, "?lesson=xor")
+	learner.read()
+	stop := make(chan struct{})
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		lat = stepper(t, learner, 10*time.Millisecond, stop)
+	}()
+
+	// A backgrounded tab: asks for big frames and never reads them.
+	slow := ts.dial(t, "?lesson=circle-8-8")
+	for i := range 100 {
+		slow.send(fmt.Sprintf(`{"cmd":"step","id":%d,"granularity":"epoch"}`, i))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for ts.metricValue(t, "netstep_connections") > 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow reader was never dropped")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if p := percentile(lat, 0.99); p > latencyBudget() {
+		t.Errorf("learner's p99 latency beside a slow reader: %v", p)
+	}
+	if ts.metricValue(t, "netstep_frames_dropped_total") == 0 {
+		t.Error("no frames counted as dropped")
+	}
+	t.Logf("learner: %d steps, p50 %v, p99 %v", len(lat), percentile(lat, 0.5), percentile(lat, 0.99))
+}
+
+func TestSteppingStaysFastWhileOthersPlay(t *testing.T) {
+	players := 50
+	if raceEnabled || testing.Short() {
+		players = 10
+	}
+	ts := newTestServer(t, Config{})
+	for range players {
+		p := ts.dial(t, "?lesson=circle-8-8")
+		p.read()
+		p.mustDo(`{"cmd":"run","id":"go","stepsPerSecond":0}`)
+		// Read (and discard) progress, as a page does.
+		go func() {
+			for {
+				if _, _, err := p.ws.ReadMessage(); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	learner := ts.dial(t, "?lesson=circle-8-8")
+	learner.read()
+	stop := make(chan struct{})
+	go func() {
+		time.Sleep(3 * time.Second)
+		close(stop)
+	}()
+	// The players' pages run in this process too, on the same two cores,
+	// which a real server does not have to pay for.
+	lat := stepper(t, learner, 15*time.Millisecond, stop)
+	// Under the race detector, on a machine others share, allow one outlier.
+	q := 0.99
+	if raceEnabled {
+		q = 0.95
+	}
+	if p := percentile(lat, q); p > latencyBudget() {
+		t.Errorf("with %d sessions playing, the learner's p%.0f latency is %v", players, q*100, p)
+	}
+	t.Logf("%d playing: learner %d steps, p50 %v, p99 %v, max %v", players, len(lat), percentile(lat, 0.5), percentile(lat, 0.99), percentile(lat, 1))
+}
+
+// metricValue reads one unlabelled metric from /metrics.
+func (ts *testServer) metricValue(t *testing.T, name string) float64 {
+	t.Helper()
+	mfs, err := ts.metrics.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		m := mf.GetMetric()[0]
+		if g := m.GetGauge(); g != nil {
+			return g.GetValue()
+		}
+		return m.GetCounter().GetValue()
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
