@@ -175,7 +175,12 @@ func (p *browserPage) open(url string) {
 	// These tests step freely; the lessons' predict-first questions, which
 	// hold a step until answered, have their own test (embed_browser_test.go).
 	if !strings.Contains(url, "?") {
-		url += "?questions=off"
+		// Before the fragment: a presenter's link carries its token there.
+		path, frag, hasFrag := strings.Cut(url, "#")
+		url = path + "?questions=off"
+		if hasFrag {
+			url += "#" + frag
+		}
 	}
 	p.do(chromedp.Do(p.ctx, chromedp.Navigate(url)))
 	p.waitFor("the first state", `!!window.netstep && !!window.netstep.model().network && !document.querySelector('[data-role=step]').disabled`)

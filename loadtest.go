@@ -106,8 +106,14 @@ func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	var child *exec.Cmd
 	if *target == "" {
 		clients := cfg.sessions + cfg.players + cfg.followers + 10
+		extra := strings.Fields(*serverArgs)
+		if cfg.mode == "classroom" {
+			// Every follower comes from 127.0.0.1: let them all in at once,
+			// as a lecture hall behind one NAT would need.
+			extra = append([]string{"--join-burst", strconv.Itoa(cfg.followers + 10)}, extra...)
+		}
 		var err error
-		child, cfg.base, err = startServer(ctx, clients, strings.Fields(*serverArgs), stderr)
+		child, cfg.base, err = startServer(ctx, clients, extra, stderr)
 		if err != nil {
 			return err
 		}
@@ -502,15 +508,31 @@ func runClassroom(ctx context.Context, cfg loadConfig, rep *loadReport, lat *lat
 	*all = append(*all, followers...)
 	rep.Connected = len(followers) + 1
 	var readers sync.WaitGroup
+	// Each follower is settled once it has read what joining sends (hello,
+	// the full state, the room frame): stepping starts when all are, so
+	// the figures measure the fan-out of steps, not the followers' backlog
+	// of joining snapshots.
+	var settled sync.WaitGroup
 	for _, c := range followers {
 		readers.Add(1)
+		settled.Add(1)
 		go func() {
 			defer readers.Done()
 			seen := 0
+			joined := false
+			defer func() {
+				if !joined {
+					settled.Done()
+				}
+			}()
 			for {
 				frame, err := c.read()
 				if err != nil {
 					return
+				}
+				if !joined && bytes.HasPrefix(frame, []byte(`{"type":"room"`)) {
+					joined = true
+					settled.Done()
 				}
 				if bytes.HasPrefix(frame, []byte(`{"type":"events"`)) {
 					now := time.Now()
@@ -523,6 +545,13 @@ func runClassroom(ctx context.Context, cfg loadConfig, rep *loadReport, lat *lat
 				}
 			}
 		}()
+	}
+	settledAll := make(chan struct{})
+	go func() { settled.Wait(); close(settledAll) }()
+	select {
+	case <-settledAll:
+	case <-time.After(30 * time.Second):
+		fmt.Fprintln(cfg.out, "warning: some followers had not read their joining state after 30s; stepping anyway")
 	}
 	until := time.Now().Add(cfg.duration)
 	for time.Now().Before(until) && ctx.Err() == nil {

@@ -62,9 +62,9 @@ func TestLoadtestSmoke(t *testing.T) {
 		t.Skip("skipped with -short: a load test takes seconds")
 	}
 	base := startServing(t)
-	for _, mode := range []string{"sessions", "play"} {
+	for _, mode := range []string{"sessions", "play", "classroom"} {
 		t.Run(mode, func(t *testing.T) {
-			out, _, err := runCLI(t, nil, "loadtest", "--url", base, "--mode", mode, "--sessions", "20", "--players", "4", "--duration", "2s", "--interval", "200ms")
+			out, _, err := runCLI(t, nil, "loadtest", "--url", base, "--mode", mode, "--sessions", "20", "--players", "4", "--followers", "20", "--duration", "2s", "--interval", "200ms")
 			if err != nil {
 				t.Fatal(err)
 			}

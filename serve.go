@@ -49,6 +49,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	idle := f.Duration("idle-timeout", 30*time.Minute, "a session with no command for this long ends")
 	resume := f.Duration("resume-window", 2*time.Minute, "how long a dropped session can be resumed")
 	logFormat := f.String("log-format", "text", "log lines as text or json, on standard error")
+	roomTTL := f.Duration("room-ttl", 2*time.Hour, "a classroom room whose presenter has gone ends after this")
+	joinBurst := &intFlag{v: 60, lo: 1, hi: 100_000}
+	f.Var(joinBurst, "join-burst", "classroom joins one address may make at once (a class behind one NAT); then 3 a second")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -58,6 +61,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		if port := getenv("PORT"); port != "" {
 			*addr = ":" + port
 		}
+	}
+	if *roomTTL < time.Second {
+		return usageError{"--room-ttl must be at least 1s"}
 	}
 	if *idle < time.Minute || *resume < time.Second {
 		return usageError{"--idle-timeout must be at least 1m and --resume-window at least 1s"}
@@ -93,12 +99,14 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		AllowOrigins: origins,
 		IdleTimeout:  *idle,
 		ResumeWindow: *resume,
+		RoomTTL:      *roomTTL,
+		JoinBurst:    joinBurst.v,
 		Logger:       log,
 	})
 	if err != nil {
 		return usageError{"--allow-origin: " + strings.TrimPrefix(err.Error(), "server: ")}
 	}
-	pages, err := web.New(web.Options{Lessons: webCatalog(cat), DefaultLesson: defaultLesson(cat), Logger: log})
+	pages, err := web.New(web.Options{Lessons: webCatalog(cat), DefaultLesson: defaultLesson(cat), Logger: log, Rooms: srv})
 	if err != nil {
 		return err
 	}
@@ -106,6 +114,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	r.Get("/healthz", srv.Healthz)
 	r.Method(http.MethodGet, "/metrics", srv.Metrics())
 	r.Method(http.MethodGet, "/ws", srv)
+	r.Post("/api/rooms", srv.CreateRoom)
 	r.Mount("/", pages)
 
 	ln, err := net.Listen("tcp", *addr)

@@ -48,6 +48,7 @@ func newTestServer(t testing.TB, cfg Config) *testServer {
 	mux.Handle("/ws", srv)
 	mux.HandleFunc("/healthz", srv.Healthz)
 	mux.Handle("/metrics", srv.Metrics())
+	mux.HandleFunc("/api/rooms", srv.CreateRoom)
 	hs := httptest.NewServer(mux)
 	ts := &testServer{Server: srv, http: hs, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws"}
 	t.Cleanup(func() {

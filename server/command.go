@@ -32,6 +32,9 @@ type command struct {
 	layer, to, from int // setWeight
 	bias            bool
 	value           float64
+
+	viewMath *bool  // view: the math shown, if given
+	viewGran string // view: the step size, if given
 }
 
 // The limits of a command's fields.
@@ -42,7 +45,7 @@ const (
 )
 
 // commandNames lists the commands in the order the protocol documents them.
-var commandNames = []string{"load", "step", "back", "run", "pause", "reset", "set", "setWeight", "state"}
+var commandNames = []string{"load", "step", "back", "run", "pause", "reset", "set", "setWeight", "state", "view", "endRoom"}
 
 // commandFields are the fields each command takes besides cmd and id.
 var commandFields = map[string][]string{
@@ -55,6 +58,8 @@ var commandFields = map[string][]string{
 	"set":       {"learningRate", "batchSize", "optimizer", "momentum", "regularization"},
 	"setWeight": {"layer", "to", "from", "bias", "value"},
 	"state":     nil,
+	"view":      {"math", "granularity"},
+	"endRoom":   nil,
 }
 
 // field is one member of a command object, its value still raw JSON.
@@ -136,6 +141,27 @@ func decodeCommand(data []byte) (command, *Error) {
 			c.lesson = l
 		default:
 			return fail(errorf(CodeBadCommand, "load: want name (a built-in lesson) or lesson (a lesson object)"))
+		}
+	case "view":
+		if raw := get("math"); raw != nil {
+			b, e := wantBool("math", raw)
+			if e != nil {
+				return fail(e)
+			}
+			c.viewMath = &b
+		}
+		if raw := get("granularity"); raw != nil {
+			s, e := wantString("granularity", raw, 20)
+			if e != nil {
+				return fail(errorf(CodeBadCommand, "granularity: want one of %s; got %s", strings.Join(engine.GranularityNames(), ", "), describe(raw)))
+			}
+			if _, err := engine.ParseGranularity(s); err != nil {
+				return fail(errorf(CodeBadCommand, "granularity: %v", err))
+			}
+			c.viewGran = s
+		}
+		if c.viewMath == nil && c.viewGran == "" {
+			return fail(errorf(CodeBadCommand, "view: want math (true or false), granularity, or both"))
 		}
 	case "step", "run":
 		c.gran = engine.StepSample

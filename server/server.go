@@ -40,6 +40,13 @@ type Config struct {
 	MaxQueuedFrames     int             // frames waiting for one viewer before it is dropped or resynced; default 128
 	BoundaryGrid        int             // heatmap side for 2-D lessons; default 40
 	SliceBudget         time.Duration   // run mode trains this long between looks at the inbox; default 2 ms
+	RoomTTL             time.Duration   // a classroom room with no presenter connected (or no command) ends after this; default 2 h
+	MaxRooms            int             // classroom rooms open at once; default 200 (each is also a session)
+	MaxFollowers        int             // students following one room; default 1000
+	JoinsPerSecond      float64         // room connections and unknown room codes per client address, sustained; default 3
+	JoinBurst           int             // per client address; default 60, a class behind one NAT
+	RoomsPerHour        float64         // rooms one client address may open, sustained; default 30
+	RoomBurst           int             // per client address; default 5
 	RunConcurrency      int             // sessions training at once in run mode; default one less than GOMAXPROCS, at least 1
 	Logger              *slog.Logger    // default slog.Default()
 }
@@ -77,6 +84,17 @@ func (c *Config) fill() {
 	def(&c.MaxQueuedFrames, 128)
 	def(&c.BoundaryGrid, 40)
 	defDur(&c.SliceBudget, 2*time.Millisecond)
+	defDur(&c.RoomTTL, 2*time.Hour)
+	def(&c.MaxRooms, 200)
+	def(&c.MaxFollowers, 1000)
+	if c.JoinsPerSecond <= 0 {
+		c.JoinsPerSecond = 3
+	}
+	def(&c.JoinBurst, 60)
+	if c.RoomsPerHour <= 0 {
+		c.RoomsPerHour = 30
+	}
+	def(&c.RoomBurst, 5)
 	def(&c.RunConcurrency, max(1, runtime.GOMAXPROCS(0)-1))
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -85,20 +103,23 @@ func (c *Config) fill() {
 
 // Server is the websocket endpoint and the sessions behind it.
 type Server struct {
-	cfg        Config
-	log        *slog.Logger
-	upgrader   websocket.Upgrader
-	metrics    *metrics
-	handshakes *addrLimiter
-	origins    map[string]bool
-	limitsJSON []byte
-	turns      chan struct{} // run-mode turns: RunConcurrency tokens
+	cfg         Config
+	log         *slog.Logger
+	upgrader    websocket.Upgrader
+	metrics     *metrics
+	handshakes  *addrLimiter
+	joins       *addrLimiter // room lookups (room.go)
+	roomCreates *addrLimiter
+	origins     map[string]bool
+	limitsJSON  []byte
+	turns       chan struct{} // run-mode turns: RunConcurrency tokens
 
 	wg sync.WaitGroup // session goroutines and connection readers and writers
 
 	mu       sync.Mutex
 	sessions map[string]*session
 	byToken  map[[32]byte]*session // keyed by the token's hash: lookups leak no timing about tokens
+	rooms    map[string]*room      // open classroom rooms by code
 	reserved int                   // upgrades in progress that will start a session
 	conns    map[*websocket.Conn]struct{}
 	closing  bool
@@ -112,15 +133,18 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: boundary grid %d: want 2 to %d", cfg.BoundaryGrid, engine.MaxGrid)
 	}
 	s := &Server{
-		cfg:        cfg,
-		log:        cfg.Logger,
-		metrics:    newMetrics(),
-		handshakes: newAddrLimiter(cfg.HandshakesPerSecond, cfg.HandshakeBurst),
-		origins:    map[string]bool{},
-		sessions:   map[string]*session{},
-		byToken:    map[[32]byte]*session{},
-		conns:      map[*websocket.Conn]struct{}{},
-		turns:      make(chan struct{}, cfg.RunConcurrency),
+		cfg:         cfg,
+		log:         cfg.Logger,
+		metrics:     newMetrics(),
+		handshakes:  newAddrLimiter(cfg.HandshakesPerSecond, cfg.HandshakeBurst),
+		joins:       newAddrLimiter(cfg.JoinsPerSecond, cfg.JoinBurst),
+		roomCreates: newAddrLimiter(cfg.RoomsPerHour/3600, cfg.RoomBurst),
+		origins:     map[string]bool{},
+		sessions:    map[string]*session{},
+		byToken:     map[[32]byte]*session{},
+		rooms:       map[string]*room{},
+		conns:       map[*websocket.Conn]struct{}{},
+		turns:       make(chan struct{}, cfg.RunConcurrency),
 	}
 	for range cfg.RunConcurrency {
 		s.turns <- struct{}{}
@@ -205,13 +229,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse("origin", http.StatusForbidden, "Pages from "+r.Header.Get("Origin")+" may not open netstep sessions here; the server's operator can allow it with --allow-origin.")
 		return
 	}
-	if !s.handshakes.allow(clientAddr(r), time.Now()) {
-		refuse("rate", http.StatusTooManyRequests, "Too many connections from your address; wait a few seconds.")
+	q := r.URL.Query()
+	if q.Has("room") || q.Has("fork") {
+		s.serveRoom(w, r, q, refuse) // limited by the join limit instead: a class joins at once
 		return
 	}
-	q := r.URL.Query()
-	if q.Has("room") {
-		refuse("room", http.StatusNotFound, "There is no classroom room with that code.")
+	if !s.handshakes.allow(clientAddr(r), time.Now()) {
+		refuse("rate", http.StatusTooManyRequests, "Too many connections from your address; wait a few seconds.")
 		return
 	}
 	lesson := q.Get("lesson")
@@ -329,6 +353,11 @@ func (s *Server) forget(sess *session) {
 		delete(s.sessions, sess.id)
 		delete(s.byToken, sha256.Sum256([]byte(sess.token)))
 		s.metrics.sessions.Dec()
+		if rm := sess.room; rm != nil && s.rooms[rm.code] == rm {
+			delete(s.rooms, rm.code)
+			s.metrics.rooms.Dec()
+			s.metrics.followers.Sub(float64(rm.followers.Load()))
+		}
 	}
 	s.mu.Unlock()
 }

@@ -68,6 +68,8 @@ type session struct {
 	idle      *time.Timer
 	orphan    *time.Timer
 	orphanTTL time.Duration // how long the session waits for a driver to come back
+	idleTTL   time.Duration // how long the session waits for a driver's command
+	room      *room         // set for a classroom room (room.go)
 	current   []byte        // id of the command being handled, for a panic's error frame
 	later     *time.Timer   // fires when a held-back boundary frame is due
 	pending   bool          // a boundary frame is held back
@@ -101,6 +103,7 @@ func newSession(srv *Server, id, token string) *session {
 		quit:      make(chan struct{}),
 		done:      make(chan struct{}),
 		orphanTTL: srv.cfg.ResumeWindow,
+		idleTTL:   srv.cfg.IdleTimeout,
 		started:   time.Now(),
 	}
 }
@@ -166,7 +169,7 @@ func (s *session) loop() {
 		}
 	}()
 	s.log.Info("session start")
-	s.idle = time.NewTimer(s.srv.cfg.IdleTimeout)
+	s.idle = time.NewTimer(s.idleTTL)
 	defer s.idle.Stop()
 	s.orphan = time.NewTimer(s.orphanTTL)
 	defer s.orphan.Stop()
@@ -249,6 +252,9 @@ func putBuf(b []byte) {
 
 // end closes every viewer with code and returns the reason for the log.
 func (s *session) end(code int, text string) string {
+	if s.room != nil {
+		s.roomEnding(text)
+	}
 	for _, v := range s.viewers {
 		v.close(code, text)
 	}
@@ -285,6 +291,9 @@ func (s *session) attach(v *viewer, resumed, expired bool) {
 		}
 		s.sendState(v, nil, reason, true)
 	}
+	if s.room != nil {
+		s.roomAttached(v)
+	}
 }
 
 // detach removes a viewer whose connection has ended.
@@ -300,6 +309,9 @@ func (s *session) detach(v *viewer) {
 		if s.drivers == 0 {
 			s.orphan.Reset(s.orphanTTL)
 		}
+	}
+	if s.room != nil {
+		s.roomDetached(v)
 	}
 }
 
@@ -414,7 +426,7 @@ func (s *session) sendState(v *viewer, id []byte, reason string, full bool) {
 
 // mutates lists the commands that change the session, which only a driver
 // may send.
-var mutates = map[string]bool{"load": true, "step": true, "back": true, "run": true, "pause": true, "reset": true, "set": true, "setWeight": true}
+var mutates = map[string]bool{"load": true, "step": true, "back": true, "run": true, "pause": true, "reset": true, "set": true, "setWeight": true, "view": true, "endRoom": true}
 
 // testHook, when set by a test, sees every command before it is handled.
 var testHook atomic.Pointer[func(*command)]
@@ -437,7 +449,7 @@ func (s *session) handle(m message) {
 		return
 	}
 	if v.role.drives() {
-		s.idle.Reset(s.srv.cfg.IdleTimeout)
+		s.idle.Reset(s.idleTTL)
 	}
 	if c.name != "load" && s.tr == nil {
 		s.reply(v, errorf(CodeNoLesson, "%s: no lesson is loaded; send load first", c.name))
@@ -480,6 +492,10 @@ func (s *session) handle(m message) {
 		}
 	case "state":
 		s.sendState(v, c.id, "state", true)
+	case "view":
+		s.view(c)
+	case "endRoom":
+		err = s.endRoom()
 	}
 	s.reply(v, err)
 	s.resyncLagging()

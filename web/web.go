@@ -107,6 +107,9 @@ type Options struct {
 	// X-Forwarded-Proto header of a reverse proxy in front of the server.
 	// Leave it off unless such a proxy sets the header on every request.
 	TrustProxy bool
+	// Rooms finds classroom rooms for /join, /present and the QR codes
+	// (rooms.go). Nil: no classroom pages.
+	Rooms RoomFinder
 }
 
 // ContentSecurityPolicy is sent with every page. Scripts come only from this
@@ -128,6 +131,8 @@ type handler struct {
 	trustProxy    bool
 	// galleryCards are the gallery's entries with their previews, drawn once.
 	galleryCards []galleryCard
+	join         *template.Template
+	rooms        RoomFinder
 }
 
 // pageData is what templates/page.html renders.
@@ -138,6 +143,10 @@ type pageData struct {
 	// OEmbed is the absolute URL of this lesson's oEmbed answer, for the
 	// discovery link; empty on / (which is not a lesson's own address).
 	OEmbed string
+
+	Room     string // a classroom room's code, or ""
+	RoomRole string // "presenter" or "follower"
+	JoinURL  string // the room's join link, for the presenter to show
 }
 
 // New returns the handler for /, /lesson/{name} and /static/*. It parses the
@@ -162,11 +171,11 @@ func New(opts Options) (http.Handler, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	h := &handler{lessons: opts.Lessons, defaultLesson: def, log: log, trustProxy: opts.TrustProxy}
+	h := &handler{lessons: opts.Lessons, defaultLesson: def, log: log, trustProxy: opts.TrustProxy, rooms: opts.Rooms}
 	for _, t := range []struct {
 		dst  **template.Template
 		file string
-	}{{&h.page, "page.html"}, {&h.embed, "embed.html"}, {&h.gallery, "gallery.html"}} {
+	}{{&h.page, "page.html"}, {&h.embed, "embed.html"}, {&h.gallery, "gallery.html"}, {&h.join, "join.html"}} {
 		tmpl, err := template.ParseFS(templates.FS, t.file)
 		if err != nil {
 			return nil, fmt.Errorf("web: parsing templates: %w", err)
@@ -188,6 +197,12 @@ func New(opts Options) (http.Handler, error) {
 	r.Get("/embed", h.embedPage)
 	r.Get("/embed.js", h.embedScript)
 	r.Get("/oembed", h.oembed)
+	if h.rooms != nil {
+		r.Get("/join", h.joinForm)
+		r.Get("/join/{code}", h.joinRoom)
+		r.Get("/present/{code}", h.presentRoom)
+		r.Get("/api/rooms/{code}/qr", h.roomQR)
+	}
 	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles(static.FS)))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		pageHeaders(w.Header())
@@ -214,7 +229,12 @@ func (h *handler) lesson(w http.ResponseWriter, r *http.Request) {
 
 // render writes the page for the lesson called name, which is in the catalog.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, name, oembed string) {
-	data := pageData{Lesson: name, OEmbed: oembed}
+	h.renderPage(w, r, pageData{Lesson: name, OEmbed: oembed})
+}
+
+// renderPage writes the page for data.Lesson, which is in the catalog.
+func (h *handler) renderPage(w http.ResponseWriter, r *http.Request, data pageData) {
+	name := data.Lesson
 	data.Title, _ = h.lessons.Title(name)
 	for _, n := range h.lessons.Names() {
 		t, _ := h.lessons.Title(n)

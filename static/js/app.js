@@ -17,6 +17,7 @@ import { createTable } from './table.js';
 import { createSettings } from './settings.js';
 import { palette, cssVariables } from './colors.js';
 import { createAsk } from './ask.js';
+import { CHANGES, roomURLs, followersText, endedText } from './room.js';
 
 /**
  * @typedef {{
@@ -28,6 +29,7 @@ import { createAsk } from './ask.js';
  *   granularity?: string,    micro | phase | sample | batch | epoch
  *   questions?: boolean,     ask the lesson's questions before the steps that reach them (default true)
  *   onLessonChange?: (name: string) => void,
+ *   room?: import('./room.js').RoomOptions,  a classroom room to present or follow
  * }} AppOptions
  */
 
@@ -68,6 +70,12 @@ export function createApp(root, options = {}) {
   let firstState = true;
   /** @type {Map<string, Set<Function>>} */
   const listeners = new Map();
+  // In a classroom: 'presenter', 'follower', or 'explore' (a follower's own
+  // fork of the room); null on an ordinary page.
+  const room = options.room ?? null;
+  let mode = room ? room.role : null;
+  let roomEnded = false;
+  let viewSent = false; // the presenter's view has gone out on this connection
 
   // Theme.
   const applyTheme = () => {
@@ -125,14 +133,15 @@ export function createApp(root, options = {}) {
   // The math switch.
   const mathToggle = $('math-toggle');
   const mathBox = $('math');
-  const showMath = (on) => {
+  const showMath = (on, fromUser = false) => {
     mathShown = on;
     mathToggle.checked = on;
     mathBox.hidden = !on;
     lastMathKey = '';
     schedule();
+    if (fromUser) tellView();
   };
-  mathToggle.addEventListener('change', () => showMath(mathToggle.checked));
+  mathToggle.addEventListener('change', () => showMath(mathToggle.checked, true));
   showMath(mathShown);
 
   // Help dialog.
@@ -142,7 +151,10 @@ export function createApp(root, options = {}) {
   const lessonSelect = $('lesson-select');
   lessonSelect?.addEventListener('change', () => {
     const name = lessonSelect.value;
-    if (options.onLessonChange) options.onLessonChange(name);
+    if (mode === 'presenter') {
+      stopPlaying();
+      send({ cmd: 'load', name });
+    } else if (options.onLessonChange) options.onLessonChange(name);
     else location.assign(`/lesson/${encodeURIComponent(name)}`);
   });
 
@@ -167,15 +179,34 @@ export function createApp(root, options = {}) {
       else if (a === 'reset') {
         stopPlaying();
         send({ cmd: 'reset' });
-      } else if (a === 'math') showMath(!mathShown);
+      } else if (a === 'math') showMath(!mathShown, true);
       else if (a === 'table') {
         const box = $('table-box');
         box.open = !box.open;
       } else if (a === 'help') help.showModal();
-      else if (a.startsWith('granularity:')) controls.setGranularity(a.slice(12));
+      else if (a.startsWith('granularity:')) {
+        if (following()) return;
+        controls.setGranularity(a.slice(12));
+        tellView();
+      }
     },
   });
   if (options.granularity) controls.setGranularity(options.granularity);
+  $('granularity').addEventListener('change', () => tellView());
+
+  // tellView sends the presenter's view (the math switch, the step size) to
+  // the room, whose followers' pages apply it.
+  function tellView() {
+    if (mode === 'presenter' && socket.isOpen()) send({ cmd: 'view', math: mathShown, granularity: controls.granularity() });
+  }
+
+  // following reports whether this page only watches (a follower not
+  // exploring), and says so when the learner tries to drive.
+  function following() {
+    if (mode !== 'follower') return false;
+    setStatus(roomEnded ? endedText('follower', '') : 'You are following your teacher. Choose “Explore on my own” to try it yourself.', 'warn');
+    return true;
+  }
 
   // Predict, then reveal: the lesson's questions, asked before the steps
   // that reach them. Answers go to 'answer' listeners as {type, answer}.
@@ -188,6 +219,7 @@ export function createApp(root, options = {}) {
     : null;
 
   function doStep() {
+    if (following()) return;
     if (model.running) {
       stopPlaying();
       return;
@@ -213,6 +245,7 @@ export function createApp(root, options = {}) {
   }
 
   function togglePlay() {
+    if (following()) return;
     if (model.running || playing) {
       stopPlaying();
       return;
@@ -267,6 +300,27 @@ export function createApp(root, options = {}) {
       if (frame.type === 'events') quiz.onEvents((frame.events ?? []).map(expandEvent));
       else if (frame.type === 'state' && (frame.reason === 'load' || frame.reason === 'reset')) quiz.clear();
     }
+    if (frame.type === 'hello') viewSent = false;
+    else if (frame.type === 'view' && mode === 'follower') {
+      if (typeof frame.math === 'boolean') showMath(frame.math);
+      if (frame.granularity) controls.setGranularity(frame.granularity);
+    } else if (frame.type === 'room') {
+      if (mode === 'presenter') {
+        const el = $('room-followers');
+        if (el) el.textContent = followersText(frame.followers ?? 0);
+        // The presenter's view goes to the room once per connection.
+        if (!viewSent) tellView();
+        viewSent = true;
+      }
+    } else if (frame.type === 'roomEnded') {
+      roomEnded = true;
+      setStatus(endedText(room?.role ?? 'follower', frame.reason), 'warn');
+      socket.close();
+      for (const r of ['room-explore', 'room-follow', 'room-end']) {
+        const b = $(r);
+        if (b) b.disabled = true;
+      }
+    }
     if (frame.type === 'error') {
       if (frame.code === 'internal') setStatus(`Something went wrong on the server: ${frame.message}`, 'error');
       else setStatus(FRIENDLY[frame.code] ?? frame.message, 'error');
@@ -297,6 +351,9 @@ export function createApp(root, options = {}) {
     diagram.render(m, prev);
     if (selection) diagram.select(selection);
     controls.render(m);
+    if (mode === 'follower') {
+      for (const r of ['step', 'back', 'play', 'reset']) $(r).disabled = true;
+    }
 
     const n = narrate(m);
     const text = n.text + (n.note ? '\n' + n.note : '');
@@ -366,8 +423,9 @@ export function createApp(root, options = {}) {
 
   const wsURL = new URL(options.ws ?? '/ws', location.href);
   wsURL.protocol = wsURL.protocol === 'https:' ? 'wss:' : 'ws:';
+  const urls = room ? roomURLs(wsURL.href, room) : null;
   const socket = createSocket({
-    url: wsURL.href,
+    url: urls ? urls.live : wsURL.href,
     onFrame: dispatch,
     onStatus: (s) => {
       dispatch({ type: 'connection', status: s });
@@ -379,14 +437,46 @@ export function createApp(root, options = {}) {
           playing = null;
         }
         setStatus('Connection lost. Reconnecting…', 'warn');
-      } else if (s === 'restored') setStatus('The server restarted; your lesson, settings and weights were restored.', 'ok');
+      } else if (s === 'restored') {
+        if (mode === 'presenter' || mode === 'follower') setStatus('Back in the class.', 'ok');
+        else setStatus('The server restarted; your lesson, settings and weights were restored.', 'ok');
+      }
     },
-    firstLoad: () => (options.lessonObject ? { cmd: 'load', lesson: options.lessonObject } : { cmd: 'load', name: options.lesson }),
+    // A room has its lesson already and a fork the room's state: only an
+    // ordinary page loads (and restore() rebuilds an explorer's fork that
+    // the server forgot).
+    firstLoad: () => {
+      if (mode) return null;
+      return options.lessonObject ? { cmd: 'load', lesson: options.lessonObject } : { cmd: 'load', name: options.lesson };
+    },
     restore: () => {
+      if (mode === 'presenter' || mode === 'follower') return null;
       const lesson = restoreLesson(model);
       return lesson ? { cmd: 'load', lesson } : null;
     },
   });
+
+  // The room bar: explore and follow again (followers), end (presenter).
+  if (room) {
+    const explore = $('room-explore');
+    const follow = $('room-follow');
+    const modeText = $('room-mode');
+    const setMode = (next) => {
+      stopPlaying();
+      mode = next;
+      if (explore) explore.hidden = next === 'explore';
+      if (follow) follow.hidden = next !== 'explore';
+      if (modeText) modeText.textContent = next === 'explore' ? 'You are exploring on your own; the class goes on without you.' : 'You see what your teacher sees.';
+      selection = null;
+      socket.switchTo(next === 'explore' ? urls.fork : urls.live);
+      (next === 'explore' ? follow : explore)?.focus();
+    };
+    explore?.addEventListener('click', () => setMode('explore'));
+    follow?.addEventListener('click', () => setMode('follower'));
+    $('room-end')?.addEventListener('click', () => {
+      if (confirm('End the class for every student?')) send({ cmd: 'endRoom' });
+    });
+  }
 
   const ro = new ResizeObserver(() => {
     diagram.resize();
@@ -395,6 +485,7 @@ export function createApp(root, options = {}) {
   ro.observe($('stage'));
 
   function send(cmd) {
+    if (CHANGES.has(cmd.cmd) && following()) return null;
     return socket.send(cmd);
   }
 
@@ -415,5 +506,7 @@ export function createApp(root, options = {}) {
     },
     /** model returns the current view model (for tests and the embed page). */
     model: () => model,
+    /** mode is the classroom role: presenter, follower, explore, or null. */
+    mode: () => mode,
   };
 }

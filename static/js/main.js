@@ -5,6 +5,7 @@
 import { createApp } from './app.js';
 import { lessonFromHash } from './lessoncodec.js';
 import { createTools } from './tools.js';
+import { tokenFromHash } from './room.js';
 
 const root = document.getElementById('app');
 const q = new URLSearchParams(location.search);
@@ -16,6 +17,11 @@ try {
 } catch (e) {
   problem = e;
 }
+// A classroom page: /present/CODE#token=… or /join/CODE. The token stays in
+// the fragment, which browsers never send to the server or in a Referer.
+const room = root.dataset.room
+  ? { code: root.dataset.room, role: root.dataset.roomRole === 'presenter' ? 'presenter' : 'follower', token: tokenFromHash(location.hash) }
+  : undefined;
 const app = createApp(root, {
   lesson: root.dataset.lesson,
   lessonObject: inline ?? undefined,
@@ -24,6 +30,28 @@ const app = createApp(root, {
   math: math === 'on' ? true : math === 'off' ? false : undefined,
   granularity: q.get('granularity') ?? undefined,
   questions: q.get('questions') !== 'off',
+  room,
+});
+
+// "Teach a class": open a room with this page's lesson and present it.
+const start = root.querySelector('[data-role="start-room"]');
+start?.addEventListener('click', async () => {
+  start.disabled = true;
+  try {
+    const res = await fetch('/api/rooms', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ lesson: root.dataset.lesson }),
+    });
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
+    location.assign(body.presenterUrl);
+  } catch (err) {
+    const status = root.querySelector('[data-role="status"]');
+    status.textContent = `Could not open a class: ${err.message}`;
+    status.dataset.kind = 'error';
+    start.disabled = false;
+  }
 });
 createTools(root, app, { inline: !!inline });
 if (problem) {

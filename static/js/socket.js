@@ -53,13 +53,24 @@ export function createSocket(opts) {
   /** @type {Map<string, {resolve: Function, reject: Function}>} */
   const pending = new Map();
   const status = (s, d) => opts.onStatus?.(s, d);
+  let url = opts.url;
+
+  // urlFor is where the next connection goes: the session's own URL, or,
+  // with a resume token, the endpoint with only that token (a classroom's
+  // room= or fork= has done its work once the session exists).
+  function urlFor() {
+    if (!resume) return url;
+    const u = new URL(url);
+    u.search = '';
+    u.searchParams.set('resume', resume);
+    return u.href;
+  }
 
   function connect() {
     if (closed) return;
-    const url = resume ? `${opts.url}?resume=${encodeURIComponent(resume)}` : opts.url;
     status(everOpen ? 'reconnecting' : 'connecting');
     ready = false;
-    const sock = new WS(url);
+    const sock = new WS(urlFor());
     ws = sock;
     sock.onmessage = (ev) => {
       let frame;
@@ -166,6 +177,29 @@ export function createSocket(opts) {
     /** isOpen reports whether commands go out now. */
     isOpen() {
       return !!ws && ready && ws.readyState === 1;
+    },
+    /**
+     * switchTo leaves the current session and connects to another URL at
+     * once, as a fresh start (a classroom's "explore on my own" and
+     * "follow again"). Commands waiting for an answer are rejected.
+     * @param {string} next
+     */
+    switchTo(next) {
+      url = next;
+      resume = null;
+      everOpen = false;
+      attempts = 0;
+      closed = false;
+      queue = [];
+      const old = ws;
+      ws = null;
+      ready = false;
+      for (const [id, p] of pending) {
+        p.reject(new Error('switched session'));
+        pending.delete(id);
+      }
+      old?.close();
+      connect();
     },
     /** close ends the connection for good. */
     close() {

@@ -131,3 +131,37 @@ test('backoff grows and is capped', () => {
   assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 10].map((n) => backoff(n, 0)), [250, 500, 1000, 2000, 4000, 8000, 8000, 8000]);
   assert.equal(backoff(0, 0.999), 312);
 });
+
+test('switchTo: a fresh start at another URL; resume drops the old query', async () => {
+  const made = [];
+  class FakeWS {
+    constructor(url) {
+      this.url = url;
+      this.readyState = 0;
+      this.sent = [];
+      made.push(this);
+    }
+    send(s) { this.sent.push(s); }
+    close() { this.readyState = 3; this.onclose?.(); }
+  }
+  const s = createSocket({
+    url: 'ws://h/ws?room=K7M2QX',
+    onFrame() {},
+    firstLoad: () => null,
+    restore: () => null,
+    WebSocket: FakeWS,
+    setTimeout: (fn) => fn(),
+    random: () => 0,
+  });
+  assert.equal(made[0].url, 'ws://h/ws?room=K7M2QX');
+  s.switchTo('ws://h/ws?fork=K7M2QX');
+  assert.equal(made[1].url, 'ws://h/ws?fork=K7M2QX');
+  assert.equal(made[0].readyState, 3);
+  assert.equal(made.length, 2, 'the old socket closing must not reconnect it');
+  // The fork's session has a resume token: a drop resumes at /ws?resume=.
+  made[1].readyState = 1;
+  made[1].onmessage({ data: JSON.stringify({ type: 'hello', resume: 'tok9', resumed: false }) });
+  made[1].readyState = 3;
+  made[1].onclose();
+  assert.equal(made[2].url, 'ws://h/ws?resume=tok9');
+});

@@ -1,0 +1,477 @@
+package server
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/netstep/netstep/engine"
+)
+
+// A classroom room is a session with a presenter, who drives it, and
+// followers, who watch. It is a session like any other (one goroutine owns
+// its trainer; frames are encoded once and fanned out) with three
+// differences: it is found by a short code instead of a resume token, it
+// waits RoomTTL (not ResumeWindow) for its presenter to come back, and its
+// viewers have roles. See docs/classroom.md and the Classroom section of
+// docs/protocol.md.
+
+// codeAlphabet is what room codes are made of: digits and capitals with the
+// look-alikes left out (0 and O, 1 and I and L, U and V), 30 symbols, so a
+// 6-character code is one of 729 million.
+const (
+	codeAlphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+	codeLen      = 6
+)
+
+// Limits on what creating a room reads.
+const maxCreateBody = 4 << 10
+
+// room is a classroom room: its code, the hash of its presenter token and
+// its session.
+type room struct {
+	code      string
+	tokenHash [32]byte
+	sess      *session
+	followers atomic.Int32 // followers attached; checked before an upgrade
+
+	// Owned by the session goroutine.
+	math     *bool  // the presenter's view: the math shown or not, if said
+	gran     string // the presenter's step size, if said
+	viewJSON []byte // the last view frame, for late joiners
+	ended    bool   // roomEnded has been sent
+}
+
+// tokenOK reports whether token is the room's presenter token, in constant
+// time.
+func (rm *room) tokenOK(token string) bool {
+	if token == "" || len(token) > 64 {
+		return false
+	}
+	h := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(h[:], rm.tokenHash[:]) == 1
+}
+
+// NormalizeRoomCode returns code as the server spells it (capitals, spaces
+// and dashes dropped) and whether it could be a room code at all.
+func NormalizeRoomCode(code string) (string, bool) {
+	if len(code) > 4*codeLen {
+		return "", false
+	}
+	code = strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(code))
+	if len(code) != codeLen {
+		return "", false
+	}
+	for i := range len(code) {
+		if strings.IndexByte(codeAlphabet, code[i]) < 0 {
+			return "", false
+		}
+	}
+	return code, true
+}
+
+// newRoomCode draws a code uniformly from crypto/rand.
+func newRoomCode() string {
+	out := make([]byte, 0, codeLen)
+	var b [16]byte
+	for len(out) < codeLen {
+		rand.Read(b[:])
+		for _, x := range b {
+			// 240 is the largest multiple of 30 in a byte: no bias.
+			if x < 240 && len(out) < codeLen {
+				out = append(out, codeAlphabet[int(x)%len(codeAlphabet)])
+			}
+		}
+	}
+	return string(out)
+}
+
+// lookupRoom finds an open room by its (normalized) code.
+func (s *Server) lookupRoom(code string) *room {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rooms[code]
+}
+
+// Rooms returns how many rooms are open.
+func (s *Server) Rooms() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.rooms)
+}
+
+// JoinRoom is how the join, present and QR pages look a room up: it returns
+// the room's code as the server spells it and 200, or 404 when there is no
+// such room, or 429 when the client's address has tried too many codes that
+// do not exist. Only misses are counted here (a page view holds nothing);
+// every websocket to a room is counted (see ServeHTTP).
+func (s *Server) JoinRoom(r *http.Request, code string) (string, int) {
+	code, ok := NormalizeRoomCode(code)
+	if ok && s.lookupRoom(code) != nil {
+		return code, http.StatusOK
+	}
+	if !s.joins.allow(clientAddr(r), time.Now()) {
+		s.metrics.refused.WithLabelValues("join_rate").Inc()
+		return "", http.StatusTooManyRequests
+	}
+	return "", http.StatusNotFound
+}
+
+// roomCreated is the answer to POST /api/rooms.
+type roomCreated struct {
+	Code           string `json:"code"`
+	PresenterToken string `json:"presenterToken"`
+	PresenterURL   string `json:"presenterUrl"`
+	JoinURL        string `json:"joinUrl"`
+	Lesson         string `json:"lesson"`
+	ExpiresSeconds int    `json:"expiresSeconds"` // how long the room waits for a presenter who is not connected
+}
+
+// CreateRoom answers POST /api/rooms: it opens a classroom room with a
+// lesson loaded (the body may name one: {"lesson":"xor"}; empty means the
+// default) and answers 201 with {"code","presenterToken","presenterUrl",
+// "joinUrl"}. The token is in presenterUrl's fragment, which browsers never
+// send to a server, and never in joinUrl. Creation is limited per client
+// address and by MaxRooms; pages from other origins are refused with 403.
+func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
+	fail := func(reason string, status int, msg string) {
+		s.metrics.refused.WithLabelValues(reason).Inc()
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "60")
+		}
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		fail("room_method", http.StatusMethodNotAllowed, "POST to this address to open a classroom room.")
+		return
+	}
+	if !s.originAllowed(r) {
+		fail("origin", http.StatusForbidden, "Pages from "+r.Header.Get("Origin")+" may not open rooms here.")
+		return
+	}
+	if !s.roomCreates.allow(clientAddr(r), time.Now()) {
+		fail("room_rate", http.StatusTooManyRequests, "Too many rooms opened from your address; wait a minute.")
+		return
+	}
+	var req struct {
+		Lesson string `json:"lesson"`
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxCreateBody+1))
+	if err != nil || len(body) > maxCreateBody {
+		fail("room_body", http.StatusBadRequest, fmt.Sprintf("The request body must be at most %d bytes of JSON.", maxCreateBody))
+		return
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			fail("room_body", http.StatusBadRequest, `The body must be empty or {"lesson":"NAME"}: `+err.Error())
+			return
+		}
+	}
+	name := req.Lesson
+	if name == "" {
+		name = defaultLessonName(s.cfg.Lessons)
+	}
+	l, ok := s.cfg.Lessons.Lookup(name)
+	if !ok {
+		fail("room_lesson", http.StatusBadRequest, fmt.Sprintf("There is no lesson called %q; the lessons are %s.", name, joinQuoted(s.cfg.Lessons.Names())))
+		return
+	}
+	tr, err := engine.NewTrainer(l)
+	if err != nil {
+		fail("room_lesson", http.StatusInternalServerError, "The lesson "+name+" does not build: "+err.Error())
+		return
+	}
+	token := randomString(24) // 192 bits
+	rm, msg := s.openRoom(token, tr)
+	if rm == nil {
+		fail("full", http.StatusServiceUnavailable, msg)
+		return
+	}
+	base := requestBase(r)
+	out := roomCreated{
+		Code:           rm.code,
+		PresenterToken: token,
+		PresenterURL:   base + "/present/" + rm.code + "#token=" + token,
+		JoinURL:        base + "/join/" + rm.code,
+		Lesson:         name,
+		ExpiresSeconds: int(s.cfg.RoomTTL.Seconds()),
+	}
+	s.log.Info("room opened", "room", rm.code, "session", rm.sess.id, "lesson", name)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Location", out.PresenterURL[:strings.IndexByte(out.PresenterURL, '#')])
+	w.WriteHeader(http.StatusCreated)
+	json.NewEncoder(w).Encode(out)
+}
+
+// openRoom starts a room's session with tr loaded, or says why it cannot.
+func (s *Server) openRoom(token string, tr *engine.Trainer) (*room, string) {
+	msg, ok := s.reserve()
+	if !ok {
+		return nil, msg
+	}
+	rm := &room{tokenHash: sha256.Sum256([]byte(token))}
+	sess := newSession(s, randomString(9), "") // no resume token: the room's code and presenter token find it
+	sess.room, sess.tr = rm, tr
+	sess.orphanTTL, sess.idleTTL = s.cfg.RoomTTL, s.cfg.RoomTTL
+	rm.sess = sess
+	s.mu.Lock()
+	s.reserved--
+	if len(s.rooms) >= s.cfg.MaxRooms {
+		s.mu.Unlock()
+		return nil, fmt.Sprintf("netstep is full: %d rooms are open, the most this server allows. Try again later.", s.cfg.MaxRooms)
+	}
+	for {
+		rm.code = newRoomCode()
+		if s.rooms[rm.code] == nil {
+			break
+		}
+	}
+	s.rooms[rm.code] = rm
+	s.sessions[sess.id] = sess
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.metrics.sessions.Inc()
+	s.metrics.started.Inc()
+	s.metrics.rooms.Inc()
+	go sess.loop()
+	return rm, ""
+}
+
+// serveRoom is /ws?room=CODE (a follower), /ws?room=CODE&token=TOKEN (the
+// presenter) and /ws?fork=CODE (a private session forked from the room's
+// current state). Every attempt counts against the client address's join
+// limit; an unknown code is 404 and a wrong token 403, before the upgrade.
+func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values, refuse func(string, int, string)) {
+	if !s.joins.allow(clientAddr(r), time.Now()) {
+		refuse("join_rate", http.StatusTooManyRequests, "Too many tries at room codes from your address; wait a few seconds.")
+		return
+	}
+	raw, fork := q.Get("room"), false
+	if !q.Has("room") {
+		raw, fork = q.Get("fork"), true
+	}
+	code, _ := NormalizeRoomCode(raw)
+	rm := s.lookupRoom(code)
+	if rm == nil {
+		refuse("room", http.StatusNotFound, "There is no classroom room with that code; check it with your teacher.")
+		return
+	}
+	if fork {
+		s.serveFork(w, r, rm, refuse)
+		return
+	}
+	role := roleFollower
+	if q.Has("token") {
+		if !rm.tokenOK(q.Get("token")) {
+			refuse("room_token", http.StatusForbidden, "That presenter link is not valid for this room. Students join without a token, at /join/"+rm.code+".")
+			return
+		}
+		role = rolePresenter
+	} else if int(rm.followers.Load()) >= s.cfg.MaxFollowers {
+		refuse("room_full", http.StatusServiceUnavailable, fmt.Sprintf("This room is full: %d students are following, the most this server allows.", s.cfg.MaxFollowers))
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	c := s.newConn(ws, rm.sess)
+	c.v.role = role
+	if !rm.sess.do(func() { rm.sess.attach(c.v, false, false) }) {
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "the room has ended"), time.Now().Add(time.Second))
+		s.untrack(ws)
+		ws.Close()
+		return
+	}
+	c.serve()
+}
+
+// serveFork starts a private session whose trainer is a fork of the room's:
+// the same weights, position and history, from which the student explores
+// alone. The room is untouched.
+func (s *Server) serveFork(w http.ResponseWriter, r *http.Request, rm *room, refuse func(string, int, string)) {
+	var tr *engine.Trainer
+	if !rm.sess.do(func() {
+		if rm.sess.tr != nil {
+			tr = rm.sess.tr.Fork()
+		}
+	}) || tr == nil {
+		refuse("room", http.StatusNotFound, "That room has ended.")
+		return
+	}
+	if msg, ok := s.reserve(); !ok {
+		refuse("full", http.StatusServiceUnavailable, msg)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		s.release()
+		return
+	}
+	sess := s.start(false) // the page reads events as objects
+	c := s.newConn(ws, sess)
+	if !sess.do(func() {
+		sess.tr = tr
+		sess.attach(c.v, false, false)
+	}) {
+		s.untrack(ws)
+		ws.Close()
+		return
+	}
+	c.serve()
+}
+
+// roomAttached runs on the session goroutine after a viewer of a room has
+// had hello and the state: it tells the viewer the room's code and the
+// presenter's view, and the presenters how many follow.
+func (s *session) roomAttached(v *viewer) {
+	rm := s.room
+	if v.role == roleFollower {
+		rm.followers.Add(1)
+		s.srv.metrics.followers.Inc()
+	}
+	s.buf = appendRoomFrame(s.buf[:0], rm.code, v.role, int(rm.followers.Load()))
+	v.push(&frame{kind: kindOrdered, data: bytes.Clone(s.buf)})
+	if rm.viewJSON != nil {
+		v.push(&frame{kind: kindOrdered, data: rm.viewJSON})
+	}
+	if v.role == roleFollower {
+		s.roomCount(v)
+	}
+}
+
+// roomDetached runs when a room's viewer has gone.
+func (s *session) roomDetached(v *viewer) {
+	if v.role == roleFollower {
+		s.room.followers.Add(-1)
+		s.srv.metrics.followers.Dec()
+		s.roomCount(nil)
+	}
+}
+
+// roomCount sends the number of followers to every presenter (except skip).
+func (s *session) roomCount(skip *viewer) {
+	rm := s.room
+	var f *frame
+	for _, p := range s.viewers {
+		if p.role != rolePresenter || p == skip {
+			continue
+		}
+		if f == nil {
+			s.buf = appendRoomFrame(s.buf[:0], rm.code, rolePresenter, int(rm.followers.Load()))
+			f = &frame{kind: kindOrdered, data: bytes.Clone(s.buf)}
+		}
+		p.push(f)
+	}
+}
+
+// roomEnding tells every viewer the room is over, once, before their
+// connections close.
+func (s *session) roomEnding(reason string) {
+	if s.room.ended {
+		return
+	}
+	s.room.ended = true
+	s.buf = append(s.buf[:0], `{"type":"roomEnded","code":`...)
+	s.buf = engine.AppendString(s.buf, s.room.code)
+	s.buf = append(s.buf, `,"reason":`...)
+	s.buf = engine.AppendString(s.buf, reason)
+	s.buf = append(s.buf, '}')
+	s.broadcast(kindOrdered, s.buf)
+}
+
+// view applies a view command: the presenter's page shows the math or not,
+// and steps at some granularity. Every viewer gets a view frame; in a room
+// late joiners get the latest one.
+func (s *session) view(c *command) {
+	var math *bool
+	gran := c.viewGran
+	if rm := s.room; rm != nil {
+		if c.viewMath != nil {
+			rm.math = c.viewMath
+		}
+		if gran != "" {
+			rm.gran = gran
+		}
+		math, gran = rm.math, rm.gran
+	} else {
+		math = c.viewMath
+	}
+	s.buf = append(s.buf[:0], `{"type":"view"`...)
+	if math != nil {
+		s.buf = append(s.buf, `,"math":`...)
+		s.buf = strconv.AppendBool(s.buf, *math)
+	}
+	if gran != "" {
+		s.buf = append(s.buf, `,"granularity":`...)
+		s.buf = engine.AppendString(s.buf, gran)
+	}
+	s.buf = append(s.buf, '}')
+	if s.room != nil {
+		s.room.viewJSON = bytes.Clone(s.buf)
+	}
+	s.broadcast(kindOrdered, s.buf)
+}
+
+// endRoom ends the room at the presenter's word: every viewer gets
+// roomEnded, the presenter its done, and then a close (1000).
+func (s *session) endRoom() *Error {
+	if s.room == nil {
+		return errorf(CodeBadCommand, "endRoom: this session is not a classroom room")
+	}
+	s.roomEnding("ended")
+	s.stop(websocket.CloseNormalClosure, "the presenter ended the room")
+	return nil
+}
+
+func appendRoomFrame(dst []byte, code string, r role, followers int) []byte {
+	dst = append(dst, `{"type":"room","code":`...)
+	dst = engine.AppendString(dst, code)
+	dst = append(dst, `,"role":`...)
+	if r == roleFollower {
+		dst = append(dst, `"follower"`...)
+	} else {
+		dst = append(dst, `"presenter"`...)
+	}
+	dst = append(dst, `,"followers":`...)
+	dst = strconv.AppendInt(dst, int64(followers), 10)
+	return append(dst, '}')
+}
+
+// defaultLessonName is the lesson a room opens with when none is named.
+func defaultLessonName(cat *engine.Catalog) string {
+	if _, ok := cat.Lookup(engine.DefaultLesson); ok {
+		return engine.DefaultLesson
+	}
+	return cat.Names()[0]
+}
+
+// requestBase is scheme://host of the request, for the links a new room's
+// answer carries. Behind a TLS-terminating proxy, X-Forwarded-Proto says
+// https; the links only go back to the client that asked.
+func requestBase(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

@@ -1,0 +1,494 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// testRoom is an open room as POST /api/rooms answered.
+type testRoom struct {
+	Code           string `json:"code"`
+	PresenterToken string `json:"presenterToken"`
+	PresenterURL   string `json:"presenterUrl"`
+	JoinURL        string `json:"joinUrl"`
+	Lesson         string `json:"lesson"`
+}
+
+func (ts *testServer) postRoom(t testing.TB, body string, header http.Header) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, ts.http.URL+"/api/rooms", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	buf.ReadFrom(resp.Body)
+	return resp, buf.Bytes()
+}
+
+// openRoom creates a room with the lesson and returns it.
+func (ts *testServer) openRoom(t testing.TB, lesson string) testRoom {
+	t.Helper()
+	resp, body := ts.postRoom(t, `{"lesson":"`+lesson+`"}`, nil)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /api/rooms: %d %s", resp.StatusCode, body)
+	}
+	var rm testRoom
+	if err := json.Unmarshal(body, &rm); err != nil {
+		t.Fatal(err)
+	}
+	return rm
+}
+
+func (rm testRoom) presenterQuery() string {
+	return "?room=" + rm.Code + "&token=" + url.QueryEscape(rm.PresenterToken)
+}
+
+// joinRoom connects a follower and reads up to its room frame: after
+// hello, state and room (a view frame, when the presenter set one, is
+// left unread).
+func (ts *testServer) joinRoom(t testing.TB, rm testRoom, query string) (*client, []map[string]any) {
+	t.Helper()
+	c := ts.dial(t, query)
+	var got []map[string]any
+	for {
+		f := c.read()
+		got = append(got, f)
+		if f["type"] == "room" {
+			return c, got
+		}
+	}
+}
+
+// readEventsRaw reads frames until n events frames have come, and returns
+// their bytes with the id left out (followers' frames carry the
+// presenter's id too).
+func (c *client) readEventsRaw(n int) [][]byte {
+	c.t.Helper()
+	var out [][]byte
+	for len(out) < n {
+		raw := c.readRaw()
+		if bytes.HasPrefix(raw, []byte(`{"type":"events"`)) {
+			out = append(out, raw)
+		}
+		if bytes.HasPrefix(raw, []byte(`{"type":"done"`)) || bytes.HasPrefix(raw, []byte(`{"type":"error"`)) {
+			c.t.Fatalf("a follower got %s, which only the sender should get", raw)
+		}
+	}
+	return out
+}
+
+func TestRoomCreate(t *testing.T) {
+	ts := newTestServer(t, Config{RoomBurst: 5}) // failed tries count too
+	rm := ts.openRoom(t, "xor")
+	if len(rm.Code) != 6 {
+		t.Errorf("code %q, want 6 characters", rm.Code)
+	}
+	for _, r := range rm.Code {
+		if !strings.ContainsRune(codeAlphabet, r) || strings.ContainsRune("0O1IL", r) {
+			t.Errorf("code %q has %q, a look-alike or not in the alphabet", rm.Code, r)
+		}
+	}
+	if n := len(rm.PresenterToken); n < 22 { // 22 base64url characters = 132 bits
+		t.Errorf("presenter token %q is %d characters, want at least 128 bits", rm.PresenterToken, n)
+	}
+	if strings.Contains(rm.JoinURL, rm.PresenterToken) || !strings.HasSuffix(rm.JoinURL, "/join/"+rm.Code) {
+		t.Errorf("join URL %q", rm.JoinURL)
+	}
+	if !strings.HasSuffix(rm.PresenterURL, "/present/"+rm.Code+"#token="+rm.PresenterToken) {
+		t.Errorf("presenter URL %q: want the token in the fragment", rm.PresenterURL)
+	}
+	if got, want := ts.Rooms(), 1; got != want {
+		t.Errorf("Rooms() = %d, want %d", got, want)
+	}
+	// Codes are case-insensitive.
+	c, _ := ts.joinRoom(t, rm, "?room="+strings.ToLower(rm.Code))
+	c.ws.Close()
+
+	for _, tt := range []struct {
+		name, body string
+		header     http.Header
+		want       int
+	}{
+		{"unknown lesson", `{"lesson":"nope"}`, nil, http.StatusBadRequest},
+		{"unknown field", `{"lessons":"xor"}`, nil, http.StatusBadRequest},
+		{"another origin", ``, http.Header{"Origin": {"https://evil.example"}}, http.StatusForbidden},
+		{"default lesson", ``, nil, http.StatusCreated},
+		{"fifth try from one address", `{"lesson":"xor"}`, nil, http.StatusCreated},
+		{"sixth try from one address", `{"lesson":"xor"}`, nil, http.StatusTooManyRequests},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := ts.postRoom(t, tt.body, tt.header)
+			if resp.StatusCode != tt.want {
+				t.Errorf("HTTP %d %s, want %d", resp.StatusCode, body, tt.want)
+			}
+		})
+	}
+	resp, err := http.Get(ts.http.URL + "/api/rooms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET /api/rooms: %d, want 405", resp.StatusCode)
+	}
+}
+
+func TestRoomCodes(t *testing.T) {
+	seen := map[string]bool{}
+	for range 2000 {
+		c := newRoomCode()
+		n, ok := NormalizeRoomCode(strings.ToLower(c[:3]) + "-" + c[3:])
+		if !ok || n != c {
+			t.Fatalf("NormalizeRoomCode of %q = %q, %v", c, n, ok)
+		}
+		seen[c] = true
+	}
+	if len(seen) < 1990 {
+		t.Errorf("2000 codes, only %d different", len(seen))
+	}
+	for _, bad := range []string{"", "ABCDE", "ABCDEFG", "ABCDE0", "ABCDEO", "ABCDE1", "ABCDEI", "ABCDEL", "ÄBCDEF"} {
+		if _, ok := NormalizeRoomCode(bad); ok {
+			t.Errorf("NormalizeRoomCode(%q) accepted it", bad)
+		}
+	}
+}
+
+func TestRoomFollowersGetEveryEventInOrder(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	rm := ts.openRoom(t, "circle-8-8")
+	p := ts.dial(t, rm.presenterQuery())
+	var followers []*client
+	for i := range 8 {
+		f, first := ts.joinRoom(t, rm, "?room="+rm.Code)
+		if got := types(first); got != "state,room" {
+			t.Fatalf("follower %d's first frames after hello: %s, want state,room", i, got)
+		}
+		if f.hello["resume"] != "" {
+			t.Errorf("a follower's hello carries a resume token %q", f.hello["resume"])
+		}
+		followers = append(followers, f)
+	}
+	// The presenter hears how many follow.
+	for {
+		f := p.read()
+		if f["type"] == "room" && f["followers"] == float64(8) {
+			break
+		}
+	}
+	const steps = 12
+	var want [][]byte
+	for i := range steps {
+		g := []string{"micro", "phase", "sample", "batch"}[i%4]
+		id := fmt.Sprint(i + 1)
+		p.send(fmt.Sprintf(`{"cmd":"step","id":%q,"granularity":%q}`, id, g))
+		for {
+			raw := p.readRaw()
+			if bytes.HasPrefix(raw, []byte(`{"type":"events"`)) {
+				want = append(want, raw)
+			}
+			if bytes.HasPrefix(raw, []byte(`{"type":"done","id":"`+id+`"`)) {
+				break
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for i, f := range followers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got := f.readEventsRaw(len(want))
+			for k := range want {
+				if !bytes.Equal(got[k], want[k]) {
+					t.Errorf("follower %d, events frame %d:\n got %.200s\nwant %.200s", i, k, got[k], want[k])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestRoomRefusesFollowersAndWrongTokens(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	rm := ts.openRoom(t, "xor")
+	f, _ := ts.joinRoom(t, rm, "?room="+rm.Code)
+	for i, cmd := range []string{
+		`{"cmd":"step"}`, `{"cmd":"back"}`, `{"cmd":"run"}`, `{"cmd":"pause"}`, `{"cmd":"reset"}`,
+		`{"cmd":"load","name":"xor"}`, `{"cmd":"set","learningRate":1}`,
+		`{"cmd":"setWeight","layer":0,"to":0,"from":0,"value":1}`, `{"cmd":"view","math":true}`, `{"cmd":"endRoom"}`,
+	} {
+		id := fmt.Sprint(i + 1)
+		cmd = strings.Replace(cmd, "{", `{"id":"`+id+`",`, 1)
+		frames := f.do(cmd)
+		last := frames[len(frames)-1]
+		if last["code"] != CodeNotPresenter || !strings.Contains(last["message"].(string), "presenter") {
+			t.Errorf("%s from a follower: %v, want not_presenter", cmd, last)
+		}
+	}
+	// A follower may ask for the state.
+	if got := types(f.mustDo(`{"cmd":"state","id":"s"}`)); got != "state,done" {
+		t.Errorf("state from a follower: %s", got)
+	}
+	// Wrong or empty tokens never reach the room: 403 before the upgrade.
+	for _, q := range []string{"&token=", "&token=" + rm.PresenterToken + "x", "&token=" + strings.Repeat("A", 300)} {
+		_, resp, err := ts.tryDial("?room="+rm.Code+q, nil)
+		if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+			t.Errorf("presenter with %.40s: %v %v, want 403", q, resp, err)
+		}
+	}
+	// Another room's token does not drive this one.
+	other := ts.openRoom(t, "xor")
+	_, resp, err := ts.tryDial("?room="+rm.Code+"&token="+url.QueryEscape(other.PresenterToken), nil)
+	if err == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("another room's token: %v %v, want 403", resp, err)
+	}
+	// Unknown codes are 404.
+	for _, code := range []string{"ZZZZZZ", "nope", ""} {
+		_, resp, err := ts.tryDial("?room="+code, nil)
+		if err == nil || resp.StatusCode != http.StatusNotFound {
+			t.Errorf("room %q: %v %v, want 404", code, resp, err)
+		}
+	}
+}
+
+func TestRoomLateJoinerGetsTheState(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	rm := ts.openRoom(t, "xor")
+	p := ts.dial(t, rm.presenterQuery())
+	for i := range 3 {
+		p.mustDo(fmt.Sprintf(`{"cmd":"step","id":%d,"granularity":"sample"}`, i+1))
+	}
+	p.mustDo(`{"cmd":"set","id":"lr","learningRate":0.25}`)
+	p.mustDo(`{"cmd":"view","id":"v","math":true,"granularity":"phase"}`)
+	want := ofType(p.mustDo(`{"cmd":"state","id":"st"}`), "state")[0]["state"].(map[string]any)
+
+	f := ts.dial(t, "?room="+rm.Code)
+	st := f.read()
+	if st["type"] != "state" {
+		t.Fatalf("after hello: %v, want the state at once", st["type"])
+	}
+	got := st["state"].(map[string]any)
+	for _, k := range []string{"position", "network", "training", "losses", "lesson"} {
+		a, _ := json.Marshal(got[k])
+		b, _ := json.Marshal(want[k])
+		if !bytes.Equal(a, b) {
+			t.Errorf("late joiner's %s:\n got %.200s\nwant %.200s", k, a, b)
+		}
+	}
+	if r := f.read(); r["type"] != "room" || r["role"] != "follower" || r["code"] != rm.Code {
+		t.Errorf("then %v, want the room frame", r)
+	}
+	if v := f.read(); v["type"] != "view" || v["math"] != true || v["granularity"] != "phase" {
+		t.Errorf("then %v, want the presenter's view", v)
+	}
+}
+
+func TestRoomForkAndFollowAgain(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	rm := ts.openRoom(t, "circle-8-8")
+	p := ts.dial(t, rm.presenterQuery())
+	for i := range 4 {
+		p.mustDo(fmt.Sprintf(`{"cmd":"step","id":%d,"granularity":"sample"}`, i+1))
+	}
+	f, _ := ts.joinRoom(t, rm, "?room="+rm.Code)
+
+	// Explore on my own: a private session in the room's state.
+	x := ts.dial(t, "?fork="+rm.Code)
+	if x.hello["resume"] == "" {
+		t.Error("a fork has no resume token: it should be an ordinary private session")
+	}
+	st := x.read()
+	if st["type"] != "state" {
+		t.Fatalf("fork's first frame after hello: %v", st["type"])
+	}
+	pos, _ := json.Marshal(st["state"].(map[string]any)["position"])
+	// The fork's next step is the room's next step, byte for byte.
+	forkEvents := x.socketStep("x1", "sample")
+	roomEvents := p.socketStep("5", "sample")
+	if !bytes.Equal(forkEvents, roomEvents) {
+		t.Fatalf("fork at %s: its next step differs from the room's", pos)
+	}
+	// The fork may do what the room's followers may not, and Back reaches
+	// before the fork.
+	x.mustDo(`{"cmd":"set","id":"x2","learningRate":3}`)
+	for i := range 6 {
+		x.mustDo(fmt.Sprintf(`{"cmd":"back","id":"b%d"}`, i))
+	}
+	// The room went on without the explorer: the follower saw step 5 only.
+	f.readEventsRaw(1)
+	x.ws.Close()
+
+	// Follow again: a fresh room connection gets the room's state at once.
+	again, first := ts.joinRoom(t, rm, "?room="+rm.Code)
+	st = first[0]
+	gotPos := st["state"].(map[string]any)["position"].(map[string]any)
+	wantPos := ofType(p.mustDo(`{"cmd":"state","id":"s"}`), "state")[0]["state"].(map[string]any)["position"].(map[string]any)
+	if gotPos["t"] != wantPos["t"] {
+		t.Errorf("follow again at t=%v, the room is at t=%v", gotPos["t"], wantPos["t"])
+	}
+	again.ws.Close()
+}
+
+func TestRoomPresenterResume(t *testing.T) {
+	ts := newTestServer(t, Config{ResumeWindow: 50 * time.Millisecond})
+	rm := ts.openRoom(t, "xor")
+	p := ts.dial(t, rm.presenterQuery())
+	f, _ := ts.joinRoom(t, rm, "?room="+rm.Code)
+	p.mustDo(`{"cmd":"step","id":1}`)
+	f.readEventsRaw(1)
+
+	// The presenter's Wi-Fi drops, for longer than an ordinary session's
+	// resume window: the room waits for its presenter.
+	p.ws.Close()
+	time.Sleep(300 * time.Millisecond)
+	p2 := ts.dial(t, rm.presenterQuery())
+	if got := types([]map[string]any{p2.read(), p2.read()}); got != "state,room" {
+		t.Fatalf("presenter back: %s, want state,room", got)
+	}
+	want := p2.socketStep("2", "sample")
+	got := f.readEventsRaw(1)[0]
+	if !bytes.Contains(got, want) {
+		t.Errorf("after the presenter came back the follower got %.200s, want the step's events", got)
+	}
+	if ts.Rooms() != 1 {
+		t.Errorf("%d rooms open, want 1", ts.Rooms())
+	}
+}
+
+func TestRoomEnds(t *testing.T) {
+	t.Run("by the presenter", func(t *testing.T) {
+		ts := newTestServer(t, Config{})
+		rm := ts.openRoom(t, "xor")
+		p := ts.dial(t, rm.presenterQuery())
+		f, _ := ts.joinRoom(t, rm, "?room="+rm.Code)
+		frames := p.do(`{"cmd":"endRoom","id":"end"}`)
+		if got := types(frames); !strings.HasSuffix(got, "roomEnded,done") {
+			t.Errorf("presenter got %s, want roomEnded then done", got)
+		}
+		for {
+			fr := f.read()
+			if fr["type"] == "roomEnded" {
+				if fr["code"] != rm.Code {
+					t.Errorf("roomEnded %v", fr)
+				}
+				break
+			}
+		}
+		if code := f.closeCode(); code != websocket.CloseNormalClosure {
+			t.Errorf("follower closed with %d, want 1000", code)
+		}
+		waitFor(t, "the room to be gone", func() bool { return ts.Rooms() == 0 })
+		if _, resp, err := ts.tryDial("?room="+rm.Code, nil); err == nil || resp.StatusCode != http.StatusNotFound {
+			t.Errorf("joining an ended room: %v %v, want 404", resp, err)
+		}
+	})
+	t.Run("after its time without a presenter", func(t *testing.T) {
+		ts := newTestServer(t, Config{RoomTTL: 300 * time.Millisecond})
+		rm := ts.openRoom(t, "xor")
+		p := ts.dial(t, rm.presenterQuery())
+		f, _ := ts.joinRoom(t, rm, "?room="+rm.Code)
+		p.ws.Close()
+		start := time.Now()
+		for {
+			if fr := f.read(); fr["type"] == "roomEnded" {
+				break
+			}
+		}
+		if d := time.Since(start); d < 200*time.Millisecond {
+			t.Errorf("the room ended %v after the presenter left, want about 300ms", d)
+		}
+		f.closeCode()
+		waitFor(t, "the room to be gone", func() bool { return ts.Rooms() == 0 && ts.Sessions() == 0 })
+	})
+	t.Run("endRoom outside a room", func(t *testing.T) {
+		ts := newTestServer(t, Config{})
+		c := ts.dial(t, "?lesson=xor")
+		c.read()
+		if last := c.do(`{"cmd":"endRoom","id":1}`); last[len(last)-1]["code"] != CodeBadCommand {
+			t.Errorf("endRoom in a private session: %v", last[len(last)-1])
+		}
+	})
+}
+
+func TestRoomJoinRate(t *testing.T) {
+	ts := newTestServer(t, Config{JoinBurst: 5, JoinsPerSecond: 0.01})
+	rm := ts.openRoom(t, "xor")
+	// At the limit: five tries, one of them a wrong code, all answered.
+	if _, resp, err := ts.tryDial("?room=ZZZZZZ", nil); err == nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown code: %v %v, want 404", resp, err)
+	}
+	for range 4 {
+		f, _ := ts.joinRoom(t, rm, "?room="+rm.Code)
+		f.ws.Close()
+	}
+	// One past it: 429, even with the right code.
+	_, resp, err := ts.tryDial("?room="+rm.Code, nil)
+	if err == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("sixth join: %v %v, want 429", resp, err)
+	}
+	// Pages count only misses: the right code still answers, a wrong one does not.
+	r, _ := http.NewRequest("GET", "/join/x", nil)
+	r.RemoteAddr = "127.0.0.1:1"
+	if _, status := ts.JoinRoom(r, rm.Code); status != http.StatusOK {
+		t.Errorf("JoinRoom with the right code: %d", status)
+	}
+	if _, status := ts.JoinRoom(r, "ZZZZZZ"); status != http.StatusTooManyRequests {
+		t.Errorf("JoinRoom with a wrong code past the limit: %d, want 429", status)
+	}
+}
+
+func TestRoomClassJoinsAtOnce(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	rm := ts.openRoom(t, "xor")
+	var wg sync.WaitGroup
+	errs := make(chan error, 60)
+	start := time.Now()
+	for range 60 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ws, _, err := ts.tryDial("?room="+rm.Code, nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			ws.Close()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("60 students took %v to join", d)
+	}
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,62 @@
+// room.js: the classroom. A room has one presenter, who drives it, and
+// followers, whose pages show every frame the presenter's session sends.
+// This module holds the room's pure logic (URLs, which commands change a
+// room, what the bar says) and the room bar's wiring; app.js decides when.
+
+/**
+ * @typedef {{
+ *   code: string,                 the room's code, e.g. "K7M2QX"
+ *   role: 'presenter'|'follower',
+ *   token?: string,               the presenter's token (from the URL fragment)
+ * }} RoomOptions
+ */
+
+/** Commands that change a room: only the presenter may send them. */
+export const CHANGES = new Set(['load', 'step', 'back', 'run', 'pause', 'reset', 'set', 'setWeight', 'view', 'endRoom']);
+
+/**
+ * roomURLs returns the websocket URLs of a room: live (presenter or
+ * follower) and fork (a private session from the room's current state).
+ * @param {string} wsBase absolute websocket URL of the endpoint, e.g. "wss://host/ws"
+ * @param {RoomOptions} room
+ */
+export function roomURLs(wsBase, room) {
+  const live = new URL(wsBase);
+  live.search = '';
+  live.searchParams.set('room', room.code);
+  if (room.role === 'presenter' && room.token) live.searchParams.set('token', room.token);
+  const fork = new URL(wsBase);
+  fork.search = '';
+  fork.searchParams.set('fork', room.code);
+  return { live: live.href, fork: fork.href };
+}
+
+/**
+ * tokenFromHash reads the presenter token from a URL fragment like
+ * "#token=abc".
+ * @param {string} hash
+ */
+export function tokenFromHash(hash) {
+  return new URLSearchParams(hash.replace(/^#/, '')).get('token') ?? '';
+}
+
+/**
+ * followersText is what the presenter's bar says about the class.
+ * @param {number} n
+ */
+export function followersText(n) {
+  if (n === 0) return 'No students yet';
+  if (n === 1) return '1 student following';
+  return `${n} students following`;
+}
+
+/**
+ * endedText is what a page says when its room has ended.
+ * @param {'presenter'|'follower'} role
+ * @param {string} reason the roomEnded frame's reason
+ */
+export function endedText(role, reason) {
+  if (role === 'presenter') return 'The class has ended. Students can no longer follow it.';
+  if (/presenter ended/.test(reason ?? '')) return 'Your teacher ended the class. Thank you for following!';
+  return 'This class has ended.';
+}

@@ -1,0 +1,137 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+// RoomFinder looks classroom rooms up for the pages. JoinRoom returns the
+// room's code as the server spells it and 200, or 404 when there is no such
+// room, or 429 when the client's address has guessed too many codes. The
+// server (package server) implements it and does the rate limiting.
+type RoomFinder interface {
+	JoinRoom(r *http.Request, code string) (string, int)
+}
+
+// joinData is what templates/join.html renders.
+type joinData struct {
+	Code    string
+	Problem string
+}
+
+// joinForm serves /join, where a student types a room code, and
+// /join?code=CODE, which the form sends: on to /join/CODE if the room is
+// open, or the form again with the problem.
+func (h *handler) joinForm(w http.ResponseWriter, r *http.Request) {
+	raw, ok := r.URL.Query()["code"]
+	if !ok {
+		h.renderJoin(w, r, http.StatusOK, joinData{})
+		return
+	}
+	code := ""
+	if len(raw) > 0 {
+		code = strings.TrimSpace(raw[0])
+	}
+	canon, status := h.rooms.JoinRoom(r, code)
+	if status != http.StatusOK {
+		h.renderJoin(w, r, status, joinData{Code: code, Problem: joinProblem(status, code)})
+		return
+	}
+	http.Redirect(w, r, "/join/"+canon, http.StatusSeeOther)
+}
+
+// joinRoom serves /join/{code}: the page, following the room.
+func (h *handler) joinRoom(w http.ResponseWriter, r *http.Request) {
+	h.roomPage(w, r, "follower")
+}
+
+// presentRoom serves /present/{code}: the page, driving the room. The
+// presenter token is in the URL's fragment, which never reaches the server;
+// the page reads it and presents it on the websocket.
+func (h *handler) presentRoom(w http.ResponseWriter, r *http.Request) {
+	h.roomPage(w, r, "presenter")
+}
+
+func (h *handler) roomPage(w http.ResponseWriter, r *http.Request, role string) {
+	code := chi.URLParam(r, "code")
+	canon, status := h.rooms.JoinRoom(r, code)
+	if status != http.StatusOK {
+		h.renderJoin(w, r, status, joinData{Code: code, Problem: joinProblem(status, code)})
+		return
+	}
+	if canon != code {
+		prefix := "/join/"
+		if role == "presenter" {
+			prefix = "/present/"
+		}
+		http.Redirect(w, r, prefix+canon, http.StatusMovedPermanently)
+		return
+	}
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	h.renderPage(w, r, pageData{Lesson: h.defaultLesson, Room: canon, RoomRole: role, JoinURL: joinURL(r, canon)})
+}
+
+// roomQR serves /api/rooms/{code}/qr: a PNG QR code of the room's join
+// link, for the presenter's screen.
+func (h *handler) roomQR(w http.ResponseWriter, r *http.Request) {
+	canon, status := h.rooms.JoinRoom(r, chi.URLParam(r, "code"))
+	if status != http.StatusOK {
+		http.Error(w, joinProblem(status, ""), status)
+		return
+	}
+	png, err := qrcode.Encode(joinURL(r, canon), qrcode.Medium, 320)
+	if err != nil {
+		h.log.Error("web: drawing a QR code", "err", err)
+		http.Error(w, "The QR code could not be drawn; this is a bug.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(png)
+}
+
+func (h *handler) renderJoin(w http.ResponseWriter, r *http.Request, status int, data joinData) {
+	var buf bytes.Buffer
+	if err := h.join.Execute(&buf, data); err != nil {
+		h.log.Error("web: rendering the join page", "err", err)
+		http.Error(w, "The page could not be drawn; this is a bug.", http.StatusInternalServerError)
+		return
+	}
+	pageHeaders(w.Header())
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "10")
+	}
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func joinProblem(status int, code string) string {
+	switch status {
+	case http.StatusTooManyRequests:
+		return "Too many tries from your network. Wait ten seconds, then try again."
+	case http.StatusNotFound:
+		if code == "" {
+			return "Type the room code your teacher shows."
+		}
+		return "There is no open room with the code " + code + ". Check it with your teacher: it has six letters and digits."
+	}
+	return "The room could not be found."
+}
+
+// joinURL is the absolute join link of a room, as students open it.
+func joinURL(r *http.Request, code string) string {
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	u := url.URL{Scheme: scheme, Host: r.Host, Path: "/join/" + code}
+	return u.String()
+}
