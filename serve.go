@@ -48,6 +48,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	lessonsDir := f.String("lessons", "", "a directory of your own lessons (*.json), added to the built-in ones")
 	idle := f.Duration("idle-timeout", 30*time.Minute, "a session with no command for this long ends")
 	resume := f.Duration("resume-window", 2*time.Minute, "how long a dropped session can be resumed")
+	handshakeBurst := &intFlag{v: 60, lo: 1, hi: 1_000_000}
+	f.Var(handshakeBurst, "handshake-burst", "websocket handshakes one client address may make at once (a class behind one NAT)")
+	handshakeRate := f.Float64("handshake-rate", 2, "websocket handshakes a second one client address may make, sustained")
 	logFormat := f.String("log-format", "text", "log lines as text or json, on standard error")
 	roomTTL := f.Duration("room-ttl", 2*time.Hour, "a classroom room whose presenter has gone ends after this")
 	joinBurst := &intFlag{v: 60, lo: 1, hi: 100_000}
@@ -64,6 +67,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if *roomTTL < time.Second {
 		return usageError{"--room-ttl must be at least 1s"}
+	}
+	if *handshakeRate <= 0 {
+		return usageError{"--handshake-rate: want a number above 0"}
 	}
 	if *idle < time.Minute || *resume < time.Second {
 		return usageError{"--idle-timeout must be at least 1m and --resume-window at least 1s"}
@@ -102,6 +108,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		RoomTTL:      *roomTTL,
 		JoinBurst:    joinBurst.v,
 		Logger:       log,
+
+		HandshakesPerSecond: *handshakeRate,
+		HandshakeBurst:      handshakeBurst.v,
 	})
 	if err != nil {
 		return usageError{"--allow-origin: " + strings.TrimPrefix(err.Error(), "server: ")}
