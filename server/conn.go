@@ -39,8 +39,9 @@ func (s *Server) newConn(ws *websocket.Conn, sess *session) *conn {
 	return c
 }
 
-// serve runs the connection: the writer in a new goroutine, the reader in
-// this one. It returns when the connection is over.
+// serve starts the connection's reader and writer goroutines and returns,
+// so that net/http's goroutine for the request ends and its buffers and
+// stack are freed: an idle session then costs less.
 func (c *conn) serve() {
 	c.srv.mu.Lock()
 	if c.srv.closing {
@@ -52,7 +53,7 @@ func (c *conn) serve() {
 	c.srv.wg.Add(2)
 	c.srv.mu.Unlock()
 	go c.writeLoop()
-	c.readLoop()
+	go c.readLoop()
 }
 
 func (c *conn) readLoop() {

@@ -158,7 +158,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout:  10 * time.Second,
-		ReadBufferSize:    0, // reuse net/http's 4 KiB reader: the reader runs in its goroutine anyway
+		ReadBufferSize:    1024, // small: an idle connection keeps it; big frames are read in pieces
 		WriteBufferSize:   4096,
 		WriteBufferPool:   &sync.Pool{},
 		EnableCompression: false,
