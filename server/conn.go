@@ -2,6 +2,8 @@ package server
 
 import (
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"time"
 	"unicode/utf8"
 
@@ -13,8 +15,8 @@ import (
 // before hanging up.
 const closeGrace = time.Second
 
-// conn is one websocket: a reader (this connection's handler goroutine)
-// and a writer goroutine, after gorilla's chat example.
+// conn is one websocket: a reader and a writer goroutine, after gorilla's
+// chat example.
 type conn struct {
 	srv      *Server
 	ws       *websocket.Conn
@@ -61,6 +63,16 @@ func (c *conn) readLoop() {
 	defer func() {
 		close(c.readDone)
 		c.sess.do(func() { c.sess.detach(c.v) })
+	}()
+	defer func() {
+		// A bug in decoding (or in the engine's lesson parser) ends this
+		// connection, not the server.
+		if p := recover(); p != nil {
+			c.sess.log.Error("connection reader panicked; closing it", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			c.srv.metrics.errors.WithLabelValues(CodeInternal).Inc()
+			c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInternalServerErr, "internal error"), time.Now().Add(closeGrace))
+			c.ws.Close()
+		}
 	}()
 	pongWait := 2 * c.srv.cfg.PingInterval
 	c.ws.SetReadLimit(c.srv.cfg.MaxFrameBytes)

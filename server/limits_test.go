@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
 )
 
 // stepper steps a session every interval until stop is closed and returns
@@ -202,4 +204,40 @@ func (ts *testServer) metricValue(t *testing.T, name string) float64 {
 	}
 	t.Fatalf("no metric %s", name)
 	return 0
+}
+
+func TestCompressionStaysOff(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	d := websocket.Dialer{EnableCompression: true}
+	ws, resp, err := d.Dial(ts.url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if ext := resp.Header.Get("Sec-WebSocket-Extensions"); ext != "" {
+		t.Errorf("the server negotiated %q", ext)
+	}
+}
+
+func TestChurnLeavesNoGoroutines(t *testing.T) {
+	ts := newTestServer(t, Config{HandshakeBurst: 1000})
+	for i := range 60 {
+		c := ts.dial(t, "?lesson=xor")
+		c.read()
+		if i%2 == 0 {
+			c.mustDo(`{"cmd":"step","id":1}`)
+			c.ws.Close() // a clean goodbye is not needed
+		} else {
+			c.ws.UnderlyingConn().Close()
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ts.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ts.http.Close()
+	if err := goleak.Find(goleak.IgnoreCurrent()); err != nil {
+		t.Error(err)
+	}
 }
