@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -239,5 +240,19 @@ func TestChurnLeavesNoGoroutines(t *testing.T) {
 	ts.http.Close()
 	if err := goleak.Find(goleak.IgnoreCurrent()); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestClientAddr(t *testing.T) {
+	for _, tt := range []struct{ remote, want string }{
+		{"192.0.2.7:5000", "192.0.2.7"},
+		{"[2001:db8:1:2:3:4:5:6]:443", "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:ffff::1]:443", "2001:db8:1:2::/64"},
+		{"[::ffff:192.0.2.7]:80", "192.0.2.7"},
+	} {
+		r := &http.Request{RemoteAddr: tt.remote}
+		if got := clientAddr(r); got != tt.want {
+			t.Errorf("clientAddr(%s) = %s, want %s", tt.remote, got, tt.want)
+		}
 	}
 }

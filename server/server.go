@@ -447,15 +447,24 @@ func normalOrigin(o string) (string, bool) {
 	return u.Scheme + "://" + host, true
 }
 
-// clientAddr is the address handshakes are limited by: the peer's IP.
-// Behind a reverse proxy every client shares the proxy's address, which the
-// handshake burst allows for.
+// clientAddr is the address handshakes are limited by: the peer's IPv4
+// address, or its IPv6 /64 (one household or school gets a whole /64, so
+// counting single IPv6 addresses would let one client rotate through
+// them). Behind a reverse proxy every client shares the proxy's address,
+// which the handshake burst allows for.
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	ip := net.ParseIP(host)
+	switch {
+	case ip == nil:
+		return host
+	case ip.To4() != nil:
+		return ip.To4().String()
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // randomString returns n random bytes from crypto/rand, base64url.
