@@ -230,6 +230,25 @@ func decodeCommand(data []byte) (command, *Error) {
 	return c, nil
 }
 
+// peekID returns the id of a command too small to be costly to read, so
+// that a refusal (slow_down) can name the command it refuses.
+func peekID(data []byte) []byte {
+	if len(data) > 4096 {
+		return nil
+	}
+	fields, err := splitObject(data)
+	if err != nil {
+		return nil
+	}
+	for _, f := range fields {
+		if f.key == "id" {
+			id, _ := decodeID(f.raw)
+			return id
+		}
+	}
+	return nil
+}
+
 // splitObject reads the members of a JSON object, refusing anything else,
 // duplicate keys, too many members and trailing data. The document is
 // validated first (json.Valid, which bounds nesting and allocates nothing);

@@ -24,6 +24,7 @@ type conn struct {
 	v        *viewer
 	readDone chan struct{}
 	commands *rate.Limiter // commands a second
+	bytes    *rate.Limiter // bytes a second: big inline lessons cost parsing time
 	strikes  *rate.Limiter // slow_down answers before the connection is closed
 }
 
@@ -35,6 +36,7 @@ func (s *Server) newConn(ws *websocket.Conn, sess *session) *conn {
 		sess:     sess,
 		readDone: make(chan struct{}),
 		commands: rate.NewLimiter(rate.Limit(s.cfg.CommandsPerSecond), s.cfg.CommandBurst),
+		bytes:    rate.NewLimiter(rate.Limit(s.cfg.BytesPerSecond), int(2*s.cfg.MaxFrameBytes)),
 		strikes:  rate.NewLimiter(1, 20),
 	}
 	c.v = newViewer(roleOwner, s.cfg.MaxQueuedFrames, func() { ws.Close() }, func(n int) { s.metrics.dropped.Add(float64(n)) })
@@ -93,12 +95,14 @@ func (c *conn) readLoop() {
 		c.ws.SetReadDeadline(time.Now().Add(pongWait))
 		m := message{v: c.v}
 		switch {
-		case !c.commands.Allow():
+		case !c.commands.Allow() || !c.bytes.AllowN(time.Now(), len(data)):
 			if !c.strikes.Allow() {
 				c.closeWith(websocket.ClosePolicyViolation, "too many commands")
 				return
 			}
-			m.err = errorf(CodeSlowDown, "too many commands: at most %g a second (bursts of %d); wait a little", c.srv.cfg.CommandsPerSecond, c.srv.cfg.CommandBurst)
+			m.err = errorf(CodeSlowDown, "too many commands: at most %g a second (bursts of %d) and %d KiB a second; wait a little",
+				c.srv.cfg.CommandsPerSecond, c.srv.cfg.CommandBurst, int(c.srv.cfg.BytesPerSecond)>>10)
+			m.err.ID = peekID(data)
 		case mt != websocket.TextMessage:
 			m.err = errorf(CodeBadJSON, "binary frames are not accepted: send each command as JSON text")
 		case !utf8.Valid(data):

@@ -256,3 +256,27 @@ func TestClientAddr(t *testing.T) {
 		}
 	}
 }
+
+func TestBigFramesAreRateLimited(t *testing.T) {
+	ts := newTestServer(t, Config{MaxFrameBytes: 64 << 10, BytesPerSecond: 64 << 10})
+	c := ts.dial(t, "")
+	big := `{"cmd":"load","id":"%d","lesson":{"title":"` + strings.Repeat("x", 60<<10) + `"}}`
+	var codes []string
+	for i := range 4 {
+		c.send(fmt.Sprintf(big, i))
+		f := c.read()
+		codes = append(codes, f["code"].(string))
+	}
+	// Small commands still get through.
+	if f := c.do(`{"cmd":"state","id":"small"}`); f[len(f)-1]["code"] != "no_lesson" {
+		t.Errorf("small command answered %v", f[len(f)-1])
+	}
+	// A refused small command is named by its id.
+	if got := string(peekID([]byte(`{"cmd":"step","id":"q7"}`))); got != `"q7"` {
+		t.Errorf("peekID = %s", got)
+	}
+	// Two frames' worth of burst, then slow_down.
+	if got, want := strings.Join(codes, ","), "bad_lesson,bad_lesson,slow_down,slow_down"; got != want {
+		t.Errorf("codes %s, want %s", got, want)
+	}
+}

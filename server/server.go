@@ -33,6 +33,7 @@ type Config struct {
 	MaxFrameBytes       int64           // largest frame a client may send; default 1 MiB
 	CommandsPerSecond   float64         // per connection, sustained; default 50
 	CommandBurst        int             // per connection; default 100
+	BytesPerSecond      float64         // per connection, sustained, in bursts of two maximal frames; default 1 MiB
 	HandshakesPerSecond float64         // per client address, sustained; default 2
 	HandshakeBurst      int             // per client address; default 60, a class behind one NAT
 	WriteTimeout        time.Duration   // a write that takes longer drops the viewer; default 10 s
@@ -75,6 +76,9 @@ func (c *Config) fill() {
 		c.CommandsPerSecond = 50
 	}
 	def(&c.CommandBurst, 100)
+	if c.BytesPerSecond <= 0 {
+		c.BytesPerSecond = 1 << 20
+	}
 	if c.HandshakesPerSecond <= 0 {
 		c.HandshakesPerSecond = 2
 	}
@@ -171,6 +175,7 @@ func New(cfg Config) (*Server, error) {
 		"maxFrameBytes":         cfg.MaxFrameBytes,
 		"commandsPerSecond":     cfg.CommandsPerSecond,
 		"commandBurst":          cfg.CommandBurst,
+		"bytesPerSecond":        cfg.BytesPerSecond,
 		"resumeSeconds":         int(cfg.ResumeWindow.Seconds()),
 		"idleSeconds":           int(cfg.IdleTimeout.Seconds()),
 		"maxLayers":             engine.MaxLayers,
