@@ -334,6 +334,11 @@ func (s *Server) start(compact bool) *session {
 	s.sessions[id] = sess
 	s.byToken[sha256.Sum256([]byte(token))] = sess
 	s.wg.Add(1)
+	if s.closing {
+		// Reserved before Shutdown began, started after it looked: stop
+		// it here, or nothing would.
+		sess.stop(websocket.CloseGoingAway, "server shutting down")
+	}
 	s.mu.Unlock()
 	s.metrics.sessions.Inc()
 	s.metrics.started.Inc()

@@ -74,6 +74,7 @@ type session struct {
 	later     *time.Timer   // fires when a held-back boundary frame is due
 	pending   bool          // a boundary frame is held back
 	lastHeat  time.Time     // when heatmaps were last computed
+	heatEvery time.Duration // the least time between heatmaps: boundaryInterval, more for big networks
 	steps     atomic.Int64
 	holdsTurn bool // between taking a run turn and giving it back
 	compact   bool // events in the engine's compact positional form (?events=compact); fixed at start
@@ -103,6 +104,7 @@ func newSession(srv *Server, id, token string) *session {
 		quit:      make(chan struct{}),
 		done:      make(chan struct{}),
 		orphanTTL: srv.cfg.ResumeWindow,
+		heatEvery: boundaryInterval,
 		idleTTL:   srv.cfg.IdleTimeout,
 		started:   time.Now(),
 	}
@@ -375,8 +377,13 @@ func (s *session) boundary() *engine.Heatmaps {
 	if s.tr == nil || !s.tr.Lesson().Is2D() {
 		return nil
 	}
+	start := time.Now()
+	hm := s.tr.Boundary(s.srv.cfg.BoundaryGrid)
 	s.pending, s.lastHeat = false, time.Now()
-	return s.tr.Boundary(s.srv.cfg.BoundaryGrid)
+	// Big networks take longer: space heatmaps so that they never take
+	// more than about 5% of a core.
+	s.heatEvery = max(boundaryInterval, 20*s.lastHeat.Sub(start))
+	return hm
 }
 
 // boundaryChanged notes that the weights changed: a boundary frame goes out
@@ -386,7 +393,7 @@ func (s *session) boundaryChanged() {
 	if s.tr == nil || !s.tr.Lesson().Is2D() {
 		return
 	}
-	if wait := time.Until(s.lastHeat.Add(boundaryInterval)); wait > 0 {
+	if wait := time.Until(s.lastHeat.Add(s.heatEvery)); wait > 0 {
 		if !s.pending {
 			s.pending = true
 			s.later.Reset(wait)
@@ -555,6 +562,20 @@ func (s *session) step(c *command) *Error {
 			buf = appendEventsHead(buf[:0], c.id)
 		}
 	}
+	if s.bigStep(c.gran) {
+		// A step this big is run-mode work: it waits its turn, so that
+		// one client's epochs cannot keep a core from everyone else.
+		select {
+		case <-s.srv.turns:
+		case <-s.quit:
+			return errorf(CodeInternal, "step: the server is shutting down")
+		}
+		s.holdsTurn = true
+		defer func() {
+			s.holdsTurn = false
+			s.srv.turns <- struct{}{}
+		}()
+	}
 	if err := s.tr.Step(c.gran, emit); err != nil {
 		s.buf = buf
 		return errorf(CodeDiverged, "step: %v", err)
@@ -570,6 +591,29 @@ func (s *session) step(c *command) *Error {
 		s.boundaryChanged()
 	}
 	return nil
+}
+
+// bigStepWork is the work (samples × parameters) past which a step waits for
+// a run turn: about 2 ms of training.
+const bigStepWork = 1 << 21
+
+// bigStep reports whether a step of granularity g is big enough to wait
+// for a turn.
+func (s *session) bigStep(g engine.Granularity) bool {
+	l := s.tr.Lesson()
+	samples := 1
+	switch g {
+	case engine.StepEpoch:
+		samples = l.TrainSize()
+	case engine.StepBatch:
+		samples = s.tr.Training().BatchSize
+	}
+	params, prev := 0, len(l.Network.Inputs)
+	for _, ly := range l.Network.Layers {
+		params += (prev + 1) * ly.Size
+		prev = ly.Size
+	}
+	return samples*params > bigStepWork
 }
 
 func (s *session) startRun(c *command) *Error {
@@ -666,7 +710,7 @@ func (s *session) sendProgress() {
 	}
 	st := s.tr.State(false)
 	var hm *engine.Heatmaps
-	if time.Since(s.lastHeat) >= boundaryInterval {
+	if time.Since(s.lastHeat) >= s.heatEvery {
 		hm = s.boundary()
 	}
 	last := lastEpoch(st.Losses)
