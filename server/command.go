@@ -73,6 +73,12 @@ type field struct {
 // names the field and is ready to send; the id is filled in when it could be
 // read.
 func decodeCommand(data []byte) (command, *Error) {
+	return decodeCommandWith(data, engine.ParseLesson)
+}
+
+// decodeCommandWith is decodeCommand with the lesson parser to use for
+// inline lessons (the server's shared cache).
+func decodeCommandWith(data []byte, parseLesson func([]byte) (*engine.Lesson, error)) (command, *Error) {
 	var c command
 	fields, err := splitObject(data)
 	if err != nil {
@@ -134,7 +140,7 @@ func decodeCommand(data []byte) (command, *Error) {
 			if lessonRaw[0] != '{' {
 				return fail(errorf(CodeBadCommand, "lesson: want a lesson object, got %s", describe(lessonRaw)))
 			}
-			l, err := engine.ParseLesson(lessonRaw)
+			l, err := parseLesson(lessonRaw)
 			if err != nil {
 				return fail(lessonError(err))
 			}

@@ -109,7 +109,7 @@ func (c *conn) readLoop() {
 			c.closeWith(websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
 			return
 		default:
-			m.cmd, m.err = decodeCommand(data)
+			m.cmd, m.err = decodeCommandWith(data, c.srv.lessons.parse)
 		}
 		if !c.sess.send(m) {
 			return

@@ -280,3 +280,28 @@ func TestBigFramesAreRateLimited(t *testing.T) {
 		t.Errorf("codes %s, want %s", got, want)
 	}
 }
+
+func TestInlineLessonsAreShared(t *testing.T) {
+	c := newLessonCache()
+	a := []byte(readFile(t, "testdata/circle-8-8.json"))
+	l1, err := c.parse(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, _ := c.parse(append([]byte(nil), a...))
+	if l1 != l2 {
+		t.Error("the same lesson bytes were parsed twice")
+	}
+	if _, err := c.parse([]byte(`{"title":"x"}`)); err == nil {
+		t.Error("a bad lesson parsed")
+	}
+	for i := range maxCachedLessons + 10 {
+		c.parse([]byte(strings.Replace(string(a), `"seed": 7`, fmt.Sprintf(`"seed": %d`, 100+i), 1)))
+	}
+	if n := c.order.Len(); n > maxCachedLessons {
+		t.Errorf("%d lessons cached, want at most %d", n, maxCachedLessons)
+	}
+	if l3, _ := c.parse(a); l3 == l1 {
+		t.Error("the oldest lesson was not evicted")
+	}
+}

@@ -117,6 +117,7 @@ type Server struct {
 	origins     map[string]bool
 	limitsJSON  []byte
 	turns       chan struct{} // run-mode turns: RunConcurrency tokens
+	lessons     *lessonCache  // parsed inline lessons, shared
 
 	wg sync.WaitGroup // session goroutines and connection readers and writers
 
@@ -149,6 +150,7 @@ func New(cfg Config) (*Server, error) {
 		rooms:       map[string]*room{},
 		conns:       map[*websocket.Conn]struct{}{},
 		turns:       make(chan struct{}, cfg.RunConcurrency),
+		lessons:     newLessonCache(),
 	}
 	for range cfg.RunConcurrency {
 		s.turns <- struct{}{}
