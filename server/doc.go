@@ -16,6 +16,12 @@
 // own connection: the page reconnects and resumes) or resynced with a fresh
 // snapshot (a follower).
 //
+// Run mode trains in slices of about 2 ms. A slice needs a turn, and the
+// server hands out one turn fewer than it has cores, first come first
+// served, so sessions playing at full speed share the cores fairly and a
+// core stays free for learners who are stepping. Steps big enough to be
+// run-mode work (an epoch of a large lesson) take a turn too.
+//
 // # Rooms
 //
 // Classroom rooms fit on top without changing this code: a room is a session
