@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -74,6 +75,27 @@ func (h *handler) roomPage(w http.ResponseWriter, r *http.Request, role string) 
 	}
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	h.renderPage(w, r, pageData{Lesson: h.defaultLesson, Room: canon, RoomRole: role, JoinURL: joinURL(r, canon)})
+}
+
+// roomStatus serves GET /api/rooms/{code}: {"code":"K7M2QX"} when the room
+// is open, else the status (404: no such room, or it has ended; 429: too
+// many tries) with {"error": why}. A browser cannot see why its websocket
+// handshake was refused, so a classroom page asks here before it gives up.
+// It counts against the same join limit as /join.
+func (h *handler) roomStatus(w http.ResponseWriter, r *http.Request) {
+	canon, status := h.rooms.JoinRoom(r, chi.URLParam(r, "code"))
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if status != http.StatusOK {
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "10")
+		}
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]string{"error": joinProblem(status, chi.URLParam(r, "code"))})
+		return
+	}
+	json.NewEncoder(w).Encode(map[string]string{"code": canon})
 }
 
 // roomQR serves /api/rooms/{code}/qr: a PNG QR code of the room's join

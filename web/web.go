@@ -201,6 +201,7 @@ func New(opts Options) (http.Handler, error) {
 		r.Get("/join", h.joinForm)
 		r.Get("/join/{code}", h.joinRoom)
 		r.Get("/present/{code}", h.presentRoom)
+		r.Get("/api/rooms/{code}", h.roomStatus)
 		r.Get("/api/rooms/{code}/qr", h.roomQR)
 	}
 	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles(static.FS)))

@@ -150,3 +150,42 @@ func TestDefaultLessonIsFirst(t *testing.T) {
 		t.Error("/ does not show the first lesson")
 	}
 }
+
+// rooms is a RoomFinder with one open room, ABCDEF.
+type rooms struct{}
+
+func (rooms) JoinRoom(r *http.Request, code string) (string, int) {
+	if strings.EqualFold(code, "abcdef") {
+		return "ABCDEF", http.StatusOK
+	}
+	return "", http.StatusNotFound
+}
+
+func TestRoomStatus(t *testing.T) {
+	h, err := web.New(web.Options{Lessons: catalog, DefaultLesson: "house-prices", Rooms: rooms{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path string
+		status     int
+		body       string
+	}{
+		{"open", "/api/rooms/abcdef", 200, `{"code":"ABCDEF"}`},
+		{"unknown or ended", "/api/rooms/ZZZZZZ", 404, "There is no open room with the code ZZZZZZ"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, body := get(t, h, tt.path)
+			if got, want := res.StatusCode, tt.status; got != want {
+				t.Errorf("status = %d, want %d", got, want)
+			}
+			if !strings.Contains(body, tt.body) {
+				t.Errorf("body = %q, want it to contain %q", body, tt.body)
+			}
+			if got := res.Header.Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control = %q, want no-store", got)
+			}
+		})
+	}
+}

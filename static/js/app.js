@@ -106,6 +106,23 @@ export function createApp(root, options = {}) {
     status.dataset.kind = kind;
   };
 
+  // A notice stays until the learner dismisses it: for problems that the
+  // connection's own status ("Connected.") must not replace.
+  const noticeBox = $('notice');
+  const notice = (text, kind = 'error') => {
+    if (!noticeBox) {
+      setStatus(text, kind);
+      return;
+    }
+    $('notice-text').textContent = text;
+    noticeBox.dataset.kind = kind;
+    noticeBox.hidden = !text;
+  };
+  $('notice-close')?.addEventListener('click', () => {
+    notice('');
+    $('step')?.focus();
+  });
+
   const diagram = createDiagram($('stage'), {
     onSelect: (sel) => {
       selection = sel;
@@ -231,7 +248,33 @@ export function createApp(root, options = {}) {
       send({ cmd: 'step', granularity });
       return;
     }
-    quiz.beforeStep(model, granularity).then(() => send({ cmd: 'step', granularity }));
+    stepWithQuestions(granularity);
+  }
+
+  // stepWithQuestions takes a step, asking the questions it reaches first.
+  // When the step would pass a question's moment only after other moments
+  // (an update question, at "sample" step size, comes after the example's
+  // guess), it first steps phase by phase up to just before that moment,
+  // so the learner sees the guess before predicting; then it asks, and the
+  // step that reveals the answer follows.
+  async function stepWithQuestions(granularity) {
+    const at = quiz.stopAt(model, granularity);
+    if (at) {
+      quiz.hold(true);
+      try {
+        // A batch may need several examples: bounded, in case the
+        // position and the engine ever disagree.
+        for (let i = 0; i < 400 && model.position && model.position.phase !== at && !model.diverged; i++) {
+          await socket.request({ cmd: 'step', granularity: 'phase' });
+        }
+      } catch {
+        return; // the error frame has said why
+      } finally {
+        quiz.hold(false);
+      }
+    }
+    await quiz.beforeStep(model, granularity);
+    send({ cmd: 'step', granularity });
   }
 
   function stopPlaying() {
@@ -364,10 +407,10 @@ export function createApp(root, options = {}) {
       say.className = `say phase-${n.phase ?? 'none'}`;
       say.textContent = n.text;
       box.replaceChildren(say);
-      if (n.note) {
+      for (const line of n.note ? n.note.split('\n') : []) {
         const note = document.createElement('p');
         note.className = 'note';
-        note.textContent = n.note;
+        note.textContent = line;
         box.append(note);
       }
     }
@@ -423,13 +466,34 @@ export function createApp(root, options = {}) {
 
   const wsURL = new URL(options.ws ?? '/ws', location.href);
   wsURL.protocol = wsURL.protocol === 'https:' ? 'wss:' : 'ws:';
+  // Events in the compact form: about 60% of the bytes (protocol.md). The
+  // reducer and everything that reads events expand them to the objects
+  // that hosts and the step log get. A classroom room sends whatever form
+  // its session has; the page reads either.
+  if (!room) wsURL.searchParams.set('events', 'compact');
   const urls = room ? roomURLs(wsURL.href, room) : null;
+  // A presenter link without its token would silently follow: say so.
+  const missingToken = room?.role === 'presenter' && !room.token;
   const socket = createSocket({
     url: urls ? urls.live : wsURL.href,
+    connect: !missingToken,
     onFrame: dispatch,
-    onStatus: (s) => {
+    // A classroom page whose handshake is refused (an ended or unknown room:
+    // 404; a wrong token: 403) asks the server about the room, since the
+    // browser hides the status, and stops with a sentence that says why.
+    refused: room ? (failures, tried) => roomRefusal(failures, tried) : undefined,
+    rejoin: () => mode === 'presenter' || mode === 'follower',
+    onStatus: (s, why) => {
       dispatch({ type: 'connection', status: s });
-      if (s === 'connecting') setStatus('Connecting…');
+      if (s === 'closed' && why) {
+        setStatus(why, 'error');
+        notice(why);
+        for (const r of ['room-explore', 'room-follow', 'room-end']) {
+          const b = $(r);
+          if (b) b.disabled = true;
+        }
+        narrateText(why);
+      } else if (s === 'connecting') setStatus('Connecting…');
       else if (s === 'open') setStatus('Connected.', 'ok');
       else if (s === 'reconnecting') {
         if (playing) {
@@ -455,6 +519,43 @@ export function createApp(root, options = {}) {
       return lesson ? { cmd: 'load', lesson } : null;
     },
   });
+
+  if (missingToken) {
+    const why = `This presenter link is missing its token (the part after #token= in the link you were given). Open the full link to drive the class, or join as a student at /join/${room.code}.`;
+    setStatus(why, 'error');
+    notice(why);
+    narrateText(why);
+    $('room-end')?.setAttribute('disabled', '');
+  }
+
+  /**
+   * roomRefusal finds out why a room's websocket was refused: the room is
+   * gone (404 from /api/rooms/CODE), or it exists but the presenter's token
+   * was refused twice in a row (403). Null: try again.
+   * @param {number} failures
+   * @param {string} tried the URL that was refused
+   */
+  async function roomRefusal(failures, tried) {
+    const res = await fetch(`/api/rooms/${encodeURIComponent(room.code)}`, { cache: 'no-store' });
+    if (res.status === 404) {
+      return room.role === 'presenter'
+        ? `The class ${room.code} has ended, or the server restarted and forgot it. Start a new class from any lesson with “Teach a class”.`
+        : `The class ${room.code} has ended, or there is no class with that code. Check the code with your teacher.`;
+    }
+    if (res.ok && failures >= 2 && mode === 'presenter' && new URL(tried).searchParams.has('token')) {
+      return `This presenter link is not valid for class ${room.code}: its token is wrong. Open the exact link you got when you started the class, or join as a student at /join/${room.code}.`;
+    }
+    return null;
+  }
+
+  /** narrateText puts a sentence in the narration panel. */
+  function narrateText(text) {
+    const say = document.createElement('p');
+    say.className = 'say';
+    say.textContent = text;
+    $('narration').replaceChildren(say);
+    lastNarration = text;
+  }
 
   // The room bar: explore and follow again (followers), end (presenter).
   if (room) {
@@ -508,5 +609,11 @@ export function createApp(root, options = {}) {
     model: () => model,
     /** mode is the classroom role: presenter, follower, explore, or null. */
     mode: () => mode,
+    /**
+     * notice shows text until the learner dismisses it ('' hides it).
+     * @param {string} text
+     * @param {'error'|'warn'|'ok'} [kind]
+     */
+    notice,
   };
 }

@@ -3,7 +3,7 @@
 // events then settle each answer (questions.js), which it shows with the
 // lesson's "why" and hands to onAnswer (the embed posts it to its host).
 
-import { reaches, dueQuestions, choices, createResolver } from './questions.js';
+import { reaches, dueQuestions, choices, createResolver, stopBefore } from './questions.js';
 
 /**
  * createAsk wires the panel in box.
@@ -96,6 +96,23 @@ export function createAsk(box, opts) {
       revealList = null;
       box.hidden = true;
       box.replaceChildren();
+    },
+    /**
+     * stopAt is the phase the page should step up to (in phase steps)
+     * before asking the questions the next step reaches, so the learner
+     * sees what comes before the question's moment first; or null.
+     * @param {import('./state.js').Model} m
+     * @param {string} granularity
+     */
+    stopAt(m, granularity) {
+      const qs = m.lesson?.questions;
+      if (!Array.isArray(qs) || !qs.length || !m.network) return null;
+      const moments = reaches(m.position, granularity, m.data?.train?.length ?? 1, m.training?.batchSize ?? 1);
+      return stopBefore(qs, dueQuestions(qs, asked, moments), m.position, granularity);
+    },
+    /** hold marks the panel busy while the page steps up to a question. */
+    hold(on) {
+      busy = on;
     },
     /**
      * beforeStep asks every question the next step reaches, one after

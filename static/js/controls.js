@@ -24,6 +24,24 @@ export function speedText(sps) {
 }
 
 /**
+ * positionText says where training is, from the server's position (the
+ * reducer keeps it up to date from the events): the epoch under way
+ * (counted from 1), the example being worked on, or the next one when the
+ * last has finished, out of the training set's size, and the updates so far.
+ * "epoch 1 · example 3 of 30 · 2 updates", "epoch 1 · example 3 of 30 next · 2 updates".
+ * @param {{epoch?: number, sample?: number, phase?: string, layer?: number, neuron?: number, updates?: number}|null} p
+ * @param {number} trainSize
+ */
+export function positionText(p, trainSize) {
+  if (!p) return '';
+  const between = (p.phase ?? 'forward') === 'forward' && (p.layer ?? 0) === 0 && (p.neuron ?? 0) === 0;
+  const k = Math.min((p.sample ?? 0) + 1, Math.max(trainSize, 1));
+  const of = trainSize > 0 ? ` of ${trainSize}` : '';
+  const u = p.updates ?? 0;
+  return `epoch ${(p.epoch ?? 0) + 1} · example ${k}${of}${between ? ' next' : ''} · ${u} update${u === 1 ? '' : 's'}`;
+}
+
+/**
  * shortcut maps a key event to an action name, or null. Keys typed into
  * form fields, and Space or Enter on buttons, are left alone.
  * @param {{key: string, ctrlKey?: boolean, metaKey?: boolean, altKey?: boolean, target?: any}} ev
@@ -125,7 +143,7 @@ export function createControls($, on) {
       play.disabled = !m.network || (!!m.diverged && !running);
       reset.disabled = !m.network;
       const p = m.position;
-      position.textContent = p ? `epoch ${p.epoch} · example ${p.sample ?? 0} · ${p.updates ?? 0} updates` : '';
+      position.textContent = positionText(p, m.data?.train?.length ?? 0);
     },
   };
 }

@@ -52,9 +52,9 @@ export function sampleEvents() {
     { type: 'backward', layer: 1, neuron: 0, dA: -0.5, dZ: -0.5, slope: 1 },
     { type: 'backward', layer: 0, neuron: 0, dA: -0.2, dZ: -0.0369, slope: 0.1846 },
     { type: 'backward', layer: 0, neuron: 1, dA: -0.225, dZ: -0.0325, slope: 0.1444 },
+    { type: 'update', layer: 0, to: 0, from: 0, old: 0.15, grad: -0.0443, new: 0.1721, batch: 1 },
     { type: 'update', layer: 1, to: 0, from: 0, old: 0.4, grad: -0.3779, new: 0.58895, batch: 1 },
     { type: 'update', layer: 1, to: 0, bias: true, old: 0.6, grad: -0.5, new: 0.85, batch: 1 },
-    { type: 'update', layer: 0, to: 0, from: 0, old: 0.15, grad: -0.0443, new: 0.1721, batch: 1 },
   ];
 }
 

@@ -3,9 +3,24 @@
 /** The minus sign used on the page (U+2212), wider and clearer than a hyphen. */
 export const MINUS = '\u2212';
 
+const SUPERSCRIPT = { '-': '\u207b', 0: '\u2070', 1: '\u00b9', 2: '\u00b2', 3: '\u00b3', 4: '\u2074', 5: '\u2075', 6: '\u2076', 7: '\u2077', 8: '\u2078', 9: '\u2079' };
+
 /**
- * fmt writes a raw network number briefly: two decimals for ordinary values,
- * two significant digits for tiny ones, grouped thousands for big ones.
+ * small writes a positive number below 10^-decimals with three significant
+ * digits, so that it never reads as zero: 0.00123 for numbers down to
+ * 0.0001, scientific notation ("1.23×10⁻⁵") below that.
+ * @param {number} a a positive number
+ */
+function small(a) {
+  if (a >= 1e-4) return a.toPrecision(3);
+  const [mant, exp] = a.toExponential(2).split('e');
+  return `${mant}×10${[...String(Number(exp))].map((c) => SUPERSCRIPT[c]).join('')}`;
+}
+
+/**
+ * fmt writes a raw network number briefly: `decimals` decimals for ordinary
+ * values, three significant digits for those too small for that (a number
+ * that is not zero never reads as zero), grouped thousands for big ones.
  * @param {number|null|undefined} v
  * @param {number} [decimals=2]
  * @returns {string}
@@ -17,10 +32,25 @@ export function fmt(v, decimals = 2) {
   let s;
   if (a === 0) s = (0).toFixed(decimals);
   else if (a >= 10000) s = Math.round(a).toLocaleString('en-US');
-  else if (a >= 0.5 * 10 ** -decimals) s = a.toFixed(decimals);
-  else s = a.toPrecision(2).replace(/e-(\d+)$/, '×10⁻$1');
-  if (v < 0 && Number(s.replace(/[^0-9.]/g, '')) !== 0) return MINUS + s;
+  else if (a >= 10 ** -decimals) s = a.toFixed(decimals);
+  else s = small(a);
+  if (v < 0 && a !== 0) return MINUS + s;
   return s;
+}
+
+/**
+ * changeDecimals is how many decimals show the change from old to new: 2,
+ * or more when the change is too small to see with 2 (up to 6), so that
+ * "0.2134 → 0.2138" is not written "0.21 → 0.21".
+ * @param {number} oldV
+ * @param {number} newV
+ */
+export function changeDecimals(oldV, newV) {
+  const d = Math.abs(newV - oldV);
+  if (!(d > 0) || !Number.isFinite(d)) return 2;
+  let n = 2;
+  while (n < 6 && Number(oldV.toFixed(n)) === Number(newV.toFixed(n))) n++;
+  return n;
 }
 
 /**
@@ -30,7 +60,7 @@ export function fmt(v, decimals = 2) {
  */
 export function fmtSigned(v, decimals = 2) {
   const s = fmt(v, decimals);
-  return v > 0 && s !== (0).toFixed(decimals) ? '+' + s : s;
+  return v > 0 ? '+' + s : s;
 }
 
 /**
@@ -75,9 +105,12 @@ export function displayAmount(r, spec) {
     maximumFractionDigits: decimals,
   });
   const zero = Number(abs.replace(/,/g, '')) === 0;
-  const sign = r < 0 && !zero ? MINUS : '';
+  const sign = r < 0 && r !== 0 ? MINUS : '';
   const unit = spec.unit ? (/^[A-Za-z]/.test(spec.unit) ? ' ' + spec.unit : spec.unit) : '';
-  return sign + (spec.prefix ?? '') + abs + unit;
+  // An amount too small for the lesson's decimals is not zero: three
+  // significant digits say so.
+  const digits = zero && r !== 0 ? small(Math.abs(r)) : abs;
+  return sign + (spec.prefix ?? '') + digits + unit;
 }
 
 /**

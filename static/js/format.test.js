@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fmt, fmtSigned, displayValue, displayAmount, percent, ordinal, MINUS } from './format.js';
+import { fmt, fmtSigned, changeDecimals, displayValue, displayAmount, percent, ordinal, MINUS } from './format.js';
 
 test('fmt', () => {
   const cases = [
@@ -8,8 +8,11 @@ test('fmt', () => {
     [0.0812, '0.08'],
     [-0.5, MINUS + '0.50'],
     [0, '0.00'],
-    [0.0012, '0.0012'],
-    [-0.00000123, MINUS + '0.0000012'],
+    [0.0012, '0.00120'],
+    [0.00999, '0.00999'],
+    [0.004, '0.00400'],
+    [-0.00000123, MINUS + '1.23×10⁻⁶'],
+    [0.0000456, '4.56×10⁻⁵'],
     [123.456, '123.46'],
     [25000, '25,000'],
     [null, '–'],
@@ -18,13 +21,30 @@ test('fmt', () => {
   ];
   for (const [v, want] of cases) assert.equal(fmt(v), want, `fmt(${v})`);
   assert.equal(fmt(0.12345, 3), '0.123');
-  assert.equal(fmt(-0.001, 2), MINUS + '0.0010');
+  assert.equal(fmt(-0.001, 2), MINUS + '0.00100');
+  assert.equal(fmt(0.00005, 4), '5.00×10⁻⁵');
+});
+
+test('a number that is not zero never reads as zero', () => {
+  for (const v of [1e-12, 3e-7, 0.000049, 0.0049, 0.005, 0.0099, -0.004]) {
+    for (const d of [2, 3, 4]) assert.ok(/[1-9]/.test(fmt(v, d)), `fmt(${v}, ${d}) = ${fmt(v, d)}`);
+  }
+  assert.ok(/[1-9]/.test(displayAmount(0.004, { prefix: '$', decimals: 0 })), displayAmount(0.004, { prefix: '$', decimals: 0 }));
+});
+
+test('changeDecimals shows a small change', () => {
+  assert.equal(changeDecimals(0.5, 0.4), 2);
+  assert.equal(changeDecimals(0.2134, 0.2138), 3);
+  assert.equal(changeDecimals(0.21341, 0.21344), 5);
+  assert.equal(changeDecimals(0.3, 0.3), 2);
+  assert.equal(fmt(0.2134, changeDecimals(0.2134, 0.2138)), '0.213');
 });
 
 test('fmtSigned shows the direction of a change', () => {
   assert.equal(fmtSigned(0.02), '+0.02');
   assert.equal(fmtSigned(-0.02), MINUS + '0.02');
   assert.equal(fmtSigned(0), '0.00');
+  assert.equal(fmtSigned(0.001), '+0.00100');
 });
 
 test('displayValue uses the lesson units', () => {

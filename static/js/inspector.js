@@ -1,7 +1,7 @@
 // inspector.js: every number of the selected neuron or weight, and the
 // weight editor (type a value, or drag the slider), which sends `setWeight`.
 
-import { fmt, displayValue } from './format.js';
+import { fmt, displayValue, changeDecimals } from './format.js';
 import { neuronName, shortName, direction } from './narrate.js';
 import { sampleGradient, findUpdate } from './state.js';
 
@@ -61,9 +61,10 @@ export function inspect(m, sel) {
   ];
   if (bg !== undefined && bg !== null) rows.push(['gradient, batch so far', fmt(bg, 4)]);
   if (u) {
-    rows.push(['last update', `${fmt(u.old, 4)} → ${fmt(u.new, 4)}`]);
+    const n = Math.max(4, changeDecimals(u.old, u.new));
+    rows.push(['last update', `${fmt(u.old, n)} → ${fmt(u.new, n)}`]);
     rows.push(['gradient used', fmt(u.grad, 4)]);
-    rows.push(['so', direction(u.old, u.new, i === null ? 'bias' : 'weight')]);
+    rows.push(['so', `it ${direction(u, i === null ? 'bias' : 'weight')}`]);
   }
   const title = i === null ? `Bias of ${neuronName(net, l, j)}` : `Weight ${shortName(net, l - 1, i)} → ${shortName(net, l, j)}`;
   return { title, rows, edit: { layer: l, to: j, from: i, value: w } };

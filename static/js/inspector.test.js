@@ -24,7 +24,7 @@ test('inspecting a weight shows gradient and update', () => {
   const rows = Object.fromEntries(info.rows);
   assert.equal(rows.weight, '0.5889');
   assert.equal(rows['last update'], '0.4000 → 0.5889');
-  assert.equal(rows.so, 'this weight should increase a lot');
+  assert.equal(rows.so, 'it went up a lot from 0.40 to 0.59: a bigger weight makes this mistake smaller');
   assert.equal(info.edit.from, 0);
 });
 

@@ -54,10 +54,6 @@ start?.addEventListener('click', async () => {
   }
 });
 createTools(root, app, { inline: !!inline });
-if (problem) {
-  const status = root.querySelector('[data-role="status"]');
-  status.textContent = `The lesson in this link could not be read (${problem.message}); showing the built-in lesson instead.`;
-  status.dataset.kind = 'error';
-}
+if (problem) app.notice(`The lesson in this link could not be read (${problem.message}); showing the built-in lesson instead.`);
 // For the browser tests and curious learners with the console open.
 globalThis.netstep = app;

@@ -2,7 +2,7 @@
 // plugged in, as TeX for KaTeX. Building the TeX is pure and tested with
 // node; renderMath loads the vendored KaTeX on first use and typesets.
 
-import { fmt, MINUS } from './format.js';
+import { fmt, MINUS, changeDecimals } from './format.js';
 import { shortName, direction } from './narrate.js';
 import { activationsInto, sampleGradient, findUpdate, forwardWeight } from './state.js';
 
@@ -12,11 +12,14 @@ import { activationsInto, sampleGradient, findUpdate, forwardWeight } from './st
  * @typedef {{caption: string, tex: string}} Formula
  */
 
-/** num writes a number for TeX: ASCII minus, negatives in brackets. */
+const FROM_SUPERSCRIPT = { '\u207b': '-', '\u2070': '0', '\u00b9': '1', '\u00b2': '2', '\u00b3': '3', '\u2074': '4', '\u2075': '5', '\u2076': '6', '\u2077': '7', '\u2078': '8', '\u2079': '9' };
+
+/** num writes a number for TeX: ASCII minus, negatives in brackets, 1.23\times10^{-5} for tiny ones. */
 export function num(v, decimals = 2) {
   if (v === null || v === undefined) return '?';
-  const s = fmt(v, decimals).replaceAll(MINUS, '-').replace('×10⁻', '\\times10^{-') ;
-  const t = s.includes('\\times10^{-') ? s + '}' : s;
+  const t = fmt(v, decimals)
+    .replaceAll(MINUS, '-')
+    .replace(/×10([\u207b\u2070\u00b9\u00b2\u00b3\u2074-\u2079]+)/, (_, e) => `\\times10^{${[...e].map((c) => FROM_SUPERSCRIPT[c]).join('')}}`);
   return v < 0 ? `(${t})` : t;
 }
 
@@ -161,11 +164,12 @@ function weightFormulas(m, l, j, i) {
     const lr = m.training?.learningRate;
     const sgd = (m.training?.optimizer ?? 'sgd') === 'sgd' && lr !== undefined && Math.abs(u.old - lr * u.grad - u.new) <= 1e-9 * Math.max(1, Math.abs(u.new));
     const batch = u.batch && u.batch > 1 ? ` (the gradient averaged over ${u.batch} examples)` : '';
+    const n = changeDecimals(u.old, u.new);
     out.push({
-      caption: `Update: ${label} took a step against its gradient${batch}: ${direction(u.old, u.new, i === null ? 'bias' : 'weight')}.`,
+      caption: `Update: ${label} took a step against its gradient${batch}. It ${direction(u, i === null ? 'bias' : 'weight')}.`,
       tex: sgd
-        ? `w \\leftarrow w - \\eta \\, g = ${bare(u.old)} - ${bare(lr, 3)} \\times ${num(u.grad)} = ${bare(u.new)}`
-        : `w \\leftarrow ${bare(u.old)} \\;\\xrightarrow{${tx(m.training?.optimizer ?? 'optimizer')},\\; g = ${bare(u.grad)}}\\; ${bare(u.new)}`,
+        ? `w \\leftarrow w - \\eta \\, g = ${bare(u.old, n)} - ${bare(lr, 3)} \\times ${num(u.grad, n)} = ${bare(u.new, n)}`
+        : `w \\leftarrow ${bare(u.old, n)} \\;\\xrightarrow{${tx(m.training?.optimizer ?? 'optimizer')},\\; g = ${bare(u.grad, n)}}\\; ${bare(u.new, n)}`,
     });
   }
   return out;

@@ -2,7 +2,7 @@
 // Pure; no DOM. The page puts the text in an aria-live region, so it is what
 // a screen-reader user hears after each step: one to three short sentences.
 
-import { fmt, displayValue, displayAmount, percent, realValue } from './format.js';
+import { fmt, displayValue, displayAmount, percent, realValue, changeDecimals } from './format.js';
 
 /**
  * @typedef {{text: string, note: string|null, phase: string|null}} Narration
@@ -15,6 +15,24 @@ import { fmt, displayValue, displayAmount, percent, realValue } from './format.j
  * @returns {Narration}
  */
 export function narrate(m) {
+  const n = narrateStep(m);
+  // The sample event always arrives with the forward pass of its example,
+  // so a step that starts a new example also gets the lesson's note for
+  // "sample", before the note of where the step stopped.
+  const samples = (m.events ?? []).filter((e) => e.type === 'sample');
+  if (samples.length === 1 && n.phase && n.phase !== 'epoch' && n.phase !== 'sample' && n.phase !== 'diverged') {
+    const s = noteFor(m, 'sample');
+    if (s) return { ...n, note: n.note ? `${s}\n${n.note}` : s };
+  }
+  return n;
+}
+
+/**
+ * narrateStep is narrate without the sample note.
+ * @param {import('./state.js').Model} m
+ * @returns {Narration}
+ */
+function narrateStep(m) {
   if (!m.network) return { text: '', note: null, phase: null };
   const events = m.events ?? [];
   if (m.diverged && (events.some((e) => e.type === 'diverged') || m.error?.code === 'diverged')) {
@@ -93,9 +111,17 @@ function lastLossText(m) {
  * @returns {Narration}
  */
 function withNote(m, phase, text) {
+  return { text, note: noteFor(m, phase), phase };
+}
+
+/**
+ * noteFor is the lesson's note for a moment, or null.
+ * @param {import('./state.js').Model} m
+ * @param {string} phase
+ */
+function noteFor(m, phase) {
   const notes = Array.isArray(m.lesson?.notes) ? m.lesson.notes : [];
-  const n = notes.find((x) => x.at === phase);
-  return { text, note: n ? n.say : null, phase };
+  return notes.find((x) => x.at === phase)?.say ?? null;
 }
 
 /**
@@ -198,18 +224,31 @@ function argmax(xs) {
 }
 
 /**
- * direction says how a weight should move, in words: which way (against the
- * gradient) and how much compared with its size.
- * @param {number} oldW
- * @param {number} newW
+ * direction says, in plain words, what an update did to a weight and why:
+ * "went up from −0.46 to −0.41: a bigger bias makes this mistake smaller".
+ * The way it went is the sign of new − old; the why is the gradient's sign
+ * (the loss falls when the weight moves against it), said only when the
+ * move agrees with it (momentum can carry a weight the other way).
+ * Enough digits are shown that the two numbers differ.
+ * @param {{old: number, new: number, grad?: number, batch?: number}} u
  * @param {string} [noun='weight']
  */
-export function direction(oldW, newW, noun = 'weight') {
-  const d = newW - oldW;
-  if (d === 0) return `this ${noun} stays as it is`;
-  const rel = Math.abs(d) / Math.max(Math.abs(oldW), 0.1);
+export function direction(u, noun = 'weight') {
+  const d = u.new - u.old;
+  const n = changeDecimals(u.old, u.new);
+  const grad = typeof u.grad === 'number' ? u.grad : null;
+  const mistake = u.batch > 1 ? `the mistakes on these ${u.batch} examples` : 'this mistake';
+  if (d === 0) {
+    if (grad === 0) return `stayed at ${fmt(u.old, n)}: its gradient is 0, so changing it would not change ${mistake}`;
+    return `stayed at ${fmt(u.old, n)}`;
+  }
+  const rel = Math.abs(d) / Math.max(Math.abs(u.old), 0.1);
   const how = rel < 0.05 ? ' a little' : rel < 0.3 ? '' : ' a lot';
-  return `this ${noun} should ${d > 0 ? 'increase' : 'decrease'}${how}`;
+  let why = '';
+  if (grad !== null && grad !== 0 && Math.sign(d) === -Math.sign(grad)) {
+    why = `: a ${grad < 0 ? 'bigger' : 'smaller'} ${noun} makes ${mistake} smaller`;
+  }
+  return `went ${d > 0 ? 'up' : 'down'}${how} from ${fmt(u.old, n)} to ${fmt(u.new, n)}${why}`;
 }
 
 /**
@@ -232,7 +271,7 @@ export function updateSentence(m, updates) {
   for (const u of updates) if (Math.abs(u.new - u.old) > Math.abs(big.new - big.old)) big = u;
   const lead = updates.length > 1 ? `Update: all ${updates.length} weights and biases took a small step against their gradients. The biggest change: ` : 'Update: ';
   const name = weightName(m.network, big);
-  const sentence = `${name} went from ${fmt(big.old)} to ${fmt(big.new)}, so ${direction(big.old, big.new, big.bias ? 'bias' : 'weight')}.`;
+  const sentence = `${name} ${direction(big, big.bias ? 'bias' : 'weight')}.`;
   return lead + (updates.length > 1 ? sentence : sentence.charAt(0).toUpperCase() + sentence.slice(1));
 }
 

@@ -43,20 +43,24 @@ test('softmax classes use the biggest output', () => {
   assert.match(lossSentence(m, { value: 1, prediction: [0.2, 0.7, 0.1], target: [1, 0, 0] }), /^I think this is a pear, 70% sure\. It is actually an apple: wrong\./);
 });
 
-test('direction says which way and how much', () => {
-  assert.equal(direction(0.5, 0.51), 'this weight should increase a little');
-  assert.equal(direction(0.5, 0.4), 'this weight should decrease');
-  assert.equal(direction(0.5, 1.5), 'this weight should increase a lot');
-  assert.equal(direction(0, 0.001), 'this weight should increase a little');
-  assert.equal(direction(0.3, 0.3), 'this weight stays as it is');
-  assert.equal(direction(0.3, 0.25, 'bias'), 'this bias should decrease');
+test('direction says what happened and why, with the sign of new − old', () => {
+  assert.equal(direction({ old: 0.5, new: 0.51, grad: -0.1 }), 'went up a little from 0.50 to 0.51: a bigger weight makes this mistake smaller');
+  assert.equal(direction({ old: 0.5, new: 0.4, grad: 1 }), 'went down from 0.50 to 0.40: a smaller weight makes this mistake smaller');
+  assert.equal(direction({ old: 0.5, new: 1.5, grad: -10 }), 'went up a lot from 0.50 to 1.50: a bigger weight makes this mistake smaller');
+  assert.equal(direction({ old: 0.3, new: 0.3, grad: 0 }), 'stayed at 0.30: its gradient is 0, so changing it would not change this mistake');
+  assert.equal(direction({ old: -0.46, new: -0.41, grad: -0.5 }, 'bias'), `went up from ${MINUS}0.46 to ${MINUS}0.41: a bigger bias makes this mistake smaller`);
+  assert.equal(direction({ old: 0.3, new: 0.25, grad: 0.5, batch: 10 }, 'bias'), 'went down from 0.30 to 0.25: a smaller bias makes the mistakes on these 10 examples smaller');
+  // A change too small for two decimals gets the digits to show it.
+  assert.equal(direction({ old: 0.2134, new: 0.2138, grad: -0.004 }), 'went up a little from 0.213 to 0.214: a bigger weight makes this mistake smaller');
+  // Momentum can carry a weight against this gradient: no why then.
+  assert.equal(direction({ old: 0.5, new: 0.6, grad: 0.1 }), 'went up from 0.50 to 0.60');
 });
 
 test('a sample step tells the loss and the biggest update, and the lesson note', () => {
   const n = narrate(afterEvents(sampleEvents()));
   assert.equal(n.phase, 'update');
   assert.match(n.text, /^Predicted \$250,000, actual \$300,000: off by \$50,000\./);
-  assert.match(n.text, /The biggest change: the bias of the price output went from 0\.60 to 0\.85, so this bias should increase a lot\./);
+  assert.match(n.text, /The biggest change: the bias of the price output went up a lot from 0\.60 to 0\.85: a bigger bias makes this mistake smaller\./);
 });
 
 test('the loss note shows when the step stops at the loss', () => {
@@ -72,7 +76,7 @@ test('single micro-steps name the neuron and its numbers', () => {
   const b = narrate(afterEvents([{ type: 'backward', layer: 0, neuron: 0, dA: -0.2, dZ: -0.0369, slope: 0.1846 }]));
   assert.equal(b.text, `Blame reaches hidden neuron 1: ∂L/∂a = ${MINUS}0.20, times the activation's slope 0.18, gives ∂L/∂z = ${MINUS}0.04.`);
   const u = narrate(afterEvents([{ type: 'update', layer: 1, to: 0, from: 1, old: 0.45, grad: -0.01, new: 0.455, batch: 1 }]));
-  assert.equal(u.text, 'Update: The weight from hidden neuron 2 to the price output went from 0.45 to 0.46, so this weight should increase a little.'.replace('Update: The', 'Update: The'));
+  assert.equal(u.text, 'Update: The weight from hidden neuron 2 to the price output went up a little from 0.45 to 0.46: a bigger weight makes this mistake smaller.');
 });
 
 test('sample and epoch steps', () => {
@@ -110,8 +114,22 @@ test('neuron names', () => {
 test('updateSentence picks the biggest change', () => {
   const m = loaded();
   const text = updateSentence(m, [
-    { layer: 0, to: 0, from: 0, bias: false, old: 0.1, new: 0.11 },
-    { layer: 0, to: 1, from: 1, bias: false, old: 0.3, new: 0.2 },
+    { layer: 0, to: 0, from: 0, bias: false, old: 0.1, new: 0.11, grad: -0.1 },
+    { layer: 0, to: 1, from: 1, bias: false, old: 0.3, new: 0.2, grad: 1 },
   ]);
-  assert.match(text, /weight from bedrooms to hidden neuron 2 went from 0\.30 to 0\.20, so this weight should decrease a lot\./);
+  assert.match(text, /weight from bedrooms to hidden neuron 2 went down a lot from 0\.30 to 0\.20: a smaller weight makes this mistake smaller\./);
+});
+
+test('a step that starts a new example shows the sample note before the note of where it stopped', () => {
+  const lesson = { ...houseState().lesson, notes: [{ at: 'sample', say: 'A new house.' }, { at: 'forward', say: 'Forward.' }, { at: 'update', say: 'Adjust.' }, { at: 'epoch', say: 'Epoch.' }] };
+  const withNotes = (events) => {
+    const m = reduce(initialModel(), { type: 'state', reason: 'load', state: { ...houseState(), lesson } });
+    return narrate(reduce(m, { type: 'events', events }));
+  };
+  const phase = sampleEvents().filter((e) => e.type === 'sample' || e.type === 'forward');
+  assert.equal(withNotes(phase).note, 'A new house.\nForward.');
+  assert.equal(withNotes(sampleEvents()).note, 'A new house.\nAdjust.');
+  assert.equal(withNotes([{ type: 'sample', epoch: 0, index: 4, x: [1.2, 3], y: [3] }]).note, 'A new house.');
+  // Within an example there is no new sample: only the phase's note.
+  assert.equal(withNotes(sampleEvents().filter((e) => e.type === 'update')).note, 'Adjust.');
 });

@@ -70,6 +70,32 @@ export function dueQuestions(questions, asked, moments) {
 }
 
 /**
+ * stopBefore is the moment within a sample at which the page should ask,
+ * when the step would first pass other moments the learner needs to see
+ * (an update question at "sample" step size comes after that example's
+ * guess and loss): the earliest due moment after the next micro-step's
+ * phase. Null when the step starts at that moment already, for "epoch"
+ * questions, and for epoch-size steps (asked before the whole epoch).
+ * @param {Question[]} questions
+ * @param {number[]} due indices from dueQuestions
+ * @param {{phase?: string}|null} pos the position now (phase: the next micro-step)
+ * @param {string} granularity
+ * @returns {string|null}
+ */
+export function stopBefore(questions, due, pos, granularity) {
+  if (granularity === 'epoch' || granularity === 'micro' || granularity === 'phase') return null;
+  const now = PHASES.indexOf(PHASES.includes(pos?.phase) ? pos.phase : 'forward');
+  let best = -1;
+  for (const i of due) {
+    const k = PHASES.indexOf(questions[i]?.at);
+    if (k < 0) continue;
+    if (best < 0 || k < best) best = k;
+  }
+  if (best <= now) return null;
+  return PHASES[best];
+}
+
+/**
  * isCrossEntropy reports whether a loss question at "loss" is about small or
  * big (cross-entropy has a natural yardstick: the loss of an even guess)
  * rather than bigger or smaller than before.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reaches, dueQuestions, choices, createResolver, meanLoss, outputNames } from './questions.js';
+import { reaches, dueQuestions, choices, createResolver, meanLoss, outputNames, stopBefore } from './questions.js';
 
 const questions = [
   { at: 'update', kind: 'weight', layer: 0, to: 0, from: 1, ask: 'Up or down?', why: 'Because.' },
@@ -132,4 +132,17 @@ test('not asked: no verdict', () => {
   const a = createResolver(model(), 0, null).feed({ type: 'update', layer: 0, to: 0, from: 1, old: 0, new: 1 });
   assert.equal(a.guess, null);
   assert.equal(a.correct, null);
+});
+
+test('stopBefore: ask after the moments that come before the question', () => {
+  const qs = [{ at: 'update' }, { at: 'loss' }, { at: 'epoch' }, { at: 'forward' }];
+  const pos = (phase) => ({ phase });
+  assert.equal(stopBefore(qs, [0], pos('forward'), 'sample'), 'update');
+  assert.equal(stopBefore(qs, [0, 1], pos('forward'), 'sample'), 'loss');
+  assert.equal(stopBefore(qs, [0], pos('update'), 'sample'), null, 'already there');
+  assert.equal(stopBefore(qs, [0], pos('forward'), 'batch'), 'update');
+  assert.equal(stopBefore(qs, [3], pos('forward'), 'sample'), null, 'forward is the first moment');
+  assert.equal(stopBefore(qs, [2], pos('forward'), 'sample'), null, 'epoch questions are asked before the step');
+  assert.equal(stopBefore(qs, [0], pos('forward'), 'epoch'), null);
+  assert.equal(stopBefore(qs, [0], pos('forward'), 'phase'), null, 'a phase step is already small');
 });

@@ -11,6 +11,9 @@
  *   onStatus?: (status: 'connecting'|'open'|'reconnecting'|'restored'|'closed', detail?: string) => void,
  *   firstLoad: () => any,
  *   restore: () => any,
+ *   refused?: (failures: number, url: string) => Promise<string|null>|string|null,
+ *   rejoin?: () => boolean,
+ *   connect?: boolean,
  *   WebSocket?: typeof WebSocket,
  *   setTimeout?: typeof setTimeout,
  *   random?: () => number,
@@ -29,7 +32,15 @@ export function backoff(n, r) {
 }
 
 /**
- * createSocket starts connecting at once.
+ * createSocket starts connecting at once (unless opts.connect is false).
+ *
+ * A browser cannot see why a websocket handshake failed (a 403 or 404
+ * looks like any dropped connection), so after a connection closes without
+ * ever opening, refused(failures, url) may find out another way (the page
+ * asks the server about its room) and return a sentence that says why: then
+ * the socket stops for good and reports status 'closed' with it.
+ * rejoin() true makes a failed resume connect to the original URL again
+ * rather than restore (a classroom: the room, not a copy, is the state).
  * firstLoad() gives the command that sets up a fresh session the first time
  * (e.g. {cmd: 'load', name}); restore() gives the command that rebuilds the
  * learner's state on a fresh server (a `load` with the page's lesson), or
@@ -54,6 +65,7 @@ export function createSocket(opts) {
   const pending = new Map();
   const status = (s, d) => opts.onStatus?.(s, d);
   let url = opts.url;
+  let failures = 0; // connections in a row that closed without opening
 
   // urlFor is where the next connection goes: the session's own URL, or,
   // with a resume token, the endpoint with only that token (a classroom's
@@ -72,6 +84,11 @@ export function createSocket(opts) {
     ready = false;
     const sock = new WS(urlFor());
     ws = sock;
+    let opened = false;
+    sock.onopen = () => {
+      opened = true;
+      failures = 0;
+    };
     sock.onmessage = (ev) => {
       let frame;
       try {
@@ -94,7 +111,23 @@ export function createSocket(opts) {
         return;
       }
       status('reconnecting');
-      later(connect, backoff(attempts++, random()));
+      const wait = backoff(attempts++, random());
+      if (opened || !opts.refused) {
+        later(connect, wait);
+        return;
+      }
+      failures++;
+      const tried = urlFor();
+      Promise.resolve()
+        .then(() => opts.refused(failures, tried))
+        .catch(() => null)
+        .then((why) => {
+          if (closed || ws !== null) return;
+          if (why) {
+            closed = true;
+            status('closed', why);
+          } else later(connect, wait);
+        });
     };
     sock.onerror = () => {};
   }
@@ -102,6 +135,13 @@ export function createSocket(opts) {
   function onFrame(frame) {
     if (frame.type === 'hello') {
       const wasResuming = resume !== null;
+      if (wasResuming && !frame.resumed && opts.rejoin?.()) {
+        // The server forgot the session (it restarted, or the token
+        // expired): start over at the original URL.
+        resume = null;
+        ws?.close();
+        return;
+      }
       resume = frame.resume ?? null;
       attempts = 0;
       if (frame.resumed) {
@@ -147,7 +187,10 @@ export function createSocket(opts) {
     for (const s of q) ws?.send(s);
   }
 
-  connect();
+  if (opts.connect === false) {
+    closed = true;
+    status('closed');
+  } else connect();
 
   return {
     /**
@@ -190,6 +233,7 @@ export function createSocket(opts) {
       everOpen = false;
       attempts = 0;
       closed = false;
+      failures = 0;
       queue = [];
       const old = ws;
       ws = null;

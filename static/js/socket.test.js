@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createSocket, backoff } from './socket.js';
 
 // FakeWS records what the page sends and lets the test play the server.
-function harness() {
+function harness(extra = {}) {
   const sockets = [];
   const timers = [];
   class FakeWS {
@@ -22,6 +22,7 @@ function harness() {
     }
     open() {
       this.readyState = 1;
+      this.onopen?.();
     }
     frame(f) {
       this.onmessage({ data: JSON.stringify(f) });
@@ -43,6 +44,7 @@ function harness() {
     onStatus: (s) => statuses.push(s),
     firstLoad: () => ({ cmd: 'load', name: 'house' }),
     restore: () => restoreCmd,
+    ...extra,
   });
   return { sockets, timers, frames, statuses, sock, setRestore: (c) => (restoreCmd = c) };
 }
@@ -164,4 +166,50 @@ test('switchTo: a fresh start at another URL; resume drops the old query', async
   made[1].readyState = 3;
   made[1].onclose();
   assert.equal(made[2].url, 'ws://h/ws?resume=tok9');
+});
+
+test('a handshake the server refuses stops reconnecting once refused() says why', async () => {
+  const asked = [];
+  const h = harness({ refused: (n, url) => (asked.push([n, url]), n >= 2 ? 'This presenter link is not valid.' : null) });
+  h.sockets[0].drop(); // closed without ever opening: a refused handshake
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(asked, [[1, 'ws://h/ws']]);
+  assert.equal(h.timers.length, 1, 'the first refusal is retried');
+  h.timers.shift().fn();
+  h.sockets[1].drop();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(h.timers.length, 0, 'no more attempts');
+  assert.equal(h.statuses.at(-1), 'closed');
+});
+
+test('refused() is not asked about connections that had opened', () => {
+  let asked = 0;
+  const h = harness({ refused: () => (asked++, 'no') });
+  h.sockets[0].open();
+  h.sockets[0].frame({ type: 'hello', resume: 'tok1', resumed: false });
+  h.sockets[0].drop();
+  assert.equal(asked, 0);
+  assert.equal(h.timers.length, 1);
+});
+
+test('with rejoin, a failed resume goes back to the original URL instead of restoring', () => {
+  const h = harness({ url: 'ws://h/ws?room=ABC', rejoin: () => true, firstLoad: () => null, restore: () => null });
+  const s = h.sockets[0];
+  s.open();
+  s.frame({ type: 'hello', resume: 'tok1', resumed: false });
+  s.drop();
+  h.timers.shift().fn();
+  const r = h.sockets[1];
+  assert.equal(r.url, 'ws://h/ws?resume=tok1');
+  r.open();
+  r.frame({ type: 'hello', resume: 'tok2', resumed: false });
+  assert.equal(r.readyState, 3, 'the fresh session is left');
+  h.timers.shift().fn();
+  assert.equal(h.sockets[2].url, 'ws://h/ws?room=ABC');
+});
+
+test('connect: false makes a socket that never connects', () => {
+  const h = harness({ connect: false });
+  assert.equal(h.sockets.length, 0);
+  assert.deepEqual(h.statuses, ['closed']);
 });

@@ -119,8 +119,11 @@ function fromState(m, s, reason) {
   m.values = normValues(s.values, m.network);
   m.loss = s.loss ?? null;
   m.grads = s.grads ?? null;
-  m.updates = updatesFromLast(s.lastUpdate);
-  m.updatedSinceForward = false;
+  m.updates = updatesFromLast(s.lastUpdate, s.network);
+  // Between examples right after an update, the example's values were
+  // computed with the update's old weights.
+  const p = s.position;
+  m.updatedSinceForward = !!(s.lastUpdate && s.sample && p && betweenSamples(p) && (p.batchCount ?? 0) === 0 && (p.updates ?? 0) > 0);
   m.losses = s.losses ?? [];
   m.canBack = !!s.canBack;
   m.diverged = s.diverged ?? null;
@@ -161,24 +164,33 @@ export function normValues(v, network) {
 }
 
 /**
- * updatesFromLast lists the weight and bias changes of a protocol lastUpdate.
+ * updatesFromLast lists the weight and bias changes of a protocol
+ * lastUpdate. Its new values are the network's (the protocol sends old and
+ * grad only), unless it carries its own `new`.
  * @param {any} lu
+ * @param {any} [network] the state's network: the weights after the update
  * @returns {Update[]}
  */
-export function updatesFromLast(lu) {
-  if (!lu || !lu.old || !lu.new) return [];
+export function updatesFromLast(lu, network) {
+  const after = lu?.new ?? (network ? { weights: network.weights, biases: network.biases } : null);
+  if (!lu || !lu.old || !after) return [];
+  const batch = typeof lu.batch === 'number' ? lu.batch : undefined;
   /** @type {Update[]} */
   const out = [];
-  lu.new.weights.forEach((layer, l) =>
+  lu.old.weights.forEach((layer, l) =>
     layer.forEach((row, j) =>
-      row.forEach((nw, i) => {
-        out.push({ layer: l, to: j, from: i, bias: false, old: lu.old.weights[l][j][i], grad: lu.grad?.weights?.[l]?.[j]?.[i] ?? 0, new: nw });
+      row.forEach((ow, i) => {
+        const nw = after.weights?.[l]?.[j]?.[i];
+        if (typeof nw !== 'number') return;
+        out.push({ layer: l, to: j, from: i, bias: false, old: ow, grad: lu.grad?.weights?.[l]?.[j]?.[i] ?? 0, new: nw, batch });
       }),
     ),
   );
-  lu.new.biases.forEach((layer, l) =>
-    layer.forEach((nb, j) => {
-      out.push({ layer: l, to: j, from: null, bias: true, old: lu.old.biases[l][j], grad: lu.grad?.biases?.[l]?.[j] ?? 0, new: nb });
+  lu.old.biases.forEach((layer, l) =>
+    layer.forEach((ob, j) => {
+      const nb = after.biases?.[l]?.[j];
+      if (typeof nb !== 'number') return;
+      out.push({ layer: l, to: j, from: null, bias: true, old: ob, grad: lu.grad?.biases?.[l]?.[j] ?? 0, new: nb, batch });
     }),
   );
   return out;
@@ -205,10 +217,11 @@ export function expandEvent(e) {
   const fields = COMPACT[e[0]];
   if (!fields) return { type: 'unknown' };
   const out = { type: fields[0] };
-  for (let i = 1; i < e.length && i < fields.length; i++) out[fields[i]] = e[i];
-  if (out.type === 'update' && out.from === -1) {
-    delete out.from;
-    out.bias = true;
+  for (let i = 1; i < e.length && i < fields.length; i++) {
+    // A bias update has "bias":true where a weight's has "from", in the
+    // same place, so the object is the one netstep trace prints.
+    if (fields[0] === 'update' && fields[i] === 'from' && e[i] === -1) out.bias = true;
+    else out[fields[i]] = e[i];
   }
   return out;
 }
@@ -230,17 +243,18 @@ function applyEvents(m, raw) {
   let updates = null;
   const position = m.position ? { ...m.position } : null;
   let losses = m.losses;
+  const sizes = m.network ? m.network.layers.map((l) => l.size) : [];
+  const trainSize = m.data?.train?.length ?? 0;
+  const batchSize = m.training?.batchSize ?? 1;
+  const track = position ? positionTracker(position, sizes, trainSize, batchSize) : null;
   for (const e of events) {
+    track?.(e);
     switch (e.type) {
       case 'sample':
         m.sample = { index: e.index, x: e.x, y: e.y };
         m.updatedSinceForward = false;
         values = emptyValues(m.network);
         m.loss = null;
-        if (position) {
-          position.epoch = e.epoch;
-          position.index = e.index;
-        }
         break;
       case 'forward':
         set(values.z, e.layer, e.neuron, e.z);
@@ -270,7 +284,6 @@ function applyEvents(m, raw) {
         break;
       case 'epoch':
         losses = [...losses, { epoch: e.epoch, trainLoss: e.trainLoss, testLoss: e.testLoss }];
-        if (position) position.epoch = e.epoch;
         break;
       case 'diverged':
         m.diverged = e.reason;
@@ -278,17 +291,92 @@ function applyEvents(m, raw) {
         break;
     }
   }
-  if (updates) {
-    m.updates = updates;
-    // Each weight update touches the first weight once.
-    const rounds = updates.filter((u) => u.layer === 0 && u.to === 0 && u.from === 0).length;
-    if (position) position.updates = (position.updates ?? 0) + rounds;
-  }
+  track?.(null);
+  if (updates) m.updates = updates;
   m.values = values;
   m.network = network;
   m.position = position;
   m.losses = losses;
   return m;
+}
+
+/**
+ * betweenSamples reports whether a position is between two examples: the
+ * next micro-step is the first of a new example (or of the first one).
+ * @param {{phase?: string, layer?: number, neuron?: number}} p
+ */
+export function betweenSamples(p) {
+  return (p.phase ?? 'forward') === 'forward' && (p.layer ?? 0) === 0 && (p.neuron ?? 0) === 0;
+}
+
+/**
+ * positionTracker moves pos (mutated) along with the engine's events, as
+ * the engine's step machine (engine/trainer.go) moves its own: forward
+ * neuron by neuron and layer by layer, then the loss, backward from the
+ * last layer, and, when the batch ends, the update one layer at a time.
+ * `sample` counts examples done in this epoch (the current or next one's
+ * position), `updates` counts updates. Call it with each event in order,
+ * then with null at the end of the events.
+ * @param {any} pos a copy of the position, changed in place
+ * @param {number[]} sizes neurons in each layer
+ * @param {number} trainSize training examples
+ * @param {number} batchSize
+ * @returns {(e: any) => void}
+ */
+export function positionTracker(pos, sizes, trainSize, batchSize) {
+  const last = sizes.length - 1;
+  let updating = null; // the layer whose update events are arriving
+  const endUpdate = () => {
+    if (updating === null) return;
+    const l = updating;
+    updating = null;
+    if (l < last) {
+      Object.assign(pos, { phase: 'update', layer: l + 1, neuron: 0 });
+      return;
+    }
+    pos.batchCount = 0;
+    pos.sample = (pos.sample ?? 0) + 1;
+    Object.assign(pos, { phase: 'forward', layer: 0, neuron: 0 });
+  };
+  return (e) => {
+    if (e && e.type === 'update' && e.layer === updating) return;
+    endUpdate();
+    if (!e) return;
+    switch (e.type) {
+      case 'sample':
+        pos.epoch = e.epoch;
+        break;
+      case 'forward':
+        if (e.neuron + 1 < sizes[e.layer]) Object.assign(pos, { phase: 'forward', layer: e.layer, neuron: e.neuron + 1 });
+        else if (e.layer < last) Object.assign(pos, { phase: 'forward', layer: e.layer + 1, neuron: 0 });
+        else Object.assign(pos, { phase: 'loss', layer: last, neuron: 0 });
+        break;
+      case 'loss':
+        Object.assign(pos, { phase: 'backward', layer: last, neuron: 0 });
+        break;
+      case 'backward':
+        if (e.neuron + 1 < sizes[e.layer]) Object.assign(pos, { phase: 'backward', layer: e.layer, neuron: e.neuron + 1 });
+        else if (e.layer > 0) Object.assign(pos, { phase: 'backward', layer: e.layer - 1, neuron: 0 });
+        else {
+          pos.batchCount = (pos.batchCount ?? 0) + 1;
+          if (pos.batchCount >= batchSize || (pos.sample ?? 0) >= trainSize - 1) Object.assign(pos, { phase: 'update', layer: 0, neuron: 0 });
+          else {
+            pos.sample = (pos.sample ?? 0) + 1;
+            Object.assign(pos, { phase: 'forward', layer: 0, neuron: 0 });
+          }
+        }
+        break;
+      case 'update':
+        updating = e.layer;
+        if (e.layer === 0) pos.updates = (pos.updates ?? 0) + 1;
+        break;
+      case 'epoch':
+        pos.epoch = e.epoch;
+        pos.sample = 0;
+        Object.assign(pos, { phase: 'forward', layer: 0, neuron: 0, batchCount: 0 });
+        break;
+    }
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initialModel, reduce, restoreLesson, sampleGradient, findUpdate, normValues, updatesFromLast, expandEvent } from './state.js';
+import { initialModel, reduce, restoreLesson, sampleGradient, findUpdate, normValues, updatesFromLast, expandEvent, positionTracker, betweenSamples } from './state.js';
 import { houseState, sampleEvents } from './fixture.test.js';
 
 const loaded = () => reduce(initialModel(), { type: 'state', reason: 'load', state: houseState() });
@@ -120,9 +120,66 @@ test('updatesFromLast flattens a lastUpdate', () => {
   };
   const us = updatesFromLast(lu);
   assert.equal(us.length, 3);
-  assert.deepEqual(us[1], { layer: 0, to: 0, from: 1, bias: false, old: 2, grad: 0.2, new: 1.8 });
+  assert.deepEqual(us[1], { layer: 0, to: 0, from: 1, bias: false, old: 2, grad: 0.2, new: 1.8, batch: undefined });
   assert.equal(us[2].bias, true);
   assert.deepEqual(updatesFromLast(null), []);
+});
+
+test('updatesFromLast takes the new values from the network, as the protocol sends them', () => {
+  const lu = { old: { weights: [[[1, 2]]], biases: [[3]] }, grad: { weights: [[[0.1, 0.2]]], biases: [[0.3]] }, batch: 4 };
+  const us = updatesFromLast(lu, { weights: [[[0.9, 1.8]]], biases: [[2.7]] });
+  assert.deepEqual(us[1], { layer: 0, to: 0, from: 1, bias: false, old: 2, grad: 0.2, new: 1.8, batch: 4 });
+  assert.equal(us[2].new, 2.7);
+});
+
+// walk steps a [2 → 3 → 1] network through the engine's micro-steps, as
+// events, and checks the tracked position against the engine's rules.
+test('the position follows the events: sample, phase, batch and epoch', () => {
+  const sizes = [3, 1];
+  const trainSize = 3;
+  const pos = { t: 0, epoch: 0, sample: 0, phase: 'forward', layer: 0, neuron: 0, batchCount: 0, updates: 0 };
+  const sampleOf = (k) => [
+    { type: 'sample', epoch: 0, index: 7 + k, x: [1, 2], y: [1] },
+    ...[0, 1, 2].map((j) => ({ type: 'forward', layer: 0, neuron: j, z: 0, a: 0 })),
+    { type: 'forward', layer: 1, neuron: 0, z: 0, a: 0 },
+  ];
+  const loss = { type: 'loss', index: 7, value: 1, prediction: [0], target: [1] };
+  const backward = [{ type: 'backward', layer: 1, neuron: 0, dZ: 1 }, ...[0, 1, 2].map((j) => ({ type: 'backward', layer: 0, neuron: j, dZ: 1 }))];
+  const update = (l) => (l === 0 ? [0, 1, 2].map((j) => ({ type: 'update', layer: 0, to: j, from: 0, old: 0, grad: 0, new: 0 })) : [{ type: 'update', layer: 1, to: 0, from: 0, old: 0, grad: 0, new: 0 }]);
+  const run = (evs, batchSize = 2) => {
+    const track = positionTracker(pos, sizes, trainSize, batchSize);
+    for (const e of evs) track(e);
+    track(null);
+    return { ...pos };
+  };
+  assert.deepEqual(pick(run(sampleOf(0).slice(0, 2))), ['forward', 0, 1, 0, 0]);
+  assert.deepEqual(pick(run(sampleOf(0).slice(2))), ['loss', 1, 0, 0, 0]);
+  assert.deepEqual(pick(run([loss])), ['backward', 1, 0, 0, 0]);
+  // Batch size 2: the first example ends after its backward pass.
+  assert.deepEqual(pick(run(backward)), ['forward', 0, 0, 1, 0]);
+  assert.ok(betweenSamples(pos));
+  // The second ends the batch: the update follows, layer by layer.
+  assert.deepEqual(pick(run([...sampleOf(1), loss, ...backward])), ['update', 0, 0, 1, 0]);
+  assert.deepEqual(pick(run(update(0))), ['update', 1, 0, 1, 1]);
+  assert.deepEqual(pick(run(update(1))), ['forward', 0, 0, 2, 1]);
+  // The last example of the epoch ends a batch too, then the epoch ends.
+  assert.deepEqual(pick(run([...sampleOf(2), loss, ...backward, ...update(0), ...update(1), { type: 'epoch', epoch: 1, trainLoss: 0.5 }])), ['forward', 0, 0, 0, 2]);
+  assert.equal(pos.epoch, 1);
+  assert.equal(pos.batchCount, 0);
+});
+
+function pick(p) {
+  return [p.phase, p.layer, p.neuron, p.sample, p.updates];
+}
+
+test('two sample steps move the position to the third example', () => {
+  let m = loaded();
+  const evs = sampleEvents();
+  m = reduce(m, { type: 'events', events: evs });
+  m = reduce(m, { type: 'events', events: evs });
+  assert.equal(m.position.sample, 2);
+  assert.equal(m.position.updates, 2);
+  assert.ok(betweenSamples(m.position));
 });
 
 test('normValues copes with null layers', () => {
@@ -146,6 +203,9 @@ test('restoreLesson carries the current weights and settings', () => {
 test('compact events expand to the object form', () => {
   assert.deepEqual(expandEvent(['f', 0, 1, 0.35, 0.5866]), { type: 'forward', layer: 0, neuron: 1, z: 0.35, a: 0.5866 });
   assert.deepEqual(expandEvent(['u', 1, 0, -1, 0.6, -0.5, 0.85, 1]), { type: 'update', layer: 1, to: 0, bias: true, old: 0.6, grad: -0.5, new: 0.85, batch: 1 });
+  // The same bytes as netstep trace prints, key order included.
+  assert.equal(JSON.stringify(expandEvent(['u', 1, 0, -1, 0.6, -0.5, 0.85, 1])), '{"type":"update","layer":1,"to":0,"bias":true,"old":0.6,"grad":-0.5,"new":0.85,"batch":1}');
+  assert.equal(JSON.stringify(expandEvent(['b', 1, 0, -0.5, -0.5])), '{"type":"backward","layer":1,"neuron":0,"dA":-0.5,"dZ":-0.5}');
   assert.deepEqual(expandEvent(['e', 3, 0.2]), { type: 'epoch', epoch: 3, trainLoss: 0.2 });
   assert.deepEqual(expandEvent(['b', 0, 0, -0.2, -0.04]), { type: 'backward', layer: 0, neuron: 0, dA: -0.2, dZ: -0.04 });
   const obj = { type: 'loss', value: 1 };
