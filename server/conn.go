@@ -147,8 +147,10 @@ func (c *conn) writeLoop() {
 		select {
 		case <-c.v.notify:
 			frames, progress, closing, code, text := c.v.take(spare)
-			for _, f := range frames {
+			for i, f := range frames {
 				if !c.write(f) {
+					// Dropped: what it never got counts as dropped frames.
+					c.srv.metrics.dropped.Add(float64(len(frames) - i))
 					return
 				}
 			}
