@@ -132,25 +132,27 @@ func (t *Trainer) Boundary(grid int) *Heatmaps {
 // quantise turns column j of m into bytes over the activation's range (or
 // the column's own range for unbounded activations).
 func quantise(m *mat.Dense, j int, act Activation) Heatmap {
-	rows, _ := m.Dims()
+	raw := m.RawMatrix()
+	col := func(r int) float64 { return raw.Data[r*raw.Stride+j] }
 	lo, hi := 0.0, 1.0
 	switch act {
 	case Tanh:
 		lo = -1
 	case ReLU, LeakyReLU, Linear:
-		lo, hi = m.At(0, j), m.At(0, j)
-		for r := 1; r < rows; r++ {
-			v := m.At(r, j)
+		lo, hi = col(0), col(0)
+		for r := 1; r < raw.Rows; r++ {
+			v := col(r)
 			lo, hi = min(lo, v), max(hi, v)
 		}
 		if hi-lo < 1e-9 {
 			lo, hi = lo-0.5, hi+0.5
 		}
 	}
-	data := make([]byte, rows)
+	data := make([]byte, raw.Rows)
+	scale := 255 / (hi - lo)
 	for r := range data {
-		v := (m.At(r, j) - lo) / (hi - lo) * 255
-		data[r] = byte(min(255, max(0, v+0.5)))
+		v := (col(r)-lo)*scale + 0.5
+		data[r] = byte(min(255, max(0, v)))
 	}
 	return Heatmap{Lo: lo, Hi: hi, Data: data}
 }

@@ -40,6 +40,7 @@ func (t *Trainer) drop(c checkpoint) {
 }
 
 func (t *Trainer) pushHistory() {
+	t.partial = false
 	if len(t.history) == maxHistory {
 		// Keep the first entry (the beginning) and every other entry of
 		// the older half; keep the newer half exactly.
@@ -110,6 +111,7 @@ func (t *Trainer) Reset() {
 }
 
 func (t *Trainer) restoreFrom(c *checkpoint) {
+	t.partial = false
 	if c.slab == nil {
 		t.loadLessonWeights()
 	} else {

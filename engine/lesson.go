@@ -873,6 +873,16 @@ func (l *Lesson) fillWeights() {
 // default written out and the starting weights included.
 func (l *Lesson) JSON() ([]byte, error) { return json.Marshal(l) }
 
+// ParamCount is the number of weights and biases in the network.
+func (l *Lesson) ParamCount() int {
+	n, prev := 0, len(l.Network.Inputs)
+	for _, spec := range l.Network.Layers {
+		n += (prev + 1) * spec.Size
+		prev = spec.Size
+	}
+	return n
+}
+
 // Is2D reports whether the lesson's raw inputs are points in the plane, so a
 // page can draw them and a decision boundary.
 func (l *Lesson) Is2D() bool { return l.train.points }

@@ -59,10 +59,9 @@ type EpochLoss struct {
 	HasTest   bool    // the lesson has a test set
 }
 
-// MarshalJSON writes {"epoch","trainLoss","testLoss"}, testLoss null when
+// AppendJSON appends {"epoch","trainLoss","testLoss"}, testLoss null when
 // there is no test set.
-func (e EpochLoss) MarshalJSON() ([]byte, error) {
-	dst := make([]byte, 0, 80)
+func (e EpochLoss) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"epoch":`...)
 	dst = strconv.AppendInt(dst, int64(e.Epoch), 10)
 	dst = appendFloat(dst, "trainLoss", e.TrainLoss)
@@ -71,7 +70,50 @@ func (e EpochLoss) MarshalJSON() ([]byte, error) {
 	} else {
 		dst = append(dst, `,"testLoss":null`...)
 	}
-	return append(dst, '}'), nil
+	return append(dst, '}')
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (e EpochLoss) MarshalJSON() ([]byte, error) { return e.AppendJSON(make([]byte, 0, 80)), nil }
+
+// AppendParams appends the current weights and biases as
+// {"weights":[[[…]]],"biases":[[…]]} (weights[l][j][i], biases[l][j]), the
+// same numbers State's network carries, without building a State.
+func (t *Trainer) AppendParams(dst []byte) []byte {
+	dst = append(dst, `{"weights":[`...)
+	for l := range t.layers {
+		ly := &t.layers[l]
+		if l > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '[')
+		for j := 0; j < ly.nout; j++ {
+			if j > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendVector(dst, ly.W[j*ly.nin:(j+1)*ly.nin])
+		}
+		dst = append(dst, ']')
+	}
+	dst = append(dst, `],"biases":[`...)
+	for l := range t.layers {
+		if l > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendVector(dst, t.layers[l].B)
+	}
+	return append(dst, ']', '}')
+}
+
+func appendVector(dst []byte, v []float64) []byte {
+	dst = append(dst, '[')
+	for i, x := range v {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendFloat(dst, x)
+	}
+	return append(dst, ']')
 }
 
 // Trainer moves a network through training one step at a time, in either
@@ -100,6 +142,8 @@ type Trainer struct {
 	losses      []EpochLoss
 	lossStride  int
 	history     []int64 // where each undoable step started
+	partial     bool    // a StepLimited step is unfinished
+	partialG    Granularity
 	checkpoints []checkpoint
 	spare       [][]float64 // slabs of dropped checkpoints, for reuse
 	ckEvery     int64
@@ -155,6 +199,42 @@ func (t *Trainer) loadLessonWeights() {
 		}
 		copy(ly.B, n.Biases[i])
 	}
+}
+
+// StepLimited is Step in pieces: it takes at most budget micro-steps (a
+// whole sample taken without events counts as its micro-steps) and reports
+// whether the step is complete. Calling it again with the same g continues
+// the same step, which stays one step for Back; any other call (Step, Run,
+// Back, Set, SetWeight, Reset) ends the unfinished step where it is. A
+// server uses it to pause or answer other commands during a long step.
+func (t *Trainer) StepLimited(g Granularity, emit func(*Event), budget int) (bool, error) {
+	if t.s.diverged != "" {
+		t.partial = false
+		return true, ErrDiverged
+	}
+	if !t.partial || t.partialG != g {
+		t.pushHistory()
+	}
+	t.partial, t.partialG = true, g
+	t.sink, t.epochsOnly = emit, false
+	defer func() { t.sink = nil }()
+	for used := 0; used < budget; {
+		var f stepped
+		if emit == nil && g >= StepSample && t.atSampleStart() {
+			f = t.fastSample()
+			used += t.microsPerSample()
+		} else {
+			f = t.micro()
+			used++
+		}
+		if f.completesOrFails(g) {
+			t.partial = false
+			t.maybeCheckpoint()
+			return true, nil
+		}
+	}
+	t.maybeCheckpoint()
+	return false, nil
 }
 
 // Lesson returns the lesson the trainer was made from.
@@ -545,6 +625,7 @@ func (t *Trainer) Step(g Granularity, emit func(*Event)) error {
 	if t.s.diverged != "" {
 		return ErrDiverged
 	}
+	t.partial = false
 	t.pushHistory()
 	t.sink, t.epochsOnly = emit, false
 	defer func() { t.sink = nil }()
@@ -560,6 +641,7 @@ func (f stepped) completesOrFails(g Granularity) bool { return f.failed || f.com
 // events: onEpoch (if not nil) sees each epoch and diverged event. It stops
 // early at a divergence. Each step can be undone with Back.
 func (t *Trainer) Run(g Granularity, n int, onEpoch func(*Event)) error {
+	t.partial = false
 	t.sink, t.epochsOnly = onEpoch, true
 	defer func() { t.sink, t.epochsOnly = nil, false }()
 	for ; n > 0; n-- {
