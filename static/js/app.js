@@ -18,6 +18,7 @@ import { createSettings } from './settings.js';
 import { palette, cssVariables } from './colors.js';
 import { createAsk } from './ask.js';
 import { CHANGES, roomURLs, followersText, endedText } from './room.js';
+import { createPointAdder } from './addpoints.js';
 
 /**
  * @typedef {{
@@ -134,8 +135,20 @@ export function createApp(root, options = {}) {
   const inspector = createInspector($('inspector'), { onSetWeight: (cmd) => send(cmd) });
   const charts = createCharts(
     { loss: $('loss-chart'), summary: $('loss-summary'), boundaryBox: $('boundary-box'), boundary: $('boundary'), hidden: $('hidden-maps') },
-    { palette: pal },
+    { palette: pal, added: () => adder?.points() ?? [] },
   );
+  // Clicking the boundary plot adds points (a class chosen under it).
+  const adder = createPointAdder($, {
+    canvas: () => charts.canvas(),
+    domain: () => charts.domain(),
+    model: () => model,
+    send: (cmd) => {
+      stopPlaying();
+      setStatus('Restarting with your points…');
+      send(cmd);
+    },
+    redraw: () => charts.redraw(model),
+  });
   const table = createTable($('values-table'), $('table-box'));
   const settings = createSettings($('settings'), {
     onApply: (lesson) => {
@@ -332,6 +345,7 @@ export function createApp(root, options = {}) {
       if (!pendingPrev) pendingPrev = before;
       schedule();
     }
+    if (frame.type === 'state' && frame.reason === 'load') adder.clear();
     if (frame.type === 'state' && frame.reason === 'load' && firstState) {
       firstState = false;
       const view = model.lesson?.view;

@@ -52,6 +52,21 @@ export function toPixel(point, domain, size) {
 }
 
 /**
+ * fromPixel is toPixel backwards: the point [x1, x2] under canvas pixel
+ * (x, y) of a plot size pixels wide.
+ * @param {number} x
+ * @param {number} y
+ * @param {number[]} domain [min, max]
+ * @param {number} size
+ * @returns {number[]}
+ */
+export function fromPixel(x, y, domain, size) {
+  const [lo, hi] = domain;
+  const clamp = (v) => Math.max(lo, Math.min(hi, v));
+  return [clamp(lo + (x / size) * (hi - lo)), clamp(hi - (y / size) * (hi - lo))];
+}
+
+/**
  * heatmapRGBA colours heatmap bytes with the theme's diverging scale.
  * @param {Uint8Array} bytes
  * @param {import('./colors.js').Palette} pal
@@ -103,7 +118,8 @@ function paintHeatmap(canvas, bytes, grid, pal) {
 /**
  * createCharts draws into the page's chart slots.
  * @param {{loss: HTMLElement, summary: HTMLElement, boundaryBox: HTMLElement, boundary: HTMLElement, hidden: HTMLElement}} slots
- * @param {{palette: () => import('./colors.js').Palette}} opts
+ * @param {{palette: () => import('./colors.js').Palette, added?: () => {x1: number, x2: number, label: number}[]}} opts
+ *   added: points the learner has placed on the plot but not trained on yet
  */
 export function createCharts(slots, opts) {
   let plot = null;
@@ -198,6 +214,16 @@ export function createCharts(slots, opts) {
     };
     for (const s of data?.train ?? []) if (s.point) mark(s.point, s.y, false);
     for (const s of data?.test ?? []) if (s.point) mark(s.point, s.y, true);
+    // Added points: filled, with a ring around them in the text colour.
+    for (const p of opts.added?.() ?? []) {
+      mark([p.x1, p.x2], p.label, false);
+      const q = toPixel([p.x1, p.x2], b.domain, size);
+      ctx.beginPath();
+      ctx.arc(q.x, q.y, 7, 0, Math.PI * 2);
+      ctx.lineWidth = 1.5;
+      ctx.strokeStyle = pal.text;
+      ctx.stroke();
+    }
     ctx.restore();
     canvas.setAttribute('aria-label', `Decision boundary over the plane from ${b.domain[0]} to ${b.domain[1]}, with ${n1} points of class 1 and ${n0} of class 0.`);
 
@@ -237,6 +263,10 @@ export function createCharts(slots, opts) {
         drawBoundary(m.boundary, m.data);
       }
     },
+    /** canvas is the boundary plot, while one is shown. */
+    canvas: () => (canvas.isConnected ? canvas : null),
+    /** domain is the boundary plot's [lo, hi], or null. */
+    domain: () => lastBoundary?.domain ?? null,
     /** redraw repaints everything, e.g. after a theme change or resize. */
     redraw(m) {
       themeKey = '';
