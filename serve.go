@@ -45,6 +45,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.Var(maxSessions, "max-sessions", "live sessions at most; past it new connections get 503")
 	var origins listFlag
 	f.Var(&origins, "allow-origin", "another origin whose pages may open sessions, as https://host[:port]; repeat or separate with commas")
+	var embedOrigins listFlag
+	f.Var(&embedOrigins, "embed-origins", "sites allowed to frame /embed, as https://host[:port]; repeat or separate with commas (default: any site)")
+	trustProxy := f.Bool("trust-proxy", false, "build absolute links (oEmbed) from a reverse proxy's X-Forwarded-Proto header")
 	lessonsDir := f.String("lessons", "", "a directory of your own lessons (*.json), added to the built-in ones")
 	idle := f.Duration("idle-timeout", 30*time.Minute, "a session with no command for this long ends")
 	resume := f.Duration("resume-window", 2*time.Minute, "how long a dropped session can be resumed")
@@ -115,9 +118,10 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return usageError{"--allow-origin: " + strings.TrimPrefix(err.Error(), "server: ")}
 	}
-	pages, err := web.New(web.Options{Lessons: webCatalog(cat), DefaultLesson: defaultLesson(cat), Logger: log, Rooms: srv})
+	pages, err := web.New(web.Options{Lessons: webCatalog(cat), DefaultLesson: defaultLesson(cat), Logger: log, Rooms: srv,
+		EmbedOrigins: embedOrigins, TrustProxy: *trustProxy})
 	if err != nil {
-		return err
+		return usageError{"--embed-origins: " + strings.TrimPrefix(err.Error(), "web: ")}
 	}
 	r := chi.NewRouter()
 	r.Get("/healthz", srv.Healthz)

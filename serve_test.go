@@ -240,3 +240,21 @@ func TestServeCutsOffSlowHeaders(t *testing.T) {
 		t.Errorf("a half-sent header held the connection for %v", d)
 	}
 }
+
+// TestServeEmbedOrigins: --embed-origins (or NETSTEP_EMBED_ORIGINS) narrows
+// who may frame /embed; a malformed origin is refused at start.
+func TestServeEmbedOrigins(t *testing.T) {
+	s := startServe(t, map[string]string{"NETSTEP_EMBED_ORIGINS": "https://moodle.example.edu"}, "--addr", "127.0.0.1:0")
+	resp, err := http.Get(s.url + "embed?lesson=xor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors https://moodle.example.edu") {
+		t.Errorf("/embed CSP %q does not name the embed origin", csp)
+	}
+	err = run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--embed-origins", "moodle.example.edu/course"}, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--embed-origins") {
+		t.Errorf("a malformed embed origin: %v", err)
+	}
+}
