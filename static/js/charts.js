@@ -170,7 +170,7 @@ export function createCharts(slots, opts) {
     plot.setData(lossSeries(losses));
     const last = losses[losses.length - 1];
     slots.summary.textContent = last
-      ? `After ${last.epoch} ${last.epoch === 1 ? 'epoch' : 'epochs'}: training loss ${fmt(last.trainLoss, 3)}, test loss ${fmt(last.testLoss, 3)}.`
+      ? `After ${last.epoch} ${last.epoch === 1 ? 'epoch' : 'epochs'}: training loss ${fmt(last.trainLoss, 3)}${typeof last.testLoss === 'number' ? `, test loss ${fmt(last.testLoss, 3)}` : ' (no test set)'}.`
       : 'The loss is plotted after each epoch (one pass over all the training examples).';
   }
 

@@ -117,7 +117,7 @@ export function createDiagram(container, opts) {
           const x = left ? p.x - p.r - 6 : p.x + p.r + 6;
           const anchor = left ? 'end' : 'start';
           const t = el('text', { x, y: p.y - (left ? 7 : 12), class: 'node-name', 'text-anchor': anchor, 'dominant-baseline': 'central' }, gText);
-          t.textContent = clip(name, lay.compact ? 8 : 14);
+          t.textContent = clip(name, fitChars(lay.labelLeft - p.r - 8, 8.2));
           real = el('text', { x, y: p.y + (left ? 9 : 4), class: 'node-real', 'text-anchor': anchor, 'dominant-baseline': 'central' }, gText);
           if (!left) real.target = el('text', { x, y: p.y + 18, class: 'node-real', 'text-anchor': anchor, 'dominant-baseline': 'central' }, gText);
         }
@@ -208,14 +208,16 @@ export function createDiagram(container, opts) {
     const last = nodes.length - 1;
     nodes[0].forEach((n) => {
       const x = m.sample?.x?.[n.j];
-      n.real.textContent = x === undefined ? '' : clip(displayValue(x, disp?.inputs?.[n.j]), lay.compact ? 9 : 16);
+      const room = fitChars(lay.labelLeft - lay.radius - 8, 6.6);
+      n.real.textContent = x === undefined ? '' : clip(displayValue(x, disp?.inputs?.[n.j]), room);
     });
     nodes[last].forEach((n) => {
       const spec = disp?.outputs?.[n.j];
       const a = v?.a?.[n.l]?.[n.j];
       const y = m.sample?.y?.[n.j];
-      n.real.textContent = a !== null && a !== undefined ? clip(displayValue(a, spec), 12) : '';
-      n.real.target.textContent = y !== undefined && y !== null ? clip(`target ${displayValue(y, spec)}`, lay.compact ? 12 : 18) : '';
+      const room = fitChars(lay.width - lay.labelRight - lay.radius - 8, 6.6);
+      n.real.textContent = a !== null && a !== undefined ? clip(displayValue(a, spec), room) : '';
+      n.real.target.textContent = y !== undefined && y !== null ? clip(`target ${displayValue(y, spec)}`, room) : '';
     });
   }
 
@@ -363,6 +365,17 @@ export function createDiagram(container, opts) {
 
 function ease(t) {
   return t < 0.5 ? 2 * t * t : 1 - (-2 * t + 2) ** 2 / 2;
+}
+
+/**
+ * fitChars is how many characters of a label fit in px pixels, with
+ * charPx the width of an average character (bold names at 13–14 px are
+ * about 8, values at 11 px about 6.6), so a label never runs off the side.
+ * @param {number} px
+ * @param {number} charPx
+ */
+function fitChars(px, charPx) {
+  return Math.max(4, Math.floor(px / charPx));
 }
 
 function clip(s, n) {

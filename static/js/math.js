@@ -168,7 +168,7 @@ function weightFormulas(m, l, j, i) {
     out.push({
       caption: `Update: ${label} took a step against its gradient${batch}. It ${direction(u, i === null ? 'bias' : 'weight')}.`,
       tex: sgd
-        ? `w \\leftarrow w - \\eta \\, g = ${bare(u.old, n)} - ${bare(lr, 3)} \\times ${num(u.grad, n)} = ${bare(u.new, n)}`
+        ? `\\begin{aligned}w &\\leftarrow w - \\eta \\, g \\\\ &= ${bare(u.old, n)} - ${bare(lr, 3)} \\times ${num(u.grad)} = ${bare(u.new, n)}\\end{aligned}`
         : `w \\leftarrow ${bare(u.old, n)} \\;\\xrightarrow{${tx(m.training?.optimizer ?? 'optimizer')},\\; g = ${bare(u.grad, n)}}\\; ${bare(u.new, n)}`,
     });
   }

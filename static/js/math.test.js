@@ -18,7 +18,14 @@ test('the chain rule shows the real numbers', () => {
   const fs = formulas(m, { kind: 'weight', layer: 1, to: 0, from: 0 });
   assert.equal(fs[0].tex, '\\begin{aligned}\\frac{\\partial L}{\\partial w} &= \\frac{\\partial L}{\\partial a} \\cdot \\frac{\\partial a}{\\partial z} \\cdot \\frac{\\partial z}{\\partial w} \\\\ &= (-0.50) \\times 1.00 \\times 0.76 = -0.38\\end{aligned}');
   // the update: 0.4 - 0.5 × (-0.3779) = 0.5889
-  assert.equal(fs[1].tex, 'w \\leftarrow w - \\eta \\, g = 0.40 - 0.500 \\times (-0.38) = 0.59');
+  assert.equal(fs[1].tex, '\\begin{aligned}w &\\leftarrow w - \\eta \\, g \\\\ &= 0.40 - 0.500 \\times (-0.38) = 0.59\\end{aligned}');
+  // A tiny gradient is written with the digits that show it, never 0.00.
+  const tiny = structuredClone(m);
+  tiny.updates = [{ layer: 1, to: 0, from: 0, bias: false, old: 0.2134, grad: -0.0041, new: 0.21381, batch: 1 }];
+  tiny.training = { ...tiny.training, learningRate: 0.1 };
+  const t = formulas(tiny, { kind: 'weight', layer: 1, to: 0, from: 0 })[1];
+  assert.match(t.tex, /= 0\.213 - 0\.100 \\times \(-0\.00410\) = 0\.214/);
+  assert.match(t.caption, /went up a little from 0\.213 to 0\.214: a bigger weight/);
   assert.match(fs[1].caption, /It went up a lot from 0\.40 to 0\.59: a bigger weight makes this mistake smaller\./);
 });
 

@@ -346,7 +346,8 @@ function epochSentence(m, e) {
   if (prev && prev.epoch < e.epoch) {
     trend = e.trainLoss < prev.trainLoss ? `, down from ${fmt(prev.trainLoss, 3)}` : e.trainLoss > prev.trainLoss ? `, up from ${fmt(prev.trainLoss, 3)}` : ', unchanged';
   }
-  return `Epoch ${e.epoch} done: every training example has been seen. Training loss ${fmt(e.trainLoss, 3)}${trend}; test loss ${fmt(e.testLoss, 3)}.`;
+  const test = typeof e.testLoss === 'number' ? `; test loss ${fmt(e.testLoss, 3)}` : ' (this lesson keeps no examples back for a test)';
+  return `Epoch ${e.epoch} done: every training example has been seen. Training loss ${fmt(e.trainLoss, 3)}${trend}${test}.`;
 }
 
 function cap(s) {

@@ -133,3 +133,8 @@ test('a step that starts a new example shows the sample note before the note of 
   // Within an example there is no new sample: only the phase's note.
   assert.equal(withNotes(sampleEvents().filter((e) => e.type === 'update')).note, 'Adjust.');
 });
+
+test('an epoch without a test set does not print a dash for its test loss', () => {
+  const m = reduce(loaded(), { type: 'events', events: [{ type: 'epoch', epoch: 1, trainLoss: 0.28 }] });
+  assert.equal(narrate(m).text, 'Epoch 1 done: every training example has been seen. Training loss 0.280 (this lesson keeps no examples back for a test).');
+});
