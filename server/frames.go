@@ -193,44 +193,22 @@ func appendBase64(dst, data []byte) []byte {
 	return append(dst, '"')
 }
 
-// appendParams writes weights[l][j][i] or biases[l][j] as nested lists.
-func appendVectors(dst []byte, vs []engine.Vector) []byte {
-	dst = append(dst, '[')
-	for i, v := range vs {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, '[')
-		for k, x := range v {
-			if k > 0 {
-				dst = append(dst, ',')
-			}
-			dst = engine.AppendFloat(dst, x)
-		}
-		dst = append(dst, ']')
-	}
-	return append(dst, ']')
-}
-
-// appendProgress writes a progress frame: where training is, the current
-// weights and biases, the epoch losses after epoch since, and the heatmaps
-// (nil for lessons that are not 2-D).
-func appendProgress(dst []byte, st *engine.State, since int, hm *engine.Heatmaps) []byte {
-	pos, _ := json.Marshal(st.Position)
+// appendProgress writes a progress frame from the trainer itself, without
+// building a State: where training is, the current weights and biases
+// (engine.Trainer.AppendParams), the epoch losses after epoch since, and
+// the heatmaps (nil for lessons that are not 2-D).
+func appendProgress(dst []byte, tr *engine.Trainer, since int, hm *engine.Heatmaps) []byte {
 	dst = append(dst, `{"type":"progress","position":`...)
-	dst = append(dst, pos...)
-	dst = append(dst, `,"weights":[`...)
-	for l, w := range st.Network.Weights {
-		if l > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendVectors(dst, w)
-	}
-	dst = append(dst, `],"biases":`...)
-	dst = appendVectors(dst, st.Network.Biases)
+	dst = appendPosition(dst, tr.Position())
+	dst = append(dst, ',')
+	n := len(dst)
+	dst = tr.AppendParams(dst)
+	// Splice the params object's members into the frame: drop its braces.
+	copy(dst[n:], dst[n+1:])
+	dst = dst[:len(dst)-2]
 	dst = append(dst, `,"losses":[`...)
 	first := true
-	for _, e := range st.Losses {
+	for _, e := range tr.Losses() {
 		if e.Epoch <= since {
 			continue
 		}
@@ -238,10 +216,10 @@ func appendProgress(dst []byte, st *engine.State, since int, hm *engine.Heatmaps
 			dst = append(dst, ',')
 		}
 		first = false
-		dst = appendEpochLoss(dst, e)
+		dst = e.AppendJSON(dst)
 	}
 	dst = append(dst, `],"canBack":`...)
-	dst = strconv.AppendBool(dst, st.CanBack)
+	dst = strconv.AppendBool(dst, tr.CanBack())
 	if hm != nil {
 		dst = append(dst, `,"boundary":`...)
 		dst = appendHeatmaps(dst, hm)
@@ -249,17 +227,25 @@ func appendProgress(dst []byte, st *engine.State, since int, hm *engine.Heatmaps
 	return append(dst, '}')
 }
 
-func appendEpochLoss(dst []byte, e engine.EpochLoss) []byte {
-	dst = append(dst, `{"epoch":`...)
-	dst = strconv.AppendInt(dst, int64(e.Epoch), 10)
-	dst = append(dst, `,"trainLoss":`...)
-	dst = engine.AppendFloat(dst, e.TrainLoss)
-	dst = append(dst, `,"testLoss":`...)
-	if e.HasTest {
-		dst = engine.AppendFloat(dst, e.TestLoss)
-	} else {
-		dst = append(dst, "null"...)
-	}
+// appendPosition writes a position as encoding/json does (same members,
+// same order), without its reflection and allocations.
+func appendPosition(dst []byte, p engine.Position) []byte {
+	dst = append(dst, `{"t":`...)
+	dst = strconv.AppendInt(dst, p.T, 10)
+	dst = append(dst, `,"epoch":`...)
+	dst = strconv.AppendInt(dst, int64(p.Epoch), 10)
+	dst = append(dst, `,"sample":`...)
+	dst = strconv.AppendInt(dst, int64(p.Sample), 10)
+	dst = append(dst, `,"phase":"`...)
+	dst = append(dst, p.Phase.String()...)
+	dst = append(dst, `","layer":`...)
+	dst = strconv.AppendInt(dst, int64(p.Layer), 10)
+	dst = append(dst, `,"neuron":`...)
+	dst = strconv.AppendInt(dst, int64(p.Neuron), 10)
+	dst = append(dst, `,"batchCount":`...)
+	dst = strconv.AppendInt(dst, int64(p.BatchCount), 10)
+	dst = append(dst, `,"updates":`...)
+	dst = strconv.AppendInt(dst, p.Updates, 10)
 	return append(dst, '}')
 }
 

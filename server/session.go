@@ -608,12 +608,7 @@ func (s *session) bigStep(g engine.Granularity) bool {
 	case engine.StepBatch:
 		samples = s.tr.Training().BatchSize
 	}
-	params, prev := 0, len(l.Network.Inputs)
-	for _, ly := range l.Network.Layers {
-		params += (prev + 1) * ly.Size
-		prev = ly.Size
-	}
-	return samples*params > bigStepWork
+	return samples*l.ParamCount() > bigStepWork
 }
 
 func (s *session) startRun(c *command) *Error {
@@ -708,19 +703,18 @@ func (s *session) sendProgress() {
 	if len(s.viewers) == 0 {
 		return
 	}
-	st := s.tr.State(false)
 	var hm *engine.Heatmaps
 	if time.Since(s.lastHeat) >= s.heatEvery {
 		hm = s.boundary()
 	}
-	last := lastEpoch(st.Losses)
+	last := lastEpoch(s.tr.Losses())
 	done := make([]bool, len(s.viewers))
 	for i, v := range s.viewers {
 		if done[i] {
 			continue
 		}
 		since := v.lossEpoch
-		s.buf = appendProgress(s.buf[:0], st, since, hm)
+		s.buf = appendProgress(s.buf[:0], s.tr, since, hm)
 		f := s.frame(kindProgress, s.buf)
 		for j := i; j < len(s.viewers); j++ {
 			w := s.viewers[j]
