@@ -16,6 +16,7 @@ import { createInspector } from './inspector.js';
 import { createTable } from './table.js';
 import { createSettings } from './settings.js';
 import { palette, cssVariables } from './colors.js';
+import { termNodes } from './glossary.js';
 import { createAsk } from './ask.js';
 import { CHANGES, roomURLs, followersText, endedText } from './room.js';
 import { createPointAdder } from './addpoints.js';
@@ -419,12 +420,14 @@ export function createApp(root, options = {}) {
       const box = $('narration');
       const say = document.createElement('p');
       say.className = `say phase-${n.phase ?? 'none'}`;
-      say.textContent = n.text;
+      // The lesson's glossary words become buttons that open their meaning.
+      const words = m.lesson?.glossary ?? [];
+      say.replaceChildren(...termNodes(document, n.text, words));
       box.replaceChildren(say);
       for (const line of n.note ? n.note.split('\n') : []) {
         const note = document.createElement('p');
         note.className = 'note';
-        note.textContent = line;
+        note.replaceChildren(...termNodes(document, line, words));
         box.append(note);
       }
     }
@@ -455,7 +458,7 @@ export function createApp(root, options = {}) {
       $('lesson-title').textContent = lesson.title;
       document.title = `${lesson.title} · netstep`;
     }
-    $('intro').textContent = lesson.intro ?? lesson.summary ?? '';
+    $('intro').replaceChildren(...termNodes(document, lesson.intro ?? lesson.summary ?? '', lesson.glossary ?? []));
     const about = $('about');
     const kids = [];
     const p = document.createElement('p');

@@ -1,0 +1,74 @@
+// glossary.js: shows a lesson's glossary where its words appear. The first
+// time a term (or its plural) appears in a piece of text, it becomes a
+// button that opens a small popover with the term's meaning, so a learner
+// can look a word up without leaving the narration; keyboard and touch work
+// as for any button (the Popover API needs no script to open or close).
+
+/**
+ * @typedef {{term: string, meaning: string}} Term
+ * @typedef {{text: string, term?: Term}} Segment
+ */
+
+function escapeRegExp(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * splitTerms cuts text into plain segments and term segments: each term's
+ * first whole-word occurrence (case-insensitive, plural -s or -es allowed),
+ * longer terms first so "forward pass" wins over "pass".
+ * @param {string} text
+ * @param {Term[]} glossary
+ * @returns {Segment[]}
+ */
+export function splitTerms(text, glossary) {
+  const terms = (glossary ?? []).filter((t) => t && t.term && t.term.trim()).slice().sort((a, b) => b.term.length - a.term.length);
+  if (!text || terms.length === 0) return text ? [{ text }] : [];
+  const pattern = new RegExp(`\\b(${terms.map((t) => escapeRegExp(t.term.trim())).join('|')})(?:es|s)?\\b`, 'gi');
+  const used = new Set();
+  /** @type {Segment[]} */
+  const out = [];
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    const term = terms.find((t) => t.term.trim().toLowerCase() === m[1].toLowerCase());
+    if (!term || used.has(term)) continue;
+    used.add(term);
+    if (m.index > last) out.push({ text: text.slice(last, m.index) });
+    out.push({ text: m[0], term });
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) out.push({ text: text.slice(last) });
+  return out;
+}
+
+let serial = 0;
+
+/**
+ * termNodes renders text with its glossary terms as buttons that open
+ * their meaning.
+ * @param {Document} doc
+ * @param {string} text
+ * @param {Term[]} glossary
+ * @returns {Node[]}
+ */
+export function termNodes(doc, text, glossary) {
+  return splitTerms(text, glossary).flatMap((seg) => {
+    if (!seg.term) return [doc.createTextNode(seg.text)];
+    const id = `term-${++serial}`;
+    const button = doc.createElement('button');
+    button.type = 'button';
+    button.className = 'term';
+    button.textContent = seg.text;
+    button.setAttribute('popovertarget', id);
+    button.setAttribute('aria-label', `${seg.text}: what this word means`);
+    const tip = doc.createElement('span');
+    tip.id = id;
+    tip.className = 'term-meaning';
+    tip.setAttribute('popover', '');
+    tip.setAttribute('role', 'note');
+    const b = doc.createElement('strong');
+    b.textContent = seg.term.term;
+    tip.append(b, doc.createTextNode(`: ${seg.term.meaning}`));
+    return [button, tip];
+  });
+}
