@@ -59,7 +59,7 @@ func BenchmarkStepSample(b *testing.B) {
 // BenchmarkStepSampleCompact is BenchmarkStepSample with ?events=compact.
 func BenchmarkStepSampleCompact(b *testing.B) {
 	s, v := benchSession(b, "testdata/circle-8-8.json")
-	s.compact = true
+	s.compact, v.compact = true, true
 	cmd := []byte(`{"cmd":"step","id":"17","granularity":"sample"}`)
 	var spare []*frame
 	var bytesOut int

@@ -260,7 +260,11 @@ func (s *Server) openRoom(token string, tr *engine.Trainer) (*room, string) {
 // presenter) and /ws?fork=CODE (a private session forked from the room's
 // current state). Every attempt counts against the client address's join
 // limit; an unknown code is 404 and a wrong token 403, before the upgrade.
-func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values, refuse func(string, int, string)) {
+//
+// compact (?events=compact) asks for events frames in the compact form. A
+// room encodes each events frame once per form its viewers read, so a room
+// with both kinds of followers prepares two messages per frame, never more.
+func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values, compact bool, refuse func(string, int, string)) {
 	if !s.joins.allow(clientAddr(r), time.Now()) {
 		refuse("join_rate", http.StatusTooManyRequests, "Too many tries at room codes from your address; wait a few seconds.")
 		return
@@ -276,7 +280,7 @@ func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values,
 		return
 	}
 	if fork {
-		s.serveFork(w, r, rm, refuse)
+		s.serveFork(w, r, rm, compact, refuse)
 		return
 	}
 	role := roleFollower
@@ -295,7 +299,7 @@ func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values,
 		return // the upgrader has answered
 	}
 	c := s.newConn(ws, rm.sess)
-	c.v.role = role
+	c.v.role, c.v.compact = role, compact
 	if !rm.sess.do(func() { rm.sess.attach(c.v, false, false) }) {
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "the room has ended"), time.Now().Add(time.Second))
 		s.untrack(ws)
@@ -308,7 +312,7 @@ func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values,
 // serveFork starts a private session whose trainer is a fork of the room's:
 // the same weights, position and history, from which the student explores
 // alone. The room is untouched.
-func (s *Server) serveFork(w http.ResponseWriter, r *http.Request, rm *room, refuse func(string, int, string)) {
+func (s *Server) serveFork(w http.ResponseWriter, r *http.Request, rm *room, compact bool, refuse func(string, int, string)) {
 	var tr *engine.Trainer
 	if !rm.sess.do(func() {
 		if rm.sess.tr != nil {
@@ -327,7 +331,7 @@ func (s *Server) serveFork(w http.ResponseWriter, r *http.Request, rm *room, ref
 		s.release()
 		return
 	}
-	sess := s.start(false) // the page reads events as objects
+	sess := s.start(compact)
 	c := s.newConn(ws, sess)
 	if !sess.do(func() {
 		sess.tr = tr

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/netstep/netstep/engine"
 )
 
 // testRoom is an open room as POST /api/rooms answered.
@@ -490,5 +492,63 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestRoomCompactFollowers: followers who ask for ?events=compact get the
+// compact form of the very events the others get as objects, and the
+// presenter gets its own form; each form is encoded once per frame.
+func TestRoomCompactFollowers(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	rm := ts.openRoom(t, "circle-8-8")
+	p, _ := ts.joinRoom(t, rm, rm.presenterQuery())
+	objects := []*client{}
+	compact := []*client{}
+	for range 2 {
+		f, _ := ts.joinRoom(t, rm, "?room="+rm.Code)
+		objects = append(objects, f)
+		f, _ = ts.joinRoom(t, rm, "?room="+rm.Code+"&events=compact")
+		compact = append(compact, f)
+	}
+	if _, resp, err := ts.tryDial("?room="+rm.Code+"&events=tiny", nil); err == nil || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("?room=…&events=tiny: %v, want 400", resp)
+	}
+	tr := testTrainer(t, "testdata/circle-8-8.json")
+	for i, g := range []engine.Granularity{engine.StepMicro, engine.StepSample, engine.StepBatch, engine.StepEpoch} {
+		var wantO, wantC []byte
+		tr.Step(g, func(e *engine.Event) {
+			if len(wantO) > 0 {
+				wantO, wantC = append(wantO, ','), append(wantC, ',')
+			}
+			wantO, wantC = e.AppendJSON(wantO), e.AppendCompact(wantC)
+		})
+		id := fmt.Sprint("s", i)
+		if got := p.socketStep(id, g.String()); !bytes.Equal(got, wantO) {
+			t.Fatalf("presenter, %s step:\n got %.200s\nwant %.200s", g, got, wantO)
+		}
+		for _, tt := range []struct {
+			clients []*client
+			want    []byte
+		}{{objects, wantO}, {compact, wantC}} {
+			for k, f := range tt.clients {
+				var got []byte
+				for more := true; more; {
+					var fr struct {
+						Events json.RawMessage `json:"events"`
+						More   bool            `json:"more"`
+					}
+					if err := json.Unmarshal(f.readEventsRaw(1)[0], &fr); err != nil {
+						t.Fatalf("follower %d: %v", k, err)
+					}
+					if len(got) > 0 {
+						got = append(got, ',')
+					}
+					got, more = append(got, fr.Events[1:len(fr.Events)-1]...), fr.More
+				}
+				if !bytes.Equal(got, tt.want) {
+					t.Fatalf("follower %d, %s step:\n got %.200s\nwant %.200s", k, g, got, tt.want)
+				}
+			}
+		}
 	}
 }

@@ -237,15 +237,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	if q.Has("room") || q.Has("fork") {
-		s.serveRoom(w, r, q, refuse) // limited by the join limit instead: a class joins at once
-		return
-	}
-	if !s.handshakes.allow(clientAddr(r), time.Now()) {
-		refuse("rate", http.StatusTooManyRequests, "Too many connections from your address; wait a few seconds.")
-		return
-	}
-	lesson := q.Get("lesson")
 	compact := false
 	switch q.Get("events") {
 	case "", "objects":
@@ -255,6 +246,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse("query", http.StatusBadRequest, "events: want objects or compact.")
 		return
 	}
+	if q.Has("room") || q.Has("fork") {
+		s.serveRoom(w, r, q, compact, refuse) // limited by the join limit instead: a class joins at once
+		return
+	}
+	if !s.handshakes.allow(clientAddr(r), time.Now()) {
+		refuse("rate", http.StatusTooManyRequests, "Too many connections from your address; wait a few seconds.")
+		return
+	}
+	lesson := q.Get("lesson")
 	var sess *session
 	expired := false
 	if tok := q.Get("resume"); tok != "" {

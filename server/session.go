@@ -77,7 +77,8 @@ type session struct {
 	heatEvery time.Duration // the least time between heatmaps: boundaryInterval, more for big networks
 	steps     atomic.Int64
 	holdsTurn bool // between taking a run turn and giving it back
-	compact   bool // events in the engine's compact positional form (?events=compact); fixed at start
+	compact   bool // the owner's events in the engine's compact positional form (?events=compact); fixed at start
+	piece     int  // micro-steps per piece of a big step, adapted to SliceBudget
 }
 
 // runState is what run mode keeps between slices.
@@ -266,6 +267,9 @@ func (s *session) end(code int, text string) string {
 // attach adds a viewer and sends it hello (and, on resume, the state).
 // expired says the client asked to resume a session that is gone.
 func (s *session) attach(v *viewer, resumed, expired bool) {
+	if v.role == roleOwner {
+		v.compact = s.compact // a resumed connection reads what the session was opened with
+	}
 	if v.role.drives() {
 		if v.role == roleOwner {
 			// One learner, one page: a resume takes over from a connection
@@ -329,8 +333,13 @@ func (s *session) preload(v *viewer, name string) {
 // frame copies an encoded frame out of the session's buffer. With more
 // than one viewer it is prepared once for all of them.
 func (s *session) frame(kind frameKind, data []byte) *frame {
+	return newFrame(kind, data, len(s.viewers))
+}
+
+// newFrame copies data into a frame for n viewers, prepared once when n > 1.
+func newFrame(kind frameKind, data []byte, n int) *frame {
 	f := &frame{kind: kind, data: bytes.Clone(data)}
-	if len(s.viewers) > 1 {
+	if n > 1 {
 		if pm, err := websocket.NewPreparedMessage(websocket.TextMessage, f.data); err == nil {
 			f.pm = pm
 		}
@@ -343,6 +352,40 @@ func (s *session) broadcast(kind frameKind, data []byte) {
 	f := s.frame(kind, data)
 	for _, v := range s.viewers {
 		v.push(f)
+	}
+	s.resyncLagging()
+}
+
+// eventForms reports which forms of events frames the viewers read: the
+// object form, the compact one, or both (a room whose followers differ).
+func (s *session) eventForms() (objects, compact bool) {
+	for _, v := range s.viewers {
+		if v.compact {
+			compact = true
+		} else {
+			objects = true
+		}
+	}
+	if !objects && !compact {
+		objects = true // nobody is watching: encode anyway, as a viewer would see it
+	}
+	return objects, compact
+}
+
+// broadcastForm sends an events frame to the viewers that read its form,
+// encoded and prepared once for all of them.
+func (s *session) broadcastForm(data []byte, compact bool) {
+	n := 0
+	for _, v := range s.viewers {
+		if v.compact == compact {
+			n++
+		}
+	}
+	f := newFrame(kindOrdered, data, n)
+	for _, v := range s.viewers {
+		if v.compact == compact {
+			v.push(f)
+		}
 	}
 	s.resyncLagging()
 }
@@ -526,7 +569,9 @@ func (s *session) load(c *command) *Error {
 	return nil
 }
 
-// step takes one step and sends its events, in frames of bounded size.
+// step takes one step and sends its events, in frames of bounded size, in
+// each form the viewers read (objects, compact, or both in a room whose
+// followers differ): every frame is encoded once per form.
 func (s *session) step(c *command) *Error {
 	if s.run.on {
 		return errorf(CodeRunning, "step: training is running; pause first")
@@ -534,8 +579,31 @@ func (s *session) step(c *command) *Error {
 	if s.tr.Diverged() != "" {
 		return errorf(CodeDiverged, "step: %v", engine.ErrDiverged)
 	}
-	buf := appendEventsHead(s.buf[:0], c.id)
-	head := len(buf)
+	objects, compact := s.eventForms()
+	var bo, bc []byte // the object and compact frames being filled; nil when nobody reads that form
+	if objects {
+		bo = appendEventsHead(s.buf[:0], c.id)
+	}
+	if compact {
+		bc = s.buf[:0]
+		if objects {
+			bc = getBuf()
+		}
+		bc = appendEventsHead(bc, c.id)
+	}
+	head := max(len(bo), len(bc)) // where the first event goes, in either form
+	defer func() {
+		// The session's buffer goes back to the pool in loop; a second one
+		// goes back here.
+		if objects {
+			s.buf = bo
+			if compact {
+				putBuf(bc)
+			}
+		} else {
+			s.buf = bc
+		}
+	}()
 	var total, omitted int64
 	updated := false
 	emit := func(e *engine.Event) {
@@ -546,51 +614,96 @@ func (s *session) step(c *command) *Error {
 			omitted++
 			return
 		}
-		if len(buf) > head {
-			buf = append(buf, ',')
+		if objects {
+			if len(bo) > head {
+				bo = append(bo, ',')
+			}
+			n := len(bo)
+			bo = e.AppendJSON(bo)
+			total += int64(len(bo) - n)
+			if len(bo) >= eventsFrameBytes {
+				bo = appendEventsTail(bo, true, 0)
+				s.broadcastForm(bo, false)
+				bo = appendEventsHead(bo[:0], c.id)
+			}
 		}
-		n := len(buf)
-		if s.compact {
-			buf = e.AppendCompact(buf)
-		} else {
-			buf = e.AppendJSON(buf)
-		}
-		total += int64(len(buf) - n)
-		if len(buf) >= eventsFrameBytes {
-			buf = appendEventsTail(buf, true, 0)
-			s.broadcast(kindOrdered, buf)
-			buf = appendEventsHead(buf[:0], c.id)
+		if compact {
+			if len(bc) > head {
+				bc = append(bc, ',')
+			}
+			n := len(bc)
+			bc = e.AppendCompact(bc)
+			if !objects {
+				total += int64(len(bc) - n)
+			}
+			if len(bc) >= eventsFrameBytes {
+				bc = appendEventsTail(bc, true, 0)
+				s.broadcastForm(bc, true)
+				bc = appendEventsHead(bc[:0], c.id)
+			}
 		}
 	}
 	if s.bigStep(c.gran) {
-		// A step this big is run-mode work: it waits its turn, so that
-		// one client's epochs cannot keep a core from everyone else.
+		// A step this big is run-mode work: it is taken in pieces of about
+		// a slice, each waiting its turn, so that one client's epochs
+		// cannot keep a core from everyone else.
+		if err := s.stepInPieces(c.gran, emit); err != nil {
+			return err
+		}
+	} else if err := s.tr.Step(c.gran, emit); err != nil {
+		return errorf(CodeDiverged, "step: %v", err)
+	}
+	s.steps.Add(1)
+	s.srv.metrics.steps.Inc()
+	if objects {
+		bo = appendEventsTail(bo, false, omitted)
+		s.broadcastForm(bo, false)
+	}
+	if compact {
+		bc = appendEventsTail(bc, false, omitted)
+		s.broadcastForm(bc, true)
+	}
+	if omitted > 0 {
+		// The events frames are sent (copied): sendState may reuse s.buf.
+		s.sendState(nil, c.id, "step", false)
+	} else if updated {
+		s.boundaryChanged()
+	}
+	return nil
+}
+
+// stepInPieces takes a big step with engine.Trainer.StepLimited, one piece
+// of about SliceBudget per run turn, giving the turn back between pieces so
+// that sessions playing (or taking big steps) interleave with it.
+func (s *session) stepInPieces(g engine.Granularity, emit func(*engine.Event)) *Error {
+	if s.piece <= 0 {
+		s.piece = 1024
+	}
+	budget := s.srv.cfg.SliceBudget
+	for {
 		select {
 		case <-s.srv.turns:
 		case <-s.quit:
 			return errorf(CodeInternal, "step: the server is shutting down")
 		}
 		s.holdsTurn = true
-		defer func() {
-			s.holdsTurn = false
-			s.srv.turns <- struct{}{}
-		}()
+		t0 := time.Now()
+		done, err := s.tr.StepLimited(g, emit, s.piece)
+		took := time.Since(t0)
+		s.holdsTurn = false
+		s.srv.turns <- struct{}{}
+		if err != nil {
+			return errorf(CodeDiverged, "step: %v", err)
+		}
+		if took < budget/2 && s.piece < 1<<24 {
+			s.piece *= 2
+		} else if took > budget && s.piece > 16 {
+			s.piece /= 2
+		}
+		if done {
+			return nil
+		}
 	}
-	if err := s.tr.Step(c.gran, emit); err != nil {
-		s.buf = buf
-		return errorf(CodeDiverged, "step: %v", err)
-	}
-	s.steps.Add(1)
-	s.srv.metrics.steps.Inc()
-	buf = appendEventsTail(buf, false, omitted)
-	s.broadcast(kindOrdered, buf)
-	s.buf = buf
-	if omitted > 0 {
-		s.sendState(nil, c.id, "step", false)
-	} else if updated {
-		s.boundaryChanged()
-	}
-	return nil
 }
 
 // bigStepWork is the work (samples × parameters) past which a step waits for

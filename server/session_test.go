@@ -647,3 +647,67 @@ func TestHealthAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestBigStepInPieces: a step big enough to be run-mode work is taken in
+// pieces between run turns, yet the page sees one step: the same events as
+// `netstep trace` (up to the 4 MiB cap, then counted), a state, one done,
+// and one Back undoes it. Every turn is given back.
+func TestBigStepInPieces(t *testing.T) {
+	ts := newTestServer(t, Config{SliceBudget: 500 * time.Microsecond})
+	lesson := `{"title":"big","seed":3,"network":{"layers":[{"size":32,"activation":"tanh"},{"size":32,"activation":"tanh"},{"size":1,"activation":"tanh"}]},
+		"data":{"generator":"circle","n":2000},"training":{"loss":"half_squared_error","optimizer":"sgd","learningRate":0.03,"batchSize":10}}`
+	l, err := engine.ParseLesson([]byte(lesson))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := engine.NewTrainer(l)
+	want := traceStep(t, tr, engine.StepEpoch)
+	c := ts.dial(t, "")
+	c.mustDo(`{"cmd":"load","id":"l","lesson":` + lesson + `}`)
+	c.send(`{"cmd":"step","id":"e","granularity":"epoch"}`)
+	var got []byte
+	var kinds []string
+	omitted := 0.0
+	for {
+		raw := c.readRaw()
+		var f map[string]any
+		json.Unmarshal(raw, &f)
+		kinds = append(kinds, f["type"].(string))
+		if f["type"] == "events" {
+			i := bytes.Index(raw, []byte(`"events":[`)) + len(`"events":[`)
+			j := bytes.LastIndexByte(raw, ']')
+			if len(got) > 0 && j > i {
+				got = append(got, ',')
+			}
+			got = append(got, raw[i:j]...)
+			if n, ok := f["omitted"].(float64); ok {
+				omitted = n
+			}
+		}
+		if f["type"] == "state" {
+			pos := f["state"].(map[string]any)["position"].(map[string]any)
+			if pos["t"] != float64(tr.Position().T) || pos["epoch"] != float64(1) {
+				t.Errorf("state after the step at %v, want t %d, epoch 1", pos, tr.Position().T)
+			}
+		}
+		if f["type"] == "done" || f["type"] == "error" {
+			if f["type"] != "done" {
+				t.Fatalf("step answered %v", f)
+			}
+			break
+		}
+	}
+	if len(got) == 0 || !bytes.HasPrefix(want, got) || omitted == 0 {
+		t.Fatalf("%d bytes of events (omitted %v), not a prefix of the trace's %d", len(got), omitted, len(want))
+	}
+	if k := strings.Join(kinds, ","); !strings.HasSuffix(k, "events,state,done") {
+		t.Errorf("frames %s", k)
+	}
+	if n := len(ts.turns); n != ts.cfg.RunConcurrency {
+		t.Errorf("%d run turns free after the step, want %d", n, ts.cfg.RunConcurrency)
+	}
+	frames := c.mustDo(`{"cmd":"back","id":"b"}`)
+	if pos := ofType(frames, "state")[0]["state"].(map[string]any)["position"].(map[string]any); pos["t"] != float64(0) {
+		t.Errorf("one back after the big step: position %v", pos)
+	}
+}

@@ -37,6 +37,7 @@ func (r role) drives() bool { return r != roleFollower }
 // connection closed; the page reconnects and resumes).
 type viewer struct {
 	role      role
+	compact   bool // events frames in the compact form; set before the viewer is attached
 	maxQueued int
 	drop      func() // closes the connection at once
 	dropped   func(n int)
