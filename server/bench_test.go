@@ -40,6 +40,7 @@ func BenchmarkStepSample(b *testing.B) {
 	var spare []*frame
 	var bytesOut int
 	b.ReportAllocs()
+	cpu0 := processCPU()
 	for b.Loop() {
 		c, err := decodeCommand(cmd)
 		if err != nil {
@@ -54,6 +55,16 @@ func BenchmarkStepSample(b *testing.B) {
 		spare = frames[:0]
 	}
 	b.ReportMetric(float64(bytesOut)/float64(b.N), "wire-bytes/op")
+	reportCPU(b, cpu0)
+}
+
+// reportCPU reports the process's CPU time per op since cpu0 (user and
+// system, garbage collection included): the server CPU a step costs, which
+// other work on a shared machine does not inflate as it does wall time.
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	if cpu := processCPU(); cpu > 0 {
+		b.ReportMetric(float64(cpu-cpu0)/float64(b.N), "cpu-ns/op")
+	}
 }
 
 // BenchmarkStepSampleCompact is BenchmarkStepSample with ?events=compact.
@@ -64,6 +75,7 @@ func BenchmarkStepSampleCompact(b *testing.B) {
 	var spare []*frame
 	var bytesOut int
 	b.ReportAllocs()
+	cpu0 := processCPU()
 	for b.Loop() {
 		c, _ := decodeCommand(cmd)
 		s.handle(message{v: v, cmd: c})
@@ -75,6 +87,7 @@ func BenchmarkStepSampleCompact(b *testing.B) {
 		spare = frames[:0]
 	}
 	b.ReportMetric(float64(bytesOut)/float64(b.N), "wire-bytes/op")
+	reportCPU(b, cpu0)
 }
 
 // BenchmarkStepSampleEncodeOnly is the step and its events frame alone,
