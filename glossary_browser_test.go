@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp/kb"
 
@@ -17,6 +18,10 @@ func TestBrowserGlossaryWhereWordsAppear(t *testing.T) {
 	p.open(base + "/lesson/house-prices")
 	p.click("[data-role=step]")
 	p.waitFor("a term in the narration", `!!document.querySelector('[data-role=narration] button.term')`)
+	time.Sleep(time.Second) // let the step's last frames (heatmaps, state) redraw the narration
+	if got := p.narration(); strings.Contains(got, "A number on a connection") {
+		t.Errorf("the narration's text includes a glossary meaning: %q", got)
+	}
 	l, _ := engine.Builtin().Lookup("house-prices")
 	meaningOf := func(word string) string {
 		for _, g := range l.Glossary {
@@ -43,6 +48,7 @@ func TestBrowserGlossaryWhereWordsAppear(t *testing.T) {
 	p.waitFor("the meaning to close", `!document.querySelector('.term-meaning:popover-open')`)
 	// From the keyboard: focus the word, press Enter.
 	browserEval[any](p, `document.querySelector('[data-role=narration] button.term').focus()`)
+	p.waitFor("the word to have focus", `document.activeElement.classList.contains('term')`)
 	p.key(kb.Enter)
 	p.waitFor("the meaning to open from the keyboard", `(() => {
 		const b = document.activeElement;

@@ -394,6 +394,12 @@ export function createApp(root, options = {}) {
     for (const key of [frame.type, '*']) for (const fn of listeners.get(key) ?? []) fn(frame);
   }
 
+  // Glossary popovers live outside the text they explain (glossary.js).
+  const narrationTips = document.createElement('div');
+  const introTips = document.createElement('div');
+  narrationTips.className = introTips.className = 'term-tips';
+  root.append(narrationTips, introTips);
+
   function schedule() {
     if (scheduled) return;
     scheduled = true;
@@ -422,12 +428,13 @@ export function createApp(root, options = {}) {
       say.className = `say phase-${n.phase ?? 'none'}`;
       // The lesson's glossary words become buttons that open their meaning.
       const words = m.lesson?.glossary ?? [];
-      say.replaceChildren(...termNodes(document, n.text, words));
+      narrationTips.replaceChildren();
+      say.replaceChildren(...termNodes(document, n.text, words, narrationTips));
       box.replaceChildren(say);
       for (const line of n.note ? n.note.split('\n') : []) {
         const note = document.createElement('p');
         note.className = 'note';
-        note.replaceChildren(...termNodes(document, line, words));
+        note.replaceChildren(...termNodes(document, line, words, narrationTips));
         box.append(note);
       }
     }
@@ -458,7 +465,8 @@ export function createApp(root, options = {}) {
       $('lesson-title').textContent = lesson.title;
       document.title = `${lesson.title} · netstep`;
     }
-    $('intro').replaceChildren(...termNodes(document, lesson.intro ?? lesson.summary ?? '', lesson.glossary ?? []));
+    introTips.replaceChildren();
+    $('intro').replaceChildren(...termNodes(document, lesson.intro ?? lesson.summary ?? '', lesson.glossary ?? [], introTips));
     const about = $('about');
     const kids = [];
     const p = document.createElement('p');

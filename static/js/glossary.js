@@ -45,15 +45,18 @@ let serial = 0;
 
 /**
  * termNodes renders text with its glossary terms as buttons that open
- * their meaning.
+ * their meaning. The meanings are popovers appended to tips, outside the
+ * text, so the text's own content (what a screen reader's live region and
+ * a copy-paste see) stays the sentence itself.
  * @param {Document} doc
  * @param {string} text
  * @param {Term[]} glossary
+ * @param {Element} tips where the popovers go
  * @returns {Node[]}
  */
-export function termNodes(doc, text, glossary) {
-  return splitTerms(text, glossary).flatMap((seg) => {
-    if (!seg.term) return [doc.createTextNode(seg.text)];
+export function termNodes(doc, text, glossary, tips) {
+  return splitTerms(text, glossary).map((seg) => {
+    if (!seg.term) return doc.createTextNode(seg.text);
     const id = `term-${++serial}`;
     const button = doc.createElement('button');
     button.type = 'button';
@@ -69,6 +72,7 @@ export function termNodes(doc, text, glossary) {
     const b = doc.createElement('strong');
     b.textContent = seg.term.term;
     tip.append(b, doc.createTextNode(`: ${seg.term.meaning}`));
-    return [button, tip];
+    tips.append(tip);
+    return button;
   });
 }
