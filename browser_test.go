@@ -187,7 +187,9 @@ func (p *browserPage) open(url string) {
 }
 
 func (p *browserPage) narration() string {
-	return browserEval[string](p, `document.querySelector('[data-role=narration] .say').textContent`)
+	// Without the glossary's popovers: their meanings sit in the DOM, hidden
+	// until a word is pressed.
+	return browserEval[string](p, `(() => { const s = document.querySelector('[data-role=narration] .say').cloneNode(true); s.querySelectorAll('.term-meaning').forEach((e) => e.remove()); return s.textContent; })()`)
 }
 
 func (p *browserPage) key(k string) {

@@ -7,7 +7,7 @@
 // diamonds right to left; updates grow or shrink the changed edges from
 // their old width to the new. With reduced motion everything is instant.
 
-import { layoutNetwork, layerSizes, edgePath, pointOnEdge } from './layout.js';
+import { layoutNetwork, layerSizes, edgePath, pointOnEdge, placeEdgeLabels } from './layout.js';
 import { signColor, dashFor, edgeWidth } from './colors.js';
 import { fmt, displayValue } from './format.js';
 import { shortName, neuronName } from './narrate.js';
@@ -37,7 +37,7 @@ export function createDiagram(container, opts) {
   let svg = null;
   let shapeKey = '';
   let lay = null;
-  /** @type {{hit: SVGPathElement, line: SVGPathElement, label: SVGTextElement|null, g: SVGGElement, l: number, j: number, i: number}[]} */
+  /** @type {{hit: SVGPathElement, line: SVGPathElement, label: SVGTextElement, g: SVGGElement, l: number, j: number, i: number, a: import('./layout.js').NodePos, b: import('./layout.js').NodePos}[]} */
   let edges = [];
   /** @type {{g: SVGGElement, ring: SVGCircleElement, value: SVGTextElement, blame: SVGTextElement|null, l: number, j: number}[][]} */
   let nodes = [];
@@ -89,14 +89,9 @@ export function createDiagram(container, opts) {
           }
           const hit = el('path', { d, class: 'edge-hit' }, g);
           const line = el('path', { d, class: 'edge-line' }, g);
-          let label = null;
-          {
-            // Labels of edges into the same neuron share a column; columns
-            // differ by target, so labels from one source do not pile up.
-            const p = pointOnEdge(a, b, 0.2 + (0.6 * (j + 0.5)) / layer.length);
-            label = el('text', { x: p.x, y: p.y - 4, class: 'edge-label', 'text-anchor': 'middle' }, gLabels);
-          }
-          edges.push({ g, hit, line, label, l, j, i });
+          // Where the label goes depends on its text: paint places it.
+          const label = el('text', { class: 'edge-label', 'text-anchor': 'middle', 'dominant-baseline': 'central' }, gLabels);
+          edges.push({ g, hit, line, label, l, j, i, a, b });
         }),
       ),
     );
@@ -165,6 +160,8 @@ export function createDiagram(container, opts) {
         .sort((a, b) => Math.abs(b.new - b.old) - Math.abs(a.new - a.old))
         .slice(0, 3),
     );
+    /** @type {{e: typeof edges[number], rank: number, texts: string[]}[]} */
+    const wanted = [];
     for (const e of edges) {
       const w = m.network.weights[e.l][e.j][e.i];
       const width = widths?.get(e) ?? edgeWidth(w, maxAbs);
@@ -178,8 +175,9 @@ export function createDiagram(container, opts) {
       e.g.classList.toggle('changed', !!changed);
       if (e.g.hasAttribute('tabindex')) e.g.setAttribute('aria-label', `weight ${from} to ${to}: ${fmt(w)}${u ? `, last update ${fmt(u.old)} to ${fmt(u.new)}` : ''}`);
       const isSel = selected?.kind === 'weight' && selected.layer === e.l && selected.to === e.j && selected.from === e.i;
-      const show = labelAll || isSel || (changed && topChanged.has(u));
-      e.label.textContent = !show ? '' : changed ? `${fmt(u.old)}→${fmt(u.new)}` : fmt(w);
+      const top = changed && topChanged.has(u);
+      e.label.textContent = '';
+      if (labelAll || isSel || top) wanted.push({ e, rank: isSel ? 0 : top ? 1 : 2, texts: changed ? [`${fmt(u.old)}→${fmt(u.new)}`, fmt(u.new)] : [fmt(w)] });
     }
     const v = m.values;
     nodes.forEach((layer) =>
@@ -202,6 +200,7 @@ export function createDiagram(container, opts) {
         n.g.setAttribute('aria-label', parts.join(', '));
       }),
     );
+    placeLabels(wanted);
     // Real units beside inputs and outputs: the example's values, the
     // prediction and the target.
     const disp = m.lesson?.display;
@@ -218,6 +217,41 @@ export function createDiagram(container, opts) {
       const room = fitChars(lay.width - lay.labelRight - lay.radius - 8, 6.6);
       n.real.textContent = a !== null && a !== undefined ? clip(displayValue(a, spec), room) : '';
       n.real.target.textContent = y !== undefined && y !== null ? clip(`target ${displayValue(y, spec)}`, room) : '';
+    });
+  }
+
+  /**
+   * placeLabels puts the wanted edge labels where none collides with
+   * another, a neuron or a neuron's blame: the selected edge first, then
+   * the biggest changes, then the rest. A label with no room stays empty
+   * (its number is in the inspector and the table).
+   * @param {{e: typeof edges[number], rank: number, texts: string[]}[]} wanted
+   */
+  function placeLabels(wanted) {
+    if (!wanted.length) return;
+    wanted.sort((x, y) => x.rank - y.rank);
+    const px = parseFloat(getComputedStyle(wanted[0].e.label).fontSize) || 11;
+    const obstacles = [];
+    for (const layer of nodes) {
+      for (const n of layer) {
+        const text = n.blame?.textContent;
+        if (!text) continue;
+        const x = Number(n.blame.getAttribute('x'));
+        const y = Number(n.blame.getAttribute('y'));
+        const w = text.length * 6.6;
+        obstacles.push({ x0: x - w / 2, x1: x + w / 2, y0: y - 11, y1: y + 3 });
+      }
+    }
+    const spots = placeEdgeLabels(
+      wanted.map(({ e, texts }) => ({ a: e.a, b: e.b, texts })),
+      { width: lay.width, height: lay.height, charPx: px * 0.6, linePx: px, obstacles },
+    );
+    spots.forEach((p, k) => {
+      if (!p) return;
+      const label = wanted[k].e.label;
+      label.setAttribute('x', String(p.x));
+      label.setAttribute('y', String(p.y));
+      label.textContent = p.text;
     });
   }
 

@@ -95,3 +95,52 @@ export function layerSizes(network) {
 function round(v) {
   return Math.round(v * 10) / 10;
 }
+
+/**
+ * @typedef {{x0: number, y0: number, x1: number, y1: number}} Box
+ * @typedef {{a: NodePos, b: NodePos, texts: string[]}} EdgeLabel
+ */
+
+// Where along an edge a label may sit, best first: the middle reads most
+// clearly, then further towards either end.
+const labelSpots = [0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8, 0.14, 0.86];
+
+/**
+ * placeEdgeLabels finds a place for each edge's label so that no two labels
+ * overlap and none covers a neuron or another obstacle (the blame under a
+ * neuron). Labels are placed in the order given, so the most important come
+ * first. Each label has texts to try, longest first ("0.20→0.21", then
+ * "0.21"): the first that fits somewhere along its edge wins. A label that
+ * fits nowhere gets null; its number is still in the inspector and the
+ * table.
+ * @param {EdgeLabel[]} labels
+ * @param {{width: number, height: number, charPx: number, linePx: number, obstacles?: Box[]}} box
+ * @returns {({x: number, y: number, text: string}|null)[]} centres of the placed labels
+ */
+export function placeEdgeLabels(labels, box) {
+  /** @type {Box[]} */
+  const taken = [...(box.obstacles ?? [])];
+  const hits = (r) => r.x0 < 1 || r.y0 < 1 || r.x1 > box.width - 1 || r.y1 > box.height - 1 || taken.some((o) => r.x0 < o.x1 && o.x0 < r.x1 && r.y0 < o.y1 && o.y0 < r.y1);
+  const nodes = new Map();
+  for (const { a, b } of labels) for (const n of [a, b]) nodes.set(`${n.x},${n.y}`, n);
+  for (const n of nodes.values()) taken.push({ x0: n.x - n.r - 1, y0: n.y - n.r - 1, x1: n.x + n.r + 1, y1: n.y + n.r + 1 });
+  const h = box.linePx + 2;
+  // On the line first (the halo behind the text hides the line under it),
+  // then just above or below it.
+  const shifts = [0, -(h / 2 + 1), h / 2 + 1];
+  return labels.map(({ a, b, texts }) => {
+    for (const text of texts) {
+      const w = text.length * box.charPx + 4;
+      for (const dy of shifts) {
+        for (const t of labelSpots) {
+          const p = pointOnEdge(a, b, t);
+          const r = { x0: p.x - w / 2, y0: p.y + dy - h / 2, x1: p.x + w / 2, y1: p.y + dy + h / 2 };
+          if (hits(r)) continue;
+          taken.push(r);
+          return { x: round(p.x), y: round(p.y + dy), text };
+        }
+      }
+    }
+    return null;
+  });
+}

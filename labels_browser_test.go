@@ -1,0 +1,47 @@
+package main
+
+// Browser test of the diagram's weight labels: after an update every small
+// network's labels stay apart, on a projector and on a phone.
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+func TestBrowserEdgeLabelsDoNotCollide(t *testing.T) {
+	base := startBrowserServer(t)
+	for _, size := range []struct{ w, h int64 }{{1280, 720}, {390, 844}} {
+		for _, lesson := range []string{"worked-example", "xor", "cat-or-dog"} {
+			t.Run(fmt.Sprintf("%s/%dx%d", lesson, size.w, size.h), func(t *testing.T) {
+				p := newBrowserPage(t, size.w, size.h, true)
+				p.open(base + "/lesson/" + lesson + "?questions=off")
+				p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "sample")))
+				p.click("[data-role=step]")
+				p.waitFor("the update", `window.netstep.model().position.updates === 1 && !document.querySelector('.pending')`)
+				got := browserEval[map[string]any](p, `(() => {
+					const boxes = [...document.querySelectorAll('.edge-label')].filter((e) => e.textContent).map((e) => ({text: e.textContent, r: e.getBoundingClientRect()}));
+					const rings = [...document.querySelectorAll('.node-ring')].map((e) => e.getBoundingClientRect());
+					const meet = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+					const bad = [];
+					boxes.forEach((a, i) => {
+						boxes.slice(i + 1).forEach((b) => { if (meet(a.r, b.r)) bad.push(a.text + ' over ' + b.text); });
+						rings.forEach((r) => { if (meet(a.r, r)) bad.push(a.text + ' over a neuron'); });
+					});
+					return {labels: boxes.length, bad, arrows: boxes.filter((b) => b.text.includes('→')).length};
+				})()`)
+				if bad := got["bad"].([]any); len(bad) > 0 {
+					t.Errorf("labels collide: %v", bad)
+				}
+				if got["labels"].(float64) == 0 {
+					t.Errorf("no weight carries a label after an update")
+				}
+				if size.w == 1280 && lesson == "worked-example" && got["arrows"].(float64) < 8 {
+					t.Errorf("%v of 8 labels show old → new on a projector", got["arrows"])
+				}
+				p.noErrors()
+			})
+		}
+	}
+}
