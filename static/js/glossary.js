@@ -72,6 +72,16 @@ export function termNodes(doc, text, glossary, tips) {
     const b = doc.createElement('strong');
     b.textContent = seg.term.term;
     tip.append(b, doc.createTextNode(`: ${seg.term.meaning}`));
+    // Open beside the word rather than in the middle of the screen.
+    tip.addEventListener('beforetoggle', (e) => {
+      if (/** @type {any} */ (e).newState !== 'open') return;
+      const r = button.getBoundingClientRect();
+      const view = doc.documentElement.clientWidth;
+      tip.style.position = 'fixed';
+      tip.style.margin = '0';
+      tip.style.top = `${Math.round(r.bottom + 6)}px`;
+      tip.style.left = `${Math.round(Math.max(8, Math.min(r.left, view - 8 - Math.min(448, view * 0.9))))}px`;
+    });
     tips.append(tip);
     return button;
   });
