@@ -133,7 +133,11 @@ function blameFormulas(m, l, j) {
   return [{ caption: `Backward: the blame on ${name}, by the chain rule.`, tex: `\\frac{\\partial L}{\\partial z} = \\frac{\\partial L}{\\partial a} \\cdot \\frac{\\partial a}{\\partial z} = ${num(dA)} \\times ${num(slope)} = ${bare(dZ)}` }];
 }
 
-/** weightFormulas: the chain rule for one weight, then its update. */
+/**
+ * weightFormulas: the chain rule for one weight or bias, then its update.
+ * A bias is written b, and its last factor is ∂z/∂b = 1 (z adds the bias as
+ * it is), where a weight's is ∂z/∂w = the activation coming in.
+ */
 function weightFormulas(m, l, j, i) {
   const out = [];
   const to = shortName(m.network, l, j);
@@ -144,20 +148,23 @@ function weightFormulas(m, l, j, i) {
   const dZ = m.values?.dZ?.[l]?.[j];
   const aIn = i === null ? 1 : activationsInto(m, l)[i];
   const g = sampleGradient(m, l, j, i);
+  const p = i === null ? 'b' : 'w';
+  const dzdp = `\\frac{\\partial z}{\\partial ${p}}`;
+  const why = i === null ? ' Here ∂z/∂b = 1: z adds the bias as it is.' : ` Here ∂z/∂w is the value coming in from ${from}.`;
   if (g !== null) {
     if (slope !== null && slope !== undefined && dA !== null && dA !== undefined) {
       out.push({
-        caption: `How much ${label} is to blame for this example's loss: the chain rule with the real numbers.`,
-        tex: `\\begin{aligned}\\frac{\\partial L}{\\partial w} &= \\frac{\\partial L}{\\partial a} \\cdot \\frac{\\partial a}{\\partial z} \\cdot \\frac{\\partial z}{\\partial w} \\\\ &= ${num(dA)} \\times ${num(slope)} \\times ${num(aIn)} = ${bare(g)}\\end{aligned}`,
+        caption: `How much ${label} is to blame for this example's loss: the chain rule with the real numbers.${why}`,
+        tex: `\\begin{aligned}\\frac{\\partial L}{\\partial ${p}} &= \\frac{\\partial L}{\\partial a} \\cdot \\frac{\\partial a}{\\partial z} \\cdot ${dzdp} \\\\ &= ${num(dA)} \\times ${num(slope)} \\times ${i === null ? '1' : num(aIn)} = ${bare(g)}\\end{aligned}`,
       });
     } else {
       out.push({
-        caption: `How much ${label} is to blame for this example's loss (∂L/∂z is prediction minus target here).`,
-        tex: `\\begin{aligned}\\frac{\\partial L}{\\partial w} &= \\frac{\\partial L}{\\partial z} \\cdot \\frac{\\partial z}{\\partial w} \\\\ &= ${num(dZ)} \\times ${num(aIn)} = ${bare(g)}\\end{aligned}`,
+        caption: `How much ${label} is to blame for this example's loss (∂L/∂z is prediction minus target here).${why}`,
+        tex: `\\begin{aligned}\\frac{\\partial L}{\\partial ${p}} &= \\frac{\\partial L}{\\partial z} \\cdot ${dzdp} \\\\ &= ${num(dZ)} \\times ${i === null ? '1' : num(aIn)} = ${bare(g)}\\end{aligned}`,
       });
     }
   } else {
-    out.push({ caption: `The blame on ${label} is known once the backward pass reaches ${to}.`, tex: `\\frac{\\partial L}{\\partial w} = \\frac{\\partial L}{\\partial a} \\cdot \\frac{\\partial a}{\\partial z} \\cdot \\frac{\\partial z}{\\partial w}` });
+    out.push({ caption: `The blame on ${label} is known once the backward pass reaches ${to}.`, tex: `\\frac{\\partial L}{\\partial ${p}} = \\frac{\\partial L}{\\partial a} \\cdot \\frac{\\partial a}{\\partial z} \\cdot ${dzdp}` });
   }
   const u = findUpdate(m, l, j, i);
   if (u) {
@@ -168,8 +175,8 @@ function weightFormulas(m, l, j, i) {
     out.push({
       caption: `Update: ${label} took a step against its gradient${batch}. It ${direction(u, i === null ? 'bias' : 'weight')}.`,
       tex: sgd
-        ? `\\begin{aligned}w &\\leftarrow w - \\eta \\, g \\\\ &= ${bare(u.old, n)} - ${bare(lr, 3)} \\times ${num(u.grad)} = ${bare(u.new, n)}\\end{aligned}`
-        : `w \\leftarrow ${bare(u.old, n)} \\;\\xrightarrow{${tx(m.training?.optimizer ?? 'optimizer')},\\; g = ${bare(u.grad, n)}}\\; ${bare(u.new, n)}`,
+        ? `\\begin{aligned}${p} &\\leftarrow ${p} - \\eta \\, g \\\\ &= ${bare(u.old, n)} - ${bare(lr, 3)} \\times ${num(u.grad)} = ${bare(u.new, n)}\\end{aligned}`
+        : `${p} \\leftarrow ${bare(u.old, n)} \\;\\xrightarrow{${tx(m.training?.optimizer ?? 'optimizer')},\\; g = ${bare(u.grad, n)}}\\; ${bare(u.new, n)}`,
     });
   }
   return out;

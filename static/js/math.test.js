@@ -57,3 +57,15 @@ test('before the forward pass the formulas say what is missing', () => {
   const fs = formulas(m, { kind: 'neuron', layer: 0, neuron: 0 });
   assert.match(fs[0].caption, /not been computed/);
 });
+
+test('a bias has its own chain rule, with ∂z/∂b = 1', () => {
+  const m = stepped();
+  const fs = formulas(m, { kind: 'weight', layer: 1, to: 0, from: null });
+  assert.match(fs[0].tex, /\\frac\{\\partial L\}\{\\partial b\} &= .*\\frac\{\\partial z\}\{\\partial b\} \\\\ &= \(-0\.50\) \\times 1\.00 \\times 1 = -0\.50/);
+  assert.doesNotMatch(fs[0].tex, /partial w/);
+  assert.match(fs[0].caption, /∂z\/∂b = 1/);
+  assert.match(fs[1].tex, /^\\begin\{aligned\}b &\\leftarrow b - \\eta/);
+  // A weight keeps w, and its last factor is the value coming in.
+  const w = formulas(m, { kind: 'weight', layer: 1, to: 0, from: 0 });
+  assert.match(w[0].caption, /∂z\/∂w is the value coming in from/);
+});
