@@ -230,6 +230,11 @@ func TestBrowserPredictThenReveal(t *testing.T) {
 			if got["updates"].(float64) != 0 {
 				t.Errorf("the update was taken before the learner answered: %v", got)
 			}
+			// The narration sums up the small steps the page took, not
+			// only the last (the backward pass).
+			if say := got["say"].(string); !strings.HasPrefix(say, "Up to here:") || !strings.Contains(say, "The loss is") || !strings.Contains(say, "Backward pass") {
+				t.Errorf("narration before the question = %q, want the guess, the loss and the blame summed up", say)
+			}
 		}
 		p.click(fmt.Sprintf("[data-role=ask] [data-choice=%q]", choice))
 	}

@@ -8,7 +8,7 @@
 import { createSocket } from './socket.js';
 import { initialModel, reduce, restoreLesson, expandEvent } from './state.js';
 import { createDiagram } from './draw.js';
-import { narrate } from './narrate.js';
+import { narrate, narrateSoFar } from './narrate.js';
 import { formulas, defaultSelection, renderMath } from './math.js';
 import { createCharts } from './charts.js';
 import { createControls } from './controls.js';
@@ -67,6 +67,8 @@ export function createApp(root, options = {}) {
   let selection = null;
   let mathShown = !!options.math;
   let lastNarration = '';
+  /** @type {{model: import('./state.js').Model, narration: import('./narrate.js').Narration}|null} the summary of small steps, while the model is the one it sums up */
+  let soFar = null;
   let lastMathKey = '';
   let playing = null; // the client-side step loop, when playing slowly
   let firstState = true;
@@ -275,16 +277,28 @@ export function createApp(root, options = {}) {
     const at = quiz.stopAt(model, granularity);
     if (at) {
       quiz.hold(true);
+      const events = [];
+      let pieces = 0;
       try {
         // A batch may need several examples: bounded, in case the
         // position and the engine ever disagree.
         for (let i = 0; i < 400 && model.position && model.position.phase !== at && !model.diverged; i++) {
           await socket.request({ cmd: 'step', granularity: 'phase' });
+          // Only the example under way: a new one starts the summary over.
+          if (model.events.some((e) => e.type === 'sample')) events.length = 0;
+          events.push(...model.events);
+          pieces++;
         }
       } catch {
         return; // the error frame has said why
       } finally {
         quiz.hold(false);
+      }
+      // The narration sums up the small steps, not just the last one.
+      if (pieces > 1 && events.length) {
+        soFar = { model, narration: narrateSoFar(model, events) };
+        // At once, before the question appears beside it.
+        showNarration(model);
       }
     }
     await quiz.beforeStep(model, granularity);
@@ -406,20 +420,13 @@ export function createApp(root, options = {}) {
     requestAnimationFrame(render);
   }
 
-  function render() {
-    scheduled = false;
-    const prev = pendingPrev;
-    pendingPrev = null;
-    const m = model;
-    if (!m.network) return;
-    diagram.render(m, prev);
-    if (selection) diagram.select(selection);
-    controls.render(m);
-    if (mode === 'follower') {
-      for (const r of ['step', 'back', 'play', 'reset']) $(r).disabled = true;
-    }
-
-    const n = narrate(m);
+  /**
+   * showNarration puts what the model's last change did in the narration
+   * panel (or the summary of the small steps taken up to a question).
+   * @param {import('./state.js').Model} m
+   */
+  function showNarration(m) {
+    const n = soFar?.model === m ? soFar.narration : narrate(m);
     const text = n.text + (n.note ? '\n' + n.note : '');
     if (text !== lastNarration && (n.text || m.reason !== 'progress')) {
       lastNarration = text;
@@ -438,6 +445,22 @@ export function createApp(root, options = {}) {
         box.append(note);
       }
     }
+  }
+
+  function render() {
+    scheduled = false;
+    const prev = pendingPrev;
+    pendingPrev = null;
+    const m = model;
+    if (!m.network) return;
+    diagram.render(m, prev);
+    if (selection) diagram.select(selection);
+    controls.render(m);
+    if (mode === 'follower') {
+      for (const r of ['step', 'back', 'play', 'reset']) $(r).disabled = true;
+    }
+
+    showNarration(m);
 
     if (mathShown) {
       const sel = selection ?? defaultSelection(m);

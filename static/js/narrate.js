@@ -28,6 +28,21 @@ export function narrate(m) {
 }
 
 /**
+ * narrateSoFar sums up several small steps the page took by itself, phase by
+ * phase up to a question's moment: the guess and the loss, then the blame,
+ * where the narration of the last small step alone would tell only its own
+ * part.
+ * @param {import('./state.js').Model} m the model after the last small step
+ * @param {any[]} events the events of all the small steps, in order
+ * @returns {Narration}
+ */
+export function narrateSoFar(m, events) {
+  const n = narrate({ ...m, events });
+  if (n.phase === 'diverged' || !n.text) return n;
+  return { ...n, text: `Up to here: ${n.text}` };
+}
+
+/**
  * narrateStep is narrate without the sample note.
  * @param {import('./state.js').Model} m
  * @returns {Narration}
@@ -213,8 +228,9 @@ export function lossSentence(m, e) {
     const name = pred.length > 1 ? `${m.network.outputs[k] ?? `output ${k + 1}`}: ` : '';
     return `${name}predicted ${displayValue(p, spec)}, actual ${displayValue(t, spec)}: off by ${offText}`;
   });
-  const cap = parts.join('; ');
-  return `${cap.charAt(0).toUpperCase()}${cap.slice(1)}. ${lossText}`;
+  const all = parts.join('; ');
+  // Output names keep their own case ("o1: predicted …").
+  return `${pred.length > 1 ? all : cap(all)}. ${lossText}`;
 }
 
 function argmax(xs) {

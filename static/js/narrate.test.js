@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initialModel, reduce } from './state.js';
-import { narrate, lossSentence, direction, neuronName, updateSentence } from './narrate.js';
+import { narrate, narrateSoFar, lossSentence, direction, neuronName, updateSentence } from './narrate.js';
 import { houseState, sampleEvents } from './fixture.test.js';
 import { MINUS } from './format.js';
 
@@ -137,4 +137,13 @@ test('a step that starts a new example shows the sample note before the note of 
 test('an epoch without a test set does not print a dash for its test loss', () => {
   const m = reduce(loaded(), { type: 'events', events: [{ type: 'epoch', epoch: 1, trainLoss: 0.28 }] });
   assert.equal(narrate(m).text, 'Epoch 1 done: every training example has been seen. Training loss 0.280 (this lesson keeps no examples back for a test).');
+});
+
+test('small steps taken up to a question are summed up: the guess, the loss and the blame', () => {
+  const events = sampleEvents().filter((e) => e.type !== 'update');
+  // The page stepped phase by phase: the last small step was the backward pass.
+  const last = narrate(afterEvents(events.filter((e) => e.type === 'backward')));
+  assert.doesNotMatch(last.text, /Predicted/);
+  const n = narrateSoFar(afterEvents(events.filter((e) => e.type === 'backward')), events);
+  assert.match(n.text, /^Up to here: Predicted \$250,000, actual \$300,000: off by \$50,000\. The loss is [0-9.]+\. Backward pass: the blame flowed right to left\./);
 });
