@@ -176,7 +176,8 @@ func New(opts Options) (http.Handler, error) {
 		dst  **template.Template
 		file string
 	}{{&h.page, "page.html"}, {&h.embed, "embed.html"}, {&h.gallery, "gallery.html"}, {&h.join, "join.html"}} {
-		tmpl, err := template.ParseFS(templates.FS, t.file)
+		// partials.html holds the pieces the pages share ({{define}}d).
+		tmpl, err := template.ParseFS(templates.FS, t.file, "partials.html")
 		if err != nil {
 			return nil, fmt.Errorf("web: parsing templates: %w", err)
 		}

@@ -189,3 +189,22 @@ func TestRoomStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestHelpIsShared: the lesson page and the embed list the same keyboard
+// shortcuts, from one template.
+func TestHelpIsShared(t *testing.T) {
+	h := newHandler(t)
+	for _, path := range []string{"/", "/embed?lesson=cat-or-dog"} {
+		t.Run(path, func(t *testing.T) {
+			_, body := get(t, h, path)
+			if got, want := strings.Count(body, `data-role="help"`), 1; got != want {
+				t.Errorf("%d help dialogs, want %d", got, want)
+			}
+			for _, key := range []string{"<kbd>M</kbd>", "<kbd>T</kbd>", "<kbd>?</kbd>", "<kbd>Tab</kbd>"} {
+				if !strings.Contains(body, key) {
+					t.Errorf("the help does not list %s", key)
+				}
+			}
+		})
+	}
+}

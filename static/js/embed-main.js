@@ -3,7 +3,7 @@
 // carried inline in the fragment (#lesson=base64url). Nothing here touches
 // cookies or storage, so it works in a sandbox="allow-scripts" frame.
 import { createApp } from './app.js';
-import { lessonFromHash } from './lessoncodec.js';
+import { readLessonHash } from './lessoncodec.js';
 import { expandEvent } from './state.js';
 import {
   parseEmbedOptions, readyMessage, eventMessage, resizeMessage, replyMessage,
@@ -34,13 +34,7 @@ if (opts.controls) {
   }
 }
 
-let inline = null;
-let problem = null;
-try {
-  inline = lessonFromHash(location.hash);
-} catch (e) {
-  problem = e;
-}
+const { lesson: inline, problem } = readLessonHash(location.hash);
 
 if (problem) {
   root.querySelector('[data-role="status"]').textContent = `This embedded lesson cannot be shown: ${problem.message}.`;

@@ -66,3 +66,18 @@ export function lessonFromHash(hash) {
   // hand-made standard base64 may.
   return decodeLesson(v.replace(/ /g, '+'));
 }
+
+/**
+ * readLessonHash is lessonFromHash for the pages' start-up: it never throws,
+ * and says what was wrong instead, so the page can still show a lesson (or
+ * the reason it cannot).
+ * @param {string} hash
+ * @returns {{lesson: any, problem: Error|null}}
+ */
+export function readLessonHash(hash) {
+  try {
+    return { lesson: lessonFromHash(hash), problem: null };
+  } catch (e) {
+    return { lesson: null, problem: e instanceof Error ? e : new Error(String(e)) };
+  }
+}

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeLesson, decodeLesson, lessonFromHash } from './lessoncodec.js';
+import { encodeLesson, decodeLesson, lessonFromHash, readLessonHash } from './lessoncodec.js';
 
 const lesson = {
   title: 'Café ∂L/∂w — 🐱 or 🐶?',
@@ -41,4 +41,12 @@ test('clear errors', () => {
   ]) {
     assert.throws(() => decodeLesson(input), want, input);
   }
+});
+
+test('readLessonHash says what was wrong instead of throwing', () => {
+  assert.deepEqual(readLessonHash(''), { lesson: null, problem: null });
+  assert.deepEqual(readLessonHash('#lesson=' + encodeLesson({ title: 'x' })), { lesson: { title: 'x' }, problem: null });
+  const bad = readLessonHash('#lesson=%%%');
+  assert.equal(bad.lesson, null);
+  assert.ok(bad.problem instanceof Error && bad.problem.message.length > 0);
 });

@@ -3,20 +3,14 @@
 // questions=off (do not stop to ask the lesson's questions). A fragment
 // #lesson=base64url carries a lesson of the learner's own (a shared link).
 import { createApp } from './app.js';
-import { lessonFromHash } from './lessoncodec.js';
+import { readLessonHash } from './lessoncodec.js';
 import { createTools } from './tools.js';
 import { tokenFromHash } from './room.js';
 
 const root = document.getElementById('app');
 const q = new URLSearchParams(location.search);
 const math = q.get('math');
-let inline = null;
-let problem = null;
-try {
-  inline = lessonFromHash(location.hash);
-} catch (e) {
-  problem = e;
-}
+const { lesson: inline, problem } = readLessonHash(location.hash);
 // A classroom page: /present/CODE#token=… or /join/CODE. The token stays in
 // the fragment, which browsers never send to the server or in a Referer.
 const room = root.dataset.room
