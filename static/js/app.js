@@ -414,6 +414,34 @@ export function createApp(root, options = {}) {
   narrationTips.className = introTips.className = 'term-tips';
   root.append(narrationTips, introTips);
 
+  // After a divergence Step is off: Back and Reset are offered right under
+  // the explanation, outside the live region so it is read without them.
+  const recover = document.createElement('div');
+  recover.className = 'row recover';
+  recover.dataset.role = 'recover';
+  recover.hidden = true;
+  for (const [role, label] of [['back', 'Back one step'], ['reset', 'Reset: start over']]) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = role === 'back' ? 'btn primary' : 'btn';
+    b.dataset.recover = role;
+    b.textContent = label;
+    b.addEventListener('click', () => $(role).click());
+    recover.append(b);
+  }
+  $('narration')?.after(recover);
+
+  /** showRecover shows Back and Reset beside a divergence, and moves focus there from the disabled Step. */
+  function showRecover(m) {
+    const show = !!m.diverged && mode !== 'follower';
+    if (show && recover.hidden) {
+      recover.hidden = false;
+      if (document.activeElement === $('step') || document.activeElement === document.body) recover.querySelector('button').focus();
+    } else if (!show) {
+      recover.hidden = true;
+    }
+  }
+
   function schedule() {
     if (scheduled) return;
     scheduled = true;
@@ -461,6 +489,7 @@ export function createApp(root, options = {}) {
     }
 
     showNarration(m);
+    showRecover(m);
 
     if (mathShown) {
       const sel = selection ?? defaultSelection(m);

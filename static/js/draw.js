@@ -190,6 +190,13 @@ export function createDiagram(container, opts) {
           dz = v?.dZ?.[n.l]?.[n.j] ?? null;
         }
         n.value.textContent = a === null ? '' : fmt(a);
+        // A long number (a diverging network's 2.90×10¹⁵⁴) is squeezed
+        // into its neuron rather than spilling over the edges.
+        const room = 2 * lay.radius - 6;
+        if (n.value.textContent.length * Number(n.value.getAttribute('font-size')) * 0.6 > room) {
+          n.value.setAttribute('textLength', String(room));
+          n.value.setAttribute('lengthAdjust', 'spacingAndGlyphs');
+        } else n.value.removeAttribute('textLength');
         n.ring.setAttribute('fill', a === null ? 'var(--node-fill)' : `color-mix(in srgb, ${signColor(a, pal)} ${Math.round(Math.min(1, Math.abs(a)) * 28)}%, var(--node-fill))`);
         if (n.blame) n.blame.textContent = dz === null ? '' : `∂ ${fmt(dz)}`;
         n.g.classList.toggle('blamed', dz !== null);

@@ -13,6 +13,19 @@ const SUPERSCRIPT = { '-': '\u207b', 0: '\u2070', 1: '\u00b9', 2: '\u00b2', 3: '
  */
 function small(a) {
   if (a >= 1e-4) return a.toPrecision(3);
+  return scientific(a);
+}
+
+/** Numbers from a billion up are written in scientific notation. */
+const HUGE = 1e9;
+
+/**
+ * scientific writes a positive number as "1.23×10⁻⁵" or "1.64×10¹⁶": a
+ * diverging network's numbers stay short enough to read (and to fit the
+ * page) instead of running to dozens of digits.
+ * @param {number} a a positive number
+ */
+function scientific(a) {
   const [mant, exp] = a.toExponential(2).split('e');
   return `${mant}×10${[...String(Number(exp))].map((c) => SUPERSCRIPT[c]).join('')}`;
 }
@@ -31,6 +44,7 @@ export function fmt(v, decimals = 2) {
   const a = Math.abs(v);
   let s;
   if (a === 0) s = (0).toFixed(decimals);
+  else if (a >= HUGE) s = scientific(a);
   else if (a >= 10000) s = Math.round(a).toLocaleString('en-US');
   else if (a >= 10 ** -decimals) s = a.toFixed(decimals);
   else s = small(a);
@@ -100,7 +114,7 @@ export function displayValue(v, spec) {
  */
 export function displayAmount(r, spec) {
   const decimals = spec.decimals ?? 2;
-  const abs = Math.abs(r).toLocaleString('en-US', {
+  const abs = Math.abs(r) >= HUGE && Number.isFinite(r) ? scientific(Math.abs(r)) : Math.abs(r).toLocaleString('en-US', {
     minimumFractionDigits: decimals,
     maximumFractionDigits: decimals,
   });

@@ -69,3 +69,11 @@ test('percent', () => {
 test('ordinal', () => {
   assert.deepEqual([1, 2, 3, 4, 11, 12, 13, 21, 22, 101].map(ordinal), ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '101st']);
 });
+
+test('huge numbers are written short, so a diverging network stays readable', () => {
+  assert.equal(fmt(1.6433212169149882e34), '1.64×10³⁴');
+  assert.equal(fmt(-2.5e12), '\u22122.50×10¹²');
+  assert.equal(fmt(123456789), '123,456,789');
+  assert.equal(displayAmount(1.6433e16, { prefix: '$', decimals: 0 }), '$1.64×10¹⁶');
+  assert.equal(displayAmount(250000, { prefix: '$', decimals: 0 }), '$250,000');
+});

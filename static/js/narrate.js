@@ -51,7 +51,11 @@ function narrateStep(m) {
   if (!m.network) return { text: '', note: null, phase: null };
   const events = m.events ?? [];
   if (m.diverged && (events.some((e) => e.type === 'diverged') || m.error?.code === 'diverged')) {
-    return withNote(m, 'diverged', `Training stopped: ${m.diverged}. Go Back, lower the learning rate, or Reset.`);
+    // The engine's reason usually says it all ("Training stopped in epoch
+    // 5, …; go back or reset, and try …"): say it once, without doubling.
+    const why = String(m.diverged).trim().replace(/\.+$/, '');
+    const text = /^training stopped/i.test(why) ? `${why}.` : `Training stopped: ${why}.`;
+    return withNote(m, 'diverged', /\bback\b/i.test(why) ? text : `${text} Go Back, lower the learning rate, or Reset.`);
   }
   if (events.length === 0) return fromReason(m);
   const find = (t) => events.filter((e) => e.type === t);

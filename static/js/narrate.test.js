@@ -147,3 +147,9 @@ test('small steps taken up to a question are summed up: the guess, the loss and 
   const n = narrateSoFar(afterEvents(events.filter((e) => e.type === 'backward')), events);
   assert.match(n.text, /^Up to here: Predicted \$250,000, actual \$300,000: off by \$50,000\. The loss is [0-9.]+\. Backward pass: the blame flowed right to left\./);
 });
+
+test("the engine's divergence reason is said once, with one full stop", () => {
+  const reason = 'Training stopped in epoch 5, sample 4: the loss became too large to represent (infinite or not a number). The learning rate (5) is so large that each update overshoots. Go back or reset, and try a smaller learning rate such as 0.5.';
+  const n = narrate(afterEvents([{ type: 'diverged', reason }]));
+  assert.equal(n.text, reason);
+});
