@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -15,8 +16,11 @@ import (
 // before hanging up.
 const closeGrace = time.Second
 
-// conn is one websocket: a reader and a writer goroutine, after gorilla's
-// chat example.
+// conn is one websocket: a reader goroutine for the connection's life and
+// a writer goroutine while there is something to write, after gorilla's
+// chat example (one reader, one writer at a time). An idle connection has
+// no writer: a goroutine's stack is the biggest thing an idle session
+// holds besides its trainer. Pings come from a timer that wakes a writer.
 type conn struct {
 	srv      *Server
 	ws       *websocket.Conn
@@ -26,6 +30,15 @@ type conn struct {
 	commands *rate.Limiter // commands a second
 	bytes    *rate.Limiter // bytes a second: big inline lessons cost parsing time
 	strikes  *rate.Limiter // slow_down answers before the connection is closed
+	ping     *time.Timer
+
+	wmu      sync.Mutex
+	writing  bool           // a writer goroutine is running
+	again    bool           // woken while writing: look at the queue once more
+	pingDue  bool           // the writer owes the peer a ping
+	serving  bool           // serve has run: writers may start
+	finished bool           // no writer may start: the connection is closing or closed
+	writers  sync.WaitGroup // the writer goroutine, if one runs
 }
 
 func (s *Server) newConn(ws *websocket.Conn, sess *session) *conn {
@@ -40,7 +53,33 @@ func (s *Server) newConn(ws *websocket.Conn, sess *session) *conn {
 		strikes:  rate.NewLimiter(1, 20),
 	}
 	c.v = newViewer(roleOwner, s.cfg.MaxQueuedFrames, func() { ws.Close() }, func(n int) { s.metrics.dropped.Add(float64(n)) })
+	c.v.wake = c.wake
 	return c
+}
+
+// wake starts a writer unless one is running (which then looks again).
+func (c *conn) wake() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.finished || !c.serving {
+		return // before serve, frames wait for it
+	}
+	if c.writing {
+		c.again = true
+		return
+	}
+	c.writing, c.again = true, false
+	c.writers.Add(1)
+	go c.write()
+}
+
+// pingTick asks a writer for a ping, every PingInterval.
+func (c *conn) pingTick() {
+	c.wmu.Lock()
+	c.pingDue = true
+	c.wmu.Unlock()
+	c.wake()
+	c.ping.Reset(c.srv.cfg.PingInterval)
 }
 
 // serve starts the connection's reader and writer goroutines and returns,
@@ -54,9 +93,13 @@ func (c *conn) serve() {
 		c.ws.Close()
 		return
 	}
-	c.srv.wg.Add(2)
+	c.srv.wg.Add(1) // the reader, which waits for the writers
 	c.srv.mu.Unlock()
-	go c.writeLoop()
+	c.ping = time.AfterFunc(c.srv.cfg.PingInterval, c.pingTick)
+	c.wmu.Lock()
+	c.serving = true
+	c.wmu.Unlock()
+	c.wake() // frames queued before serve (hello, the state)
 	go c.readLoop()
 }
 
@@ -65,6 +108,14 @@ func (c *conn) readLoop() {
 	defer func() {
 		close(c.readDone)
 		c.sess.do(func() { c.sess.detach(c.v) })
+		// No writer starts from here on; one that runs stops at the close.
+		c.ping.Stop()
+		c.wmu.Lock()
+		c.finished = true
+		c.wmu.Unlock()
+		c.ws.Close()
+		c.writers.Wait()
+		c.srv.untrack(c.ws)
 	}()
 	defer func() {
 		// A bug in decoding (or in the engine's lesson parser) ends this
@@ -134,52 +185,70 @@ func (c *conn) drain() {
 	}
 }
 
-func (c *conn) writeLoop() {
-	defer c.srv.wg.Done()
-	defer func() {
-		c.srv.untrack(c.ws)
-		c.ws.Close()
-	}()
-	ping := time.NewTicker(c.srv.cfg.PingInterval)
-	defer ping.Stop()
+// write is the writer goroutine: it writes what is queued (and a ping if
+// one is due) and ends when there is nothing left, or when the connection
+// is done for.
+func (c *conn) write() {
+	defer c.writers.Done()
 	var spare []*frame
 	for {
-		select {
-		case <-c.v.notify:
-			frames, progress, closing, code, text := c.v.take(spare)
-			for i, f := range frames {
-				if !c.write(f) {
-					// Dropped: what it never got counts as dropped frames.
-					c.srv.metrics.dropped.Add(float64(len(frames) - i))
-					return
-				}
-			}
-			clear(frames)
-			spare = frames[:0]
-			if progress != nil && !c.write(progress) {
-				return
-			}
-			if closing {
-				c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(c.srv.cfg.WriteTimeout))
-				select {
-				case <-c.readDone:
-				case <-time.After(closeGrace):
-				}
-				return
-			}
-		case <-ping.C:
+		c.wmu.Lock()
+		ping := c.pingDue
+		c.pingDue = false
+		c.wmu.Unlock()
+		if ping {
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.WriteTimeout)); err != nil {
+				c.hangUp()
 				return
 			}
-		case <-c.readDone:
+		}
+		frames, progress, closing, code, text := c.v.take(spare)
+		for i, f := range frames {
+			if !c.writeFrame(f) {
+				// Dropped: what it never got counts as dropped frames.
+				c.srv.metrics.dropped.Add(float64(len(frames) - i))
+				c.hangUp()
+				return
+			}
+		}
+		clear(frames)
+		spare = frames[:0]
+		if progress != nil && !c.writeFrame(progress) {
+			c.hangUp()
 			return
 		}
+		if closing {
+			c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(c.srv.cfg.WriteTimeout))
+			select {
+			case <-c.readDone:
+			case <-time.After(closeGrace):
+			}
+			c.hangUp()
+			return
+		}
+		c.wmu.Lock()
+		if !c.again || c.finished {
+			c.writing = false
+			c.wmu.Unlock()
+			return
+		}
+		c.again = false
+		c.wmu.Unlock()
 	}
 }
 
-// write sends one frame with a deadline; false means the connection is
-// done for.
-func (c *conn) write(f *frame) bool {
+// hangUp closes the connection from the writer's side: no writer starts
+// again, and the reader's next read fails, which ends the connection.
+func (c *conn) hangUp() {
+	c.wmu.Lock()
+	c.finished, c.writing = true, false
+	c.wmu.Unlock()
+	c.ws.Close()
+}
+
+// writeFrame sends one frame with a deadline; false means the connection
+// is done for.
+func (c *conn) writeFrame(f *frame) bool {
 	c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
 	var err error
 	if f.pm != nil {

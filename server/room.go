@@ -235,6 +235,10 @@ func (s *Server) openRoom(token string, tr *engine.Trainer) (*room, string) {
 	rm.sess = sess
 	s.mu.Lock()
 	s.reserved--
+	if s.closing {
+		s.mu.Unlock()
+		return nil, "netstep is restarting; try again in a few seconds."
+	}
 	if len(s.rooms) >= s.cfg.MaxRooms {
 		s.mu.Unlock()
 		return nil, fmt.Sprintf("netstep is full: %d rooms are open, the most this server allows. Try again later.", s.cfg.MaxRooms)

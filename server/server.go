@@ -333,14 +333,17 @@ func (s *Server) start(compact bool) *session {
 	sess.compact = compact
 	s.mu.Lock()
 	s.reserved--
+	if s.closing {
+		// Reserved before Shutdown began, started after it looked: the
+		// session never runs (Shutdown may already be waiting for the
+		// others, so it must not be counted), and the caller's do fails.
+		s.mu.Unlock()
+		close(sess.done)
+		return sess
+	}
 	s.sessions[id] = sess
 	s.byToken[sha256.Sum256([]byte(token))] = sess
 	s.wg.Add(1)
-	if s.closing {
-		// Reserved before Shutdown began, started after it looked: stop
-		// it here, or nothing would.
-		sess.stop(websocket.CloseGoingAway, "server shutting down")
-	}
 	s.mu.Unlock()
 	s.metrics.sessions.Inc()
 	s.metrics.started.Inc()

@@ -41,7 +41,8 @@ type viewer struct {
 	maxQueued int
 	drop      func() // closes the connection at once
 	dropped   func(n int)
-	notify    chan struct{} // capacity 1: "there is something to write"
+	notify    chan struct{} // capacity 1: "there is something to write", when wake is nil
+	wake      func()        // called instead of notifying: starts the connection's writer
 
 	mu        sync.Mutex
 	queue     []*frame
@@ -60,6 +61,10 @@ func newViewer(r role, maxQueued int, drop func(), dropped func(int)) *viewer {
 }
 
 func (v *viewer) signal() {
+	if v.wake != nil {
+		v.wake()
+		return
+	}
 	select {
 	case v.notify <- struct{}{}:
 	default:
