@@ -45,3 +45,42 @@ func TestBrowserEdgeLabelsDoNotCollide(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserBlameStaysClear: in a crowded layer (the spiral's eight
+// hidden neurons) the blame under a neuron never covers the next one.
+func TestBrowserBlameStaysClear(t *testing.T) {
+	base := startBrowserServer(t)
+	p := newBrowserPage(t, 1280, 720, true)
+	p.open(base + "/lesson/spiral?questions=off")
+	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "phase")))
+	for _, phase := range []string{"forward", "loss", "backward"} {
+		p.click("[data-role=step]")
+		p.waitFor("the "+phase+" phase", fmt.Sprintf(`window.netstep.model().events.some((e) => e.type === %q) && !document.querySelector('[data-role=step]').disabled`, phase))
+	}
+	bad := browserEval[[]string](p, `(() => {
+		const rings = [...document.querySelectorAll('.node-ring')].map((e) => e.getBoundingClientRect());
+		const meet = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+		return [...document.querySelectorAll('.node-blame')].filter((e) => e.textContent).filter((e) => rings.some((r) => meet(e.getBoundingClientRect(), r))).map((e) => e.textContent);
+	})()`)
+	if len(bad) > 0 {
+		t.Errorf("blame covers a neuron: %q", bad)
+	}
+	if n := browserEval[int](p, `[...document.querySelectorAll('.node-blame')].filter((e) => e.textContent).length`); n == 0 {
+		t.Errorf("no blame shown at all after the backward pass")
+	}
+}
+
+// TestBrowserEmbedDiagramIgnoresFrameHeight: the embed's frame is sized
+// from its content, so the diagram must not grow with the frame.
+func TestBrowserEmbedDiagramIgnoresFrameHeight(t *testing.T) {
+	base := startBrowserServer(t)
+	var heights []float64
+	for _, h := range []int64{500, 1400} {
+		p := newBrowserPage(t, 760, h, true)
+		p.open(base + "/embed?lesson=circle")
+		heights = append(heights, browserEval[float64](p, `document.querySelector('[data-role=stage] svg').getBoundingClientRect().height`))
+	}
+	if heights[0] != heights[1] {
+		t.Errorf("the embedded diagram is %v px tall in a 500 px frame and %v px in a 1400 px one", heights[0], heights[1])
+	}
+}

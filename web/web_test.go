@@ -191,7 +191,7 @@ func TestRoomStatus(t *testing.T) {
 }
 
 // TestHelpIsShared: the lesson page and the embed list the same keyboard
-// shortcuts, from one template.
+// shortcuts and the same legend, from one template.
 func TestHelpIsShared(t *testing.T) {
 	h := newHandler(t)
 	for _, path := range []string{"/", "/embed?lesson=cat-or-dog"} {
@@ -199,6 +199,10 @@ func TestHelpIsShared(t *testing.T) {
 			_, body := get(t, h, path)
 			if got, want := strings.Count(body, `data-role="help"`), 1; got != want {
 				t.Errorf("%d help dialogs, want %d", got, want)
+			}
+			// The key to the diagram: negative weights are dashed, not only orange.
+			if !strings.Contains(body, `data-role="legend"`) || !strings.Contains(body, "negative weight") {
+				t.Errorf("no legend of the diagram")
 			}
 			for _, key := range []string{"<kbd>M</kbd>", "<kbd>T</kbd>", "<kbd>?</kbd>", "<kbd>Tab</kbd>"} {
 				if !strings.Contains(body, key) {

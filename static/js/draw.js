@@ -53,7 +53,12 @@ export function createDiagram(container, opts) {
     const width = Math.max(280, container.clientWidth || 800);
     lastWidth = width;
     const sizes = layerSizes(m.network);
-    const maxHeight = Math.max(240, Math.min(window.innerHeight * 0.5, 560));
+    // An embed's frame takes its height from the content (embed.js), so
+    // its own window height says nothing: sizing the diagram by it would
+    // grow the frame, then the diagram, and so on. It is drawn as for a
+    // 720 px screen instead.
+    const viewHeight = document.documentElement.classList.contains('embedded') ? 720 : window.innerHeight;
+    const maxHeight = Math.max(240, Math.min(viewHeight * 0.5, 560));
     lay = layoutNetwork(sizes, { width, maxHeight });
     svg = el('svg', {
       viewBox: `0 0 ${lay.width} ${lay.height}`,
@@ -149,6 +154,16 @@ export function createDiagram(container, opts) {
     for (const layer of nodes) for (const n of layer) n.g.classList.toggle('selected', !!selected && selected.kind === 'neuron' && selected.layer === n.l && selected.neuron === n.j);
   }
 
+  /**
+   * crowded says whether layer l's neurons are too close together for a
+   * line of text under each.
+   * @param {number} l
+   */
+  function crowded(l) {
+    const col = lay.nodes[l + 1];
+    return col.length > 1 && col[1].y - col[0].y < 2 * col[0].r + 20;
+  }
+
   /** paint sets every attribute from the model (the final picture). */
   function paint(m, widths) {
     const pal = opts.palette();
@@ -198,7 +213,14 @@ export function createDiagram(container, opts) {
           n.value.setAttribute('lengthAdjust', 'spacingAndGlyphs');
         } else n.value.removeAttribute('textLength');
         n.ring.setAttribute('fill', a === null ? 'var(--node-fill)' : `color-mix(in srgb, ${signColor(a, pal)} ${Math.round(Math.min(1, Math.abs(a)) * 28)}%, var(--node-fill))`);
-        if (n.blame) n.blame.textContent = dz === null ? '' : `∂ ${fmt(dz)}`;
+        if (n.blame) {
+          // In a crowded layer the blame under one neuron would run into
+          // the next: only the selected neuron shows it there (the dashed
+          // ring still marks every blamed neuron; the inspector and the
+          // table have the numbers).
+          const mine = selected?.kind === 'neuron' && selected.layer === n.l && selected.neuron === n.j;
+          n.blame.textContent = dz === null || (crowded(n.l) && !mine) ? '' : `∂ ${fmt(dz)}`;
+        }
         n.g.classList.toggle('blamed', dz !== null);
         const who = n.l < 0 ? m.network.inputs[n.j] ?? `input ${n.j + 1}` : neuronName(m.network, n.l, n.j);
         const parts = [who];
