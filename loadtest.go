@@ -48,6 +48,7 @@ type loadConfig struct {
 	interval    time.Duration
 	duration    time.Duration
 	granularity string
+	events      string // objects, compact, or mixed (every other client compact)
 	lesson      json.RawMessage
 	out         io.Writer
 }
@@ -55,23 +56,34 @@ type loadConfig struct {
 // loadReport is what a load test measured; the last line it prints is this
 // as JSON.
 type loadReport struct {
-	Mode             string  `json:"mode"`
-	Clients          int     `json:"clients"`
-	Connected        int     `json:"connected"`
-	ConnectFailures  int64   `json:"connectFailures"`
-	Samples          int     `json:"samples"` // latencies measured
-	Failures         int64   `json:"failures"`
-	P50Ms            float64 `json:"p50Ms"`
-	P99Ms            float64 `json:"p99Ms"`
-	MaxMs            float64 `json:"maxMs"`
-	Within100Ms      float64 `json:"within100ms"` // fraction of samples
-	ServerRSSBefore  int64   `json:"serverRssBefore,omitempty"`
-	ServerRSSIdle    int64   `json:"serverRssIdle,omitempty"`
-	BytesPerSession  int64   `json:"bytesPerSession,omitempty"`
-	FramesReceived   int64   `json:"framesReceived"`
-	BytesReceived    int64   `json:"bytesReceived"`
-	Seconds          float64 `json:"seconds"`
-	ServerGoroutines int     `json:"-"`
+	Mode            string  `json:"mode"`
+	Clients         int     `json:"clients"`
+	Connected       int     `json:"connected"`
+	ConnectFailures int64   `json:"connectFailures"`
+	Samples         int     `json:"samples"` // latencies measured
+	Failures        int64   `json:"failures"`
+	P50Ms           float64 `json:"p50Ms"`
+	P99Ms           float64 `json:"p99Ms"`
+	MaxMs           float64 `json:"maxMs"`
+	Within100Ms     float64 `json:"within100ms"` // fraction of samples
+	ServerRSSBefore int64   `json:"serverRssBefore,omitempty"`
+	ServerRSSIdle   int64   `json:"serverRssIdle,omitempty"`
+	BytesPerSession int64   `json:"bytesPerSession,omitempty"` // resident memory per session once all have connected and the figure is steady
+	SettleSeconds   float64 `json:"settleSeconds,omitempty"`   // how long the server's memory took to settle after the sessions connected
+	// After the stepping (sessions mode), once the server has collected
+	// garbage at least once with every session live and then sat idle:
+	ServerRSSAfter        int64     `json:"serverRssAfter,omitempty"`
+	RSSPerSessionAfter    int64     `json:"rssPerSessionAfter,omitempty"`
+	HeapLivePerSession    int64     `json:"heapLivePerSession,omitempty"` // heap marked live by the last GC, per session
+	StackPerSession       int64     `json:"stackPerSession,omitempty"`    // goroutine stacks in use, per session
+	GoroutinesPerSession  float64   `json:"goroutinesPerSession,omitempty"`
+	ServerGCs             int64     `json:"serverGcs,omitempty"`             // garbage collections during the run
+	PlayerEpochsPerSecond []float64 `json:"playerEpochsPerSecond,omitempty"` // play mode: min, median, max over the players
+	PlayerFramesPerSecond []float64 `json:"playerFramesPerSecond,omitempty"` // play mode: progress frames a second, min, median, max
+	FramesReceived        int64     `json:"framesReceived"`
+	BytesReceived         int64     `json:"bytesReceived"`
+	Seconds               float64   `json:"seconds"`
+	ServerGoroutines      int       `json:"-"`
 }
 
 func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -87,6 +99,7 @@ func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	interval := f.Duration("interval", 2*time.Second, "time between one client's steps (classroom: the presenter's)")
 	duration := f.Duration("duration", 30*time.Second, "how long to step once everyone is connected (at most 10m)")
 	gran := f.String("granularity", "sample", "step granularity")
+	events := f.String("events", "objects", "the form of events frames the clients ask for: objects, compact, or mixed (every other client compact)")
 	serverArgs := f.String("server-args", "", "extra flags for the server this command starts")
 	if err := f.parse(args); err != nil {
 		return err
@@ -97,11 +110,14 @@ func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	if *interval < time.Millisecond || *interval > time.Minute {
 		return usageError{"--interval: want a duration from 1ms to 1m"}
 	}
+	if !slices.Contains([]string{"objects", "compact", "mixed"}, *events) {
+		return usageError{fmt.Sprintf("--events: want objects, compact or mixed; got %q", *events)}
+	}
 	if !slices.Contains([]string{"sessions", "play", "classroom"}, *mode) {
 		return usageError{fmt.Sprintf("--mode: want sessions, play or classroom; got %q", *mode)}
 	}
 	cfg := loadConfig{mode: *mode, sessions: sessions.v, players: players.v, followers: followers.v,
-		interval: *interval, duration: *duration, granularity: *gran, lesson: json.RawMessage(benchLesson), out: stdout}
+		interval: *interval, duration: *duration, granularity: *gran, events: *events, lesson: json.RawMessage(benchLesson), out: stdout}
 
 	var child *exec.Cmd
 	if *target == "" {
@@ -217,6 +233,74 @@ func rss(pid int) int64 {
 	return 0
 }
 
+// serverMemory is what the server says about its memory on /metrics,
+// with its resident memory from /proc.
+type serverMemory struct {
+	rss, heapLive, heapInuse, stackInuse int64
+	goroutines, gcs                      int64
+}
+
+// readServerMemory scrapes the server's /metrics (the Go collector's
+// go_gc_heap_live_bytes, go_memstats_*, go_goroutines) and /proc.
+func readServerMemory(base *url.URL, pid int) serverMemory {
+	m := serverMemory{rss: rss(pid)}
+	resp, err := http.Get(base.String() + "/metrics")
+	if err != nil {
+		return m
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(io.LimitReader(resp.Body, 4<<20))
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok || strings.HasPrefix(name, "#") {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "go_gc_heap_live_bytes":
+			m.heapLive = int64(v)
+		case "go_memstats_heap_inuse_bytes":
+			m.heapInuse = int64(v)
+		case "go_memstats_stack_inuse_bytes":
+			m.stackInuse = int64(v)
+		case "go_goroutines":
+			m.goroutines = int64(v)
+		case "go_gc_cycles_total_gc_cycles_total":
+			m.gcs = int64(v)
+		}
+	}
+	return m
+}
+
+// settle waits until the server's resident memory stops changing (less
+// than 1% over a second, twice in a row), at most limit, and returns the
+// reading then: right after a burst of connections the runtime still holds
+// what the handshakes and first frames used, which is not what an idle
+// session costs. gcAfter > 0 also waits for a garbage collection numbered
+// above it, so that the live heap is measured with every session there.
+func settle(base *url.URL, pid int, gcAfter int64, limit time.Duration) (serverMemory, time.Duration) {
+	start := time.Now()
+	prev := readServerMemory(base, pid)
+	calm := 0
+	for time.Since(start) < limit {
+		time.Sleep(time.Second)
+		cur := readServerMemory(base, pid)
+		if d := cur.rss - prev.rss; d*100 < cur.rss && -d*100 < cur.rss {
+			calm++
+		} else {
+			calm = 0
+		}
+		prev = cur
+		if calm >= 2 && (gcAfter <= 0 || cur.gcs > gcAfter) {
+			break
+		}
+	}
+	return prev, time.Since(start)
+}
+
 // loadClient is one websocket client that sends a command and reads until
 // the matching done.
 type loadClient struct {
@@ -234,6 +318,21 @@ func wsURL(base *url.URL, query string) string {
 	u.Path = "/ws"
 	u.RawQuery = query
 	return u.String()
+}
+
+// eventsQuery is the query that asks for client i's form of events.
+func (cfg loadConfig) eventsQuery(i int) string {
+	if cfg.events == "compact" || (cfg.events == "mixed" && i%2 == 1) {
+		return "events=compact"
+	}
+	return ""
+}
+
+func joinQuery(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "&" + b
 }
 
 func dial(ctx context.Context, base *url.URL, query string, frames, bytes *atomic.Int64) (*loadClient, error) {
@@ -314,7 +413,11 @@ func runLoad(ctx context.Context, cfg loadConfig, pid int) (*loadReport, error) 
 	var failures, connectFailures atomic.Int64
 	lat := &latencies{}
 	runtime.GC()
-	rep.ServerRSSBefore = rss(pid)
+	var memBefore serverMemory
+	if pid != 0 {
+		memBefore = readServerMemory(cfg.base, pid)
+	}
+	rep.ServerRSSBefore = memBefore.rss
 	start := time.Now()
 
 	connectAll := func(n int, query string) []*loadClient {
@@ -327,7 +430,7 @@ func runLoad(ctx context.Context, cfg loadConfig, pid int) (*loadReport, error) 
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				c, err := dial(ctx, cfg.base, query, &frames, &nbytes)
+				c, err := dial(ctx, cfg.base, joinQuery(query, cfg.eventsQuery(i)), &frames, &nbytes)
 				if err != nil {
 					connectFailures.Add(1)
 					return
@@ -388,36 +491,86 @@ func runLoad(ctx context.Context, cfg loadConfig, pid int) (*loadReport, error) 
 		steppers := load(connectAll(cfg.sessions, ""))
 		all = append(all, steppers...)
 		rep.Connected = len(steppers)
-		time.Sleep(time.Second)
-		rep.ServerRSSIdle = rss(pid)
-		if rep.ServerRSSIdle > 0 && len(steppers) > 0 {
-			rep.BytesPerSession = (rep.ServerRSSIdle - rep.ServerRSSBefore) / int64(len(steppers))
+		var idle serverMemory
+		if pid != 0 && cfg.mode == "sessions" { // memory per session is a sessions-mode figure
+			var took time.Duration
+			idle, took = settle(cfg.base, pid, 0, 20*time.Second)
+			rep.SettleSeconds = took.Seconds()
+			rep.ServerRSSIdle = idle.rss
+			if len(steppers) > 0 {
+				rep.BytesPerSession = (rep.ServerRSSIdle - rep.ServerRSSBefore) / int64(len(steppers))
+			}
 		}
 		var players []*loadClient
+		var rates []playerRate
+		var from time.Time
 		if cfg.mode == "play" {
 			rep.Clients += cfg.players
 			players = load(connectAll(cfg.players, ""))
 			all = append(all, players...)
 			rep.Connected += len(players)
-			for _, p := range players {
+			rates = make([]playerRate, len(players))
+			from = time.Now().Add(time.Second) // training gets going first
+			for i, p := range players {
 				msg, _ := json.Marshal(map[string]any{"cmd": "run", "stepsPerSecond": 0, "granularity": "epoch"})
 				p.ws.WriteMessage(websocket.TextMessage, msg)
 				go func() { // keep reading so the server never sees a slow reader
 					for {
-						if _, err := p.read(); err != nil {
+						frame, err := p.read()
+						if err != nil {
 							return
 						}
+						rates[i].see(frame, from)
 					}
 				}()
 			}
 		}
+		memStart := readServerMemory(cfg.base, pid)
 		until := time.Now().Add(cfg.duration)
+		// The live heap a collection finds includes frames in flight and
+		// pooled buffers; the smallest any collection of the run found is
+		// the nearest to what the sessions themselves hold.
+		minLive := make(chan int64, 1)
+		go func() {
+			least := int64(0)
+			for time.Now().Before(until) && pid != 0 {
+				time.Sleep(time.Second)
+				if m := readServerMemory(cfg.base, pid); m.gcs > memStart.gcs && (least == 0 || m.heapLive < least) {
+					least = m.heapLive
+				}
+			}
+			minLive <- least
+		}()
 		var wg sync.WaitGroup
 		for _, c := range steppers {
 			wg.Add(1)
 			go func() { defer wg.Done(); stepLoop(c, until) }()
 		}
 		wg.Wait()
+		leastLive := <-minLive
+		if cfg.mode == "play" {
+			summarisePlayers(rep, rates)
+		}
+		if cfg.mode == "sessions" && pid != 0 {
+			after, _ := settle(cfg.base, pid, memStart.gcs, 20*time.Second)
+			n := int64(len(steppers))
+			rep.ServerGCs = after.gcs - memStart.gcs
+			if n > 0 {
+				rep.ServerRSSAfter = after.rss
+				rep.RSSPerSessionAfter = (after.rss - rep.ServerRSSBefore) / n
+				base := memBefore.heapLive
+				if base == 0 { // no collection before the sessions came
+					base = memBefore.heapInuse
+				}
+				live := after.heapLive
+				if leastLive > 0 {
+					live = min(live, leastLive)
+				}
+				rep.HeapLivePerSession = (live - base) / n
+				rep.StackPerSession = (after.stackInuse - memBefore.stackInuse) / n
+				rep.GoroutinesPerSession = float64(after.goroutines-memBefore.goroutines) / float64(n)
+			}
+		}
 	case "classroom":
 		if err := runClassroom(ctx, cfg, rep, lat, &frames, &nbytes, &failures, &connectFailures, &all); err != nil {
 			return nil, err
@@ -431,10 +584,87 @@ func runLoad(ctx context.Context, cfg loadConfig, pid int) (*loadReport, error) 
 	fmt.Fprintf(cfg.out, "%s: %d of %d clients connected; %d latencies: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %.2f%% within 100 ms; %d failures\n",
 		rep.Mode, rep.Connected, rep.Clients, rep.Samples, rep.P50Ms, rep.P99Ms, rep.MaxMs, 100*rep.Within100Ms, rep.Failures+rep.ConnectFailures)
 	if rep.BytesPerSession > 0 {
-		fmt.Fprintf(cfg.out, "server memory: %.1f MiB before, %.1f MiB with the sessions idle: %.1f KiB per session\n",
-			float64(rep.ServerRSSBefore)/(1<<20), float64(rep.ServerRSSIdle)/(1<<20), float64(rep.BytesPerSession)/1024)
+		fmt.Fprintf(cfg.out, "server memory: %.1f MiB before, %.1f MiB once all had connected and loaded (steady after %.0f s; the burst's garbage not yet collected): %.1f KiB per session\n",
+			float64(rep.ServerRSSBefore)/(1<<20), float64(rep.ServerRSSIdle)/(1<<20), rep.SettleSeconds, float64(rep.BytesPerSession)/1024)
+	}
+	if rep.ServerRSSAfter > 0 {
+		fmt.Fprintf(cfg.out, "after stepping, idle again (%d GCs in the run): %.1f MiB resident, %.1f KiB per session: heap live %.1f KiB, stacks %.1f KiB, %.1f goroutines\n",
+			rep.ServerGCs, float64(rep.ServerRSSAfter)/(1<<20), float64(rep.RSSPerSessionAfter)/1024,
+			float64(rep.HeapLivePerSession)/1024, float64(rep.StackPerSession)/1024, rep.GoroutinesPerSession)
+	}
+	if len(rep.PlayerEpochsPerSecond) == 3 {
+		fmt.Fprintf(cfg.out, "players: epochs a second min %.1f, median %.1f, max %.1f; progress frames a second min %.1f, median %.1f, max %.1f\n",
+			rep.PlayerEpochsPerSecond[0], rep.PlayerEpochsPerSecond[1], rep.PlayerEpochsPerSecond[2],
+			rep.PlayerFramesPerSecond[0], rep.PlayerFramesPerSecond[1], rep.PlayerFramesPerSecond[2])
 	}
 	return rep, nil
+}
+
+// playerRate follows one playing session's progress frames: how many
+// epochs it trained and how many frames it got in the measured window.
+type playerRate struct {
+	mu                    sync.Mutex
+	firstAt, lastAt       time.Time
+	firstEpoch, lastEpoch int64
+	frames                int
+}
+
+var progressHead = []byte(`{"type":"progress","position":{`)
+
+// see notes a frame if it is progress received after from.
+func (r *playerRate) see(frame []byte, from time.Time) {
+	if !bytes.HasPrefix(frame, progressHead) {
+		return
+	}
+	now := time.Now()
+	if now.Before(from) {
+		return
+	}
+	i := bytes.Index(frame, []byte(`"epoch":`))
+	if i < 0 {
+		return
+	}
+	rest := frame[i+len(`"epoch":`):]
+	j := bytes.IndexAny(rest, ",}")
+	epoch, err := strconv.ParseInt(string(rest[:max(j, 0)]), 10, 64)
+	if err != nil {
+		return
+	}
+	r.mu.Lock()
+	if r.frames == 0 {
+		r.firstAt, r.firstEpoch = now, epoch
+	}
+	r.lastAt, r.lastEpoch = now, epoch
+	r.frames++
+	r.mu.Unlock()
+}
+
+// summarisePlayers reports the spread of epochs a second and of progress
+// frames a second over the players, from their frames so far: sessions
+// that share the cores fairly train at about the same speed.
+func summarisePlayers(rep *loadReport, rates []playerRate) {
+	var eps, fps []float64
+	for i := range rates {
+		r := &rates[i]
+		r.mu.Lock()
+		if r.frames > 1 && r.lastAt.After(r.firstAt) {
+			secs := r.lastAt.Sub(r.firstAt).Seconds()
+			eps = append(eps, float64(r.lastEpoch-r.firstEpoch)/secs)
+			fps = append(fps, float64(r.frames-1)/secs)
+		} else {
+			eps, fps = append(eps, 0), append(fps, 0)
+		}
+		r.mu.Unlock()
+	}
+	spread := func(v []float64) []float64 {
+		if len(v) == 0 {
+			return nil
+		}
+		slices.Sort(v)
+		round := func(x float64) float64 { return float64(int64(x*10+0.5)) / 10 }
+		return []float64{round(v[0]), round(v[len(v)/2]), round(v[len(v)-1])}
+	}
+	rep.PlayerEpochsPerSecond, rep.PlayerFramesPerSecond = spread(eps), spread(fps)
 }
 
 func summarise(rep *loadReport, all []time.Duration) {
@@ -493,7 +723,7 @@ func runClassroom(ctx context.Context, cfg loadConfig, rep *loadReport, lat *lat
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			c, err := dial(ctx, cfg.base, "room="+room.Code, frames, nbytes)
+			c, err := dial(ctx, cfg.base, joinQuery("room="+room.Code, cfg.eventsQuery(i)), frames, nbytes)
 			<-sem
 			if err != nil {
 				connectFailures.Add(1)

@@ -64,7 +64,8 @@ func TestLoadtestSmoke(t *testing.T) {
 	base := startServing(t)
 	for _, mode := range []string{"sessions", "play", "classroom"} {
 		t.Run(mode, func(t *testing.T) {
-			out, _, err := runCLI(t, nil, "loadtest", "--url", base, "--mode", mode, "--sessions", "20", "--players", "4", "--followers", "20", "--duration", "2s", "--interval", "200ms")
+			out, _, err := runCLI(t, nil, "loadtest", "--url", base, "--mode", mode, "--sessions", "20", "--players", "4", "--followers", "20",
+				"--duration", "3s", "--interval", "200ms", "--events", "mixed")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,6 +76,14 @@ func TestLoadtestSmoke(t *testing.T) {
 			}
 			if rep.Failures != 0 || rep.ConnectFailures != 0 || rep.Samples < 20 || rep.P99Ms <= 0 {
 				t.Errorf("load test report: %s", lines[len(lines)-1])
+			}
+			if mode == "play" {
+				// Every player trains and gets progress, at most ~30 frames
+				// a second however fast it trains (counts, not timings).
+				eps, fps := rep.PlayerEpochsPerSecond, rep.PlayerFramesPerSecond
+				if len(eps) != 3 || eps[0] <= 0 || len(fps) != 3 || fps[0] <= 0 || fps[2] > 40 {
+					t.Errorf("players: epochs a second %v, progress frames a second %v", eps, fps)
+				}
 			}
 		})
 	}

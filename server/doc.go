@@ -7,12 +7,14 @@
 // # Shape
 //
 // A session is one goroutine that owns one engine.Trainer and a list of
-// viewers. Each websocket connection is one viewer with two goroutines: a
-// reader (read limit, rate limit, strict decoding, then a message to the
-// session) and a writer (write deadline before every write, pings). The
-// session handles one message at a time, encodes each frame once and hands
-// the same bytes to every viewer's bounded queue; it never waits for a
-// viewer. A viewer whose queue overflows is either dropped (the learner's
+// viewers. Each websocket connection is one viewer with a reader goroutine
+// (read limit, rate limit, strict decoding, then a message to the session)
+// and, while it has frames to send, a writer goroutine (write deadline
+// before every write; pings, every PingInterval, wake one). An idle session
+// is two goroutines and about 45 KiB (docs/benchmarks.md). The session
+// handles one message at a time, encodes each frame once (once per form, in
+// a room whose viewers read events in both) and hands the same bytes to
+// every viewer's bounded queue; it never waits for a viewer. A viewer whose queue overflows is either dropped (the learner's
 // own connection: the page reconnects and resumes) or resynced with a fresh
 // snapshot (a follower).
 //
@@ -20,7 +22,8 @@
 // server hands out one turn fewer than it has cores, first come first
 // served, so sessions playing at full speed share the cores fairly and a
 // core stays free for learners who are stepping. Steps big enough to be
-// run-mode work (an epoch of a large lesson) take a turn too.
+// run-mode work (an epoch of a large lesson) are taken in pieces
+// (engine.Trainer.StepLimited), one turn per piece.
 //
 // # Rooms
 //
