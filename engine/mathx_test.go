@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -76,5 +77,50 @@ func TestMathEdges(t *testing.T) {
 	}
 	if !math.IsNaN(exp(math.NaN())) || !math.IsNaN(log(-1)) {
 		t.Error("NaN in must give NaN out")
+	}
+}
+
+// expm1Floor is expm1 as first written, with math.Floor: the reference
+// that the faster rounding in expm1 must match bit for bit.
+func expm1Floor(x float64) float64 {
+	if x > expMax || x != x {
+		return exp(x) - 1
+	}
+	k := math.Floor(float64(x*invLn2By64) + 0.5)
+	r := float64(x-float64(k*ln2By64Hi)) - float64(k*ln2By64Lo)
+	ki := int64(k)
+	j, m := ki&63, ki>>6
+	inner := expm1Table[j] + float64(expTable[j]*expPoly(r))
+	if m == 0 {
+		return inner
+	}
+	p := scale2(1, m)
+	return float64(inner*p) + (p - 1)
+}
+
+// TestExpm1RoundingUnchanged: over every range tanh uses (and up to where
+// expm1 overflows), rounding by truncation gives exactly the bits that
+// math.Floor gave, so no trace changes.
+func TestExpm1RoundingUnchanged(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	check := func(x float64) {
+		if got, want := expm1(x), expm1Floor(x); math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("expm1(%v) = %v, want %v", x, got, want)
+		}
+	}
+	for _, x := range []float64{0, math.Copysign(0, -1), 1e-300, 1e-20, 0.5 / invLn2By64, 1 / invLn2By64, 44, expMax, math.Nextafter(expMax, 0), math.Inf(1), math.NaN()} {
+		check(x)
+	}
+	for range 1_000_000 {
+		check(rng.Float64() * 44)
+		check(rng.Float64() * 1e-3)
+		check(rng.Float64() * expMax)
+	}
+	// Every boundary between two roundings, and the floats beside it.
+	for k := 0.0; k < 44*invLn2By64; k++ {
+		x := (k + 0.5) / invLn2By64
+		check(math.Nextafter(x, 0))
+		check(x)
+		check(math.Nextafter(x, 100))
 	}
 }
