@@ -281,12 +281,11 @@ func readServerMemory(base *url.URL, pid int) serverMemory {
 // what the handshakes and first frames used, which is not what an idle
 // session costs. gcAfter > 0 also waits for a garbage collection numbered
 // above it, so that the live heap is measured with every session there.
-func settle(base *url.URL, pid int, gcAfter int64, limit time.Duration) (serverMemory, time.Duration) {
+func settle(ctx context.Context, base *url.URL, pid int, gcAfter int64, limit time.Duration) (serverMemory, time.Duration) {
 	start := time.Now()
 	prev := readServerMemory(base, pid)
 	calm := 0
-	for time.Since(start) < limit {
-		time.Sleep(time.Second)
+	for time.Since(start) < limit && sleepCtx(ctx, time.Second) {
 		cur := readServerMemory(base, pid)
 		if d := cur.rss - prev.rss; d*100 < cur.rss && -d*100 < cur.rss {
 			calm++
@@ -299,6 +298,22 @@ func settle(base *url.URL, pid int, gcAfter int64, limit time.Duration) (serverM
 		}
 	}
 	return prev, time.Since(start)
+}
+
+// sleepCtx sleeps for d, or less if ctx ends (an interrupted load test
+// stops at once); it reports whether ctx is still live.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // loadClient is one websocket client that sends a command and reads until
@@ -473,7 +488,7 @@ func runLoad(ctx context.Context, cfg loadConfig, pid int) (*loadReport, error) 
 
 	stepLoop := func(c *loadClient, until time.Time) {
 		// Spread the clients' first steps over one interval.
-		time.Sleep(time.Duration(rand.Int64N(int64(cfg.interval))))
+		sleepCtx(ctx, time.Duration(rand.Int64N(int64(cfg.interval))))
 		for time.Now().Before(until) && ctx.Err() == nil {
 			t0 := time.Now()
 			if err := c.do(map[string]any{"cmd": "step", "granularity": cfg.granularity}); err != nil {
@@ -481,7 +496,7 @@ func runLoad(ctx context.Context, cfg loadConfig, pid int) (*loadReport, error) 
 				return
 			}
 			lat.add(time.Since(t0))
-			time.Sleep(time.Until(t0.Add(cfg.interval)))
+			sleepCtx(ctx, time.Until(t0.Add(cfg.interval)))
 		}
 	}
 
@@ -494,7 +509,7 @@ func runLoad(ctx context.Context, cfg loadConfig, pid int) (*loadReport, error) 
 		var idle serverMemory
 		if pid != 0 && cfg.mode == "sessions" { // memory per session is a sessions-mode figure
 			var took time.Duration
-			idle, took = settle(cfg.base, pid, 0, 20*time.Second)
+			idle, took = settle(ctx, cfg.base, pid, 0, 20*time.Second)
 			rep.SettleSeconds = took.Seconds()
 			rep.ServerRSSIdle = idle.rss
 			if len(steppers) > 0 {
@@ -533,8 +548,7 @@ func runLoad(ctx context.Context, cfg loadConfig, pid int) (*loadReport, error) 
 		minLive := make(chan int64, 1)
 		go func() {
 			least := int64(0)
-			for time.Now().Before(until) && pid != 0 {
-				time.Sleep(time.Second)
+			for time.Now().Before(until) && pid != 0 && sleepCtx(ctx, time.Second) {
 				if m := readServerMemory(cfg.base, pid); m.gcs > memStart.gcs && (least == 0 || m.heapLive < least) {
 					least = m.heapLive
 				}
@@ -552,7 +566,7 @@ func runLoad(ctx context.Context, cfg loadConfig, pid int) (*loadReport, error) 
 			summarisePlayers(rep, rates)
 		}
 		if cfg.mode == "sessions" && pid != 0 {
-			after, _ := settle(cfg.base, pid, memStart.gcs, 20*time.Second)
+			after, _ := settle(ctx, cfg.base, pid, memStart.gcs, 20*time.Second)
 			n := int64(len(steppers))
 			rep.ServerGCs = after.gcs - memStart.gcs
 			if n > 0 {
@@ -793,7 +807,7 @@ func runClassroom(ctx context.Context, cfg loadConfig, rep *loadReport, lat *lat
 			failures.Add(1)
 			break
 		}
-		time.Sleep(time.Until(t0.Add(cfg.interval)))
+		sleepCtx(ctx, time.Until(t0.Add(cfg.interval)))
 	}
 	time.Sleep(2 * time.Second) // let the last frames arrive
 	for _, c := range followers {

@@ -76,6 +76,12 @@ func (c *conn) wake() {
 // pingTick asks a writer for a ping, every PingInterval.
 func (c *conn) pingTick() {
 	c.wmu.Lock()
+	if c.finished {
+		// Closing: no more pings (and no Reset, which would keep a dead
+		// connection's timer alive).
+		c.wmu.Unlock()
+		return
+	}
 	c.pingDue = true
 	c.wmu.Unlock()
 	c.wake()

@@ -709,3 +709,36 @@ func TestBigStepInPieces(t *testing.T) {
 		t.Errorf("one back after the big step: position %v", pos)
 	}
 }
+
+// TestIdleConnectionGetsPings: a connection with nothing to send has no
+// writer goroutine, yet it is pinged every PingInterval (a timer wakes a
+// writer), and answering the pings keeps it open.
+func TestIdleConnectionGetsPings(t *testing.T) {
+	ts := newTestServer(t, Config{PingInterval: 50 * time.Millisecond})
+	c := ts.dial(t, "")
+	pings := make(chan struct{}, 16)
+	c.ws.SetPingHandler(func(data string) error {
+		select {
+		case pings <- struct{}{}:
+		default:
+		}
+		return c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	go func() {
+		for {
+			if _, _, err := c.ws.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	for i := range 5 {
+		select {
+		case <-pings:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("ping %d never came", i+1)
+		}
+	}
+	if n := ts.Sessions(); n != 1 {
+		t.Errorf("%d sessions after the pings, want 1", n)
+	}
+}
