@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite: Go tests with the race detector (browser tests
-# included: they need Chromium), the page's JavaScript unit tests, and a
-# short run of each fuzz target.
+# included: they need Chromium; the load generator's smoke run is one of
+# them), a CI-sized run of the benchmarks, the page's JavaScript unit tests,
+# and a short run of each fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")"
 go test -race -count=1 ./...
+# Every benchmark, 100 iterations each (about 10 s): a benchmark that breaks
+# shows up here (allocations are pinned by tests); the figures in
+# docs/benchmarks.md come from the full commands listed there.
+go test -run '^$' -bench . -benchtime 100x ./engine ./server
 if ls static/js/*.test.js >/dev/null 2>&1; then
   node --test static/js/
 fi
