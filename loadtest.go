@@ -49,6 +49,7 @@ type loadConfig struct {
 	duration    time.Duration
 	granularity string
 	events      string // objects, compact, or mixed (every other client compact)
+	memory      bool   // measure the server's memory (from /proc for its own server, else /metrics)
 	lesson      json.RawMessage
 	out         io.Writer
 }
@@ -101,6 +102,7 @@ func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	gran := f.String("granularity", "sample", "step granularity")
 	events := f.String("events", "objects", "the form of events frames the clients ask for: objects, compact, or mixed (every other client compact)")
 	serverArgs := f.String("server-args", "", "extra flags for the server this command starts")
+	memory := f.Bool("memory", false, "with --url: measure the server's memory too, from its /metrics (the server this command starts is always measured)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -151,6 +153,7 @@ func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	if child != nil {
 		pid = child.Process.Pid
 	}
+	cfg.memory = child != nil || *memory
 	rep, err := runLoad(ctx, cfg, pid)
 	if err != nil {
 		return err
@@ -270,6 +273,10 @@ func readServerMemory(base *url.URL, pid int) serverMemory {
 			m.goroutines = int64(v)
 		case "go_gc_cycles_total_gc_cycles_total":
 			m.gcs = int64(v)
+		case "process_resident_memory_bytes":
+			if pid == 0 { // a server this command did not start: its own figure
+				m.rss = int64(v)
+			}
 		}
 	}
 	return m
@@ -429,7 +436,7 @@ func runLoad(ctx context.Context, cfg loadConfig, pid int) (*loadReport, error) 
 	lat := &latencies{}
 	runtime.GC()
 	var memBefore serverMemory
-	if pid != 0 {
+	if cfg.memory {
 		memBefore = readServerMemory(cfg.base, pid)
 	}
 	rep.ServerRSSBefore = memBefore.rss
@@ -507,7 +514,7 @@ func runLoad(ctx context.Context, cfg loadConfig, pid int) (*loadReport, error) 
 		all = append(all, steppers...)
 		rep.Connected = len(steppers)
 		var idle serverMemory
-		if pid != 0 && cfg.mode == "sessions" { // memory per session is a sessions-mode figure
+		if cfg.memory && cfg.mode == "sessions" { // memory per session is a sessions-mode figure
 			var took time.Duration
 			idle, took = settle(ctx, cfg.base, pid, 0, 20*time.Second)
 			rep.SettleSeconds = took.Seconds()
@@ -548,7 +555,7 @@ func runLoad(ctx context.Context, cfg loadConfig, pid int) (*loadReport, error) 
 		minLive := make(chan int64, 1)
 		go func() {
 			least := int64(0)
-			for time.Now().Before(until) && pid != 0 && sleepCtx(ctx, time.Second) {
+			for time.Now().Before(until) && cfg.memory && sleepCtx(ctx, time.Second) {
 				if m := readServerMemory(cfg.base, pid); m.gcs > memStart.gcs && (least == 0 || m.heapLive < least) {
 					least = m.heapLive
 				}
@@ -565,7 +572,7 @@ func runLoad(ctx context.Context, cfg loadConfig, pid int) (*loadReport, error) 
 		if cfg.mode == "play" {
 			summarisePlayers(rep, rates)
 		}
-		if cfg.mode == "sessions" && pid != 0 {
+		if cfg.mode == "sessions" && cfg.memory {
 			after, _ := settle(ctx, cfg.base, pid, memStart.gcs, 20*time.Second)
 			n := int64(len(steppers))
 			rep.ServerGCs = after.gcs - memStart.gcs
