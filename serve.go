@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -60,6 +61,14 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.Var(joinBurst, "join-burst", "classroom joins one address may make at once (a class behind one NAT); then 3 a second")
 	if err := f.parse(args); err != nil {
 		return err
+	}
+	// An idle session holds about 40 KiB of live memory; with Go's default
+	// GOGC=100 the heap may grow to twice what is live before a collection,
+	// which puts resident memory near 90 KiB a session. Collecting at 50%
+	// keeps it under 64 KiB for a small CPU cost (docs/benchmarks.md). A
+	// GOGC or GOMEMLIMIT in the environment wins.
+	if getenv("GOGC") == "" && getenv("GOMEMLIMIT") == "" {
+		debug.SetGCPercent(50)
 	}
 	explicitAddr := false
 	f.Visit(func(fl *flag.Flag) { explicitAddr = explicitAddr || fl.Name == "addr" })
