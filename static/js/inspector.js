@@ -1,20 +1,10 @@
 // inspector.js: every number of the selected neuron or weight, and the
 // weight editor (type a value, or drag the slider), which sends `setWeight`.
 
+import { h } from './dom.js';
 import { fmt, displayValue, changeDecimals } from './format.js';
 import { neuronName, shortName, direction } from './narrate.js';
 import { sampleGradient, findUpdate } from './state.js';
-
-function h(tag, attrs = {}, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false || v === null || v === undefined) continue;
-    if (k === 'text') e.textContent = v;
-    else e.setAttribute(k, v === true ? '' : String(v));
-  }
-  e.append(...kids);
-  return e;
-}
 
 /**
  * rows lists the inspector's label/value pairs for a selection. Pure.

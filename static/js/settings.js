@@ -2,6 +2,8 @@
 // data builds a new lesson object from the one loaded and sends `load`, so
 // every change restarts cleanly. buildLesson is pure and tested with node.
 
+import { h } from './dom.js';
+
 /** The choices the engine accepts (docs/lessons.md, engine/lesson.go). */
 export const CHOICES = {
   activation: ['sigmoid', 'tanh', 'relu', 'leaky_relu', 'linear'],
@@ -108,17 +110,6 @@ export function buildLesson(lesson, s) {
 
 function label(v) {
   return LABELS[v] ?? v.replaceAll('_', ' ');
-}
-
-function h(tag, attrs = {}, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false || v === null || v === undefined) continue;
-    if (k === 'text') e.textContent = v;
-    else e.setAttribute(k, v === true ? '' : String(v));
-  }
-  e.append(...kids);
-  return e;
 }
 
 /**
