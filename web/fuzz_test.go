@@ -47,7 +47,7 @@ func FuzzOEmbed(f *testing.F) {
 		}
 		var got struct {
 			Type, Version, HTML string
-			Width, Height      int
+			Width, Height       int
 		}
 		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 			t.Fatalf("200 with invalid JSON %q: %v", rec.Body.String(), err)
