@@ -22,7 +22,7 @@ export function layoutNetwork(sizes, box) {
   const width = Math.max(160, Math.floor(box.width));
   const compact = width < 560;
   // Room at the sides for the input and output names.
-  const label = box.labelWidth ?? (compact ? 92 : 118);
+  const label = box.labelWidth ?? (compact ? 92 : 140);
   const maxSize = Math.max(1, ...sizes);
   const columns = sizes.length;
   const inner = width - 2 * label;
