@@ -61,6 +61,7 @@ type session struct {
 
 	// Owned by the session goroutine.
 	tr        *engine.Trainer
+	suspended suspendedRun // a run waiting for its learner to come back
 	viewers   []*viewer
 	drivers   int
 	buf       []byte
@@ -79,6 +80,15 @@ type session struct {
 	holdsTurn bool // between taking a run turn and giving it back
 	compact   bool // the owner's events in the engine's compact positional form (?events=compact); fixed at start
 	piece     int  // micro-steps per piece of a big step, adapted to SliceBudget
+}
+
+// suspendedRun is a run that stopped because its last viewer went away: it
+// starts again when a driver comes back (a resume), so an abandoned tab
+// that was playing does not train on for the whole resume window.
+type suspendedRun struct {
+	on  bool
+	g   engine.Granularity
+	sps float64
 }
 
 // runState is what run mode keeps between slices.
@@ -297,6 +307,14 @@ func (s *session) attach(v *viewer, resumed, expired bool) {
 		}
 		s.sendState(v, nil, reason, true)
 	}
+	if s.suspended.on && v.role.drives() && s.tr != nil {
+		// The learner is back: carry on playing where it stopped.
+		sr := s.suspended
+		s.suspended = suspendedRun{}
+		if err := s.startRun(&command{gran: sr.g, sps: sr.sps}); err != nil {
+			s.log.Debug("resuming a suspended run", "err", err)
+		}
+	}
 	if s.room != nil {
 		s.roomAttached(v)
 	}
@@ -315,6 +333,10 @@ func (s *session) detach(v *viewer) {
 		if s.drivers == 0 {
 			s.orphan.Reset(s.orphanTTL)
 		}
+	}
+	if len(s.viewers) == 0 && s.run.on {
+		s.suspended = suspendedRun{on: true, g: s.run.g, sps: s.run.sps}
+		s.stopRun()
 	}
 	if s.room != nil {
 		s.roomDetached(v)
