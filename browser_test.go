@@ -184,6 +184,8 @@ func (p *browserPage) open(url string) {
 	}
 	p.do(chromedp.Do(p.ctx, chromedp.Navigate(url)))
 	p.waitFor("the first state", `!!window.netstep && !!window.netstep.model().network && !document.querySelector('[data-role=step]').disabled`)
+	// The state is drawn on the next animation frame: wait for the drawing too.
+	p.waitFor("the diagram", `!!document.querySelector('[data-role=stage] svg .node-ring')`)
 }
 
 func (p *browserPage) narration() string {

@@ -78,6 +78,8 @@ func TestBrowserEmbedDiagramIgnoresFrameHeight(t *testing.T) {
 	for _, h := range []int64{500, 1400} {
 		p := newBrowserPage(t, 760, h, true)
 		p.open(base + "/embed?lesson=circle")
+		// The diagram is drawn on the next animation frame after the state.
+		p.waitFor("the diagram", `!!document.querySelector('[data-role=stage] svg')`)
 		heights = append(heights, browserEval[float64](p, `document.querySelector('[data-role=stage] svg').getBoundingClientRect().height`))
 	}
 	if heights[0] != heights[1] {
