@@ -13,4 +13,4 @@ go test -run '^$' -bench . -benchtime 100x ./engine ./server
 if ls static/js/*.test.js >/dev/null 2>&1; then
   node --test static/js/
 fi
-./fuzz.sh 10s
+./fuzz.sh
