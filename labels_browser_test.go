@@ -20,6 +20,10 @@ func TestBrowserEdgeLabelsDoNotCollide(t *testing.T) {
 				p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "sample")))
 				p.click("[data-role=step]")
 				p.waitFor("the update", `window.netstep.model().position.updates === 1 && !document.querySelector('.pending')`)
+				if size.w == 1280 && lesson == "worked-example" {
+					// The update's labels are drawn on the frame after the events.
+					p.waitFor("old → new labels", `[...document.querySelectorAll('.edge-label')].filter((e) => e.textContent.includes('→')).length >= 8`)
+				}
 				got := browserEval[map[string]any](p, `(() => {
 					const boxes = [...document.querySelectorAll('.edge-label')].filter((e) => e.textContent).map((e) => ({text: e.textContent, r: e.getBoundingClientRect()}));
 					const rings = [...document.querySelectorAll('.node-ring')].map((e) => e.getBoundingClientRect());
