@@ -163,6 +163,9 @@ func (p *browserPage) waitFor(what, js string) {
 	for time.Now().Before(deadline) {
 		ok, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](js))
 		if err == nil && ok {
+			// The page draws a new model on its next animation frame: let
+			// two frames pass so what the test reads next is drawn.
+			chromedp.Run(p.ctx, chromedp.Evaluate[bool](`new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.EvalAwaitPromise))
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
