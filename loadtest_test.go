@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netstep/netstep/loadtest"
 )
 
 // startServing runs the program's serve command on a free loopback port and
@@ -70,7 +72,7 @@ func TestLoadtestSmoke(t *testing.T) {
 				t.Fatal(err)
 			}
 			lines := strings.Split(strings.TrimSpace(out), "\n")
-			var rep loadReport
+			var rep loadtest.Report
 			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
 				t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
 			}

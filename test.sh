@@ -10,7 +10,5 @@ go test -race -count=1 ./...
 # shows up here (allocations are pinned by tests); the figures in
 # docs/benchmarks.md come from the full commands listed there.
 go test -run '^$' -bench . -benchtime 100x ./engine ./server
-if ls static/js/*.test.js >/dev/null 2>&1; then
-  node --test static/js/
-fi
+node --test web/jstest/
 ./fuzz.sh

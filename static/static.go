@@ -6,7 +6,8 @@ package static
 import "embed"
 
 // FS is the static folder: js/, css/ and vendor/. The Go and shell sources
-// are left out; package web refuses to serve the node tests (*.test.js).
+// are left out; the page's unit tests live in web/jstest and axe-core (used
+// by the accessibility test only) in e2e/testdata, so neither is embedded.
 //
-//go:embed js/*.js css vendor/VERSIONS vendor/katex vendor/axe-core vendor/uplot
+//go:embed js/*.js css vendor/VERSIONS vendor/katex vendor/uplot
 var FS embed.FS

@@ -273,13 +273,14 @@ func pageHeaders(h http.Header) {
 
 // staticFiles serves fsys. Vendored files are pinned by version, so they may
 // be cached for a year; the page's own modules change with every release and
-// are revalidated. Node tests and directory listings are not served. Any
+// are revalidated. Directory listings are not served (tests are not embedded
+// at all: web/jstest, e2e/testdata). Any
 // origin may read them, which the sandboxed embed needs.
 func staticFiles(fsys fs.FS) http.Handler {
 	files := http.FileServerFS(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if strings.HasSuffix(p, "/") || strings.HasSuffix(p, ".test.js") || p == "" {
+		if strings.HasSuffix(p, "/") || p == "" {
 			http.NotFound(w, r)
 			return
 		}

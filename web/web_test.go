@@ -95,6 +95,7 @@ func TestStatic(t *testing.T) {
 		{"vendor font", "/static/vendor/katex/fonts/KaTeX_Main-Regular.woff2", 200, "max-age=31536000", "font/woff2"},
 		{"versions", "/static/vendor/VERSIONS", 200, "immutable", ""},
 		{"node test", "/static/js/state.test.js", 404, "", ""},
+		{"axe-core (tests only)", "/static/vendor/axe-core/axe.min.js", 404, "", ""},
 		{"directory", "/static/js/", 404, "", ""},
 		{"missing", "/static/js/nope.js", 404, "", ""},
 		{"go source", "/static/static.go", 404, "", ""},

@@ -42,9 +42,12 @@ cp "$work/katex/package/dist/katex.min.js" "$work/katex/package/dist/katex.min.c
 cp "$work/katex/package/dist/fonts/"*.woff2 "$here/katex/fonts/"
 
 axe_sri="$(pack axe-core "$AXE")"
-rm -rf "$here/axe-core"
-mkdir -p "$here/axe-core"
-cp "$work/axe-core/package/axe.min.js" "$work/axe-core/package/LICENSE" "$here/axe-core/"
+# axe-core is for the accessibility test only: it lives beside the end-to-end
+# tests, outside what the binary embeds and serves.
+axe_dir="$here/../../e2e/testdata/axe-core"
+rm -rf "$axe_dir"
+mkdir -p "$axe_dir"
+cp "$work/axe-core/package/axe.min.js" "$work/axe-core/package/LICENSE" "$axe_dir/"
 
 uplot_sri="$(pack uplot "$UPLOT")"
 rm -rf "$here/uplot"
@@ -55,7 +58,7 @@ cat > "$here/VERSIONS" <<VERSIONS
 # Vendored by static/vendor/fetch.sh; do not edit by hand.
 # name version integrity (sha512 of the npm tarball)
 katex $KATEX $katex_sri
-axe-core $AXE $axe_sri
+axe-core $AXE $axe_sri (in e2e/testdata/axe-core: tests only)
 uplot $UPLOT $uplot_sri
 VERSIONS
 echo "fetch.sh: vendored katex $KATEX, axe-core $AXE, uplot $UPLOT"

@@ -1,0 +1,48 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+)
+
+// serveOn runs the built program on addr until stop is called (or the
+// test ends).
+func serveOn(t *testing.T, addr string) (stop func()) {
+	t.Helper()
+	return startServer(t, addr).stop
+}
+
+// TestBrowserServerRestartLosesNothing: the learner steps, edits a weight
+// and changes the learning rate; the server restarts (SIGTERM's path: every
+// socket closed with 1001); the page reconnects by itself and shows the
+// same lesson, settings and weights.
+func TestBrowserServerRestartLosesNothing(t *testing.T) {
+	first := startServer(t, "127.0.0.1:0")
+	addr := strings.TrimPrefix(first.base, "http://")
+	stop := first.stop
+
+	p := newBrowserPage(t, 1280, 720, false)
+	p.open("http://" + addr + "/lesson/circle")
+	p.click("[data-role=step]")
+	p.waitFor("the first step", `window.netstep.model().loss !== null`)
+	browserEval[any](p, `window.netstep.request({cmd: 'setWeight', layer: 0, to: 1, from: 0, value: 0.625})`)
+	browserEval[any](p, `window.netstep.request({cmd: 'set', learningRate: 0.07})`)
+	p.waitFor("the edits", `window.netstep.model().network.weights[0][1][0] === 0.625 && window.netstep.model().training.learningRate === 0.07`)
+	before := browserEval[string](p, `JSON.stringify([window.netstep.model().network.weights, window.netstep.model().network.biases])`)
+
+	stop()
+	serveOn(t, addr)
+	p.waitFor("the page to reconnect and restore", `document.querySelector('[data-role=status]').textContent.includes('restored')`)
+	p.waitFor("the restored state", `window.netstep.model().training && window.netstep.model().training.learningRate === 0.07`)
+	after := browserEval[string](p, `JSON.stringify([window.netstep.model().network.weights, window.netstep.model().network.biases])`)
+	if after != before {
+		t.Errorf("weights after the restart differ:\nbefore %s\nafter  %s", before, after)
+	}
+	if got := browserEval[string](p, `window.netstep.model().lesson.title`); got != "Circle: an easy boundary" {
+		t.Errorf("lesson after the restart: %q", got)
+	}
+	// And it still trains.
+	browserEval[any](p, `window.netstep.request({cmd: 'step', granularity: 'epoch'})`)
+	p.waitFor("an epoch after the restart", `window.netstep.model().losses && window.netstep.model().losses.length > 0`)
+	p.noErrors()
+}

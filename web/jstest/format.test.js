@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fmt, fmtSigned, changeDecimals, displayValue, displayAmount, percent, ordinal, MINUS } from '../../static/js/format.js';
+
+test('fmt', () => {
+  const cases = [
+    [0.74, '0.74'],
+    [0.0812, '0.08'],
+    [-0.5, MINUS + '0.50'],
+    [0, '0.00'],
+    [0.0012, '0.00120'],
+    [0.00999, '0.00999'],
+    [0.004, '0.00400'],
+    [-0.00000123, MINUS + '1.23×10⁻⁶'],
+    [0.0000456, '4.56×10⁻⁵'],
+    [123.456, '123.46'],
+    [25000, '25,000'],
+    [null, '–'],
+    [NaN, '–'],
+    [Infinity, '∞'],
+  ];
+  for (const [v, want] of cases) assert.equal(fmt(v), want, `fmt(${v})`);
+  assert.equal(fmt(0.12345, 3), '0.123');
+  assert.equal(fmt(-0.001, 2), MINUS + '0.00100');
+  assert.equal(fmt(0.00005, 4), '5.00×10⁻⁵');
+});
+
+test('a number that is not zero never reads as zero', () => {
+  for (const v of [1e-12, 3e-7, 0.000049, 0.0049, 0.005, 0.0099, -0.004]) {
+    for (const d of [2, 3, 4]) assert.ok(/[1-9]/.test(fmt(v, d)), `fmt(${v}, ${d}) = ${fmt(v, d)}`);
+  }
+  assert.ok(/[1-9]/.test(displayAmount(0.004, { prefix: '$', decimals: 0 })), displayAmount(0.004, { prefix: '$', decimals: 0 }));
+});
+
+test('changeDecimals shows a small change', () => {
+  assert.equal(changeDecimals(0.5, 0.4), 2);
+  assert.equal(changeDecimals(0.2134, 0.2138), 3);
+  assert.equal(changeDecimals(0.21341, 0.21344), 5);
+  assert.equal(changeDecimals(0.3, 0.3), 2);
+  assert.equal(fmt(0.2134, changeDecimals(0.2134, 0.2138)), '0.213');
+});
+
+test('fmtSigned shows the direction of a change', () => {
+  assert.equal(fmtSigned(0.02), '+0.02');
+  assert.equal(fmtSigned(-0.02), MINUS + '0.02');
+  assert.equal(fmtSigned(0), '0.00');
+  assert.equal(fmtSigned(0.001), '+0.00100');
+});
+
+test('displayValue uses the lesson units', () => {
+  const dollars = { prefix: '$', unit: '', scale: 100000, offset: 0, decimals: 0 };
+  assert.equal(displayValue(2.5, dollars), '$250,000');
+  assert.equal(displayValue(-0.5, dollars), MINUS + '$50,000');
+  assert.equal(displayValue(1.2, { unit: 'm²', scale: 100, decimals: 0 }), '120 m²');
+  assert.equal(displayValue(3, { unit: 'bedrooms', scale: 1, decimals: 0 }), '3 bedrooms');
+  assert.equal(displayValue(0.5, { unit: '°C', scale: 10, offset: 20, decimals: 1 }), '25.0°C');
+  assert.equal(displayValue(0.123, undefined), '0.12');
+  assert.equal(displayValue(0.123, {}), '0.12');
+  assert.equal(displayAmount(50000, dollars), '$50,000');
+});
+
+test('percent', () => {
+  assert.equal(percent(0.6), '60%');
+  assert.equal(percent(0.999), 'over 99%');
+  assert.equal(percent(0.001), 'under 1%');
+  assert.equal(percent(1), '100%');
+});
+
+test('ordinal', () => {
+  assert.deepEqual([1, 2, 3, 4, 11, 12, 13, 21, 22, 101].map(ordinal), ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '101st']);
+});
+
+test('huge numbers are written short, so a diverging network stays readable', () => {
+  assert.equal(fmt(1.6433212169149882e34), '1.64×10³⁴');
+  assert.equal(fmt(-2.5e12), '\u22122.50×10¹²');
+  assert.equal(fmt(123456789), '123,456,789');
+  assert.equal(displayAmount(1.6433e16, { prefix: '$', decimals: 0 }), '$1.64×10¹⁶');
+  assert.equal(displayAmount(250000, { prefix: '$', decimals: 0 }), '$250,000');
+});

@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { layoutNetwork, edgePath, pointOnEdge, layerSizes, placeEdgeLabels } from '../../static/js/layout.js';
+
+test('layers run left to right and stay inside the box', () => {
+  for (const width of [1280, 800, 390, 320]) {
+    const lay = layoutNetwork([3, 4, 4, 1], { width });
+    assert.equal(lay.width, width);
+    assert.equal(lay.nodes.length, 4);
+    for (let l = 1; l < lay.nodes.length; l++) {
+      assert.ok(lay.nodes[l][0].x > lay.nodes[l - 1][0].x, `layer ${l} is right of ${l - 1}`);
+    }
+    for (const layer of lay.nodes) {
+      for (const n of layer) {
+        assert.ok(n.x - n.r >= 0 && n.x + n.r <= lay.width, `x ${n.x} inside ${width}`);
+        assert.ok(n.y - n.r >= 0 && n.y + n.r <= lay.height, `y ${n.y} inside ${lay.height}`);
+      }
+    }
+  }
+});
+
+test('neurons in a layer do not overlap and are centred', () => {
+  const lay = layoutNetwork([2, 8, 1], { width: 600 });
+  const hidden = lay.nodes[1];
+  for (let j = 1; j < hidden.length; j++) {
+    assert.ok(hidden[j].y - hidden[j - 1].y >= 2 * hidden[j].r, 'no overlap');
+  }
+  const mid = (hidden[0].y + hidden[hidden.length - 1].y) / 2;
+  assert.ok(Math.abs(lay.nodes[2][0].y - mid) < 0.5, 'single output is centred');
+});
+
+test('a height cap squeezes big layers instead of growing', () => {
+  const lay = layoutNetwork([2, 64, 1], { width: 800, maxHeight: 600 });
+  assert.ok(lay.height <= 600, `height ${lay.height}`);
+  assert.ok(lay.radius >= 2.5);
+});
+
+test('phones get the compact layout', () => {
+  assert.equal(layoutNetwork([2, 2], { width: 390 }).compact, true);
+  assert.equal(layoutNetwork([2, 2], { width: 1000 }).compact, false);
+});
+
+test('edges start and end at the rim of the neurons', () => {
+  const a = { x: 10, y: 10, r: 5 };
+  const b = { x: 110, y: 50, r: 5 };
+  assert.match(edgePath(a, b), /^M15 10 C.* 105 50$/);
+  const s = pointOnEdge(a, b, 0);
+  const e = pointOnEdge(a, b, 1);
+  assert.deepEqual([s.x, s.y], [15, 10]);
+  assert.deepEqual([e.x, e.y], [105, 50]);
+});
+
+test('layerSizes puts the inputs first', () => {
+  assert.deepEqual(layerSizes({ inputs: ['size', 'bedrooms', 'age'], layers: [{ size: 4 }, { size: 1 }] }), [3, 4, 1]);
+});
+
+// labelsFor lists every edge of a layout with an update label and its
+// short form, as the diagram asks after an update step.
+function labelsFor(lay) {
+  const out = [];
+  for (let l = 1; l < lay.nodes.length; l++) {
+    for (const b of lay.nodes[l]) for (const a of lay.nodes[l - 1]) out.push({ a, b, texts: ['0.20→0.20', '0.20'] });
+  }
+  return out;
+}
+
+function overlap(r, o) {
+  return r.x0 < o.x1 && o.x0 < r.x1 && r.y0 < o.y1 && o.y0 < r.y1;
+}
+
+test('edge labels never collide with each other or with neurons', () => {
+  // The diagram's width on a 1280×720 projector and on a 390×844 phone.
+  const charPx = 6.6;
+  const linePx = 11;
+  for (const [name, sizes] of Object.entries({ 'worked-example': [2, 2, 2], xor: [2, 2, 1], 'cat-or-dog': [2, 1], 'house-prices': [3, 4, 1] })) {
+    for (const width of [840, 600, 358]) {
+      const lay = layoutNetwork(sizes, { width, maxHeight: 360 });
+      const labels = labelsFor(lay);
+      const placed = placeEdgeLabels(labels, { width: lay.width, height: lay.height, charPx, linePx });
+      const boxes = placed.map((p) => p && { x0: p.x - (p.text.length * charPx + 4) / 2, x1: p.x + (p.text.length * charPx + 4) / 2, y0: p.y - (linePx + 2) / 2, y1: p.y + (linePx + 2) / 2 });
+      for (let i = 0; i < boxes.length; i++) {
+        if (!boxes[i]) continue;
+        for (let k = i + 1; k < boxes.length; k++) {
+          if (boxes[k]) assert.ok(!overlap(boxes[i], boxes[k]), `${name} at ${width}: labels ${i} and ${k} overlap`);
+        }
+        for (const layer of lay.nodes) {
+          for (const n of layer) assert.ok(!overlap(boxes[i], { x0: n.x - n.r, x1: n.x + n.r, y0: n.y - n.r, y1: n.y + n.r }), `${name} at ${width}: label ${i} covers a neuron`);
+        }
+      }
+      // Small networks keep a number on every edge, at least the new value.
+      if (labels.length <= 9) assert.ok(placed.every(Boolean), `${name} at ${width}: ${placed.filter((p) => !p).length} labels found no room`);
+      if (width >= 600 && labels.length <= 9) assert.ok(placed.every((p) => p.text.includes('→')), `${name} at ${width}: the whole update fits`);
+    }
+  }
+});
+
+test('edge labels keep clear of obstacles', () => {
+  const lay = layoutNetwork([1, 1], { width: 400 });
+  const [a] = lay.nodes[0];
+  const [b] = lay.nodes[1];
+  const mid = pointOnEdge(a, b, 0.5);
+  const [p] = placeEdgeLabels([{ a, b, texts: ['0.5'] }], { width: lay.width, height: lay.height, charPx: 6.6, linePx: 11, obstacles: [{ x0: mid.x - 5, x1: mid.x + 5, y0: mid.y - 5, y1: mid.y + 5 }] });
+  assert.ok(p, 'placed');
+  assert.ok(Math.abs(p.x - mid.x) > 5 || Math.abs(p.y - mid.y) > 5, 'moved off the obstacle');
+});

@@ -1,0 +1,155 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initialModel, reduce } from '../../static/js/state.js';
+import { narrate, narrateSoFar, lossSentence, direction, neuronName, updateSentence } from '../../static/js/narrate.js';
+import { houseState, sampleEvents } from './fixture.test.js';
+import { MINUS } from '../../static/js/format.js';
+
+const loaded = (s = houseState()) => reduce(initialModel(), { type: 'state', reason: 'load', state: s });
+const afterEvents = (events, s) => reduce(loaded(s), { type: 'events', events });
+
+test('regression loss is in the lesson units', () => {
+  const m = loaded();
+  assert.equal(
+    lossSentence(m, { value: 0.125, prediction: [2.5], target: [3] }),
+    'Predicted $250,000, actual $300,000: off by $50,000. The loss is 0.125.',
+  );
+});
+
+function catDog() {
+  const s = houseState();
+  s.lesson.display = { inputs: [], outputs: [{ classes: ['cat', 'dog'] }] };
+  s.network.outputs = ['dog?'];
+  return s;
+}
+
+test('classification speaks of confidence', () => {
+  const m = loaded(catDog());
+  assert.equal(
+    lossSentence(m, { value: 0.51, prediction: [0.6], target: [1] }),
+    'I think this is a dog, 60% sure. It is a dog: right, but not yet sure. The loss is 0.510.',
+  );
+  assert.equal(
+    lossSentence(m, { value: 2.3, prediction: [0.9], target: [0] }),
+    'I think this is a dog, 90% sure. It is actually a cat: wrong and confident, so the loss is big. The loss is 2.300.',
+  );
+  assert.match(lossSentence(m, { value: 0.1, prediction: [0.1], target: [0] }), /^I think this is a cat, 90% sure\. It is a cat: right\./);
+});
+
+test('softmax classes use the biggest output', () => {
+  const s = catDog();
+  s.lesson.display.outputs[0].classes = ['apple', 'pear', 'plum'];
+  const m = loaded(s);
+  assert.match(lossSentence(m, { value: 1, prediction: [0.2, 0.7, 0.1], target: [1, 0, 0] }), /^I think this is a pear, 70% sure\. It is actually an apple: wrong\./);
+});
+
+test('direction says what happened and why, with the sign of new − old', () => {
+  assert.equal(direction({ old: 0.5, new: 0.51, grad: -0.1 }), 'went up a little from 0.50 to 0.51: a bigger weight makes this mistake smaller');
+  assert.equal(direction({ old: 0.5, new: 0.4, grad: 1 }), 'went down from 0.50 to 0.40: a smaller weight makes this mistake smaller');
+  assert.equal(direction({ old: 0.5, new: 1.5, grad: -10 }), 'went up a lot from 0.50 to 1.50: a bigger weight makes this mistake smaller');
+  assert.equal(direction({ old: 0.3, new: 0.3, grad: 0 }), 'stayed at 0.30: its gradient is 0, so changing it would not change this mistake');
+  assert.equal(direction({ old: -0.46, new: -0.41, grad: -0.5 }, 'bias'), `went up from ${MINUS}0.46 to ${MINUS}0.41: a bigger bias makes this mistake smaller`);
+  assert.equal(direction({ old: 0.3, new: 0.25, grad: 0.5, batch: 10 }, 'bias'), 'went down from 0.30 to 0.25: a smaller bias makes the mistakes on these 10 examples smaller');
+  // A change too small for two decimals gets the digits to show it.
+  assert.equal(direction({ old: 0.2134, new: 0.2138, grad: -0.004 }), 'went up a little from 0.213 to 0.214: a bigger weight makes this mistake smaller');
+  // Momentum can carry a weight against this gradient: no why then.
+  assert.equal(direction({ old: 0.5, new: 0.6, grad: 0.1 }), 'went up from 0.50 to 0.60');
+});
+
+test('a sample step tells the loss and the biggest update, and the lesson note', () => {
+  const n = narrate(afterEvents(sampleEvents()));
+  assert.equal(n.phase, 'update');
+  assert.match(n.text, /^Predicted \$250,000, actual \$300,000: off by \$50,000\./);
+  assert.match(n.text, /The biggest change: the bias of the price output went up a lot from 0\.60 to 0\.85: a bigger bias makes this mistake smaller\./);
+});
+
+test('the loss note shows when the step stops at the loss', () => {
+  const events = sampleEvents().filter((e) => e.type !== 'update' && e.type !== 'backward');
+  const n = narrate(afterEvents(events));
+  assert.equal(n.phase, 'loss');
+  assert.equal(n.note, 'The loss measures how wrong the guess was.');
+});
+
+test('single micro-steps name the neuron and its numbers', () => {
+  const f = narrate(afterEvents([{ type: 'forward', layer: 0, neuron: 1, z: 1.55, a: 0.8249 }]));
+  assert.equal(f.text, 'Hidden neuron 2 adds up its weighted inputs and bias: z = 1.55. Then sigmoid turns that into a = 0.82.');
+  const b = narrate(afterEvents([{ type: 'backward', layer: 0, neuron: 0, dA: -0.2, dZ: -0.0369, slope: 0.1846 }]));
+  assert.equal(b.text, `Blame reaches hidden neuron 1: ∂L/∂a = ${MINUS}0.20, times the activation's slope 0.18, gives ∂L/∂z = ${MINUS}0.04.`);
+  const u = narrate(afterEvents([{ type: 'update', layer: 1, to: 0, from: 1, old: 0.45, grad: -0.01, new: 0.455, batch: 1 }]));
+  assert.equal(u.text, 'Update: The weight from hidden neuron 2 to the price output went up a little from 0.45 to 0.46: a bigger weight makes this mistake smaller.');
+});
+
+test('sample and epoch steps', () => {
+  const s = narrate(afterEvents([{ type: 'sample', epoch: 0, index: 4, x: [1.2, 3], y: [3] }]));
+  assert.equal(s.text, 'Next example (#5): size 120 m², 3 bedrooms; the answer should be $300,000.');
+  let m = loaded();
+  m = reduce(m, { type: 'events', events: [{ type: 'epoch', epoch: 1, trainLoss: 0.5, testLoss: 0.6 }] });
+  m = reduce(m, { type: 'events', events: [{ type: 'epoch', epoch: 2, trainLoss: 0.4, testLoss: 0.55 }] });
+  assert.equal(narrate(m).text, 'Epoch 2 done: every training example has been seen. Training loss 0.400, down from 0.500; test loss 0.550.');
+});
+
+test('state reasons', () => {
+  assert.match(narrate(loaded()).text, /^Ready\. Press Step/);
+  assert.equal(narrate(loaded()).note, 'Press Step.');
+  const back = reduce(loaded(), { type: 'state', reason: 'back', state: houseState() });
+  assert.match(narrate(back).text, /^Went back one step/);
+  assert.equal(narrate(initialModel()).text, '');
+});
+
+test('divergence is explained', () => {
+  const n = narrate(afterEvents([{ type: 'diverged', reason: 'the loss grew past 1e6' }]));
+  assert.match(n.text, /^Training stopped: the loss grew past 1e6\. Go Back/);
+  assert.equal(n.phase, 'diverged');
+});
+
+test('neuron names', () => {
+  const net = houseState().network;
+  assert.equal(neuronName(net, -1, 0), 'size');
+  assert.equal(neuronName(net, 0, 1), 'hidden neuron 2');
+  assert.equal(neuronName(net, 1, 0), 'the price output');
+  const deep = { ...net, layers: [{ size: 2 }, { size: 2 }, { size: 1 }] };
+  assert.equal(neuronName(deep, 1, 0), 'hidden neuron 1 of layer 2');
+});
+
+test('updateSentence picks the biggest change', () => {
+  const m = loaded();
+  const text = updateSentence(m, [
+    { layer: 0, to: 0, from: 0, bias: false, old: 0.1, new: 0.11, grad: -0.1 },
+    { layer: 0, to: 1, from: 1, bias: false, old: 0.3, new: 0.2, grad: 1 },
+  ]);
+  assert.match(text, /weight from bedrooms to hidden neuron 2 went down a lot from 0\.30 to 0\.20: a smaller weight makes this mistake smaller\./);
+});
+
+test('a step that starts a new example shows the sample note before the note of where it stopped', () => {
+  const lesson = { ...houseState().lesson, notes: [{ at: 'sample', say: 'A new house.' }, { at: 'forward', say: 'Forward.' }, { at: 'update', say: 'Adjust.' }, { at: 'epoch', say: 'Epoch.' }] };
+  const withNotes = (events) => {
+    const m = reduce(initialModel(), { type: 'state', reason: 'load', state: { ...houseState(), lesson } });
+    return narrate(reduce(m, { type: 'events', events }));
+  };
+  const phase = sampleEvents().filter((e) => e.type === 'sample' || e.type === 'forward');
+  assert.equal(withNotes(phase).note, 'A new house.\nForward.');
+  assert.equal(withNotes(sampleEvents()).note, 'A new house.\nAdjust.');
+  assert.equal(withNotes([{ type: 'sample', epoch: 0, index: 4, x: [1.2, 3], y: [3] }]).note, 'A new house.');
+  // Within an example there is no new sample: only the phase's note.
+  assert.equal(withNotes(sampleEvents().filter((e) => e.type === 'update')).note, 'Adjust.');
+});
+
+test('an epoch without a test set does not print a dash for its test loss', () => {
+  const m = reduce(loaded(), { type: 'events', events: [{ type: 'epoch', epoch: 1, trainLoss: 0.28 }] });
+  assert.equal(narrate(m).text, 'Epoch 1 done: every training example has been seen. Training loss 0.280 (this lesson keeps no examples back for a test).');
+});
+
+test('small steps taken up to a question are summed up: the guess, the loss and the blame', () => {
+  const events = sampleEvents().filter((e) => e.type !== 'update');
+  // The page stepped phase by phase: the last small step was the backward pass.
+  const last = narrate(afterEvents(events.filter((e) => e.type === 'backward')));
+  assert.doesNotMatch(last.text, /Predicted/);
+  const n = narrateSoFar(afterEvents(events.filter((e) => e.type === 'backward')), events);
+  assert.match(n.text, /^Up to here: Predicted \$250,000, actual \$300,000: off by \$50,000\. The loss is [0-9.]+\. Backward pass: the blame flowed right to left\./);
+});
+
+test("the engine's divergence reason is said once, with one full stop", () => {
+  const reason = 'Training stopped in epoch 5, sample 4: the loss became too large to represent (infinite or not a number). The learning rate (5) is so large that each update overshoots. Go back or reset, and try a smaller learning rate such as 0.5.';
+  const n = narrate(afterEvents([{ type: 'diverged', reason }]));
+  assert.equal(n.text, reason);
+});

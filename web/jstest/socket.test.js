@@ -1,0 +1,215 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket, backoff } from '../../static/js/socket.js';
+
+// FakeWS records what the page sends and lets the test play the server.
+function harness(extra = {}) {
+  const sockets = [];
+  const timers = [];
+  class FakeWS {
+    constructor(url) {
+      this.url = url;
+      this.readyState = 0;
+      this.sent = [];
+      sockets.push(this);
+    }
+    send(s) {
+      this.sent.push(JSON.parse(s));
+    }
+    close() {
+      this.readyState = 3;
+      this.onclose?.();
+    }
+    open() {
+      this.readyState = 1;
+      this.onopen?.();
+    }
+    frame(f) {
+      this.onmessage({ data: JSON.stringify(f) });
+    }
+    drop() {
+      this.readyState = 3;
+      this.onclose?.();
+    }
+  }
+  const frames = [];
+  const statuses = [];
+  let restoreCmd = { cmd: 'load', lesson: { title: 'mine' } };
+  const sock = createSocket({
+    url: 'ws://h/ws',
+    WebSocket: /** @type {any} */ (FakeWS),
+    setTimeout: /** @type {any} */ ((fn, ms) => timers.push({ fn, ms })),
+    random: () => 0,
+    onFrame: (f) => frames.push(f),
+    onStatus: (s) => statuses.push(s),
+    firstLoad: () => ({ cmd: 'load', name: 'house' }),
+    restore: () => restoreCmd,
+    ...extra,
+  });
+  return { sockets, timers, frames, statuses, sock, setRestore: (c) => (restoreCmd = c) };
+}
+
+test('first connection loads the page lesson', () => {
+  const h = harness();
+  const s = h.sockets[0];
+  assert.equal(s.url, 'ws://h/ws');
+  s.open();
+  s.frame({ type: 'hello', resume: 'tok1', resumed: false });
+  assert.deepEqual(s.sent, [{ cmd: 'load', name: 'house' }]);
+  assert.equal(h.frames[0].type, 'hello');
+  assert.deepEqual(h.statuses, ['connecting', 'open']);
+});
+
+test('commands wait while connecting and go out after hello', () => {
+  const h = harness();
+  const id = h.sock.send({ cmd: 'step', granularity: 'sample' });
+  const s = h.sockets[0];
+  s.open();
+  assert.equal(s.sent.length, 0);
+  s.frame({ type: 'hello', resume: 't', resumed: false });
+  assert.deepEqual(s.sent[1], { cmd: 'step', granularity: 'sample', id });
+});
+
+test('a drop reconnects with the resume token and asks for the state', () => {
+  const h = harness();
+  let s = h.sockets[0];
+  s.open();
+  s.frame({ type: 'hello', resume: 'tok1', resumed: false });
+  s.drop();
+  assert.equal(h.timers.length, 1);
+  assert.equal(h.timers[0].ms, 250);
+  h.timers[0].fn();
+  s = h.sockets[1];
+  assert.equal(s.url, 'ws://h/ws?resume=tok1');
+  s.open();
+  s.frame({ type: 'hello', resume: 'tok1', resumed: true });
+  assert.deepEqual(s.sent, [{ cmd: 'state' }]);
+  assert.equal(h.statuses.at(-1), 'open');
+});
+
+test('after a server restart the page restores its own lesson', () => {
+  const h = harness();
+  let s = h.sockets[0];
+  s.open();
+  s.frame({ type: 'hello', resume: 'tok1', resumed: false });
+  s.drop();
+  h.timers[0].fn();
+  s = h.sockets[1];
+  s.open();
+  s.frame({ type: 'hello', resume: 'tok2', resumed: false });
+  s.frame({ type: 'error', code: 'resume_expired', message: 'gone' });
+  assert.deepEqual(s.sent, [{ cmd: 'load', lesson: { title: 'mine' } }]);
+  assert.equal(h.statuses.at(-1), 'restored');
+  assert.ok(!h.frames.some((f) => f.code === 'resume_expired'), 'the expected error is not shown');
+});
+
+test('restore falls back to the first load when the page has nothing yet', () => {
+  const h = harness();
+  h.setRestore(null);
+  let s = h.sockets[0];
+  s.drop();
+  h.timers[0].fn();
+  s = h.sockets[1];
+  s.open();
+  s.frame({ type: 'hello', resume: 'x', resumed: false });
+  assert.deepEqual(s.sent, [{ cmd: 'load', name: 'house' }]);
+});
+
+test('request resolves on done and rejects on error', async () => {
+  const h = harness();
+  const s = h.sockets[0];
+  s.open();
+  s.frame({ type: 'hello', resume: 't', resumed: false });
+  const ok = h.sock.request({ cmd: 'step' });
+  const bad = h.sock.request({ cmd: 'back' });
+  const [a, b] = s.sent.slice(1);
+  s.frame({ type: 'done', id: a.id });
+  s.frame({ type: 'error', id: b.id, code: 'at_start', message: 'nothing to undo' });
+  assert.equal((await ok).type, 'done');
+  await assert.rejects(bad, (err) => err.code === 'at_start');
+});
+
+test('backoff grows and is capped', () => {
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 10].map((n) => backoff(n, 0)), [250, 500, 1000, 2000, 4000, 8000, 8000, 8000]);
+  assert.equal(backoff(0, 0.999), 312);
+});
+
+test('switchTo: a fresh start at another URL; resume drops the old query', async () => {
+  const made = [];
+  class FakeWS {
+    constructor(url) {
+      this.url = url;
+      this.readyState = 0;
+      this.sent = [];
+      made.push(this);
+    }
+    send(s) { this.sent.push(s); }
+    close() { this.readyState = 3; this.onclose?.(); }
+  }
+  const s = createSocket({
+    url: 'ws://h/ws?room=K7M2QX',
+    onFrame() {},
+    firstLoad: () => null,
+    restore: () => null,
+    WebSocket: FakeWS,
+    setTimeout: (fn) => fn(),
+    random: () => 0,
+  });
+  assert.equal(made[0].url, 'ws://h/ws?room=K7M2QX');
+  s.switchTo('ws://h/ws?fork=K7M2QX');
+  assert.equal(made[1].url, 'ws://h/ws?fork=K7M2QX');
+  assert.equal(made[0].readyState, 3);
+  assert.equal(made.length, 2, 'the old socket closing must not reconnect it');
+  // The fork's session has a resume token: a drop resumes at /ws?resume=.
+  made[1].readyState = 1;
+  made[1].onmessage({ data: JSON.stringify({ type: 'hello', resume: 'tok9', resumed: false }) });
+  made[1].readyState = 3;
+  made[1].onclose();
+  assert.equal(made[2].url, 'ws://h/ws?resume=tok9');
+});
+
+test('a handshake the server refuses stops reconnecting once refused() says why', async () => {
+  const asked = [];
+  const h = harness({ refused: (n, url) => (asked.push([n, url]), n >= 2 ? 'This presenter link is not valid.' : null) });
+  h.sockets[0].drop(); // closed without ever opening: a refused handshake
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(asked, [[1, 'ws://h/ws']]);
+  assert.equal(h.timers.length, 1, 'the first refusal is retried');
+  h.timers.shift().fn();
+  h.sockets[1].drop();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(h.timers.length, 0, 'no more attempts');
+  assert.equal(h.statuses.at(-1), 'closed');
+});
+
+test('refused() is not asked about connections that had opened', () => {
+  let asked = 0;
+  const h = harness({ refused: () => (asked++, 'no') });
+  h.sockets[0].open();
+  h.sockets[0].frame({ type: 'hello', resume: 'tok1', resumed: false });
+  h.sockets[0].drop();
+  assert.equal(asked, 0);
+  assert.equal(h.timers.length, 1);
+});
+
+test('with rejoin, a failed resume goes back to the original URL instead of restoring', () => {
+  const h = harness({ url: 'ws://h/ws?room=ABC', rejoin: () => true, firstLoad: () => null, restore: () => null });
+  const s = h.sockets[0];
+  s.open();
+  s.frame({ type: 'hello', resume: 'tok1', resumed: false });
+  s.drop();
+  h.timers.shift().fn();
+  const r = h.sockets[1];
+  assert.equal(r.url, 'ws://h/ws?resume=tok1');
+  r.open();
+  r.frame({ type: 'hello', resume: 'tok2', resumed: false });
+  assert.equal(r.readyState, 3, 'the fresh session is left');
+  h.timers.shift().fn();
+  assert.equal(h.sockets[2].url, 'ws://h/ws?room=ABC');
+});
+
+test('connect: false makes a socket that never connects', () => {
+  const h = harness({ connect: false });
+  assert.equal(h.sockets.length, 0);
+  assert.deepEqual(h.statuses, ['closed']);
+});
