@@ -15,7 +15,7 @@ func TestDockerfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(data)
-	for _, want := range []string{"CGO_ENABLED=0", "FROM golang:1.26 AS build", "distroless/static", "USER nonroot", "EXPOSE 8080", "ENTRYPOINT"} {
+	for _, want := range []string{"CGO_ENABLED=0", "FROM golang:1.26 AS build", "GOTOOLCHAIN=go1.27.3", "distroless/static", "USER nonroot", "EXPOSE 8080", "ENTRYPOINT"} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
