@@ -98,6 +98,7 @@ func (t *Trainer) Back() error {
 	target := t.history[len(t.history)-1]
 	t.history = t.history[:len(t.history)-1]
 	t.restore(target)
+	t.note(Command{Kind: CommandBack, Steps: 1})
 	return nil
 }
 
@@ -108,6 +109,7 @@ func (t *Trainer) Reset() {
 	t.restoreFrom(&t.checkpoints[0])
 	t.ckEvery = int64(64 * t.microsPerSample())
 	t.losses, t.lossStride = t.losses[:0], 1
+	t.note(Command{Kind: CommandReset})
 }
 
 func (t *Trainer) restoreFrom(c *checkpoint) {
@@ -139,18 +141,7 @@ func (t *Trainer) restore(target int64) {
 	}
 	t.losses = t.losses[:n]
 	t.sink = nil
-	for t.s.pos.T < target && t.s.diverged == "" {
-		p := &t.s.pos
-		whole := int64(t.microsPerSample())
-		if p.BatchCount+1 >= t.s.hp.BatchSize || p.Sample == t.train.n-1 {
-			whole += int64(len(t.layers))
-		}
-		if t.atSampleStart() && p.T+whole <= target {
-			t.fastSample()
-		} else {
-			t.micro()
-		}
-	}
+	t.advanceTo(target, StepMicro, false)
 }
 
 // TrainingPatch changes some hyperparameters; nil fields stay as they are.
@@ -209,29 +200,19 @@ func ParseTrainingPatch(data []byte, allowed ...string) (TrainingPatch, error) {
 func (t *Trainer) Set(p TrainingPatch) error {
 	hp := t.s.hp
 	if p.LearningRate != nil {
-		if *p.LearningRate <= 0 || *p.LearningRate > 100 {
-			return &RangeError{"learningRate", fmt.Sprintf("want a number above 0 and at most 100, got %g", *p.LearningRate)}
-		}
 		hp.LearningRate = *p.LearningRate
 	}
 	if p.BatchSize != nil {
-		if *p.BatchSize < 1 || *p.BatchSize > MaxSamples {
-			return &RangeError{"batchSize", fmt.Sprintf("want a whole number from 1 to %d, got %d", MaxSamples, *p.BatchSize)}
-		}
 		hp.BatchSize = *p.BatchSize
 	}
 	if p.Momentum != nil {
-		if *p.Momentum < 0 || *p.Momentum >= 1 {
-			return &RangeError{"momentum", fmt.Sprintf("want a number from 0 to 0.999, got %g", *p.Momentum)}
-		}
 		hp.Momentum = *p.Momentum
 	}
 	if p.Regularization != nil {
-		r := *p.Regularization
-		if (r.Kind != "none" && r.Kind != "l1" && r.Kind != "l2") || r.Rate < 0 || r.Rate > 1 {
-			return &RangeError{"regularization", "want kind none, l1 or l2 and a rate from 0 to 1"}
-		}
-		hp.Regularization = r
+		hp.Regularization = *p.Regularization
+	}
+	if err := hp.checkPatchable(); err != nil {
+		return err
 	}
 	fresh := p.Optimizer != nil && *p.Optimizer != hp.Optimizer
 	if p.Optimizer != nil {
@@ -250,6 +231,7 @@ func (t *Trainer) Set(p TrainingPatch) error {
 			t.s.pos.Updates = 0
 		}
 	})
+	t.note(Command{Kind: CommandSet, Patch: p})
 	return nil
 }
 
@@ -276,6 +258,7 @@ func (t *Trainer) SetWeight(layer, to, from int, bias bool, value float64) error
 			ly.W[to*ly.nin+from] = value
 		}
 	})
+	t.note(Command{Kind: CommandSetWeight, Layer: layer, To: to, From: from, Bias: bias, Value: value})
 	return nil
 }
 

@@ -147,6 +147,8 @@ type Trainer struct {
 	checkpoints []checkpoint
 	spare       [][]float64 // slabs of dropped checkpoints, for reuse
 	ckEvery     int64
+	recording   bool      // keep log (see Record)
+	log         []Command // commands since Record or the last TakeLog
 }
 
 // NewTrainer prepares a trainer for a parsed lesson.
@@ -212,7 +214,8 @@ func (t *Trainer) StepLimited(g Granularity, emit func(*Event), budget int) (boo
 		t.partial = false
 		return true, ErrDiverged
 	}
-	if !t.partial || t.partialG != g {
+	cont := t.partial && t.partialG == g
+	if !cont {
 		t.pushHistory()
 	}
 	t.partial, t.partialG = true, g
@@ -230,10 +233,14 @@ func (t *Trainer) StepLimited(g Granularity, emit func(*Event), budget int) (boo
 		if f.completesOrFails(g) {
 			t.partial = false
 			t.maybeCheckpoint()
+			t.noteStep(g, true, cont)
 			return true, nil
 		}
 	}
-	t.maybeCheckpoint()
+	// No checkpoint in the middle of a step: where checkpoints are then
+	// depends on the steps taken, not on how a step was cut into pieces,
+	// so a command log rebuilds the same trainer.
+	t.noteStep(g, false, cont)
 	return false, nil
 }
 
@@ -618,6 +625,25 @@ func (t *Trainer) updateLayer(l int) bool {
 	return true
 }
 
+// checkPatchable reports the first hyperparameter that may change
+// mid-training (see Set) and is out of range. A parsed lesson's own are
+// always in range.
+func (hp Training) checkPatchable() error {
+	switch {
+	case !(hp.LearningRate > 0 && hp.LearningRate <= 100):
+		return &RangeError{"learningRate", fmt.Sprintf("want a number above 0 and at most 100, got %g", hp.LearningRate)}
+	case hp.BatchSize < 1 || hp.BatchSize > MaxSamples:
+		return &RangeError{"batchSize", fmt.Sprintf("want a whole number from 1 to %d, got %d", MaxSamples, hp.BatchSize)}
+	case !(hp.Momentum >= 0 && hp.Momentum < 1):
+		return &RangeError{"momentum", fmt.Sprintf("want a number from 0 to 0.999, got %g", hp.Momentum)}
+	}
+	r := hp.Regularization
+	if (r.Kind != "none" && r.Kind != "l1" && r.Kind != "l2") || !(r.Rate >= 0 && r.Rate <= 1) {
+		return &RangeError{"regularization", "want kind none, l1 or l2 and a rate from 0 to 1"}
+	}
+	return nil
+}
+
 // Step moves forward by one step of granularity g, giving each event to
 // emit (which must not keep the *Event: it is reused). After a divergence
 // the step ends with a diverged event and later steps return ErrDiverged.
@@ -632,6 +658,7 @@ func (t *Trainer) Step(g Granularity, emit func(*Event)) error {
 	for !t.micro().completesOrFails(g) {
 	}
 	t.maybeCheckpoint()
+	t.noteStep(g, true, false)
 	return nil
 }
 
@@ -641,6 +668,9 @@ func (f stepped) completesOrFails(g Granularity) bool { return f.failed || f.com
 // events: onEpoch (if not nil) sees each epoch and diverged event. It stops
 // early at a divergence. Each step can be undone with Back.
 func (t *Trainer) Run(g Granularity, n int, onEpoch func(*Event)) error {
+	if n <= 0 {
+		return nil // changes nothing, not even an unfinished step
+	}
 	t.partial = false
 	t.sink, t.epochsOnly = onEpoch, true
 	defer func() { t.sink, t.epochsOnly = nil, false }()
@@ -661,8 +691,36 @@ func (t *Trainer) Run(g Granularity, n int, onEpoch func(*Event)) error {
 			}
 		}
 		t.maybeCheckpoint()
+		t.noteStep(g, true, false)
 	}
 	return nil
+}
+
+// advanceTo takes micro-steps without events (whole samples where one fits)
+// until micro-step target. It stops early at a divergence, and, when
+// within is true, at the end of a step of granularity g, reporting false
+// then: a step that should still be unfinished at target.
+func (t *Trainer) advanceTo(target int64, g Granularity, within bool) bool {
+	for t.s.pos.T < target {
+		if t.s.diverged != "" {
+			return !within
+		}
+		p := &t.s.pos
+		whole := int64(t.microsPerSample())
+		if p.BatchCount+1 >= t.s.hp.BatchSize || p.Sample == t.train.n-1 {
+			whole += int64(len(t.layers))
+		}
+		var f stepped
+		if t.atSampleStart() && (g >= StepSample || !within) && p.T+whole <= target {
+			f = t.fastSample()
+		} else {
+			f = t.micro()
+		}
+		if within && f.completesOrFails(g) {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *Trainer) atSampleStart() bool {
