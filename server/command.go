@@ -35,6 +35,11 @@ type command struct {
 
 	viewMath *bool  // view: the math shown, if given
 	viewGran string // view: the step size, if given
+
+	askIndex int    // ask: the lesson's question, or -1 for a weight (layer, to, from, bias)
+	question int    // answer: the open question's number
+	choice   int    // answer: the choice; reveal: the answer, or -1
+	text     string // ask: the question's words; reveal: what happened
 }
 
 // The limits of a command's fields.
@@ -45,7 +50,7 @@ const (
 )
 
 // commandNames lists the commands in the order the protocol documents them.
-var commandNames = []string{"load", "step", "back", "run", "pause", "reset", "set", "setWeight", "state", "view", "endRoom"}
+var commandNames = []string{"load", "step", "back", "run", "pause", "reset", "set", "setWeight", "state", "view", "endRoom", "ask", "answer", "reveal"}
 
 // commandFields are the fields each command takes besides cmd and id.
 var commandFields = map[string][]string{
@@ -60,6 +65,9 @@ var commandFields = map[string][]string{
 	"state":     nil,
 	"view":      {"math", "granularity"},
 	"endRoom":   nil,
+	"ask":       {"index", "layer", "to", "from", "bias", "ask"},
+	"answer":    {"question", "choice"},
+	"reveal":    {"answer", "detail"},
 }
 
 // field is one member of a command object, its value still raw JSON.
@@ -127,6 +135,10 @@ func decodeCommandWith(data []byte, parseLesson func([]byte) (*engine.Lesson, er
 	}
 
 	switch name {
+	case "ask", "answer", "reveal":
+		if e := decodeVote(&c, get); e != nil {
+			return fail(e)
+		}
 	case "load":
 		nameRaw, lessonRaw := get("name"), get("lesson")
 		switch {

@@ -15,6 +15,10 @@ const (
 	CodeSlowDown      = "slow_down"
 	CodeNotPresenter  = "not_presenter"
 	CodeResumeExpired = "resume_expired"
+	CodeNoQuestion    = "no_question"
+	CodeQuestionOpen  = "question_open"
+	CodeVotingClosed  = "voting_closed"
+	CodeNotFollower   = "not_follower"
 	CodeInternal      = "internal"
 )
 

@@ -11,7 +11,7 @@ import (
 
 // mutates lists the commands that change the session, which only a driver
 // may send.
-var mutates = map[string]bool{"load": true, "step": true, "back": true, "run": true, "pause": true, "reset": true, "set": true, "setWeight": true, "view": true, "endRoom": true}
+var mutates = map[string]bool{"load": true, "step": true, "back": true, "run": true, "pause": true, "reset": true, "set": true, "setWeight": true, "view": true, "endRoom": true, "ask": true, "reveal": true}
 
 // testHook, when set by a test, sees every command before it is handled.
 var testHook atomic.Pointer[func(*command)]
@@ -81,6 +81,15 @@ func (s *session) handle(m message) {
 		s.view(c)
 	case "endRoom":
 		err = s.endRoom()
+	case "ask":
+		err = s.ask(c)
+	case "answer":
+		err = s.answer(v, c)
+	case "reveal":
+		err = s.reveal(c)
+	}
+	if err == nil && s.room != nil && v.role.drives() {
+		s.voteAfter(c)
 	}
 	s.reply(v, err)
 	s.resyncLagging()

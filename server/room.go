@@ -52,6 +52,13 @@ type room struct {
 	gran     string // the presenter's step size, if said
 	viewJSON []byte // the last view frame, for late joiners
 	ended    bool   // roomEnded has been sent
+
+	// Class votes (vote.go), owned by the session goroutine.
+	poll      *poll              // the open question, or nil
+	asked     int                // questions asked so far: the next one's number
+	seats     map[string]*viewer // the seat of every follower connected
+	tallyDue  bool               // a tally frame is owed, on a timer
+	lastTally time.Time          // when the last tally frame went out
 }
 
 // tokenOK reports whether token is the room's presenter token, in constant
@@ -304,6 +311,9 @@ func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values,
 	}
 	c := s.newConn(ws, rm.sess)
 	c.v.role, c.v.compact = role, compact
+	if seat := q.Get("seat"); role == roleFollower && seatOK(seat) {
+		c.v.seat = seat // kept only if it voted on the open question
+	}
 	if !rm.sess.do(func() { rm.sess.attach(c.v, false, false) }) {
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "the room has ended"), time.Now().Add(time.Second))
 		s.untrack(ws)
@@ -356,14 +366,17 @@ func (s *session) roomAttached(v *viewer) {
 	if v.role == roleFollower {
 		rm.followers.Add(1)
 		s.srv.metrics.followers.Inc()
+		s.seatFollower(v)
 	}
-	s.buf = appendRoomFrame(s.buf[:0], rm.code, v.role, int(rm.followers.Load()))
+	s.buf = appendRoomFrame(s.buf[:0], rm.code, v.role, int(rm.followers.Load()), v.seat)
 	v.push(&frame{kind: kindOrdered, data: bytes.Clone(s.buf)})
 	if rm.viewJSON != nil {
 		v.push(&frame{kind: kindOrdered, data: rm.viewJSON})
 	}
+	s.voteJoined(v)
 	if v.role == roleFollower {
 		s.roomCount(v)
+		s.tallyChanged()
 	}
 }
 
@@ -372,7 +385,9 @@ func (s *session) roomDetached(v *viewer) {
 	if v.role == roleFollower {
 		s.room.followers.Add(-1)
 		s.srv.metrics.followers.Dec()
+		s.unseatFollower(v)
 		s.roomCount(nil)
+		s.tallyChanged()
 	}
 }
 
@@ -385,7 +400,7 @@ func (s *session) roomCount(skip *viewer) {
 			continue
 		}
 		if f == nil {
-			s.buf = appendRoomFrame(s.buf[:0], rm.code, rolePresenter, int(rm.followers.Load()))
+			s.buf = appendRoomFrame(s.buf[:0], rm.code, rolePresenter, int(rm.followers.Load()), "")
 			f = &frame{kind: kindOrdered, data: bytes.Clone(s.buf)}
 		}
 		p.push(f)
@@ -451,7 +466,9 @@ func (s *session) endRoom() *Error {
 	return nil
 }
 
-func appendRoomFrame(dst []byte, code string, r role, followers int) []byte {
+// appendRoomFrame writes a room frame; a follower's carries its seat,
+// which it gives back (?seat=) when it reconnects, to keep its vote.
+func appendRoomFrame(dst []byte, code string, r role, followers int, seat string) []byte {
 	dst = append(dst, `{"type":"room","code":`...)
 	dst = engine.AppendString(dst, code)
 	dst = append(dst, `,"role":`...)
@@ -462,6 +479,10 @@ func appendRoomFrame(dst []byte, code string, r role, followers int) []byte {
 	}
 	dst = append(dst, `,"followers":`...)
 	dst = strconv.AppendInt(dst, int64(followers), 10)
+	if seat != "" {
+		dst = append(dst, `,"seat":`...)
+		dst = engine.AppendString(dst, seat)
+	}
 	return append(dst, '}')
 }
 

@@ -37,7 +37,8 @@ func (r role) drives() bool { return r != roleFollower }
 // connection closed; the page reconnects and resumes).
 type viewer struct {
 	role      role
-	compact   bool // events frames in the compact form; set before the viewer is attached
+	compact   bool   // events frames in the compact form; set before the viewer is attached
+	seat      string // a follower's anonymous name for its vote (vote.go); session goroutine only once attached
 	maxQueued int
 	drop      func() // closes the connection at once
 	dropped   func(n int)
