@@ -65,11 +65,11 @@ func (c *checker) number(path string, v *jsonValue, lo, hi float64) (float64, bo
 	}
 	f, err := strconv.ParseFloat(string(v.num), 64)
 	if err != nil || math.IsInf(f, 0) {
-		c.addf(path, "want a number between %g and %g, got %s", lo, hi, v.describe())
+		c.addf(path, "%s, got %s", WantNumberFrom(lo, hi), v.describe())
 		return 0, false
 	}
 	if f < lo || f > hi {
-		c.addf(path, "want a number between %g and %g, got %s", lo, hi, v.describe())
+		c.addf(path, "%s, got %s", WantNumberFrom(lo, hi), v.describe())
 		return 0, false
 	}
 	return f, true
@@ -97,7 +97,7 @@ func (c *checker) integer(path string, v *jsonValue, lo, hi int) (int, bool) {
 	}
 	f, err := strconv.ParseFloat(string(v.num), 64)
 	if err != nil || f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
-		c.addf(path, "want a whole number from %d to %d, got %s", lo, hi, v.describe())
+		c.addf(path, "%s, got %s", WantWholeFrom(lo, hi), v.describe())
 		return 0, false
 	}
 	return int(f), true

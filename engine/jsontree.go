@@ -48,7 +48,8 @@ func (v *jsonValue) get(key string) *jsonValue {
 	return nil
 }
 
-// describe says what a value is, for messages like `want a number, got "fast"`.
+// describe says what a value is, for messages like `want a number, got "fast"`,
+// in the words of Describe.
 func (v *jsonValue) describe() string {
 	switch v.kind {
 	case jsonNull:
@@ -56,13 +57,9 @@ func (v *jsonValue) describe() string {
 	case jsonBool:
 		return strconv.FormatBool(v.b)
 	case jsonNumber:
-		return string(v.num)
+		return describeLiteral(string(v.num))
 	case jsonString:
-		s := v.str
-		if len(s) > 40 {
-			s = s[:37] + "..."
-		}
-		return strconv.Quote(s)
+		return describeString(v.str)
 	case jsonArray:
 		return "a list"
 	default:

@@ -34,7 +34,7 @@ func TestLessonValidationMessages(t *testing.T) {
 		{"wrong output count", strings.Replace(validLesson, `"outputs":["y"]`, `"outputs":["y","z"]`, 1), `network.outputs: want 1 names (one per output neuron), got 2`},
 		{"sample shape", strings.Replace(validLesson, `[{"x":[1,2],"y":[3]}]`, `[{"x":[1,2],"y":[3]},{"x":[1],"y":[3]}]`, 1), `data.samples[1]: want 2 inputs and 1 outputs like the first sample, got 1 and 1`},
 		{"NaN string", strings.Replace(validLesson, `"x":[1,2]`, `"x":[1,"NaN"]`, 1), `data.samples[0].x[1]: want a number, got "NaN"`},
-		{"huge value", strings.Replace(validLesson, `"x":[1,2]`, `"x":[1,1e300]`, 1), `data.samples[0].x[1]: want a number between -1e+06 and 1e+06, got 1e300`},
+		{"huge value", strings.Replace(validLesson, `"x":[1,2]`, `"x":[1,1e300]`, 1), `data.samples[0].x[1]: want a number from -1e+06 to 1e+06, got 1e300`},
 		{"weights shape", strings.Replace(validLesson, `"layers"`, `"weights":[[[1,2],[3]],[[1,1]]],"layers"`, 1), `network.weights[0][1]: want a list of 2, got 1`},
 		{"no data", strings.Replace(validLesson, `"data":{"samples":[{"x":[1,2],"y":[3]}]},`, ``, 1), `data: missing; want samples or a generator`},
 		{"both data kinds", strings.Replace(validLesson, `"samples":`, `"generator":"circle","samples":`, 1), `data: want either samples or a generator, not both`},

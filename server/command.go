@@ -2,13 +2,16 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"encoding/json/jsontext"
+	"encoding/json/v2"
 
 	"github.com/netstep/netstep/engine"
 )
@@ -46,7 +49,6 @@ type command struct {
 const (
 	maxIDChars        = 64
 	maxStepsPerSecond = 1000
-	maxFields         = 16
 )
 
 // commandNames lists the commands in the order the protocol documents them.
@@ -70,10 +72,56 @@ var commandFields = map[string][]string{
 	"reveal":    {"answer", "detail"},
 }
 
+// wireCommand is every field any command takes, each still raw JSON (nil when
+// absent), so that decoding checks the frame's shape once and each command
+// then checks only its own fields. The JSON library refuses what is not an
+// object, a name given twice, a name no command takes, invalid UTF-8 and
+// anything after the object.
+type wireCommand struct {
+	Cmd jsontext.Value `json:"cmd"`
+	ID  jsontext.Value `json:"id"`
+
+	Name   jsontext.Value `json:"name"`   // load
+	Lesson jsontext.Value `json:"lesson"` // load
+
+	Granularity    jsontext.Value `json:"granularity"`    // step, run, view
+	StepsPerSecond jsontext.Value `json:"stepsPerSecond"` // run
+	Math           jsontext.Value `json:"math"`           // view
+
+	LearningRate   jsontext.Value `json:"learningRate"`   // set
+	BatchSize      jsontext.Value `json:"batchSize"`      // set
+	Optimizer      jsontext.Value `json:"optimizer"`      // set
+	Momentum       jsontext.Value `json:"momentum"`       // set
+	Regularization jsontext.Value `json:"regularization"` // set
+
+	Layer jsontext.Value `json:"layer"` // setWeight
+	To    jsontext.Value `json:"to"`    // setWeight
+	From  jsontext.Value `json:"from"`  // setWeight
+	Bias  jsontext.Value `json:"bias"`  // setWeight
+	Value jsontext.Value `json:"value"` // setWeight
+}
+
+// extra returns the first field present in f that a command taking only
+// allowed (besides cmd and id) does not take.
+func (f *wireCommand) extra(allowed []string) (string, bool) {
+	for _, x := range [...]field{
+		{"name", f.Name}, {"lesson", f.Lesson},
+		{"granularity", f.Granularity}, {"stepsPerSecond", f.StepsPerSecond}, {"math", f.Math},
+		{"learningRate", f.LearningRate}, {"batchSize", f.BatchSize}, {"optimizer", f.Optimizer},
+		{"momentum", f.Momentum}, {"regularization", f.Regularization},
+		{"layer", f.Layer}, {"to", f.To}, {"from", f.From}, {"bias", f.Bias}, {"value", f.Value},
+	} {
+		if x.raw != nil && !slices.Contains(allowed, x.key) {
+			return x.key, true
+		}
+	}
+	return "", false
+}
+
 // field is one member of a command object, its value still raw JSON.
 type field struct {
 	key string
-	raw json.RawMessage
+	raw jsontext.Value
 }
 
 // decodeCommand reads one command strictly: a JSON object with no duplicate
@@ -88,20 +136,29 @@ func decodeCommand(data []byte) (command, *Error) {
 // inline lessons (the server's shared cache).
 func decodeCommandWith(data []byte, parseLesson func([]byte) (*engine.Lesson, error)) (command, *Error) {
 	var c command
-	fields, err := splitObject(data)
-	if err != nil {
-		return c, err
-	}
-	get := func(key string) json.RawMessage {
-		for _, f := range fields {
-			if f.key == key {
-				return f.raw
-			}
+	var f wireCommand
+	unknown, isUnknown := "", false
+	if err := json.Unmarshal(data, &f, json.RejectUnknownMembers(true)); err != nil {
+		if unknown, isUnknown = unknownName(err); !isUnknown {
+			return c, frameError(data, err)
 		}
-		return nil
+		// The frame may still be broken after the unknown name, and the
+		// message needs the command: read it again, taking only cmd and id.
+		f = wireCommand{}
+		var head struct {
+			Cmd jsontext.Value `json:"cmd"`
+			ID  jsontext.Value `json:"id"`
+		}
+		if err := json.Unmarshal(data, &head); err != nil {
+			return c, frameError(data, err)
+		}
+		f.Cmd, f.ID = head.Cmd, head.ID
 	}
-	if raw := get("id"); raw != nil {
-		id, err := decodeID(raw)
+	if !isUnknown && !isObject(data) { // null, which the library takes for an empty object
+		return c, frameError(data, nil)
+	}
+	if f.ID != nil {
+		id, err := decodeID(f.ID)
 		if err != nil {
 			return c, err
 		}
@@ -111,27 +168,23 @@ func decodeCommandWith(data []byte, parseLesson func([]byte) (*engine.Lesson, er
 		e.ID = c.id
 		return c, e
 	}
-	raw := get("cmd")
-	if raw == nil {
+	if f.Cmd == nil {
 		return fail(errorf(CodeBadCommand, "cmd: missing; want one of %s", strings.Join(commandNames, ", ")))
 	}
-	name, e := wantString("cmd", raw, 20)
+	name, e := wantString("cmd", f.Cmd, 20)
 	if e != nil {
 		return fail(e)
 	}
 	allowed, ok := commandFields[name]
 	if !ok {
-		return fail(errorf(CodeBadCommand, "cmd: want one of %s; got %s", strings.Join(commandNames, ", "), describe(raw)))
+		return fail(errorf(CodeBadCommand, "cmd: want one of %s; got %s", strings.Join(commandNames, ", "), engine.Describe(f.Cmd)))
 	}
 	c.name = name
-	for _, f := range fields {
-		if f.key == "cmd" || f.key == "id" || contains(allowed, f.key) {
-			continue
-		}
-		if len(allowed) == 0 {
-			return fail(errorf(CodeBadCommand, "%s: not a field of %s, which takes only cmd and id", quoteKey(f.key), name))
-		}
-		return fail(errorf(CodeBadCommand, "%s: not a field of %s; want %s", quoteKey(f.key), name, strings.Join(allowed, ", ")))
+	if isUnknown {
+		return fail(notAField(unknown, name, allowed))
+	}
+	if key, ok := f.extra(allowed); ok {
+		return fail(notAField(key, name, allowed))
 	}
 
 	switch name {
@@ -140,19 +193,18 @@ func decodeCommandWith(data []byte, parseLesson func([]byte) (*engine.Lesson, er
 			return fail(e)
 		}
 	case "load":
-		nameRaw, lessonRaw := get("name"), get("lesson")
 		switch {
-		case nameRaw != nil && lessonRaw != nil:
+		case f.Name != nil && f.Lesson != nil:
 			return fail(errorf(CodeBadCommand, "load: want either name or lesson, not both"))
-		case nameRaw != nil:
-			if c.lessonName, e = wantString("name", nameRaw, 60); e != nil {
+		case f.Name != nil:
+			if c.lessonName, e = wantString("name", f.Name, 60); e != nil {
 				return fail(e)
 			}
-		case lessonRaw != nil:
-			if lessonRaw[0] != '{' {
-				return fail(errorf(CodeBadCommand, "lesson: want a lesson object, got %s", describe(lessonRaw)))
+		case f.Lesson != nil:
+			if f.Lesson.Kind() != '{' {
+				return fail(errorf(CodeBadCommand, "lesson: want a lesson object, got %s", engine.Describe(f.Lesson)))
 			}
-			l, err := parseLesson(lessonRaw)
+			l, err := parseLesson(f.Lesson)
 			if err != nil {
 				return fail(lessonError(err))
 			}
@@ -161,22 +213,18 @@ func decodeCommandWith(data []byte, parseLesson func([]byte) (*engine.Lesson, er
 			return fail(errorf(CodeBadCommand, "load: want name (a built-in lesson) or lesson (a lesson object)"))
 		}
 	case "view":
-		if raw := get("math"); raw != nil {
-			b, e := wantBool("math", raw)
+		if f.Math != nil {
+			b, e := wantBool("math", f.Math)
 			if e != nil {
 				return fail(e)
 			}
 			c.viewMath = &b
 		}
-		if raw := get("granularity"); raw != nil {
-			s, e := wantString("granularity", raw, 20)
-			if e != nil {
-				return fail(errorf(CodeBadCommand, "granularity: want one of %s; got %s", strings.Join(engine.GranularityNames(), ", "), describe(raw)))
+		if f.Granularity != nil {
+			if _, e := wantGranularity(f.Granularity); e != nil {
+				return fail(e)
 			}
-			if _, err := engine.ParseGranularity(s); err != nil {
-				return fail(errorf(CodeBadCommand, "granularity: %v", err))
-			}
-			c.viewGran = s
+			c.viewGran, _ = wantString("granularity", f.Granularity, 20)
 		}
 		if c.viewMath == nil && c.viewGran == "" {
 			return fail(errorf(CodeBadCommand, "view: want math (true or false), granularity, or both"))
@@ -186,19 +234,13 @@ func decodeCommandWith(data []byte, parseLesson func([]byte) (*engine.Lesson, er
 		if name == "run" {
 			c.gran = engine.StepEpoch
 		}
-		if raw := get("granularity"); raw != nil {
-			s, e := wantString("granularity", raw, 20)
-			if e != nil {
-				return fail(errorf(CodeBadCommand, "granularity: want one of %s; got %s", strings.Join(engine.GranularityNames(), ", "), describe(raw)))
+		if f.Granularity != nil {
+			if c.gran, e = wantGranularity(f.Granularity); e != nil {
+				return fail(e)
 			}
-			g, err := engine.ParseGranularity(s)
-			if err != nil {
-				return fail(errorf(CodeBadCommand, "granularity: %v", err))
-			}
-			c.gran = g
 		}
-		if raw := get("stepsPerSecond"); raw != nil {
-			if c.sps, e = wantNumber("stepsPerSecond", raw, 0, maxStepsPerSecond); e != nil {
+		if f.StepsPerSecond != nil {
+			if c.sps, e = wantNumber("stepsPerSecond", f.StepsPerSecond, 0, maxStepsPerSecond); e != nil {
 				return fail(e)
 			}
 		}
@@ -211,37 +253,36 @@ func decodeCommandWith(data []byte, parseLesson func([]byte) (*engine.Lesson, er
 	case "setWeight":
 		for _, k := range []struct {
 			key string
+			raw jsontext.Value
 			dst *int
 			hi  int
-		}{{"layer", &c.layer, engine.MaxLayers - 1}, {"to", &c.to, engine.MaxNeurons - 1}} {
-			raw := get(k.key)
-			if raw == nil {
-				return fail(errorf(CodeBadCommand, "%s: missing; want a whole number from 0 to %d", k.key, k.hi))
+		}{{"layer", f.Layer, &c.layer, engine.MaxLayers - 1}, {"to", f.To, &c.to, engine.MaxNeurons - 1}} {
+			if k.raw == nil {
+				return fail(errorf(CodeBadCommand, "%s: missing; %s", k.key, engine.WantWholeFrom(0, k.hi)))
 			}
-			if *k.dst, e = wantInt(k.key, raw, 0, k.hi); e != nil {
+			if *k.dst, e = wantInt(k.key, k.raw, 0, k.hi); e != nil {
 				return fail(e)
 			}
 		}
-		if raw := get("bias"); raw != nil {
-			if c.bias, e = wantBool("bias", raw); e != nil {
+		if f.Bias != nil {
+			if c.bias, e = wantBool("bias", f.Bias); e != nil {
 				return fail(e)
 			}
 		}
-		switch raw := get("from"); {
-		case raw != nil && c.bias:
+		switch {
+		case f.From != nil && c.bias:
 			return fail(errorf(CodeBadCommand, "from: not allowed with \"bias\":true; a bias comes from no neuron"))
-		case raw != nil:
-			if c.from, e = wantInt("from", raw, 0, engine.MaxInputs-1); e != nil {
+		case f.From != nil:
+			if c.from, e = wantInt("from", f.From, 0, engine.MaxInputs-1); e != nil {
 				return fail(e)
 			}
 		case !c.bias:
 			return fail(errorf(CodeBadCommand, "from: missing; want the input or neuron the weight comes from, or \"bias\":true"))
 		}
-		raw := get("value")
-		if raw == nil {
+		if f.Value == nil {
 			return fail(errorf(CodeBadCommand, "value: missing; want a number"))
 		}
-		if c.value, e = wantNumber("value", raw, -1e6, 1e6); e != nil {
+		if c.value, e = wantNumber("value", f.Value, -1e6, 1e6); e != nil {
 			return fail(e)
 		}
 	}
@@ -254,118 +295,84 @@ func peekID(data []byte) []byte {
 	if len(data) > 4096 {
 		return nil
 	}
-	fields, err := splitObject(data)
-	if err != nil {
+	var head struct {
+		ID jsontext.Value `json:"id"`
+	}
+	if json.Unmarshal(data, &head) != nil || head.ID == nil {
 		return nil
 	}
-	for _, f := range fields {
-		if f.key == "id" {
-			id, _ := decodeID(f.raw)
-			return id
-		}
-	}
-	return nil
+	id, _ := decodeID(head.ID)
+	return id
 }
 
-// splitObject reads the members of a JSON object, refusing anything else,
-// duplicate keys, too many members and trailing data. The document is
-// validated first (json.Valid, which bounds nesting and allocates nothing);
-// then the members are found by a plain walk that may rely on validity.
-// The raw values point into data.
-func splitObject(data []byte) ([]field, *Error) {
-	if !utf8.Valid(data) {
-		return nil, errorf(CodeBadJSON, "the frame is not valid UTF-8")
+// unknownName returns the name the JSON library refused as unknown.
+func unknownName(err error) (string, bool) {
+	var se *json.SemanticError
+	if errors.As(err, &se) && se.Err == json.ErrUnknownName {
+		return se.JSONPointer.LastToken(), true
 	}
-	if !json.Valid(data) {
-		var v any
-		return nil, jsonError(json.Unmarshal(data, &v), len(data))
-	}
-	i := skipSpace(data, 0)
-	if data[i] != '{' {
-		return nil, errorf(CodeBadJSON, `want a JSON object like {"cmd":"step"}; got %s`, describeKind(data[i]))
-	}
-	fields := make([]field, 0, 4)
-	i = skipSpace(data, i+1)
-	for data[i] != '}' {
-		j := skipString(data, i)
-		key := unquote(data[i:j])
-		if len(fields) == maxFields {
-			return nil, errorf(CodeBadCommand, "too many fields: a command has at most %d", maxFields)
-		}
-		for _, f := range fields {
-			if f.key == key {
-				return nil, errorf(CodeBadCommand, "%s: given twice", quoteKey(key))
-			}
-		}
-		i = skipSpace(data, skipSpace(data, j)+1) // past the colon
-		j = skipValue(data, i)
-		fields = append(fields, field{key, data[i:j:j]})
-		i = skipSpace(data, j)
-		if data[i] == ',' {
-			i = skipSpace(data, i+1)
-		}
-	}
-	return fields, nil
+	return "", false
 }
 
-func skipSpace(data []byte, i int) int {
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index just past the string that starts at i.
-func skipString(data []byte, i int) int {
-	for i++; data[i] != '"'; i++ {
-		if data[i] == '\\' {
-			i++
+// frameError says in the protocol's words why the JSON library refused a
+// frame as a whole (err nil: the frame is null).
+func frameError(data []byte, err error) *Error {
+	var syn *jsontext.SyntacticError
+	if !errors.As(err, &syn) && err != nil {
+		// Not an object: the library stops at the first token, but a
+		// frame that is not JSON at all is told so first.
+		if verr := json.Unmarshal(data, new(jsontext.Value)); verr != nil {
+			err = verr
+			errors.As(err, &syn)
 		}
 	}
-	return i + 1
+	switch {
+	case !utf8.Valid(data):
+		return errorf(CodeBadJSON, "the frame is not valid UTF-8")
+	case syn != nil && syn.Err == jsontext.ErrDuplicateName:
+		path := fieldPath(syn.JSONPointer)
+		if strings.HasPrefix(path, "lesson.") {
+			return errorf(CodeBadLesson, "%s: given twice", path)
+		}
+		return errorf(CodeBadCommand, "%s: given twice", path)
+	case errors.Is(err, io.ErrUnexpectedEOF) || len(bytes.TrimSpace(data)) == 0:
+		return errorf(CodeBadJSON, "the JSON ends too early")
+	case syn != nil && strings.Contains(syn.Err.Error(), "after top-level value"):
+		return errorf(CodeBadJSON, "unexpected data after the JSON object")
+	case syn != nil:
+		return errorf(CodeBadJSON, "not valid JSON at byte %d: %v", syn.ByteOffset, syn.Err)
+	case !isObject(data):
+		return errorf(CodeBadJSON, `want a JSON object like {"cmd":"step"}; got %s`, describeKind(data))
+	}
+	return errorf(CodeBadJSON, "not valid JSON: %v", err)
 }
 
-// skipValue returns the index just past the (valid) value that starts at i.
-func skipValue(data []byte, i int) int {
-	switch data[i] {
-	case '"':
-		return skipString(data, i)
-	case '{', '[':
-		depth := 0
-		for {
-			switch data[i] {
-			case '"':
-				i = skipString(data, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
+// fieldPath writes a JSON pointer the way messages name fields:
+// /lesson/data/samples/3/x is lesson.data.samples[3].x (a name made only of
+// digits is taken for an index).
+func fieldPath(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		switch {
+		case tok != "" && strings.Trim(tok, "0123456789") == "" && b.Len() > 0:
+			b.WriteString("[" + tok + "]")
+		case b.Len() > 0:
+			b.WriteString("." + quoteKey(tok))
+		default:
+			b.WriteString(quoteKey(tok))
 		}
 	}
-	for i < len(data) && !strings.ContainsRune(",}] \t\r\n", rune(data[i])) {
-		i++
-	}
-	return i
+	return b.String()
 }
 
-// unquote returns the text of a valid JSON string.
-func unquote(raw []byte) string {
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw[1 : len(raw)-1])
-	}
-	var s string
-	json.Unmarshal(raw, &s)
-	return s
+// isObject says whether a valid JSON document is an object.
+func isObject(data []byte) bool {
+	return jsontext.Value(bytes.TrimSpace(data)).Kind() == '{'
 }
 
-func describeKind(c byte) string {
-	switch c {
+// describeKind says what kind of value a valid JSON document is.
+func describeKind(data []byte) string {
+	switch jsontext.Value(bytes.TrimSpace(data)).Kind() {
 	case '[':
 		return "a list"
 	case '"':
@@ -378,100 +385,84 @@ func describeKind(c byte) string {
 	return "a number"
 }
 
-func jsonError(err error, size int) *Error {
-	var se *json.SyntaxError
-	if err == nil || errors.Is(err, io.ErrUnexpectedEOF) || (errors.As(err, &se) && se.Offset >= int64(size)) {
-		return errorf(CodeBadJSON, "the JSON ends too early")
+func notAField(key, cmd string, allowed []string) *Error {
+	if len(allowed) == 0 {
+		return errorf(CodeBadCommand, "%s: not a field of %s, which takes only cmd and id", quoteKey(key), cmd)
 	}
-	if se != nil && strings.Contains(se.Error(), "after top-level value") {
-		return errorf(CodeBadJSON, "unexpected data after the JSON object")
-	}
-	if se != nil {
-		return errorf(CodeBadJSON, "not valid JSON at byte %d: %s", se.Offset, se.Error())
-	}
-	return errorf(CodeBadJSON, "not valid JSON: %v", err)
+	return errorf(CodeBadCommand, "%s: not a field of %s; want %s", quoteKey(key), cmd, strings.Join(allowed, ", "))
 }
 
 // decodeID reads a command's id: a string or a finite number of at most 64
 // characters, returned as the JSON to echo.
-func decodeID(raw json.RawMessage) ([]byte, *Error) {
-	switch raw[0] {
+func decodeID(raw jsontext.Value) ([]byte, *Error) {
+	switch raw.Kind() {
 	case '"':
 		var s string
 		if json.Unmarshal(raw, &s) == nil && utf8.RuneCountInString(s) <= maxIDChars {
 			return engine.AppendString(nil, s), nil
 		}
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+	case '0':
 		f, err := strconv.ParseFloat(string(raw), 64)
 		if err == nil && len(raw) <= maxIDChars && !math.IsInf(f, 0) {
 			return append([]byte(nil), raw...), nil
 		}
 	}
-	return nil, errorf(CodeBadCommand, "id: want a string or a number of at most %d characters, got %s", maxIDChars, describe(raw))
+	return nil, errorf(CodeBadCommand, "id: want a string or a number of at most %d characters, got %s", maxIDChars, engine.Describe(raw))
 }
 
-func wantString(key string, raw json.RawMessage, maxChars int) (string, *Error) {
-	if raw[0] != '"' {
-		return "", errorf(CodeBadCommand, "%s: want a string, got %s", key, describe(raw))
+func wantString(key string, raw jsontext.Value, maxChars int) (string, *Error) {
+	var s string
+	if raw.Kind() != '"' || json.Unmarshal(raw, &s) != nil {
+		return "", errorf(CodeBadCommand, "%s: want a string, got %s", key, engine.Describe(raw))
 	}
-	s := unquote(raw)
-	if utf8.RuneCountInString(s) > maxChars {
-		return "", errorf(CodeBadCommand, "%s: want at most %d characters, got %d", key, maxChars, utf8.RuneCountInString(s))
+	if n := utf8.RuneCountInString(s); n > maxChars {
+		return "", errorf(CodeBadCommand, "%s: want at most %d characters, got %d", key, maxChars, n)
 	}
 	return s, nil
 }
 
-func wantNumber(key string, raw json.RawMessage, lo, hi float64) (float64, *Error) {
-	if raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
-		return 0, errorf(CodeBadCommand, "%s: want a number, got %s", key, describe(raw))
+func wantGranularity(raw jsontext.Value) (engine.Granularity, *Error) {
+	s, e := wantString("granularity", raw, 20)
+	if e != nil {
+		return 0, errorf(CodeBadCommand, "granularity: want one of %s; got %s", strings.Join(engine.GranularityNames(), ", "), engine.Describe(raw))
+	}
+	g, err := engine.ParseGranularity(s)
+	if err != nil {
+		return 0, errorf(CodeBadCommand, "granularity: %v", err)
+	}
+	return g, nil
+}
+
+func wantNumber(key string, raw jsontext.Value, lo, hi float64) (float64, *Error) {
+	if raw.Kind() != '0' {
+		return 0, errorf(CodeBadCommand, "%s: want a number, got %s", key, engine.Describe(raw))
 	}
 	f, err := strconv.ParseFloat(string(raw), 64)
-	if (err != nil && !errors.Is(err, strconv.ErrRange)) || math.IsNaN(f) {
-		return 0, errorf(CodeBadCommand, "%s: want a number, got %s", key, describe(raw))
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, errorf(CodeBadCommand, "%s: want a number, got %s", key, engine.Describe(raw))
 	}
 	if f < lo || f > hi || math.IsInf(f, 0) {
-		return 0, errorf(CodeBadCommand, "%s: want a number from %g to %g, got %s", key, lo, hi, describe(raw))
+		return 0, errorf(CodeBadCommand, "%s: %s, got %s", key, engine.WantNumberFrom(lo, hi), engine.Describe(raw))
 	}
 	return f, nil
 }
 
-func wantInt(key string, raw json.RawMessage, lo, hi int) (int, *Error) {
+func wantInt(key string, raw jsontext.Value, lo, hi int) (int, *Error) {
 	f, e := wantNumber(key, raw, math.Inf(-1), math.Inf(1))
 	if e != nil || f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
-		return 0, errorf(CodeBadCommand, "%s: want a whole number from %d to %d, got %s", key, lo, hi, describe(raw))
+		return 0, errorf(CodeBadCommand, "%s: %s, got %s", key, engine.WantWholeFrom(lo, hi), engine.Describe(raw))
 	}
 	return int(f), nil
 }
 
-func wantBool(key string, raw json.RawMessage) (bool, *Error) {
-	switch string(raw) {
-	case "true":
+func wantBool(key string, raw jsontext.Value) (bool, *Error) {
+	switch raw.Kind() {
+	case 't':
 		return true, nil
-	case "false":
+	case 'f':
 		return false, nil
 	}
-	return false, errorf(CodeBadCommand, "%s: want true or false, got %s", key, describe(raw))
-}
-
-// describe says what a raw JSON value is, briefly, for "got …" in messages.
-func describe(raw json.RawMessage) string {
-	switch raw[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "a list"
-	case '"':
-		var s string
-		json.Unmarshal(raw, &s)
-		if utf8.RuneCountInString(s) > 40 {
-			s = string([]rune(s)[:37]) + "..."
-		}
-		return strconv.Quote(s)
-	}
-	if len(raw) > 40 {
-		return string(raw[:37]) + "..."
-	}
-	return string(raw)
+	return false, errorf(CodeBadCommand, "%s: want true or false, got %s", key, engine.Describe(raw))
 }
 
 // quoteKey shows a field's name in a message, quoted only when it would be
@@ -484,15 +475,6 @@ func quoteKey(k string) string {
 		return strconv.Quote(k)
 	}
 	return k
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // lessonError turns the engine's list of a lesson's problems into one

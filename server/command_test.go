@@ -86,3 +86,35 @@ func FuzzDecodeCommand(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeMessages pins the messages for frames the JSON library reads
+// more exactly than the hand-written splitter did.
+func TestDecodeMessages(t *testing.T) {
+	tests := []struct{ in, code, message string }{
+		{`[`, "bad_json", "the JSON ends too early"},
+		{`{"cmd":"step"}x`, "bad_json", "unexpected data after the JSON object"},
+		{`{"cmd":"step"}}`, "bad_json", "unexpected data after the JSON object"},
+		{`{"cmd":"step",}`, "bad_json", "not valid JSON at byte 13: invalid character ',' at start of value"},
+		{`null`, "bad_json", `want a JSON object like {"cmd":"step"}; got null`},
+		{"{\"cmd\":\"st\xffep\"}", "bad_json", "the frame is not valid UTF-8"},
+		{`{"cmd":"step","":1}`, "bad_command", `"": not a field of step; want granularity`},
+		{`{"speed":3,"cmd":"back"}`, "bad_command", "speed: not a field of back, which takes only cmd and id"},
+		{`{"speed":3,"cmd":"step"`, "bad_json", "the JSON ends too early"},
+		{`{"cmd":"step","id":"x","id":"y"}`, "bad_command", "id: given twice"},
+		{`{"cmd":"load","lesson":{"title":"a","title":"b"}}`, "bad_lesson", "lesson.title: given twice"},
+		{`{"cmd":"load","lesson":{"data":{"samples":[{"x":[1],"x":[2]}]}}}`, "bad_lesson", "lesson.data.samples[0].x: given twice"},
+		{`{"cmd":"setWeight","layer":0,"to":0,"from":0,"value":null}`, "bad_command", "value: want a number, got null"},
+		{`{"cmd":"setWeight","layer":0,"to":0.5,"from":0,"value":1}`, "bad_command", "to: want a whole number from 0 to 63, got 0.5"},
+		{`{"cmd":"run","stepsPerSecond":2000}`, "bad_command", "stepsPerSecond: want a number from 0 to 1000, got 2000"},
+	}
+	for _, tt := range tests {
+		_, err := decodeCommand([]byte(tt.in))
+		if err == nil {
+			t.Errorf("%s: accepted", tt.in)
+			continue
+		}
+		if err.Code != tt.code || err.Message != tt.message {
+			t.Errorf("%s:\n got %s %q\nwant %s %q", tt.in, err.Code, err.Message, tt.code, tt.message)
+		}
+	}
+}
