@@ -94,23 +94,47 @@ type wireCommand struct {
 	Momentum       jsontext.Value `json:"momentum"`       // set
 	Regularization jsontext.Value `json:"regularization"` // set
 
-	Layer jsontext.Value `json:"layer"` // setWeight
-	To    jsontext.Value `json:"to"`    // setWeight
-	From  jsontext.Value `json:"from"`  // setWeight
-	Bias  jsontext.Value `json:"bias"`  // setWeight
+	Layer jsontext.Value `json:"layer"` // setWeight, ask
+	To    jsontext.Value `json:"to"`    // setWeight, ask
+	From  jsontext.Value `json:"from"`  // setWeight, ask
+	Bias  jsontext.Value `json:"bias"`  // setWeight, ask
 	Value jsontext.Value `json:"value"` // setWeight
+
+	Index    jsontext.Value `json:"index"`    // ask
+	Ask      jsontext.Value `json:"ask"`      // ask
+	Question jsontext.Value `json:"question"` // answer
+	Choice   jsontext.Value `json:"choice"`   // answer
+	Answer   jsontext.Value `json:"answer"`   // reveal
+	Detail   jsontext.Value `json:"detail"`   // reveal
 }
 
-// extra returns the first field present in f that a command taking only
-// allowed (besides cmd and id) does not take.
-func (f *wireCommand) extra(allowed []string) (string, bool) {
-	for _, x := range [...]field{
+// fields lists the fields of f besides cmd and id, by name.
+func (f *wireCommand) fields() [21]field {
+	return [...]field{
 		{"name", f.Name}, {"lesson", f.Lesson},
 		{"granularity", f.Granularity}, {"stepsPerSecond", f.StepsPerSecond}, {"math", f.Math},
 		{"learningRate", f.LearningRate}, {"batchSize", f.BatchSize}, {"optimizer", f.Optimizer},
 		{"momentum", f.Momentum}, {"regularization", f.Regularization},
 		{"layer", f.Layer}, {"to", f.To}, {"from", f.From}, {"bias", f.Bias}, {"value", f.Value},
-	} {
+		{"index", f.Index}, {"ask", f.Ask}, {"question", f.Question}, {"choice", f.Choice},
+		{"answer", f.Answer}, {"detail", f.Detail},
+	}
+}
+
+// get returns the field named key, or nil when it is absent.
+func (f *wireCommand) get(key string) jsontext.Value {
+	for _, x := range f.fields() {
+		if x.key == key {
+			return x.raw
+		}
+	}
+	return nil
+}
+
+// extra returns the first field present in f that a command taking only
+// allowed (besides cmd and id) does not take.
+func (f *wireCommand) extra(allowed []string) (string, bool) {
+	for _, x := range f.fields() {
 		if x.raw != nil && !slices.Contains(allowed, x.key) {
 			return x.key, true
 		}
@@ -189,7 +213,7 @@ func decodeCommandWith(data []byte, parseLesson func([]byte) (*engine.Lesson, er
 
 	switch name {
 	case "ask", "answer", "reveal":
-		if e := decodeVote(&c, get); e != nil {
+		if e := decodeVote(&c, f.get); e != nil {
 			return fail(e)
 		}
 	case "load":

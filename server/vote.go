@@ -10,7 +10,7 @@ package server
 // See docs/classroom.md and the Classroom section of docs/protocol.md.
 
 import (
-	"encoding/json"
+	"encoding/json/jsontext"
 	"strconv"
 	"strings"
 	"time"
@@ -59,7 +59,7 @@ func choiceCount(q engine.Question, l *engine.Lesson) int {
 }
 
 // decodeVote reads the fields of ask, answer and reveal.
-func decodeVote(c *command, get func(string) json.RawMessage) *Error {
+func decodeVote(c *command, get func(string) jsontext.Value) *Error {
 	var e *Error
 	switch c.name {
 	case "ask":
