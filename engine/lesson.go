@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // Limits keep one session small. Values past them are refused when a lesson
@@ -164,11 +165,20 @@ type Unit struct {
 	Classes  []string `json:"classes,omitempty"`
 }
 
-// View is how a page starts: the step size and whether the math is shown.
+// View is how a page starts: the step size, whether the math is shown, and
+// how many significant digits the math writes numbers with.
 type View struct {
 	Granularity string `json:"granularity"`
 	Math        bool   `json:"math"`
+	Decimals    int    `json:"decimals"`
 }
+
+// Significant digits of the math panel's numbers: the default, and the
+// range a lesson may ask for.
+const (
+	DefaultMathDigits = 3
+	MaxMathDigits     = 8
+)
 
 // Note is a sentence a page's narration shows when training reaches At.
 type Note struct {
@@ -183,16 +193,55 @@ type Term struct {
 }
 
 // Question is a predict-then-reveal moment: before training reaches At, the
-// page asks, and only then shows the answer and Why.
+// page asks; it grades the answer at the question's Horizon and only then
+// shows it, with Why when Why explains what really happened (Answer).
 type Question struct {
-	At    string `json:"at"`
-	Kind  string `json:"kind"` // "weight" (up or down), "loss" (grow or shrink), "winner" (which output)
-	Ask   string `json:"ask"`
-	Why   string `json:"why,omitempty"`
-	Layer int    `json:"layer"`
-	To    int    `json:"to"`
-	From  int    `json:"from"`
-	Bias  bool   `json:"bias,omitempty"`
+	At      string   `json:"at"`
+	Kind    string   `json:"kind"` // "weight" (up or down), "loss" (grow or shrink, or below a threshold), "winner" (which output)
+	Ask     string   `json:"ask"`
+	Why     string   `json:"why,omitempty"`
+	Answer  string   `json:"answer,omitempty"` // the answer Why explains; empty when Why fits every answer
+	Horizon *Horizon `json:"horizon,omitempty"`
+	Layer   int      `json:"layer"`
+	To      int      `json:"to"`
+	From    int      `json:"from"`
+	Bias    bool     `json:"bias,omitempty"`
+}
+
+// Horizon is how far ahead a loss question looks. Without one a question
+// is graded by the step that reaches its moment (a loss question at
+// forward, backward or update: by the next example's loss). With Epochs it
+// is graded when that many epochs have ended, counting from the question
+// (the epoch under way is the first): the mean training loss then against
+// the one before. With LossBelow as well it asks "will the mean training
+// loss fall below LossBelow within Epochs epochs?", answered yes as soon as
+// an epoch ends below it and no after Epochs epochs.
+type Horizon struct {
+	Epochs    int     `json:"epochs"`
+	LossBelow float64 `json:"lossBelow,omitempty"`
+}
+
+// MaxHorizonEpochs is the furthest a question may look ahead: the page
+// trains that far, epoch by epoch, before it reveals the answer.
+const MaxHorizonEpochs = 1000
+
+// Answers lists the answers a question of this kind and horizon can have
+// (a winner question's are the output indices "0", "1", …).
+func (q *Question) Answers(outputs int) []string {
+	switch {
+	case q.Kind == "weight":
+		return []string{"up", "down"}
+	case q.Kind == "loss" && q.Horizon != nil && q.Horizon.LossBelow > 0:
+		return []string{"yes", "no"}
+	case q.Kind == "loss":
+		return []string{"smaller", "bigger"}
+	default:
+		out := make([]string, outputs)
+		for i := range out {
+			out[i] = strconv.Itoa(i)
+		}
+		return out
+	}
 }
 
 // MarshalJSON writes the weight's position only for weight questions, so
@@ -203,11 +252,13 @@ func (q Question) MarshalJSON() ([]byte, error) {
 		return json.Marshal(plain(q))
 	}
 	return json.Marshal(struct {
-		At   string `json:"at"`
-		Kind string `json:"kind"`
-		Ask  string `json:"ask"`
-		Why  string `json:"why,omitempty"`
-	}{q.At, q.Kind, q.Ask, q.Why})
+		At      string   `json:"at"`
+		Kind    string   `json:"kind"`
+		Ask     string   `json:"ask"`
+		Why     string   `json:"why,omitempty"`
+		Answer  string   `json:"answer,omitempty"`
+		Horizon *Horizon `json:"horizon,omitempty"`
+	}{q.At, q.Kind, q.Ask, q.Why, q.Answer, q.Horizon})
 }
 
 // Granularity is how far one step goes.

@@ -48,6 +48,17 @@ func TestLessonValidationMessages(t *testing.T) {
 		{"regularization kind", strings.Replace(validLesson, `"learningRate":0.1`, `"regularization":{"kind":"l3"}`, 1), `training.regularization.kind: want one of none, l1, l2; got "l3"`},
 		{"note time", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","notes":[{"at":"lunch","say":"hi"}]`, 1), `notes[0].at: want one of start, sample, forward, loss, backward, update, epoch, diverged; got "lunch"`},
 		{"question weight range", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","questions":[{"at":"update","kind":"weight","layer":1,"to":3,"from":0,"ask":"?"}]`, 1), `questions[0].to: want a whole number from 0 to 0, got 3`},
+		{"view decimals range", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","view":{"decimals":12}`, 1), `view.decimals: want a whole number from 2 to 8, got 12`},
+		{"view decimals words", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","view":{"decimals":"six"}`, 1), `view.decimals: want a whole number, got "six"`},
+		{"horizon on a weight question", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","questions":[{"at":"update","kind":"weight","layer":1,"ask":"?","horizon":{"epochs":3}}]`, 1), `questions[0].horizon: only for a loss question (kind loss)`},
+		{"horizon without epochs", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","questions":[{"at":"epoch","kind":"loss","ask":"?","horizon":{"lossBelow":0.1}}]`, 1), `questions[0].horizon.epochs: missing; want how many epochs ahead the question looks, 1 to 1000`},
+		{"horizon too far", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","questions":[{"at":"epoch","kind":"loss","ask":"?","horizon":{"epochs":5000}}]`, 1), `questions[0].horizon.epochs: want a whole number from 1 to 1000, got 5000`},
+		{"horizon threshold", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","questions":[{"at":"epoch","kind":"loss","ask":"?","horizon":{"epochs":5,"lossBelow":-1}}]`, 1), `questions[0].horizon.lossBelow: want a number above 0 and at most 1e+06, got -1`},
+		{"horizon as words", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","questions":[{"at":"epoch","kind":"loss","ask":"?","horizon":"later"}]`, 1), `questions[0].horizon: want an object, got "later"`},
+		{"horizon unknown field", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","questions":[{"at":"epoch","kind":"loss","ask":"?","horizon":{"epochs":2,"steps":3}}]`, 1), `questions[0].horizon.steps: unknown field; want one of epochs, lossBelow`},
+		{"answer of a threshold question", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","questions":[{"at":"epoch","kind":"loss","ask":"?","horizon":{"epochs":5,"lossBelow":0.1},"answer":"smaller"}]`, 1), `questions[0].answer: want one of yes, no; got "smaller"`},
+		{"answer of a weight question", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","questions":[{"at":"update","kind":"weight","layer":1,"ask":"?","answer":"left"}]`, 1), `questions[0].answer: want one of up, down; got "left"`},
+		{"answer of a winner question", strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","questions":[{"at":"forward","kind":"winner","ask":"?","answer":"1"}]`, 1), `questions[0].answer: want one of 0; got "1"`},
 		{"deep nesting", strings.Repeat("[", 100) + strings.Repeat("]", 100), "nested more than 32 levels deep"},
 		{"invalid utf-8", "{\"title\":\"\xff\"}", "not valid UTF-8"},
 		{"trailing data", validLesson + `{}`, "unexpected data after the JSON value"},
@@ -124,4 +135,30 @@ func FuzzParseLesson(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+func TestQuestionHorizonRoundTrip(t *testing.T) {
+	doc := strings.Replace(validLesson, `"title":"ok"`, `"title":"ok","view":{"decimals":6},"questions":[{"at":"epoch","kind":"loss","ask":"?","answer":"yes","horizon":{"epochs":300,"lossBelow":0.1}},{"at":"loss","kind":"loss","ask":"?"}]`, 1)
+	l := mustLesson(t, doc)
+	if got, want := l.View.Decimals, 6; got != want {
+		t.Errorf("view.decimals %d, want %d", got, want)
+	}
+	q := l.Questions[0]
+	if q.Horizon == nil || q.Horizon.Epochs != 300 || q.Horizon.LossBelow != 0.1 || q.Answer != "yes" {
+		t.Fatalf("question %+v horizon %+v", q, q.Horizon)
+	}
+	if l.Questions[1].Horizon != nil {
+		t.Errorf("a question without a horizon got %+v", l.Questions[1].Horizon)
+	}
+	out, err := l.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := mustLesson(t, string(out))
+	if h := again.Questions[0].Horizon; h == nil || *h != *q.Horizon || again.Questions[0].Answer != "yes" || again.View.Decimals != 6 {
+		t.Errorf("after a round trip: %+v, view %+v", again.Questions[0], again.View)
+	}
+	if d := mustLesson(t, validLesson).View.Decimals; d != DefaultMathDigits {
+		t.Errorf("default view.decimals %d, want %d", d, DefaultMathDigits)
+	}
 }

@@ -451,9 +451,12 @@ func (c *checker) units(path string, v *jsonValue, n int) []Unit {
 }
 
 func (l *Lesson) parseView(c *checker, v *jsonValue) {
-	l.View = View{Granularity: "sample"}
-	if v == nil || !c.object("view", v, "granularity", "math") {
+	l.View = View{Granularity: "sample", Decimals: DefaultMathDigits}
+	if v == nil || !c.object("view", v, "granularity", "math", "decimals") {
 		return
+	}
+	if d := v.get("decimals"); d != nil {
+		l.View.Decimals, _ = c.integer("view.decimals", d, 2, MaxMathDigits)
 	}
 	if g := v.get("granularity"); g != nil {
 		l.View.Granularity, _ = c.oneOf("view.granularity", g, granularityNames)
@@ -515,7 +518,7 @@ func (l *Lesson) parseWords(c *checker, root *jsonValue) {
 }
 
 func (l *Lesson) parseQuestion(c *checker, p string, it *jsonValue) {
-	if !c.object(p, it, "at", "kind", "ask", "why", "layer", "to", "from", "bias") {
+	if !c.object(p, it, "at", "kind", "ask", "why", "answer", "horizon", "layer", "to", "from", "bias") {
 		return
 	}
 	var q Question
@@ -536,6 +539,12 @@ func (l *Lesson) parseQuestion(c *checker, p string, it *jsonValue) {
 	}
 	if s := it.get("why"); s != nil {
 		q.Why, _ = c.str(join(p, "why"), s, maxText)
+	}
+	if h := it.get("horizon"); h != nil {
+		q.Horizon = c.horizon(join(p, "horizon"), h, q.Kind)
+	}
+	if a := it.get("answer"); a != nil && q.Kind != "" {
+		q.Answer, _ = c.oneOf(join(p, "answer"), a, q.Answers(len(l.Network.Outputs)))
 	}
 	if q.Kind != "weight" {
 		for _, f := range []string{"layer", "to", "from", "bias"} {
@@ -573,6 +582,28 @@ func (l *Lesson) parseQuestion(c *checker, p string, it *jsonValue) {
 		}
 	}
 	l.Questions = append(l.Questions, q)
+}
+
+// horizon reads a question's horizon: {"epochs": N} or {"epochs": N,
+// "lossBelow": x}, for loss questions only.
+func (c *checker) horizon(p string, v *jsonValue, kind string) *Horizon {
+	if !c.object(p, v, "epochs", "lossBelow") {
+		return nil
+	}
+	if kind != "" && kind != "loss" {
+		c.addf(p, "only for a loss question (kind loss); a %s question is answered by the step that reaches it", kind)
+		return nil
+	}
+	h := &Horizon{}
+	if e := v.get("epochs"); e != nil {
+		h.Epochs, _ = c.integer(join(p, "epochs"), e, 1, MaxHorizonEpochs)
+	} else {
+		c.addf(join(p, "epochs"), "missing; want how many epochs ahead the question looks, 1 to %d", MaxHorizonEpochs)
+	}
+	if b := v.get("lossBelow"); b != nil {
+		h.LossBelow, _ = c.positive(join(p, "lossBelow"), b, 1e6)
+	}
+	return h
 }
 
 // checkTargets refuses targets the loss cannot take.

@@ -18,6 +18,7 @@ import { createSettings } from './settings.js';
 import { palette, cssVariables } from './colors.js';
 import { termNodes } from './glossary.js';
 import { createAsk } from './ask.js';
+import { reached } from './questions.js';
 import { CHANGES, roomURLs, followersText, endedText } from './room.js';
 import { createPointAdder } from './addpoints.js';
 
@@ -196,6 +197,7 @@ export function createApp(root, options = {}) {
     step: () => doStep(),
     back: () => {
       stopPlaying();
+      quiz?.abort();
       send({ cmd: 'back' });
     },
     play: () => togglePlay(),
@@ -207,6 +209,7 @@ export function createApp(root, options = {}) {
       if (a === 'step') doStep();
       else if (a === 'back') {
         stopPlaying();
+        quiz?.abort();
         send({ cmd: 'back' });
       } else if (a === 'play') togglePlay();
       else if (a === 'reset') {
@@ -243,13 +246,37 @@ export function createApp(root, options = {}) {
 
   // Predict, then reveal: the lesson's questions, asked before the steps
   // that reach them. Answers go to 'answer' listeners as {type, answer}.
+  // While a question waits (or the page steps on to its answer) Step and
+  // Play are off, with a pointer to the question.
   const askBox = $('ask');
   const quiz = askBox && options.questions !== false
     ? createAsk(askBox, {
         onAnswer: (answer) => emit({ type: 'answer', answer }),
         returnFocus: () => $('step').focus(),
+        onChange: () => schedule(),
       })
     : null;
+  const askWait = document.createElement('span');
+  askWait.className = 'ask-wait';
+  askWait.dataset.role = 'ask-wait';
+  askWait.hidden = true;
+  $('play')?.closest('.controls')?.append(askWait);
+  // Play stops at questions (on by default when the lesson has any).
+  const playQuestions = $('play-questions');
+
+  /** showQuizState turns Step and Play off while a question is open and says why. */
+  function showQuizState() {
+    const busy = !!quiz?.busy() && mode !== 'follower';
+    if (busy) {
+      $('step').disabled = true;
+      $('play').disabled = true;
+    }
+    askWait.hidden = !busy;
+    askWait.textContent = quiz?.waiting() ? 'Answer or skip ↓' : 'Finding out the answer ↓';
+    const hasQuestions = Array.isArray(model.lesson?.questions) && model.lesson.questions.length > 0;
+    const box = playQuestions?.closest('[data-control]');
+    if (box) box.hidden = !quiz || !hasQuestions;
+  }
 
   function doStep() {
     if (following()) return;
@@ -257,7 +284,11 @@ export function createApp(root, options = {}) {
       stopPlaying();
       return;
     }
-    if (quiz?.busy()) return;
+    if (quiz?.busy()) {
+      // The → key and a click on the (disabled) Step lead to the question.
+      quiz.focus();
+      return;
+    }
     diagram.finish();
     const granularity = controls.granularity();
     if (!quiz) {
@@ -267,42 +298,132 @@ export function createApp(root, options = {}) {
     stepWithQuestions(granularity);
   }
 
+  // pacedStep is a step the page takes by itself (up to a question, or on
+  // to its answer): no faster than the server's command rate allows, and
+  // tried again after a moment if the server asks to slow down.
+  let lastPaced = 0;
+  async function pacedStep(granularity) {
+    const gap = 1000 / Math.max(1, (model.limits?.commandsPerSecond ?? 50) * 0.8);
+    for (let attempt = 0; ; attempt++) {
+      const wait = lastPaced + gap - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      lastPaced = performance.now();
+      try {
+        return await socket.request({ cmd: 'step', granularity });
+      } catch (err) {
+        if (err?.code !== 'slow_down' || attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
   // stepWithQuestions takes a step, asking the questions it reaches first.
   // When the step would pass a question's moment only after other moments
   // (an update question, at "sample" step size, comes after the example's
-  // guess), it first steps phase by phase up to just before that moment,
-  // so the learner sees the guess before predicting; then it asks, and the
-  // step that reveals the answer follows.
+  // guess; a question about the output comes once the example is in), it
+  // first steps up to just before that moment, so the learner sees what
+  // the question is about before predicting; then it asks, takes the step,
+  // and steps on until every answer is known (the next example's loss, or
+  // a number of epochs), so the answer shows without another press.
+  // It resolves true when it asked a question.
   async function stepWithQuestions(granularity) {
     const at = quiz.stopAt(model, granularity);
+    const events = [];
+    let pieces = 0;
+    const collect = () => {
+      // Only the example under way: a new one starts the summary over.
+      if (model.events.some((e) => e.type === 'sample')) events.length = 0;
+      events.push(...model.events);
+      pieces++;
+    };
+    const summarize = () => {
+      if (pieces > 1 && events.length && !model.events.some((e) => e.type === 'epoch')) {
+        soFar = { model, narration: narrateSoFar(model, events) };
+        showNarration(model);
+      }
+    };
     if (at) {
       quiz.hold(true);
-      const events = [];
-      let pieces = 0;
       try {
         // A batch may need several examples: bounded, in case the
         // position and the engine ever disagree.
-        for (let i = 0; i < 400 && model.position && model.position.phase !== at && !model.diverged; i++) {
-          await socket.request({ cmd: 'step', granularity: 'phase' });
-          // Only the example under way: a new one starts the summary over.
-          if (model.events.some((e) => e.type === 'sample')) events.length = 0;
-          events.push(...model.events);
-          pieces++;
+        for (let i = 0; i < 400 && model.position && !reached(model.position, at) && !model.diverged; i++) {
+          const g = model.position.phase === at.phase && at.layer !== undefined ? 'micro' : 'phase';
+          await pacedStep(g);
+          collect();
         }
       } catch {
-        return; // the error frame has said why
+        return false; // the error frame has said why
       } finally {
         quiz.hold(false);
       }
       // The narration sums up the small steps, not just the last one.
-      if (pieces > 1 && events.length) {
-        soFar = { model, narration: narrateSoFar(model, events) };
-        // At once, before the question appears beside it.
-        showNarration(model);
-      }
+      summarize();
     }
-    await quiz.beforeStep(model, granularity);
-    send({ cmd: 'step', granularity });
+    if (!quiz.due(model, granularity)) {
+      await socket.request({ cmd: 'step', granularity }).catch(() => {});
+      return false;
+    }
+    events.length = 0;
+    pieces = 0;
+    if (!(await quiz.beforeStep(model, granularity))) return true;
+    // When the step would also pass a later question's moment, only the
+    // moment just asked about is taken, so its answer shows first.
+    const g = quiz.due(model, granularity) ? 'phase' : granularity;
+    quiz.hold(true);
+    try {
+      await socket.request({ cmd: 'step', granularity: g });
+      collect();
+      const limit = quiz.settleLimit();
+      for (let i = 0; i < limit && !model.diverged; i++) {
+        const next = quiz.settling();
+        if (!next) break;
+        quiz.settleProgress(model, i + 1);
+        await pacedStep(next);
+        collect();
+      }
+    } catch {
+      // The error frame has said why.
+    } finally {
+      quiz.hold(false);
+      quiz.settled();
+    }
+    summarize();
+    return true;
+  }
+
+  // playToQuestion is Play while questions remain and "stop at questions"
+  // is on: the page steps at the chosen speed and stops where a question
+  // is due, asks it, and shows its answer; Play again goes on.
+  async function playToQuestion() {
+    const loop = { stop: false };
+    playing = loop;
+    dispatch({ type: 'running', running: true });
+    try {
+      while (!loop.stop && !model.diverged) {
+        const g = controls.granularity();
+        if (quiz.stopAt(model, g) || quiz.due(model, g)) {
+          playing = null;
+          dispatch({ type: 'running', running: false });
+          await stepWithQuestions(g);
+          return;
+        }
+        if (quiz.remaining(model) === 0) break;
+        const started = performance.now();
+        await pacedStep(g);
+        const sps = controls.stepsPerSecond();
+        const wait = sps > 0 ? Math.max(0, 1000 / sps - (performance.now() - started)) : 0;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    } catch {
+      // The error frame has said why.
+    }
+    if (playing === loop) {
+      playing = null;
+      dispatch({ type: 'running', running: false });
+      // Every question has been asked: Play goes on the ordinary way.
+      if (!loop.stop && !model.diverged && quiz.remaining(model) === 0) togglePlay();
+    }
   }
 
   function stopPlaying() {
@@ -319,6 +440,14 @@ export function createApp(root, options = {}) {
     if (following()) return;
     if (model.running || playing) {
       stopPlaying();
+      return;
+    }
+    if (quiz?.busy()) {
+      quiz.focus();
+      return;
+    }
+    if (quiz && playQuestions?.checked && quiz.remaining(model) > 0) {
+      playToQuestion();
       return;
     }
     const sps = controls.stepsPerSecond();
@@ -366,6 +495,7 @@ export function createApp(root, options = {}) {
       const view = model.lesson?.view;
       if (view?.granularity && !options.granularity) controls.setGranularity(view.granularity === 'micro' || view.granularity === 'neuron' ? 'micro' : view.granularity);
       if (view && typeof view.math === 'boolean' && options.math === undefined) showMath(view.math);
+      if (playQuestions) playQuestions.checked = Array.isArray(model.lesson?.questions) && model.lesson.questions.length > 0;
       selection = null;
     }
     if (quiz) {
@@ -481,9 +611,13 @@ export function createApp(root, options = {}) {
     pendingPrev = null;
     const m = model;
     if (!m.network) return;
-    diagram.render(m, prev);
+    // While the page trains on epoch by epoch to a question's answer, the
+    // diagram is drawn without its step animation, which would take longer
+    // than the steps themselves.
+    diagram.render(m, quiz?.settling() === 'epoch' ? null : prev);
     if (selection) diagram.select(selection);
     controls.render(m);
+    showQuizState();
     if (mode === 'follower') {
       for (const r of ['step', 'back', 'play', 'reset']) $(r).disabled = true;
     }

@@ -49,7 +49,8 @@ export function reaches(pos, granularity, trainSize, batchSize) {
 }
 
 /**
- * @typedef {{at: string, kind: string, ask: string, why?: string,
+ * @typedef {{at: string, kind: string, ask: string, why?: string, answer?: string,
+ *   horizon?: {epochs: number, lossBelow?: number},
  *   layer?: number, to?: number, from?: number, bias?: boolean}} Question
  * @typedef {{value: string, label: string}} Choice
  */
@@ -70,29 +71,69 @@ export function dueQuestions(questions, asked, moments) {
 }
 
 /**
- * stopBefore is the moment within a sample at which the page should ask,
- * when the step would first pass other moments the learner needs to see
- * (an update question at "sample" step size comes after that example's
- * guess and loss): the earliest due moment after the next micro-step's
- * phase. Null when the step starts at that moment already, for "epoch"
- * questions, and for epoch-size steps (asked before the whole epoch).
+ * firstGroup keeps, of the due questions, those of the earliest moment
+ * (with "epoch" ones too when that moment is the update that ends the
+ * epoch): the learner answers them, sees them revealed, and only then is
+ * asked about a later moment, never two moments back to back.
+ * @param {Question[]} questions
+ * @param {number[]} due
+ * @returns {number[]}
+ */
+export function firstGroup(questions, due) {
+  const order = [...PHASES, 'epoch'];
+  let first = order.length;
+  for (const i of due) first = Math.min(first, order.indexOf(questions[i]?.at));
+  const at = order[first];
+  return due.filter((i) => questions[i]?.at === at || (at === 'update' && questions[i]?.at === 'epoch'));
+}
+
+/**
+ * stopBefore is where within a sample the page should ask, when the step
+ * would first pass other moments the learner needs to see (an update
+ * question at "sample" step size comes after that example's guess and
+ * loss): {phase} of the earliest due moment after the next micro-step's
+ * phase. A forward question on a network with hidden layers is asked once
+ * the example is in and the hidden layers have their values, just before
+ * the output layer's: {phase: 'forward', layer: the output layer}, so the
+ * learner sees what the network sees and predicts what it will answer.
+ * Null when the step starts at that point already, for "epoch" questions,
+ * and for epoch-size steps (asked before the whole epoch).
  * @param {Question[]} questions
  * @param {number[]} due indices from dueQuestions
- * @param {{phase?: string}|null} pos the position now (phase: the next micro-step)
+ * @param {{phase?: string, layer?: number, neuron?: number}|null} pos the position now (phase: the next micro-step)
  * @param {string} granularity
- * @returns {string|null}
+ * @param {number} [layers=1] layers with weights
+ * @returns {{phase: string, layer?: number}|null}
  */
-export function stopBefore(questions, due, pos, granularity) {
-  if (granularity === 'epoch' || granularity === 'micro' || granularity === 'phase') return null;
-  const now = PHASES.indexOf(PHASES.includes(pos?.phase) ? pos.phase : 'forward');
+export function stopBefore(questions, due, pos, granularity, layers = 1) {
+  if (granularity === 'epoch') return null;
+  const phase = PHASES.includes(pos?.phase) ? pos.phase : 'forward';
+  const now = PHASES.indexOf(phase);
+  const last = layers - 1;
   let best = -1;
   for (const i of due) {
     const k = PHASES.indexOf(questions[i]?.at);
     if (k < 0) continue;
     if (best < 0 || k < best) best = k;
   }
+  if (best < 0) return null;
+  if (PHASES[best] === 'forward' && last > 0) {
+    const before = phase !== 'forward' || (pos?.layer ?? 0) < last;
+    return before ? { phase: 'forward', layer: last } : null;
+  }
+  if (granularity === 'micro' || granularity === 'phase') return null;
   if (best <= now) return null;
-  return PHASES[best];
+  return { phase: PHASES[best] };
+}
+
+/**
+ * reached reports whether the position is at the point stopBefore names.
+ * @param {{phase?: string, layer?: number}|null} pos
+ * @param {{phase: string, layer?: number}} at
+ */
+export function reached(pos, at) {
+  if (!pos || pos.phase !== at.phase) return false;
+  return at.layer === undefined || (pos.layer ?? 0) >= at.layer;
 }
 
 /**
@@ -107,6 +148,23 @@ function againstEvenGuess(q, training) {
 }
 
 /**
+ * horizonEpochs is how many epochs a question looks ahead (0: it is
+ * graded by the step that reaches it).
+ * @param {Question} q
+ */
+export function horizonEpochs(q) {
+  return q?.kind === 'loss' && q.horizon?.epochs > 0 ? q.horizon.epochs : 0;
+}
+
+/**
+ * threshold is the loss a "will it fall below …" question names, or null.
+ * @param {Question} q
+ */
+export function threshold(q) {
+  return horizonEpochs(q) && q.horizon.lossBelow > 0 ? q.horizon.lossBelow : null;
+}
+
+/**
  * choices are the buttons a question offers.
  * @param {Question} q
  * @param {{network: any, training: any, lesson: any}} m
@@ -117,6 +175,7 @@ export function choices(q, m) {
     case 'weight':
       return [{ value: 'up', label: 'It will go up' }, { value: 'down', label: 'It will go down' }];
     case 'loss':
+      if (threshold(q) !== null) return [{ value: 'yes', label: 'Yes' }, { value: 'no', label: 'No' }];
       if (againstEvenGuess(q, m.training)) return [{ value: 'smaller', label: 'Small' }, { value: 'bigger', label: 'Big' }];
       return [{ value: 'smaller', label: 'Smaller' }, { value: 'bigger', label: 'Bigger' }];
     case 'winner':
@@ -217,11 +276,15 @@ export function createResolver(m, index, guess) {
   const names = outputNames(m);
   const lossKind = m.training?.loss;
   let before = m.loss?.value ?? null;
-  if (q.kind === 'loss' && q.at === 'epoch') {
+  const ahead = horizonEpochs(q);
+  const below = threshold(q);
+  let epochsSeen = 0;
+  if (q.kind === 'loss' && (q.at === 'epoch' || ahead)) {
     const last = m.losses?.[m.losses.length - 1];
     before = last ? last.trainLoss : meanLoss(m.network, lossKind, m.data?.train);
   }
   let passed = false; // the question's moment has happened
+  const outs = []; // a winner question's output values as they come
   const outputLayer = (m.network?.layers.length ?? 1) - 1;
 
   const done = (answer, detail, extra = {}) => ({
@@ -234,7 +297,7 @@ export function createResolver(m, index, guess) {
     answer,
     correct: guess === null || answer === null ? null : guess === answer,
     detail,
-    why: q.why ?? null,
+    why: !q.answer || answer === null || answer === q.answer ? (q.why ?? null) : null,
     ...extra,
   });
 
@@ -254,9 +317,14 @@ export function createResolver(m, index, guess) {
             return done(answer, `${what} went ${answer}: ${fmt(e.old, 4)} → ${fmt(e.new, 4)}.`, { old: e.old, new: e.new });
           }
           return null;
-        case 'winner':
-          if (e.type === 'loss') {
-            const pred = Array.isArray(e.prediction) ? e.prediction : [e.prediction];
+        case 'winner': {
+          // The output layer's forward values decide, as soon as all are in.
+          let pred = null;
+          if (e.type === 'forward' && e.layer === outputLayer) {
+            outs[e.neuron] = e.a;
+            if (outs.filter((v) => v !== undefined).length === names.length) pred = outs;
+          } else if (e.type === 'loss') pred = Array.isArray(e.prediction) ? e.prediction : [e.prediction];
+          if (pred) {
             let k = 0;
             pred.forEach((v, i) => {
               if (v > pred[k]) k = i;
@@ -264,7 +332,20 @@ export function createResolver(m, index, guess) {
             return done(String(k), `${names[k] ?? `Output ${k + 1}`} won with ${fmt(pred[k], 3)}.`, { winner: k });
           }
           return null;
+        }
         case 'loss':
+          if (ahead) {
+            if (e.type !== 'epoch') return null;
+            epochsSeen++;
+            if (below !== null) {
+              if (e.trainLoss < below) return done('yes', `Yes: after ${epochsSeen} epoch${epochsSeen === 1 ? '' : 's'} the mean training loss was ${fmt(e.trainLoss, 4)}, below ${fmt(below, 4)}.`, { before, after: e.trainLoss, epochs: epochsSeen });
+              if (epochsSeen < ahead) return null;
+              return done('no', `No: after ${ahead} epochs the mean training loss was ${fmt(e.trainLoss, 4)}, still not below ${fmt(below, 4)}.`, { before, after: e.trainLoss, epochs: epochsSeen });
+            }
+            if (epochsSeen < ahead) return null;
+            if (!Number.isFinite(before)) return done(null, `The loss after ${ahead} epochs is ${fmt(e.trainLoss, 4)}.`, { after: e.trainLoss, epochs: epochsSeen });
+            return compare(e.trainLoss, before, `Over ${ahead} epoch${ahead === 1 ? '' : 's'} the mean training loss`);
+          }
           if (q.at === 'epoch') {
             if (e.type !== 'epoch') return null;
             if (!Number.isFinite(before)) return done(null, `The loss after the epoch is ${fmt(e.trainLoss, 4)}.`, { after: e.trainLoss });
@@ -297,7 +378,36 @@ export function createResolver(m, index, guess) {
           return null;
       }
     },
+    /**
+     * next is the step size that brings the answer closer when the step
+     * that reached the question's moment has not settled it: whole epochs
+     * for a question that looks epochs ahead, else one phase (the next
+     * example's loss, a winner's output layer).
+     * @returns {'epoch'|'phase'}
+     */
+    next: () => (ahead ? 'epoch' : 'phase'),
+    /** limit is how many of those steps may be needed at most. */
+    limit: () => (ahead ? ahead + 1 : 12),
     question: q,
     outputLayer,
   };
+}
+
+/**
+ * reveal is what the page shows for an answer: a verdict when the learner
+ * guessed, the measured outcome, and the lesson's why only when it explains
+ * what happened (a question whose answer names the outcome its why
+ * assumes; when training went another way, because the learner changed
+ * something, the why would contradict the numbers, so it is left out and
+ * the note says so).
+ * @param {Answer} a
+ * @param {Question} q
+ * @returns {{verdict: string|null, detail: string, why: string|null, note: string|null}}
+ */
+export function reveal(a, q) {
+  const verdict = a.correct === null ? null : a.correct ? 'You were right.' : 'Not this time.';
+  const fits = !q?.answer || a.answer === null || a.answer === q.answer;
+  const why = q?.why && fits ? q.why : null;
+  const note = q?.why && !fits ? 'This time training went differently from what usually happens here, so the lesson\'s explanation, which is about the usual outcome, is not shown.' : null;
+  return { verdict, detail: a.detail, why, note };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reaches, dueQuestions, choices, createResolver, meanLoss, outputNames, stopBefore } from '../../static/js/questions.js';
+import { reaches, dueQuestions, choices, createResolver, meanLoss, outputNames, stopBefore, reached, firstGroup, reveal } from '../../static/js/questions.js';
 
 const questions = [
   { at: 'update', kind: 'weight', layer: 0, to: 0, from: 1, ask: 'Up or down?', why: 'Because.' },
@@ -136,13 +136,91 @@ test('not asked: no verdict', () => {
 
 test('stopBefore: ask after the moments that come before the question', () => {
   const qs = [{ at: 'update' }, { at: 'loss' }, { at: 'epoch' }, { at: 'forward' }];
-  const pos = (phase) => ({ phase });
-  assert.equal(stopBefore(qs, [0], pos('forward'), 'sample'), 'update');
-  assert.equal(stopBefore(qs, [0, 1], pos('forward'), 'sample'), 'loss');
+  const pos = (phase, layer = 0) => ({ phase, layer });
+  assert.deepEqual(stopBefore(qs, [0], pos('forward'), 'sample'), { phase: 'update' });
+  assert.deepEqual(stopBefore(qs, [0, 1], pos('forward'), 'sample'), { phase: 'loss' });
   assert.equal(stopBefore(qs, [0], pos('update'), 'sample'), null, 'already there');
-  assert.equal(stopBefore(qs, [0], pos('forward'), 'batch'), 'update');
-  assert.equal(stopBefore(qs, [3], pos('forward'), 'sample'), null, 'forward is the first moment');
+  assert.deepEqual(stopBefore(qs, [0], pos('forward'), 'batch'), { phase: 'update' });
+  assert.equal(stopBefore(qs, [3], pos('forward'), 'sample'), null, 'no hidden layer: forward is the first moment');
   assert.equal(stopBefore(qs, [2], pos('forward'), 'sample'), null, 'epoch questions are asked before the step');
   assert.equal(stopBefore(qs, [0], pos('forward'), 'epoch'), null);
   assert.equal(stopBefore(qs, [0], pos('forward'), 'phase'), null, 'a phase step is already small');
+  // With a hidden layer, a forward question waits until the example is in
+  // and the hidden layer has its values: just before the output layer.
+  assert.deepEqual(stopBefore(qs, [3], pos('forward'), 'sample', 2), { phase: 'forward', layer: 1 });
+  assert.deepEqual(stopBefore(qs, [3], pos('forward'), 'micro', 2), { phase: 'forward', layer: 1 });
+  assert.equal(stopBefore(qs, [3], pos('forward', 1), 'sample', 2), null, 'already there');
+  assert.equal(reached(pos('forward', 1), { phase: 'forward', layer: 1 }), true);
+  assert.equal(reached(pos('forward', 0), { phase: 'forward', layer: 1 }), false);
+  assert.equal(reached(pos('update'), { phase: 'update' }), true);
+});
+
+test('firstGroup: one moment at a time, the epoch with the update that ends it', () => {
+  const qs = [{ at: 'loss' }, { at: 'update' }, { at: 'update' }, { at: 'epoch' }, { at: 'forward' }];
+  assert.deepEqual(firstGroup(qs, [0, 1, 2, 3]), [0]);
+  assert.deepEqual(firstGroup(qs, [1, 2, 3]), [1, 2, 3]);
+  assert.deepEqual(firstGroup(qs, [3, 4]), [4]);
+  assert.deepEqual(firstGroup(qs, [3]), [3]);
+});
+
+test('winner: settled by the output layer, before the loss', () => {
+  const m = model({ network: { ...network, outputs: ['s', 'm', 'l'], layers: [{ size: 2, activation: 'tanh' }, { size: 3, activation: 'softmax' }] } });
+  const r = createResolver(m, 3, '1');
+  assert.equal(r.feed({ type: 'forward', layer: 0, neuron: 0, z: 1, a: 0.9 }), null, 'a hidden neuron');
+  assert.equal(r.feed({ type: 'forward', layer: 1, neuron: 0, z: 1, a: 0.2 }), null);
+  assert.equal(r.feed({ type: 'forward', layer: 1, neuron: 1, z: 2, a: 0.5 }), null);
+  const a = r.feed({ type: 'forward', layer: 1, neuron: 2, z: 1.5, a: 0.3 });
+  assert.equal(a.answer, '1');
+  assert.equal(a.correct, true);
+});
+
+test('a horizon of epochs: graded after that many epochs, never before', () => {
+  const qs = [{ at: 'epoch', kind: 'loss', ask: 'Lower after 3 epochs?', horizon: { epochs: 3 }, answer: 'smaller', why: 'Downhill.' }];
+  const m = model({ lesson: { questions: qs }, losses: [{ epoch: 1, trainLoss: 0.5 }] });
+  const r = createResolver(m, 0, 'smaller');
+  assert.equal(r.next(), 'epoch');
+  assert.equal(r.limit(), 4);
+  assert.equal(r.feed({ type: 'epoch', epoch: 2, trainLoss: 0.6 }), null, 'the first epoch of three');
+  assert.equal(r.feed({ type: 'loss', value: 0.1 }), null);
+  assert.equal(r.feed({ type: 'epoch', epoch: 3, trainLoss: 0.55 }), null);
+  const a = r.feed({ type: 'epoch', epoch: 4, trainLoss: 0.4 });
+  assert.equal(a.answer, 'smaller');
+  assert.equal(a.correct, true);
+  assert.match(a.detail, /Over 3 epochs the mean training loss shrank: 0\.5000 → 0\.4000/);
+  assert.equal(a.why, 'Downhill.');
+});
+
+test('a threshold: yes as soon as the loss is below it, no after the horizon', () => {
+  const qs = [{ at: 'epoch', kind: 'loss', ask: 'Below 0.1 within 3 epochs?', horizon: { epochs: 3, lossBelow: 0.1 }, answer: 'no', why: 'No: a straight line cannot.' }];
+  const m = model({ lesson: { questions: qs } });
+  assert.deepEqual(choices(qs[0], m).map((c) => c.value), ['yes', 'no']);
+  const yes = createResolver(m, 0, 'no');
+  assert.equal(yes.feed({ type: 'epoch', epoch: 1, trainLoss: 0.3 }), null);
+  const a = yes.feed({ type: 'epoch', epoch: 2, trainLoss: 0.05 });
+  assert.equal(a.answer, 'yes');
+  assert.equal(a.correct, false);
+  assert.match(a.detail, /^Yes: after 2 epochs the mean training loss was 0\.0500, below 0\.1000/);
+  // The why explains "no": with "yes" it would contradict the numbers.
+  assert.equal(a.why, null);
+  const shown = reveal(a, qs[0]);
+  assert.equal(shown.verdict, 'Not this time.');
+  assert.equal(shown.why, null);
+  assert.match(shown.note, /went differently/);
+  const no = createResolver(m, 0, 'no');
+  for (const e of [1, 2]) assert.equal(no.feed({ type: 'epoch', epoch: e, trainLoss: 0.69 }), null);
+  const b = no.feed({ type: 'epoch', epoch: 3, trainLoss: 0.69 });
+  assert.equal(b.answer, 'no');
+  assert.equal(b.correct, true);
+  const ok = reveal(b, qs[0]);
+  assert.equal(ok.verdict, 'You were right.');
+  assert.equal(ok.why, 'No: a straight line cannot.');
+  assert.equal(ok.note, null);
+});
+
+test('reveal: a skipped question has no verdict, only what happened', () => {
+  const a = createResolver(model(), 0, null).feed({ type: 'update', layer: 0, to: 0, from: 1, old: 0, new: 1 });
+  const r = reveal(a, questions[0]);
+  assert.equal(r.verdict, null);
+  assert.match(r.detail, /went up/);
+  assert.equal(r.why, 'Because.');
 });
