@@ -21,6 +21,7 @@ import { createAsk } from './ask.js';
 import { reached } from './questions.js';
 import { CHANGES, roomURLs, followersText, endedText } from './room.js';
 import { createPointAdder } from './addpoints.js';
+import { createVote } from './vote.js';
 
 /**
  * @typedef {{
@@ -249,11 +250,30 @@ export function createApp(root, options = {}) {
   // While a question waits (or the page steps on to its answer) Step and
   // Play are off, with a pointer to the question.
   const askBox = $('ask');
+  // In a room the class votes instead (vote.js): the presenter's page puts
+  // the question to the class and sends the answer its step finds.
+  const voteBox = $('vote');
+  const vote = room && voteBox
+    ? createVote(voteBox, {
+        role: () => mode,
+        model: () => model,
+        send: (cmd) => send(cmd),
+        request: (cmd) => socket.request(cmd),
+        selection: () => selection,
+        pick: $('vote-pick'),
+        askButton: $('vote-ask'),
+        quickButton: $('vote-quick'),
+      })
+    : null;
   const quiz = askBox && options.questions !== false
     ? createAsk(askBox, {
-        onAnswer: (answer) => emit({ type: 'answer', answer }),
+        onAnswer: (answer) => {
+          vote?.answered(answer);
+          emit({ type: 'answer', answer });
+        },
         returnFocus: () => $('step').focus(),
         onChange: () => schedule(),
+        pose: room?.role === 'presenter' && vote ? (i) => vote.pose(i) : undefined,
       })
     : null;
   const askWait = document.createElement('span');
@@ -282,6 +302,11 @@ export function createApp(root, options = {}) {
     if (following()) return;
     if (model.running) {
       stopPlaying();
+      return;
+    }
+    if (vote?.busy()) {
+      setStatus('A question is open to the class: press Reveal to step on.', 'warn');
+      $('vote-reveal')?.focus();
       return;
     }
     if (quiz?.busy()) {
@@ -498,6 +523,10 @@ export function createApp(root, options = {}) {
       if (playQuestions) playQuestions.checked = Array.isArray(model.lesson?.questions) && model.lesson.questions.length > 0;
       selection = null;
     }
+    if (vote) {
+      if (frame.type === 'events') vote.onEvents((frame.events ?? []).map(expandEvent));
+      else vote.onFrame(frame);
+    }
     if (quiz) {
       if (frame.type === 'events') quiz.onEvents((frame.events ?? []).map(expandEvent));
       else if (frame.type === 'state' && (frame.reason === 'load' || frame.reason === 'reset')) quiz.clear();
@@ -507,6 +536,15 @@ export function createApp(root, options = {}) {
       if (typeof frame.math === 'boolean') showMath(frame.math);
       if (frame.granularity) controls.setGranularity(frame.granularity);
     } else if (frame.type === 'room') {
+      if (mode === 'follower' && frame.seat && room) {
+        // Kept for this tab: a reconnect (or a reload) keeps the vote.
+        room.seat = frame.seat;
+        try {
+          sessionStorage.setItem(`netstep.seat.${room.code}`, frame.seat);
+        } catch {
+          // Storage is off: a reconnect votes afresh.
+        }
+      }
       if (mode === 'presenter') {
         const el = $('room-followers');
         if (el) el.textContent = followersText(frame.followers ?? 0);
@@ -624,6 +662,7 @@ export function createApp(root, options = {}) {
 
     showNarration(m);
     showRecover(m);
+    vote?.render(m);
 
     if (mathShown) {
       const sel = selection ?? defaultSelection(m);
@@ -682,11 +721,20 @@ export function createApp(root, options = {}) {
   // that hosts and the step log get. A classroom room sends whatever form
   // its session has; the page reads either.
   if (!room) wsURL.searchParams.set('events', 'compact');
+  if (room?.role === 'follower') {
+    try {
+      room.seat = sessionStorage.getItem(`netstep.seat.${room.code}`) ?? undefined;
+    } catch {
+      // Storage is off.
+    }
+  }
   const urls = room ? roomURLs(wsURL.href, room) : null;
+  // The live URL carries the follower's latest seat.
+  const liveURL = () => roomURLs(wsURL.href, room).live;
   // A presenter link without its token would silently follow: say so.
   const missingToken = room?.role === 'presenter' && !room.token;
   const socket = createSocket({
-    url: urls ? urls.live : wsURL.href,
+    url: urls ? liveURL : wsURL.href,
     connect: !missingToken,
     onFrame: dispatch,
     // A classroom page whose handshake is refused (an ended or unknown room:
@@ -780,7 +828,8 @@ export function createApp(root, options = {}) {
       if (follow) follow.hidden = next !== 'explore';
       if (modeText) modeText.textContent = next === 'explore' ? 'You are exploring on your own; the class goes on without you.' : 'You see what your teacher sees.';
       selection = null;
-      socket.switchTo(next === 'explore' ? urls.fork : urls.live);
+      if (next === 'explore') vote?.hide();
+      socket.switchTo(next === 'explore' ? urls.fork : liveURL);
       (next === 'explore' ? follow : explore)?.focus();
     };
     explore?.addEventListener('click', () => setMode('explore'));

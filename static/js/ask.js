@@ -19,7 +19,9 @@ const ABORTED = Symbol('aborted');
  * createAsk wires the panel in box.
  * @param {HTMLElement} box an element with data-role="ask", initially hidden
  * @param {{onAnswer: (a: import('./questions.js').Answer) => void, returnFocus?: () => void,
- *   onChange?: () => void}} opts onChange: the panel started or stopped waiting
+ *   onChange?: () => void, pose?: (index: number) => Promise<string|null>}} opts onChange: the
+ *   panel started or stopped waiting; pose, in a classroom, puts the question to the class
+ *   instead (vote.js), which shows the answer itself
  */
 export function createAsk(box, opts) {
   let asked = new Set();
@@ -251,7 +253,7 @@ export function createAsk(box, opts) {
       try {
         for (const i of due) {
           asked.add(i);
-          const guess = await ask(m, i);
+          const guess = await (opts.pose ? opts.pose(i) : ask(m, i));
           if (guess === ABORTED) return false;
           const r = createResolver(m, i, guess);
           r.index = i;
@@ -309,7 +311,7 @@ export function createAsk(box, opts) {
         resolvers = resolvers.filter((r) => {
           const a = r.feed(e);
           if (!a) return true;
-          showReveal({ ...a, q: r.question });
+          if (!opts.pose) showReveal({ ...a, q: r.question });
           opts.onAnswer(a);
           return false;
         });

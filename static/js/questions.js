@@ -270,9 +270,10 @@ function sampleLoss(kind, act, z, y, t) {
  * @param {any} m the model before the step
  * @param {number} index
  * @param {string|null} guess the learner's choice value, null if not asked
+ * @param {Question} [question] the question, when it is not the lesson's (a classroom's quick question)
  */
-export function createResolver(m, index, guess) {
-  const q = m.lesson.questions[index];
+export function createResolver(m, index, guess, question) {
+  const q = question ?? m.lesson.questions[index];
   const names = outputNames(m);
   const lossKind = m.training?.loss;
   let before = m.loss?.value ?? null;

@@ -8,11 +8,12 @@
  *   code: string,                 the room's code, e.g. "K7M2QX"
  *   role: 'presenter'|'follower',
  *   token?: string,               the presenter's token (from the URL fragment)
+ *   seat?: string,                a follower's seat (its last room frame): it keeps its vote on reconnect
  * }} RoomOptions
  */
 
 /** Commands that change a room: only the presenter may send them. */
-export const CHANGES = new Set(['load', 'step', 'back', 'run', 'pause', 'reset', 'set', 'setWeight', 'view', 'endRoom']);
+export const CHANGES = new Set(['load', 'step', 'back', 'run', 'pause', 'reset', 'set', 'setWeight', 'view', 'endRoom', 'ask', 'reveal']);
 
 /**
  * roomURLs returns the websocket URLs of a room: live (presenter or
@@ -25,6 +26,7 @@ export function roomURLs(wsBase, room) {
   live.search = '';
   live.searchParams.set('room', room.code);
   if (room.role === 'presenter' && room.token) live.searchParams.set('token', room.token);
+  if (room.role === 'follower' && room.seat) live.searchParams.set('seat', room.seat);
   const fork = new URL(wsBase);
   fork.search = '';
   fork.searchParams.set('fork', room.code);

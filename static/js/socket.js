@@ -6,7 +6,7 @@
 
 /**
  * @typedef {{
- *   url: string,
+ *   url: string|(() => string),
  *   onFrame: (frame: any) => void,
  *   onStatus?: (status: 'connecting'|'open'|'reconnecting'|'restored'|'closed', detail?: string) => void,
  *   firstLoad: () => any,
@@ -71,8 +71,9 @@ export function createSocket(opts) {
   // with a resume token, the endpoint with only that token (a classroom's
   // room= or fork= has done its work once the session exists).
   function urlFor() {
-    if (!resume) return url;
-    const u = new URL(url);
+    const base = typeof url === 'function' ? url() : url;
+    if (!resume) return base;
+    const u = new URL(base);
     u.search = '';
     u.searchParams.set('resume', resume);
     return u.href;
@@ -225,7 +226,7 @@ export function createSocket(opts) {
      * switchTo leaves the current session and connects to another URL at
      * once, as a fresh start (a classroom's "explore on my own" and
      * "follow again"). Commands waiting for an answer are rejected.
-     * @param {string} next
+     * @param {string|(() => string)} next
      */
     switchTo(next) {
       url = next;

@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { percent, spread, answeredText, questionOf, labelsFor, choiceOf } from '../../static/js/vote.js';
+import { roomURLs, CHANGES } from '../../static/js/room.js';
+
+const model = { network: { outputs: ['cat', 'dog'] }, training: { loss: 'half_squared_error' }, lesson: {} };
+
+test('percent and spread: counts and whole percentages, the right answer marked', () => {
+  assert.equal(percent(1, 3), 33);
+  assert.equal(percent(0, 0), 0);
+  assert.deepEqual(spread([17, 7], ['Up', 'Down'], 0), [
+    { label: 'Up', count: 17, percent: 71, right: true },
+    { label: 'Down', count: 7, percent: 29, right: false },
+  ]);
+  assert.deepEqual(spread([0, 0], ['Up'], null).map((r) => [r.label, r.percent, r.right]), [['Up', 0, false], ['Choice 2', 0, false]]);
+});
+
+test('answeredText', () => {
+  assert.equal(answeredText(24, 31), '24 of 31 students answered');
+  assert.equal(answeredText(0, 1), '0 of 1 student answered');
+});
+
+test('questionOf, labelsFor and choiceOf follow the server order of choices', () => {
+  const weight = { type: 'question', question: 3, at: 'update', kind: 'weight', ask: 'Up?', layer: 1, to: 0, bias: true, choices: 2 };
+  assert.deepEqual(questionOf(weight), { at: 'update', kind: 'weight', ask: 'Up?', layer: 1, to: 0, from: 0, bias: true });
+  assert.deepEqual(labelsFor(weight, model), ['It will go up', 'It will go down']);
+  assert.equal(choiceOf(weight, model, 'down'), 1);
+  assert.equal(choiceOf(weight, model, null), null);
+  const winner = { type: 'question', question: 4, at: 'loss', kind: 'winner', ask: 'Which?', choices: 2 };
+  assert.deepEqual(labelsFor(winner, model), ['cat', 'dog']);
+  assert.equal(choiceOf(winner, model, '1'), 1);
+  assert.deepEqual(questionOf(winner), { at: 'loss', kind: 'winner', ask: 'Which?' });
+});
+
+test('a follower reconnects with its seat; ask and reveal are the presenter’s', () => {
+  assert.equal(roomURLs('ws://h/ws', { code: 'K7M2QX', role: 'follower', seat: 'abc_9' }).live, 'ws://h/ws?room=K7M2QX&seat=abc_9');
+  assert.equal(roomURLs('ws://h/ws', { code: 'K7M2QX', role: 'presenter', token: 't', seat: 'x' }).live, 'ws://h/ws?room=K7M2QX&token=t');
+  assert.ok(CHANGES.has('ask') && CHANGES.has('reveal') && !CHANGES.has('answer'));
+});
