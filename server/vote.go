@@ -58,6 +58,20 @@ func choiceCount(q engine.Question, l *engine.Lesson) int {
 	return 2
 }
 
+// choiceValue is what choice i of q means, in the words of a lesson
+// question's answer field (docs/lessons.md): the order pages show them in.
+func choiceValue(q engine.Question, i int) string {
+	switch {
+	case q.Kind == "weight":
+		return [...]string{"up", "down"}[i]
+	case q.Kind == "loss" && q.Horizon != nil && q.Horizon.Epochs > 0 && q.Horizon.LossBelow > 0:
+		return [...]string{"yes", "no"}[i]
+	case q.Kind == "loss":
+		return [...]string{"smaller", "bigger"}[i]
+	}
+	return strconv.Itoa(i)
+}
+
 // decodeVote reads the fields of ask, answer and reveal.
 func decodeVote(c *command, get func(string) jsontext.Value) *Error {
 	var e *Error
@@ -312,7 +326,9 @@ func (s *session) closePoll(answer int, detail string, withdrawn bool) {
 		b = append(b, `,"detail":`...)
 		b = engine.AppendString(b, detail)
 	}
-	if p.q.Why != "" {
+	// The lesson's why explains one outcome (its answer field, when set):
+	// when training went another way, it would contradict the numbers.
+	if p.q.Why != "" && (p.q.Answer == "" || answer < 0 || choiceValue(p.q, answer) == p.q.Answer) {
 		b = append(b, `,"why":`...)
 		b = engine.AppendString(b, p.q.Why)
 	}

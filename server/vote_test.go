@@ -197,6 +197,13 @@ func TestVote(t *testing.T) {
 	if rev := ofType(fr, "reveal"); len(rev) != 1 || rev[0]["withdrawn"] != true || rev[0]["answer"] != nil {
 		t.Errorf("reset with a question open: %v", types(fr))
 	}
+
+	// The lesson's why explains "down"; revealed "up", it is left out.
+	p.mustDo(`{"cmd":"ask","id":"again","index":1}`)
+	fr = p.mustDo(`{"cmd":"reveal","id":"r2","answer":0}`)
+	if rev := ofType(fr, "reveal"); len(rev) != 1 || rev[0]["why"] != nil || rev[0]["question"] != 3.0 {
+		t.Errorf("a reveal the why does not explain: %v", rev)
+	}
 }
 
 func TestVoteRefusedOutsideRooms(t *testing.T) {

@@ -292,7 +292,7 @@ export function createApp(root, options = {}) {
       $('play').disabled = true;
     }
     askWait.hidden = !busy;
-    askWait.textContent = quiz?.waiting() ? 'Answer or skip ↓' : 'Finding out the answer ↓';
+    askWait.textContent = quiz?.waiting() ? (vote ? 'The class is voting: Reveal when ready ↓' : 'Answer or skip ↓') : 'Finding out the answer ↓';
     const hasQuestions = Array.isArray(model.lesson?.questions) && model.lesson.questions.length > 0;
     const box = playQuestions?.closest('[data-control]');
     if (box) box.hidden = !quiz || !hasQuestions;

@@ -49,12 +49,16 @@ export function answeredText(answered, following) {
 }
 
 /**
- * questionOf turns a question frame into the lesson question it asks, as
- * questions.js reads one.
+ * questionOf is the question a question frame asks, as questions.js reads
+ * one: the lesson's own (with its horizon) when the frame names one, else
+ * a quick question on a weight.
  * @param {QuestionFrame} f
+ * @param {any} [m] the model, whose lesson has the questions
  * @returns {import('./questions.js').Question}
  */
-export function questionOf(f) {
+export function questionOf(f, m) {
+  const own = typeof f.index === 'number' ? m?.lesson?.questions?.[f.index] : undefined;
+  if (own && own.kind === f.kind && own.at === f.at) return own;
   const q = { at: f.at, kind: f.kind, ask: f.ask };
   if (f.kind === 'weight') Object.assign(q, { layer: f.layer ?? 0, to: f.to ?? 0, from: f.from ?? 0, bias: !!f.bias });
   return q;
@@ -66,7 +70,7 @@ export function questionOf(f) {
  * @param {any} m the model (its network and lesson name the outputs)
  */
 export function labelsFor(f, m) {
-  const words = choices(questionOf(f), m).map((c) => c.label);
+  const words = choices(questionOf(f, m), m).map((c) => c.label);
   return Array.from({ length: f.choices }, (_, i) => words[i] ?? `Choice ${i + 1}`);
 }
 
@@ -79,7 +83,7 @@ export function labelsFor(f, m) {
  */
 export function choiceOf(f, m, value) {
   if (value === null || value === undefined) return null;
-  const i = choices(questionOf(f), m).findIndex((c) => c.value === value);
+  const i = choices(questionOf(f, m), m).findIndex((c) => c.value === value);
   return i < 0 ? null : i;
 }
 
@@ -219,12 +223,15 @@ export function createVote(box, opts) {
       return;
     }
     const m = opts.model();
-    resolver = createResolver(m, open.index ?? -1, null, questionOf(open));
+    resolver = createResolver(m, open.index ?? -1, null, questionOf(open, m));
     const question = open.question;
-    const g = open.at === 'epoch' ? 'epoch' : 'phase';
+    // Posed at any moment, the question's moment may be a batch away:
+    // phase steps up to it (bounded), or the epochs its horizon names.
+    const epochs = resolver.next() === 'epoch';
+    const limit = epochs ? resolver.limit() : 400;
     try {
-      for (let i = 0; i < 400 && resolver && open?.question === question && !opts.model().diverged; i++) {
-        await opts.request({ cmd: 'step', granularity: g });
+      for (let i = 0; i < limit && resolver && open?.question === question && !opts.model().diverged; i++) {
+        await opts.request({ cmd: 'step', granularity: resolver.next() === 'epoch' ? 'epoch' : 'phase' });
       }
     } catch {
       // The error frame has said why.
