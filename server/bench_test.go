@@ -104,7 +104,7 @@ func BenchmarkStepSampleEncodeOnly(b *testing.B) {
 			}
 			buf = e.AppendJSON(buf)
 		})
-		s.buf = appendEventsTail(buf, false, 0)
+		s.buf = appendEventsEnd(buf, 0, s.tr.Position())
 	}
 }
 

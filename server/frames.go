@@ -65,24 +65,31 @@ func appendError(dst []byte, e *Error) []byte {
 }
 
 // appendEventsHead opens an events frame; the events follow, comma
-// separated, and appendEventsTail closes it.
+// separated, and appendEventsMore or appendEventsEnd closes it.
 func appendEventsHead(dst, id []byte) []byte {
 	dst = append(dst, `{"type":"events"`...)
 	dst = appendID(dst, id)
 	return append(dst, `,"events":[`...)
 }
 
-// appendEventsTail closes an events frame. more says another events frame
-// of the same step follows; omitted counts events left out past the limit.
-func appendEventsTail(dst []byte, more bool, omitted int64) []byte {
+// appendEventsMore closes an events frame that another of the same step
+// follows.
+func appendEventsMore(dst []byte) []byte {
+	return append(dst, `],"more":true}`...)
+}
+
+// appendEventsEnd closes the last events frame of a step with where the
+// step left training (the position a state frame would give), so that the
+// page need not re-derive it from the events; omitted counts events left
+// out past the limit.
+func appendEventsEnd(dst []byte, omitted int64, p engine.Position) []byte {
 	dst = append(dst, ']')
-	if more {
-		dst = append(dst, `,"more":true`...)
-	}
 	if omitted > 0 {
 		dst = append(dst, `,"omitted":`...)
 		dst = strconv.AppendInt(dst, omitted, 10)
 	}
+	dst = append(dst, `,"position":`...)
+	dst = appendPosition(dst, p)
 	return append(dst, '}')
 }
 

@@ -742,3 +742,41 @@ func TestIdleConnectionGetsPings(t *testing.T) {
 		t.Errorf("%d sessions after the pings, want 1", n)
 	}
 }
+
+// TestEventsCarryThePosition: the last events frame of a step says where
+// the step left training, exactly as the state frame says it; the frames
+// before it (a step split by size) do not.
+func TestEventsCarryThePosition(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	for _, form := range []string{"", "?events=compact"} {
+		c := ts.dial(t, form)
+		c.mustDo(`{"cmd":"load","id":1,"name":"circle-8-8"}`)
+		for i, g := range []string{"micro", "phase", "phase", "sample", "batch", "epoch", "micro"} {
+			id := fmt.Sprint("p", i)
+			c.send(`{"cmd":"step","id":"` + id + `","granularity":"` + g + `"}`)
+			var last map[string]any
+			for {
+				f := c.read()
+				if f["type"] == "done" {
+					break
+				}
+				if f["type"] != "events" {
+					continue
+				}
+				if f["more"] == true && f["position"] != nil {
+					t.Errorf("%s step %s: a frame with more:true has a position", form, g)
+				}
+				last = f
+			}
+			if last == nil || last["more"] == true {
+				t.Fatalf("%s step %s: no last events frame", form, g)
+			}
+			want := ofType(c.mustDo(`{"cmd":"state","id":"s"}`), "state")[0]["state"].(map[string]any)["position"]
+			got, _ := json.Marshal(last["position"])
+			wantJSON, _ := json.Marshal(want)
+			if !bytes.Equal(got, wantJSON) {
+				t.Errorf("%s step %s: events position %s, state position %s", form, g, got, wantJSON)
+			}
+		}
+	}
+}

@@ -62,7 +62,7 @@ func (s *session) step(c *command) *Error {
 			bo = e.AppendJSON(bo)
 			total += int64(len(bo) - n)
 			if len(bo) >= eventsFrameBytes {
-				bo = appendEventsTail(bo, true, 0)
+				bo = appendEventsMore(bo)
 				s.broadcastForm(bo, false)
 				bo = appendEventsHead(bo[:0], c.id)
 			}
@@ -77,7 +77,7 @@ func (s *session) step(c *command) *Error {
 				total += int64(len(bc) - n)
 			}
 			if len(bc) >= eventsFrameBytes {
-				bc = appendEventsTail(bc, true, 0)
+				bc = appendEventsMore(bc)
 				s.broadcastForm(bc, true)
 				bc = appendEventsHead(bc[:0], c.id)
 			}
@@ -96,11 +96,11 @@ func (s *session) step(c *command) *Error {
 	s.steps.Add(1)
 	s.srv.metrics.steps.Inc()
 	if objects {
-		bo = appendEventsTail(bo, false, omitted)
+		bo = appendEventsEnd(bo, omitted, s.tr.Position())
 		s.broadcastForm(bo, false)
 	}
 	if compact {
-		bc = appendEventsTail(bc, false, omitted)
+		bc = appendEventsEnd(bc, omitted, s.tr.Position())
 		s.broadcastForm(bc, true)
 	}
 	if omitted > 0 {

@@ -3,7 +3,8 @@
 // reduce(model, frame) folds one server frame (docs/protocol.md) into the view
 // model the page draws from. A `state` frame replaces the picture; `events`
 // frames patch it neuron by neuron, so the page never needs a full state after
-// a step; `progress` frames patch weights and history while running.
+// a step (the last one says where the step left training); `progress` frames
+// patch weights and history while running.
 
 /**
  * @typedef {{z: (number|null)[][], a: (number|null)[][], dA: (number|null)[][],
@@ -11,9 +12,11 @@
  * @typedef {{layer: number, to: number, from: number|null, bias: boolean,
  *   old: number, grad: number, new: number, batch?: number}} Update
  * @typedef {{epoch: number, trainLoss: number, testLoss: number}} LossPoint
+ * @typedef {{t: number, epoch: number, sample: number, phase: string, layer: number,
+ *   neuron: number, batchCount: number, updates: number}} Position
  * @typedef {{
  *   seq: number, connection: string, session: string|null, limits: object|null,
- *   lesson: any, network: any, training: any, data: any, position: any,
+ *   lesson: any, network: any, training: any, data: any, position: Position|null,
  *   sample: {index: number, x: number[], y: number[]}|null, values: Values|null,
  *   loss: {value: number, prediction: number[]|number, target: number[]|number}|null,
  *   grads: any, updates: Update[], losses: LossPoint[], canBack: boolean,
@@ -80,7 +83,7 @@ export function reduce(model, frame) {
     case 'state':
       return fromState(m, frame.state, frame.reason ?? null);
     case 'events':
-      return applyEvents(m, frame.events ?? []);
+      return applyEvents(m, frame.events ?? [], frame.position);
     case 'progress':
       return applyProgress(m, frame);
     case 'boundary': {
@@ -227,11 +230,14 @@ export function expandEvent(e) {
 }
 
 /**
- * applyEvents folds the engine events of one step into the model.
+ * applyEvents folds the engine events of one step into the model. The
+ * step's last events frame carries the position the step left training at;
+ * the frames before it (a big step split by size) carry none.
  * @param {Model} m
- * @param {any[]} events
+ * @param {any[]} raw
+ * @param {Position} [position]
  */
-function applyEvents(m, raw) {
+function applyEvents(m, raw, position) {
   const events = raw.some(Array.isArray) ? raw.map(expandEvent) : raw;
   m.events = events;
   m.reason = 'step';
@@ -241,14 +247,8 @@ function applyEvents(m, raw) {
   let network = m.network;
   let cloned = false;
   let updates = null;
-  const position = m.position ? { ...m.position } : null;
   let losses = m.losses;
-  const sizes = m.network ? m.network.layers.map((l) => l.size) : [];
-  const trainSize = m.data?.train?.length ?? 0;
-  const batchSize = m.training?.batchSize ?? 1;
-  const track = position ? positionTracker(position, sizes, trainSize, batchSize) : null;
   for (const e of events) {
-    track?.(e);
     switch (e.type) {
       case 'sample':
         m.sample = { index: e.index, x: e.x, y: e.y };
@@ -291,11 +291,10 @@ function applyEvents(m, raw) {
         break;
     }
   }
-  track?.(null);
   if (updates) m.updates = updates;
   m.values = values;
   m.network = network;
-  m.position = position;
+  if (position) m.position = position;
   m.losses = losses;
   return m;
 }
@@ -307,76 +306,6 @@ function applyEvents(m, raw) {
  */
 export function betweenSamples(p) {
   return (p.phase ?? 'forward') === 'forward' && (p.layer ?? 0) === 0 && (p.neuron ?? 0) === 0;
-}
-
-/**
- * positionTracker moves pos (mutated) along with the engine's events, as
- * the engine's step machine (engine/trainer.go) moves its own: forward
- * neuron by neuron and layer by layer, then the loss, backward from the
- * last layer, and, when the batch ends, the update one layer at a time.
- * `sample` counts examples done in this epoch (the current or next one's
- * position), `updates` counts updates. Call it with each event in order,
- * then with null at the end of the events.
- * @param {any} pos a copy of the position, changed in place
- * @param {number[]} sizes neurons in each layer
- * @param {number} trainSize training examples
- * @param {number} batchSize
- * @returns {(e: any) => void}
- */
-export function positionTracker(pos, sizes, trainSize, batchSize) {
-  const last = sizes.length - 1;
-  let updating = null; // the layer whose update events are arriving
-  const endUpdate = () => {
-    if (updating === null) return;
-    const l = updating;
-    updating = null;
-    if (l < last) {
-      Object.assign(pos, { phase: 'update', layer: l + 1, neuron: 0 });
-      return;
-    }
-    pos.batchCount = 0;
-    pos.sample = (pos.sample ?? 0) + 1;
-    Object.assign(pos, { phase: 'forward', layer: 0, neuron: 0 });
-  };
-  return (e) => {
-    if (e && e.type === 'update' && e.layer === updating) return;
-    endUpdate();
-    if (!e) return;
-    switch (e.type) {
-      case 'sample':
-        pos.epoch = e.epoch;
-        break;
-      case 'forward':
-        if (e.neuron + 1 < sizes[e.layer]) Object.assign(pos, { phase: 'forward', layer: e.layer, neuron: e.neuron + 1 });
-        else if (e.layer < last) Object.assign(pos, { phase: 'forward', layer: e.layer + 1, neuron: 0 });
-        else Object.assign(pos, { phase: 'loss', layer: last, neuron: 0 });
-        break;
-      case 'loss':
-        Object.assign(pos, { phase: 'backward', layer: last, neuron: 0 });
-        break;
-      case 'backward':
-        if (e.neuron + 1 < sizes[e.layer]) Object.assign(pos, { phase: 'backward', layer: e.layer, neuron: e.neuron + 1 });
-        else if (e.layer > 0) Object.assign(pos, { phase: 'backward', layer: e.layer - 1, neuron: 0 });
-        else {
-          pos.batchCount = (pos.batchCount ?? 0) + 1;
-          if (pos.batchCount >= batchSize || (pos.sample ?? 0) >= trainSize - 1) Object.assign(pos, { phase: 'update', layer: 0, neuron: 0 });
-          else {
-            pos.sample = (pos.sample ?? 0) + 1;
-            Object.assign(pos, { phase: 'forward', layer: 0, neuron: 0 });
-          }
-        }
-        break;
-      case 'update':
-        updating = e.layer;
-        if (e.layer === 0) pos.updates = (pos.updates ?? 0) + 1;
-        break;
-      case 'epoch':
-        pos.epoch = e.epoch;
-        pos.sample = 0;
-        Object.assign(pos, { phase: 'forward', layer: 0, neuron: 0, batchCount: 0 });
-        break;
-    }
-  };
 }
 
 /**

@@ -27,9 +27,9 @@ export function houseState() {
       weights: [[[0.15, 0.2], [0.25, 0.3]], [[0.4, 0.45]]],
       biases: [[0.35, 0.35], [0.6]],
     },
-    training: { loss: 'mse', optimizer: 'sgd', learningRate: 0.5, batchSize: 1, shuffle: false, momentum: 0, regularization: { kind: 'none', lambda: 0 } },
+    training: { loss: 'mse', optimizer: 'sgd', learningRate: 0.5, batchSize: 1, shuffle: false, momentum: 0, regularization: { kind: 'none', rate: 0 } },
     data: { train: [{ x: [1.2, 3], y: [3] }], test: [] },
-    position: { t: 0, epoch: 0, sample: 0, index: 0, phase: 'forward', layer: 0, neuron: 0, batchCount: 0, updates: 0 },
+    position: { t: 0, epoch: 0, sample: 0, phase: 'forward', layer: 0, neuron: 0, batchCount: 0, updates: 0 },
     sample: null,
     values: null,
     loss: null,
@@ -39,6 +39,11 @@ export function houseState() {
     canBack: false,
     diverged: null,
   };
+}
+
+/** The position after sampleEvents (one example, batch size 1: its update done). */
+export function afterSampleEvents() {
+  return { t: 9, epoch: 1, sample: 0, phase: 'forward', layer: 0, neuron: 0, batchCount: 0, updates: 1 };
 }
 
 /** A whole sample step's events for houseState. */

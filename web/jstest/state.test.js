@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initialModel, reduce, restoreLesson, sampleGradient, findUpdate, normValues, updatesFromLast, expandEvent, positionTracker, betweenSamples } from '../../static/js/state.js';
-import { houseState, sampleEvents } from './fixture.test.js';
+import { initialModel, reduce, restoreLesson, sampleGradient, findUpdate, normValues, updatesFromLast, expandEvent, betweenSamples } from '../../static/js/state.js';
+import { houseState, sampleEvents, afterSampleEvents } from './fixture.test.js';
 
 const loaded = () => reduce(initialModel(), { type: 'state', reason: 'load', state: houseState() });
 
@@ -29,7 +29,7 @@ test('reduce does not mutate its input', () => {
 });
 
 test('events patch values, loss and weights', () => {
-  const m = reduce(loaded(), { type: 'events', id: '1', events: sampleEvents() });
+  const m = reduce(loaded(), { type: 'events', id: '1', events: sampleEvents(), position: afterSampleEvents() });
   assert.equal(m.values.a[0][0], 0.7558);
   assert.equal(m.values.z[1][0], 2.5);
   assert.equal(m.values.dZ[0][1], -0.0325);
@@ -58,7 +58,6 @@ test('epoch events grow the loss history', () => {
   m = reduce(m, { type: 'events', events: [{ type: 'epoch', epoch: 1, trainLoss: 0.5, testLoss: 0.6 }] });
   m = reduce(m, { type: 'events', events: [{ type: 'epoch', epoch: 2, trainLoss: 0.4, testLoss: 0.5 }] });
   assert.deepEqual(m.losses.map((l) => l.epoch), [1, 2]);
-  assert.equal(m.position.epoch, 2);
 });
 
 test('progress frames patch weights and losses and mark running', () => {
@@ -132,53 +131,14 @@ test('updatesFromLast takes the new values from the network, as the protocol sen
   assert.equal(us[2].new, 2.7);
 });
 
-// walk steps a [2 → 3 → 1] network through the engine's micro-steps, as
-// events, and checks the tracked position against the engine's rules.
-test('the position follows the events: sample, phase, batch and epoch', () => {
-  const sizes = [3, 1];
-  const trainSize = 3;
-  const pos = { t: 0, epoch: 0, sample: 0, phase: 'forward', layer: 0, neuron: 0, batchCount: 0, updates: 0 };
-  const sampleOf = (k) => [
-    { type: 'sample', epoch: 0, index: 7 + k, x: [1, 2], y: [1] },
-    ...[0, 1, 2].map((j) => ({ type: 'forward', layer: 0, neuron: j, z: 0, a: 0 })),
-    { type: 'forward', layer: 1, neuron: 0, z: 0, a: 0 },
-  ];
-  const loss = { type: 'loss', index: 7, value: 1, prediction: [0], target: [1] };
-  const backward = [{ type: 'backward', layer: 1, neuron: 0, dZ: 1 }, ...[0, 1, 2].map((j) => ({ type: 'backward', layer: 0, neuron: j, dZ: 1 }))];
-  const update = (l) => (l === 0 ? [0, 1, 2].map((j) => ({ type: 'update', layer: 0, to: j, from: 0, old: 0, grad: 0, new: 0 })) : [{ type: 'update', layer: 1, to: 0, from: 0, old: 0, grad: 0, new: 0 }]);
-  const run = (evs, batchSize = 2) => {
-    const track = positionTracker(pos, sizes, trainSize, batchSize);
-    for (const e of evs) track(e);
-    track(null);
-    return { ...pos };
-  };
-  assert.deepEqual(pick(run(sampleOf(0).slice(0, 2))), ['forward', 0, 1, 0, 0]);
-  assert.deepEqual(pick(run(sampleOf(0).slice(2))), ['loss', 1, 0, 0, 0]);
-  assert.deepEqual(pick(run([loss])), ['backward', 1, 0, 0, 0]);
-  // Batch size 2: the first example ends after its backward pass.
-  assert.deepEqual(pick(run(backward)), ['forward', 0, 0, 1, 0]);
-  assert.ok(betweenSamples(pos));
-  // The second ends the batch: the update follows, layer by layer.
-  assert.deepEqual(pick(run([...sampleOf(1), loss, ...backward])), ['update', 0, 0, 1, 0]);
-  assert.deepEqual(pick(run(update(0))), ['update', 1, 0, 1, 1]);
-  assert.deepEqual(pick(run(update(1))), ['forward', 0, 0, 2, 1]);
-  // The last example of the epoch ends a batch too, then the epoch ends.
-  assert.deepEqual(pick(run([...sampleOf(2), loss, ...backward, ...update(0), ...update(1), { type: 'epoch', epoch: 1, trainLoss: 0.5 }])), ['forward', 0, 0, 0, 2]);
-  assert.equal(pos.epoch, 1);
-  assert.equal(pos.batchCount, 0);
-});
-
-function pick(p) {
-  return [p.phase, p.layer, p.neuron, p.sample, p.updates];
-}
-
-test('two sample steps move the position to the third example', () => {
+test('the position comes with the step\'s last events frame, not from the events', () => {
   let m = loaded();
   const evs = sampleEvents();
-  m = reduce(m, { type: 'events', events: evs });
-  m = reduce(m, { type: 'events', events: evs });
-  assert.equal(m.position.sample, 2);
-  assert.equal(m.position.updates, 2);
+  // A big step split by size: the first frame has more:true and no position.
+  m = reduce(m, { type: 'events', events: evs.slice(0, 4), more: true });
+  assert.deepEqual(m.position, houseState().position);
+  m = reduce(m, { type: 'events', events: evs.slice(4), position: afterSampleEvents() });
+  assert.deepEqual(m.position, afterSampleEvents());
   assert.ok(betweenSamples(m.position));
 });
 
