@@ -18,5 +18,7 @@ COPY --from=build /out/netstep /netstep
 USER nonroot:nonroot
 EXPOSE 8080
 ENV NETSTEP_ADDR=:8080
+# The embedded NATS node's folder: mount a volume here to keep it.
+ENV NETSTEP_DATA=/home/nonroot/netstep-data
 ENTRYPOINT ["/netstep"]
 CMD ["serve"]

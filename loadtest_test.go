@@ -21,7 +21,7 @@ func startServing(t *testing.T, args ...string) string {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, pw, io.Discard)
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", "memory"}, args...), func(string) string { return "" }, pw, io.Discard)
 		pw.Close()
 	}()
 	found := make(chan string, 1)

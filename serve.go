@@ -59,6 +59,10 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	roomTTL := f.Duration("room-ttl", 2*time.Hour, "a classroom room whose presenter has gone ends after this")
 	joinBurst := &intFlag{v: 60, lo: 1, hi: 100_000}
 	f.Var(joinBurst, "join-burst", "classroom joins one address may make at once (a class behind one NAT); then 3 a second")
+	data := f.String("data", "netstep-data", "the folder where the embedded NATS node keeps rooms across restarts (created if missing; one instance a folder); memory keeps nothing")
+	natsURL := f.String("nats", "", "join a NATS cluster with JetStream instead of embedding a node: nats://host:4222, several separated by commas (docs/scaling.md)")
+	natsReplicas := &intFlag{v: 1, lo: 1, hi: 5}
+	f.Var(natsReplicas, "nats-replicas", "with --nats: copies of each stream and bucket the NATS cluster keeps (3 on a 3-node cluster)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -111,7 +115,14 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
+	nc, closeNATS, err := openCluster(ctx, natsFlags{data: *data, url: *natsURL, replicas: natsReplicas.v}, *addr, log)
+	if err != nil {
+		return err
+	}
+	defer closeNATS()
+
 	srv, err := server.New(server.Config{
+		Cluster:      nc,
 		Lessons:      cat,
 		MaxSessions:  maxSessions.v,
 		AllowOrigins: origins,
@@ -124,6 +135,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		HandshakesPerSecond: *handshakeRate,
 		HandshakeBurst:      handshakeBurst.v,
 	})
+	if errors.Is(err, server.ErrCluster) {
+		return err
+	}
 	if err != nil {
 		return usageError{"--allow-origin: " + strings.TrimPrefix(err.Error(), "server: ")}
 	}

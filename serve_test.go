@@ -34,7 +34,15 @@ func startServe(t *testing.T, env map[string]string, args ...string) *serving {
 	ctx, cancel := context.WithCancel(context.Background())
 	out, w := io.Pipe()
 	s := &serving{cancel: cancel, done: make(chan error, 1)}
-	getenv := func(k string) string { return env[k] }
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		if k == "NETSTEP_DATA" {
+			return "memory" // tests run side by side: no shared data folder
+		}
+		return ""
+	}
 	go func() {
 		err := run(ctx, append([]string{"serve"}, args...), getenv, w, io.Discard)
 		w.CloseWithError(fmt.Errorf("run returned: %v", err))
@@ -215,7 +223,7 @@ func TestServeTeacherLessons(t *testing.T) {
 		{bad, "broken.json"},
 		{filepath.Join(bad, "missing"), "not a directory"},
 	} {
-		err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--lessons", tt.dir}, func(string) string { return "" }, io.Discard, io.Discard)
+		err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--data", "memory", "--lessons", tt.dir}, func(string) string { return "" }, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("--lessons %s: %v, want an error naming %q", tt.dir, err, tt.want)
 		}
@@ -253,8 +261,35 @@ func TestServeEmbedOrigins(t *testing.T) {
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors https://moodle.example.edu") {
 		t.Errorf("/embed CSP %q does not name the embed origin", csp)
 	}
-	err = run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--embed-origins", "moodle.example.edu/course"}, func(string) string { return "" }, io.Discard, io.Discard)
+	err = run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--data", "memory", "--embed-origins", "moodle.example.edu/course"}, func(string) string { return "" }, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "--embed-origins") {
 		t.Errorf("a malformed embed origin: %v", err)
+	}
+}
+
+// TestServeDataFolder: by default the embedded NATS node stores under
+// netstep-data in the working directory; a second instance on the same
+// folder is refused with a message naming --data; --data memory writes
+// nothing there.
+func TestServeDataFolder(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	startServe(t, map[string]string{"NETSTEP_DATA": ""}, "--addr", "127.0.0.1:0")
+	for _, p := range []string{"netstep-data/netstep.lock", "netstep-data/nats/jetstream"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Errorf("the default data folder lacks %s: %v", p, err)
+		}
+	}
+	err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0"}, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--data netstep-data: another netstep is using this folder") {
+		t.Errorf("a second serve on the same folder: %v, want an error naming --data", err)
+	}
+
+	empty := t.TempDir()
+	t.Chdir(empty)
+	s := startServe(t, nil, "--addr", "127.0.0.1:0") // the helper's default is --data memory
+	s.stop(t)
+	if ents, _ := os.ReadDir(empty); len(ents) != 0 {
+		t.Errorf("--data memory left %d files in the working directory", len(ents))
 	}
 }

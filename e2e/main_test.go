@@ -58,13 +58,14 @@ func startProgram(t *testing.T, addr string, args ...string) string {
 	return startServer(t, addr, args...).base
 }
 
-// startServer starts `netstep serve --addr addr args...` and waits until it
+// startServer starts `netstep serve --addr addr --data memory args...` (tests
+// run side by side: no shared data folder) and waits until it
 // prints its address and answers /healthz. The address comes from what the
 // program prints, so port 0 never races another test for a port. stop sends
 // SIGTERM (the path a deploy takes) and waits; the test's end stops it too.
 func startServer(t *testing.T, addr string, args ...string) *server {
 	t.Helper()
-	cmd := exec.Command(program, append([]string{"serve", "--addr", addr}, args...)...)
+	cmd := exec.Command(program, append([]string{"serve", "--addr", addr, "--data", "memory"}, args...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,7 @@ const maxCreateBody = 4 << 10
 // its session.
 type room struct {
 	code      string
+	lesson    string // the lesson it opened with
 	tokenHash [32]byte
 	sess      *session
 	followers atomic.Int32 // followers attached; checked before an upgrade
@@ -88,6 +89,9 @@ func NormalizeRoomCode(code string) (string, bool) {
 	}
 	return code, true
 }
+
+// drawCode draws a room code; tests replace it to force a clash.
+var drawCode = newRoomCode
 
 // newRoomCode draws a code uniformly from crypto/rand.
 func newRoomCode() string {
@@ -207,7 +211,7 @@ func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := randomString(24) // 192 bits
-	rm, msg := s.openRoom(token, tr)
+	rm, msg := s.openRoom(token, name, tr)
 	if rm == nil {
 		fail("full", http.StatusServiceUnavailable, msg)
 		return
@@ -230,31 +234,59 @@ func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
 }
 
 // openRoom starts a room's session with tr loaded, or says why it cannot.
-func (s *Server) openRoom(token string, tr *engine.Trainer) (*room, string) {
+// With NATS, the room's code is claimed in the directory first, so that no
+// other instance hands it out.
+func (s *Server) openRoom(token, lesson string, tr *engine.Trainer) (*room, string) {
 	msg, ok := s.reserve()
 	if !ok {
 		return nil, msg
 	}
-	rm := &room{tokenHash: sha256.Sum256([]byte(token))}
+	rm := &room{tokenHash: sha256.Sum256([]byte(token)), lesson: lesson}
 	sess := newSession(s, randomString(9), "") // no resume token: the room's code and presenter token find it
 	sess.room, sess.tr = rm, tr
 	sess.orphanTTL, sess.idleTTL = s.cfg.RoomTTL, s.cfg.RoomTTL
 	rm.sess = sess
+	full := func() string {
+		return fmt.Sprintf("netstep is full: %d rooms are open, the most this server allows. Try again later.", s.cfg.MaxRooms)
+	}
 	s.mu.Lock()
-	s.reserved--
-	if s.closing {
-		s.mu.Unlock()
-		return nil, "netstep is restarting; try again in a few seconds."
+	n := len(s.rooms)
+	s.mu.Unlock()
+	if n >= s.cfg.MaxRooms {
+		s.release()
+		return nil, full()
 	}
-	if len(s.rooms) >= s.cfg.MaxRooms {
-		s.mu.Unlock()
-		return nil, fmt.Sprintf("netstep is full: %d rooms are open, the most this server allows. Try again later.", s.cfg.MaxRooms)
-	}
-	for {
-		rm.code = newRoomCode()
-		if s.rooms[rm.code] == nil {
+	for attempt := 0; s.dir != nil; attempt++ {
+		rm.code = drawCode()
+		if s.lookupRoom(rm.code) != nil {
+			continue
+		}
+		ok, err := s.dir.claim(rm.code, rm)
+		if err != nil || (!ok && attempt >= maxCodeAttempts) {
+			s.release()
+			s.log.Error("room directory: claiming a code", "err", err, "attempts", attempt+1)
+			return nil, "netstep cannot reach its room directory (NATS) right now; try again in a minute."
+		}
+		if ok {
 			break
 		}
+	}
+	s.mu.Lock()
+	s.reserved--
+	for s.dir == nil && (rm.code == "" || s.rooms[rm.code] != nil) {
+		rm.code = drawCode()
+	}
+	if s.closing || len(s.rooms) >= s.cfg.MaxRooms {
+		closing := s.closing
+		if s.dir != nil {
+			s.wg.Add(1)
+			go s.releaseCode(rm.code)
+		}
+		s.mu.Unlock()
+		if closing {
+			return nil, "netstep is restarting; try again in a few seconds."
+		}
+		return nil, full()
 	}
 	s.rooms[rm.code] = rm
 	s.sessions[sess.id] = sess

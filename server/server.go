@@ -19,6 +19,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/netstep/netstep/cluster"
 	"github.com/netstep/netstep/engine"
 )
 
@@ -50,6 +51,11 @@ type Config struct {
 	RoomBurst           int             // per client address; default 5
 	RunConcurrency      int             // sessions training at once in run mode; default one less than GOMAXPROCS, at least 1
 	Logger              *slog.Logger    // default slog.Default()
+
+	// Cluster, when set, is this instance's connection to NATS: room codes
+	// are then unique across every instance sharing it (directory.go).
+	// Nil runs alone, as tests do.
+	Cluster *cluster.Conn
 }
 
 func (c *Config) fill() {
@@ -118,6 +124,8 @@ type Server struct {
 	limitsJSON  []byte
 	turns       chan struct{} // run-mode turns: RunConcurrency tokens
 	lessons     *lessonCache  // parsed inline lessons, shared
+	dir         *directory    // the room directory in NATS, or nil
+	quit        chan struct{} // closed by Shutdown: background loops end
 
 	wg sync.WaitGroup // session goroutines and connection readers and writers
 
@@ -151,6 +159,7 @@ func New(cfg Config) (*Server, error) {
 		conns:       map[*websocket.Conn]struct{}{},
 		turns:       make(chan struct{}, cfg.RunConcurrency),
 		lessons:     newLessonCache(),
+		quit:        make(chan struct{}),
 	}
 	for range cfg.RunConcurrency {
 		s.turns <- struct{}{}
@@ -190,6 +199,15 @@ func New(cfg Config) (*Server, error) {
 		"boundaryGrid":          cfg.BoundaryGrid,
 	}
 	s.limitsJSON, _ = json.Marshal(limits)
+	if cfg.Cluster != nil {
+		d, err := newDirectory(cfg.Cluster)
+		if err != nil {
+			return nil, err
+		}
+		s.dir = d
+		s.wg.Add(1)
+		go s.refreshLoop(s.quit)
+	}
 	return s, nil
 }
 
@@ -370,6 +388,10 @@ func (s *Server) forget(sess *session) {
 		s.metrics.sessions.Dec()
 		if rm := sess.room; rm != nil && s.rooms[rm.code] == rm {
 			delete(s.rooms, rm.code)
+			if s.dir != nil {
+				s.wg.Add(1) // the session's own count is still held: Shutdown waits for this too
+				go s.releaseCode(rm.code)
+			}
 			s.metrics.rooms.Dec()
 			s.metrics.followers.Sub(float64(rm.followers.Load()))
 		}
@@ -390,6 +412,9 @@ func (s *Server) Sessions() int {
 // Shutdown does not close websockets: call both.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
+	if !s.closing {
+		close(s.quit)
+	}
 	s.closing = true
 	sessions := make([]*session, 0, len(s.sessions))
 	for _, sess := range s.sessions {

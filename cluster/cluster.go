@@ -1,0 +1,227 @@
+// Package cluster connects a netstep instance to NATS, which is what lets
+// several instances share rooms and what lets one instance keep its
+// classes across a restart. It owns the connection and nothing about
+// sessions: either a NATS node embedded in this process with JetStream
+// storing under a folder (or in memory), or an external NATS server or
+// cluster with JetStream, reached by URL. The root package decides which
+// from its flags; this package reads no flags and no environment.
+//
+// Every instance is equal: there is no leader of netstep's own. What must
+// be unique or durable across instances (room codes, room directory) lives
+// in JetStream key-value buckets and streams, replicated as Options.Replicas
+// says. See docs/scaling.md.
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Options says which NATS to use. The zero value embeds a node that keeps
+// everything in memory in a folder chosen by the caller (StoreDir must be
+// set: JetStream writes its bookkeeping there even in memory).
+type Options struct {
+	// URL is an external NATS server or cluster, such as
+	// nats://10.0.0.5:4222 (several seeds separated by commas). Empty
+	// embeds a node in this process, reachable only from it.
+	URL string
+	// StoreDir is where an embedded node's JetStream keeps its files.
+	StoreDir string
+	// Memory keeps netstep's streams and buckets in memory: nothing
+	// survives the process (or, with URL, the NATS servers' restart).
+	Memory bool
+	// Replicas is how many copies of each stream and bucket a NATS cluster
+	// keeps (1, 3 or 5); default 1. An embedded node is always 1.
+	Replicas int
+	// Name names this instance's connection in NATS's monitoring.
+	Name string
+	// ConnectTimeout bounds connecting to URL at start; default 5 s.
+	ConnectTimeout time.Duration
+	// Logger gets connection events; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Conn is one instance's connection to NATS and JetStream.
+type Conn struct {
+	// NC is the NATS connection, for subjects and request/reply.
+	NC *nats.Conn
+	// JS is its JetStream context, for streams and buckets.
+	JS jetstream.JetStream
+	// Instance names this process among the instances sharing NATS: 16
+	// random characters, new at every start.
+	Instance string
+
+	storage  jetstream.StorageType
+	replicas int
+	node     *natsserver.Server // the embedded node, or nil
+	log      *slog.Logger
+	url      string
+}
+
+// embeddedMaxPayload is the largest message the embedded node accepts: a
+// room's biggest frames (a full state of a big 2-D network) fit. An
+// external NATS server keeps its own max_payload (1 MiB by default).
+const embeddedMaxPayload = 8 << 20
+
+// Open connects to NATS as o says and checks that JetStream answers.
+func Open(ctx context.Context, o Options) (*Conn, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 5 * time.Second
+	}
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
+	c := &Conn{Instance: newInstanceID(), storage: jetstream.FileStorage, replicas: o.Replicas, log: o.Logger, url: o.URL}
+	if o.Memory {
+		c.storage = jetstream.MemoryStorage
+	}
+	name := o.Name
+	if name == "" {
+		name = "netstep"
+	}
+	opts := []nats.Option{
+		nats.Name(name + " " + c.Instance),
+		nats.Timeout(o.ConnectTimeout),
+		nats.MaxReconnects(-1), // an instance never gives up on its cluster
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				c.log.Warn("nats: disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { c.log.Info("nats: reconnected", "server", nc.ConnectedUrlRedacted()) }),
+	}
+	if o.URL == "" {
+		if o.StoreDir == "" {
+			return nil, errors.New("cluster: an embedded node needs a folder for JetStream")
+		}
+		c.replicas = 1
+		node, err := natsserver.NewServer(&natsserver.Options{
+			ServerName: "netstep-" + strings.ToLower(c.Instance),
+			DontListen: true, // reached in-process only: no port to collide on
+			JetStream:  true,
+			StoreDir:   o.StoreDir,
+			MaxPayload: embeddedMaxPayload,
+			NoLog:      true,
+			NoSigs:     true,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cluster: embedded NATS node: %w", err)
+		}
+		node.Start()
+		if !node.ReadyForConnections(10 * time.Second) {
+			node.Shutdown()
+			return nil, errors.New("cluster: the embedded NATS node did not start within 10s")
+		}
+		c.node = node
+		opts = append(opts, nats.InProcessServer(node))
+	}
+	nc, err := nats.Connect(o.URL, opts...)
+	if err != nil {
+		c.shutdownNode()
+		return nil, fmt.Errorf("cluster: connecting to NATS at %s: %w", c.where(), err)
+	}
+	c.NC = nc
+	if c.JS, err = jetstream.New(nc); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("cluster: JetStream: %w", err)
+	}
+	actx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
+	defer cancel()
+	if _, err := c.JS.AccountInfo(actx); err != nil {
+		c.Close()
+		if errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
+			return nil, fmt.Errorf("cluster: NATS at %s has no JetStream; start its servers with JetStream on (nats-server -js)", c.where())
+		}
+		return nil, fmt.Errorf("cluster: JetStream at %s does not answer: %w", c.where(), err)
+	}
+	return c, nil
+}
+
+func (c *Conn) where() string {
+	if c.url == "" {
+		return "the embedded node"
+	}
+	return c.url
+}
+
+// Embedded reports whether the NATS node runs in this process.
+func (c *Conn) Embedded() bool { return c.node != nil }
+
+// Persistent reports whether streams and buckets outlive the process.
+func (c *Conn) Persistent() bool { return c.storage == jetstream.FileStorage }
+
+// Bucket opens the key-value bucket name, creating it (or bringing its
+// settings up to date) with this connection's storage and replicas. ttl
+// ends keys that are not written for that long; 0 keeps them.
+func (c *Conn) Bucket(ctx context.Context, name string, ttl time.Duration) (jetstream.KeyValue, error) {
+	kv, err := c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:   name,
+		History:  1,
+		TTL:      ttl,
+		Storage:  c.storage,
+		Replicas: c.replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cluster: bucket %s: %w", name, err)
+	}
+	return kv, nil
+}
+
+// Stream opens the stream cfg describes, creating it (or bringing its
+// settings up to date) with this connection's storage and replicas.
+func (c *Conn) Stream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	cfg.Storage, cfg.Replicas = c.storage, c.replicas
+	st, err := c.JS.CreateOrUpdateStream(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: stream %s: %w", cfg.Name, err)
+	}
+	return st, nil
+}
+
+// Close flushes what this instance published, closes the connection and,
+// if the node is embedded, stops it (JetStream's files are synced).
+func (c *Conn) Close() {
+	if c.NC != nil {
+		c.NC.Flush()
+		c.NC.Close()
+	}
+	c.shutdownNode()
+}
+
+// Kill stops the connection and the embedded node without flushing, as a
+// crash would: for tests of what other instances see.
+func (c *Conn) Kill() {
+	if c.NC != nil {
+		c.NC.Close()
+	}
+	c.shutdownNode()
+}
+
+func (c *Conn) shutdownNode() {
+	if c.node != nil {
+		c.node.Shutdown()
+		c.node.WaitForShutdown()
+	}
+}
+
+// newInstanceID is 16 characters of base32 from crypto/rand: 80 bits, so
+// two instances never share one.
+func newInstanceID() string {
+	var b [10]byte
+	rand.Read(b[:])
+	return base32.StdEncoding.EncodeToString(b[:])
+}

@@ -1,0 +1,140 @@
+// Package clustertest starts real NATS servers with JetStream inside a test
+// process, on loopback ports the system chooses: one node, or a cluster of
+// several with routes between them. Nothing runs outside the test; every
+// server stops when the test ends.
+package clustertest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Node starts one NATS server with JetStream storing under a temporary
+// folder, and returns it; its ClientURL is what netstep's --nats takes.
+func Node(t testing.TB) *natsserver.Server {
+	t.Helper()
+	ns := start(t, &natsserver.Options{
+		Host:      "127.0.0.1",
+		Port:      -1,
+		JetStream: true,
+		StoreDir:  t.TempDir(),
+		NoLog:     true,
+		NoSigs:    true,
+	})
+	waitJetStream(t, ns.ClientURL(), 1)
+	return ns
+}
+
+// Cluster starts n NATS servers with JetStream, routed to each other as one
+// cluster, and waits until JetStream has a leader.
+func Cluster(t testing.TB, n int) []*natsserver.Server {
+	t.Helper()
+	ports := freePorts(t, n)
+	var routes []*url.URL
+	for _, p := range ports {
+		routes = append(routes, &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", p)})
+	}
+	nodes := make([]*natsserver.Server, n)
+	for i := range n {
+		nodes[i] = start(t, &natsserver.Options{
+			ServerName: fmt.Sprintf("n%d", i+1),
+			Host:       "127.0.0.1",
+			Port:       -1,
+			JetStream:  true,
+			StoreDir:   t.TempDir(),
+			NoLog:      true,
+			NoSigs:     true,
+			Cluster:    natsserver.ClusterOpts{Name: "netstep-test", Host: "127.0.0.1", Port: ports[i]},
+			Routes:     routes,
+		})
+	}
+	waitJetStream(t, URLs(nodes), n)
+	return nodes
+}
+
+// URLs is the nodes' client URLs separated by commas, as --nats takes them.
+func URLs(nodes []*natsserver.Server) string {
+	var out []string
+	for _, ns := range nodes {
+		if ns.Running() {
+			out = append(out, ns.ClientURL())
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+func start(t testing.TB, o *natsserver.Options) *natsserver.Server {
+	t.Helper()
+	ns, err := natsserver.NewServer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		t.Fatal("a NATS server did not start within 10s")
+	}
+	t.Cleanup(func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	})
+	return ns
+}
+
+// waitJetStream waits until JetStream at urls creates a replicated bucket:
+// a cluster's leader election takes from a fraction of a second to a few
+// seconds.
+func waitJetStream(t testing.TB, urls string, replicas int) {
+	t.Helper()
+	nc, err := nats.Connect(urls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "clustertest", Replicas: replicas, Storage: jetstream.MemoryStorage})
+		if err == nil {
+			err = js.DeleteKeyValue(ctx, "clustertest")
+		}
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("JetStream at %s never answered: %v", urls, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// freePorts finds n loopback ports nothing listens on, for routes, which
+// each server must know before any starts.
+func freePorts(t testing.TB, n int) []int {
+	t.Helper()
+	var lns []net.Listener
+	var ports []int
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	return ports
+}
