@@ -14,17 +14,19 @@ var updateTraces = flag.Bool("update-traces", false, "rewrite web/jstest/testdat
 
 // lessonTraces is what the JS tests of the math panel and the questions
 // read: for every built-in lesson, its first state and the events of its
-// first micro-steps, one list per micro-step, then the epoch events of
-// whole epochs far enough for every question's horizon.
+// first micro-steps, one list per micro-step with the position after it (as
+// the step's last events frame carries it), then the epoch events of whole
+// epochs far enough for every question's horizon.
 type lessonTraces struct {
 	Lessons []lessonTrace `json:"lessons"`
 }
 
 type lessonTrace struct {
-	Name   string              `json:"name"`
-	State  *engine.State       `json:"state"`
-	Micro  [][]json.RawMessage `json:"micro"`
-	Epochs []json.RawMessage   `json:"epochs"`
+	Name      string              `json:"name"`
+	State     *engine.State       `json:"state"`
+	Micro     [][]json.RawMessage `json:"micro"`
+	Positions []engine.Position   `json:"positions"`
+	Epochs    []json.RawMessage   `json:"epochs"`
 }
 
 const tracesPath = "web/jstest/testdata/lesson-traces.json"
@@ -51,11 +53,12 @@ func TestLessonTraces(t *testing.T) {
 		emit := func(e *engine.Event) { step = append(step, json.RawMessage(e.AppendJSON(nil))) }
 		for tr.Diverged() == "" && tr.Position().Epoch == 0 && tr.Position().Sample < samples {
 			step = nil
-			if err := tr.Step(engine.StepMicro, emit); err != nil {
-				lt.Micro = append(lt.Micro, step)
+			err := tr.Step(engine.StepMicro, emit)
+			lt.Micro = append(lt.Micro, step)
+			lt.Positions = append(lt.Positions, tr.Position())
+			if err != nil {
 				break
 			}
-			lt.Micro = append(lt.Micro, step)
 		}
 		ahead := 2
 		for _, q := range l.Questions {

@@ -7,7 +7,7 @@ import { initialModel, reduce } from '../../static/js/state.js';
 
 const file = new URL('./testdata/lesson-traces.json', import.meta.url);
 
-/** @returns {{name: string, state: any, micro: any[][], epochs: any[]}[]} */
+/** @returns {{name: string, state: any, micro: any[][], positions: any[], epochs: any[]}[]} */
 export function lessonTraces() {
   return JSON.parse(readFileSync(file, 'utf8')).lessons;
 }
@@ -29,8 +29,8 @@ export function loaded(t) {
  */
 export function replay(t, visit) {
   let m = loaded(t);
-  for (const events of t.micro) {
-    const next = reduce(m, { type: 'events', events: events ?? [] });
+  for (const [i, events] of t.micro.entries()) {
+    const next = reduce(m, { type: 'events', events: events ?? [], position: t.positions[i] });
     if (visit(m, events ?? [], next, 'micro')) return;
     m = next;
   }
