@@ -48,7 +48,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.Var(&origins, "allow-origin", "another origin whose pages may open sessions, as https://host[:port]; repeat or separate with commas")
 	var embedOrigins listFlag
 	f.Var(&embedOrigins, "embed-origins", "sites allowed to frame /embed, as https://host[:port]; repeat or separate with commas (default: any site)")
-	trustProxy := f.Bool("trust-proxy", false, "build absolute links (oEmbed) from a reverse proxy's X-Forwarded-Proto header")
+	trustProxy := f.Bool("trust-proxy", false, "take the scheme and host of absolute links (oEmbed, embed snippets, room join links and QR codes) from a reverse proxy's X-Forwarded-Proto and X-Forwarded-Host headers")
 	lessonsDir := f.String("lessons", "", "a directory of your own lessons (*.json), added to the built-in ones")
 	idle := f.Duration("idle-timeout", 30*time.Minute, "a session with no command for this long ends")
 	resume := f.Duration("resume-window", 2*time.Minute, "how long a dropped session can be resumed")
@@ -126,6 +126,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		Lessons:      cat,
 		MaxSessions:  maxSessions.v,
 		AllowOrigins: origins,
+		TrustProxy:   *trustProxy,
 		IdleTimeout:  *idle,
 		ResumeWindow: *resume,
 		RoomTTL:      *roomTTL,

@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/netstep/netstep/engine"
+	"github.com/netstep/netstep/external"
 )
 
 // A classroom room is a session with a presenter, who drives it, and
@@ -216,7 +217,7 @@ func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
 		fail("full", http.StatusServiceUnavailable, msg)
 		return
 	}
-	base := requestBase(r)
+	base := external.Base(r, s.cfg.TrustProxy)
 	out := roomCreated{
 		Code:           rm.code,
 		PresenterToken: token,
@@ -524,15 +525,4 @@ func defaultLessonName(cat *engine.Catalog) string {
 		return engine.DefaultLesson
 	}
 	return cat.Names()[0]
-}
-
-// requestBase is scheme://host of the request, for the links a new room's
-// answer carries. Behind a TLS-terminating proxy, X-Forwarded-Proto says
-// https; the links only go back to the client that asked.
-func requestBase(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }

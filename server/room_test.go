@@ -552,3 +552,30 @@ func TestRoomCompactFollowers(t *testing.T) {
 		}
 	}
 }
+
+// TestRoomLinksTrustProxyOnlyWhenTold: a new room's links follow a reverse
+// proxy's X-Forwarded-Proto and X-Forwarded-Host only with TrustProxy;
+// otherwise anyone could make the server hand out links to another site.
+func TestRoomLinksTrustProxyOnlyWhenTold(t *testing.T) {
+	for _, tt := range []struct {
+		trust bool
+		want  string
+	}{{false, "http://"}, {true, "https://course.example.org/"}} {
+		ts := newTestServer(t, Config{TrustProxy: tt.trust})
+		resp, body := ts.postRoom(t, `{"lesson":"xor"}`, http.Header{"X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"course.example.org"}})
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("POST /api/rooms: %d %s", resp.StatusCode, body)
+		}
+		var rm testRoom
+		json.Unmarshal(body, &rm)
+		want := tt.want
+		if !tt.trust {
+			want += strings.TrimPrefix(ts.http.URL, "http://") + "/"
+		}
+		for _, link := range []string{rm.JoinURL, rm.PresenterURL} {
+			if !strings.HasPrefix(link, want) {
+				t.Errorf("TrustProxy %v: link %q, want it to start with %q", tt.trust, link, want)
+			}
+		}
+	}
+}

@@ -29,6 +29,7 @@ type Config struct {
 	Lessons             *engine.Catalog // lessons load may name; default engine.Builtin()
 	MaxSessions         int             // live sessions, counting those awaiting resume; default 2000
 	AllowOrigins        []string        // origins besides the server's own and "null", as scheme://host[:port]
+	TrustProxy          bool            // a new room's links follow X-Forwarded-Proto/-Host (package external)
 	IdleTimeout         time.Duration   // a session with no command for this long ends; default 30 min
 	ResumeWindow        time.Duration   // how long a dropped session waits to be resumed; default 2 min
 	MaxFrameBytes       int64           // largest frame a client may send; default 1 MiB

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/netstep/netstep/external"
 	"github.com/netstep/netstep/static"
 )
 
@@ -103,27 +104,12 @@ func (h *handler) embedScript(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
-// baseURL is the server's own scheme://host as the request reached it. The
-// scheme is the connection's unless TrustProxy is set and a proxy named one.
-func (h *handler) baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if h.trustProxy {
-		if p := strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")[0])); p == "http" || p == "https" {
-			scheme = p
-		}
-	}
-	return scheme + "://" + r.Host
-}
-
 // lessonName returns the lesson a URL of this server shows: /lesson/{name},
 // or /embed?lesson=NAME. ok is false for any other URL, another host, or a
 // lesson not in the catalog.
 func (h *handler) lessonName(r *http.Request, raw string) (name string, ok bool) {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !strings.EqualFold(u.Host, r.Host) || u.User != nil {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !strings.EqualFold(u.Host, external.Host(r, h.trustProxy)) || u.User != nil {
 		return "", false
 	}
 	switch {
@@ -143,6 +129,6 @@ func (h *handler) lessonName(r *http.Request, raw string) (name string, ok bool)
 
 // oembedURL is the absolute address of the oEmbed answer for a lesson page.
 func (h *handler) oembedURL(r *http.Request, name string) string {
-	base := h.baseURL(r)
+	base := external.Base(r, h.trustProxy)
 	return base + "/oembed?format=json&url=" + url.QueryEscape(base+"/lesson/"+url.PathEscape(name))
 }

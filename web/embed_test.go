@@ -272,3 +272,18 @@ func TestGallery(t *testing.T) {
 		t.Error("plain catalog: no titles")
 	}
 }
+
+// TestOEmbedBehindTrustedProxy: behind a trusted proxy the lesson URL a
+// consumer asks about carries the proxy's host, and so do the answer's links.
+func TestOEmbedBehindTrustedProxy(t *testing.T) {
+	h := newEmbedHandler(t, web.Options{TrustProxy: true})
+	req := httptest.NewRequest(http.MethodGet, "/oembed?url="+url.QueryEscape("https://course.example.org/lesson/circle"), nil)
+	req.Host = "10.0.0.7:8080"
+	req.Header.Set("X-Forwarded-Proto", "https")
+	req.Header.Set("X-Forwarded-Host", "course.example.org")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `https://course.example.org/embed?lesson=circle`) {
+		t.Errorf("answer %d %s, want the proxy's host in the links", rec.Code, rec.Body.String())
+	}
+}

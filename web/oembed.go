@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/netstep/netstep/external"
 )
 
 // The size an embedded lesson asks for when the consumer sets no maxima:
@@ -68,7 +70,7 @@ func (h *handler) oembed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	title, _ := h.lessons.Title(name)
-	base := h.baseURL(r)
+	base := external.Base(r, h.trustProxy)
 	src := base + "/embed?lesson=" + url.QueryEscape(name)
 	res := oembedResponse{
 		Type:         "rich",

@@ -9,6 +9,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/netstep/netstep/external"
 )
 
 // RoomFinder looks classroom rooms up for the pages. JoinRoom returns the
@@ -74,7 +76,7 @@ func (h *handler) roomPage(w http.ResponseWriter, r *http.Request, role string) 
 		return
 	}
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	h.renderPage(w, r, pageData{Lesson: h.defaultLesson, Room: canon, RoomRole: role, JoinURL: joinURL(r, canon)})
+	h.renderPage(w, r, pageData{Lesson: h.defaultLesson, Room: canon, RoomRole: role, JoinURL: h.joinURL(r, canon)})
 }
 
 // roomStatus serves GET /api/rooms/{code}: {"code":"K7M2QX"} when the room
@@ -106,7 +108,7 @@ func (h *handler) roomQR(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, joinProblem(status, ""), status)
 		return
 	}
-	png, err := qrcode.Encode(joinURL(r, canon), qrcode.Medium, 320)
+	png, err := qrcode.Encode(h.joinURL(r, canon), qrcode.Medium, 320)
 	if err != nil {
 		h.log.Error("web: drawing a QR code", "err", err)
 		http.Error(w, "The QR code could not be drawn; this is a bug.", http.StatusInternalServerError)
@@ -149,11 +151,6 @@ func joinProblem(status int, code string) string {
 }
 
 // joinURL is the absolute join link of a room, as students open it.
-func joinURL(r *http.Request, code string) string {
-	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "https"
-	}
-	u := url.URL{Scheme: scheme, Host: r.Host, Path: "/join/" + code}
-	return u.String()
+func (h *handler) joinURL(r *http.Request, code string) string {
+	return external.Base(r, h.trustProxy) + "/join/" + url.PathEscape(code)
 }

@@ -103,9 +103,11 @@ type Options struct {
 	// events are addressed to: origins such as https://moodle.example.edu.
 	// Empty means any site may embed a lesson.
 	EmbedOrigins []string
-	// TrustProxy makes absolute URLs (oEmbed, discovery links) use the
-	// X-Forwarded-Proto header of a reverse proxy in front of the server.
-	// Leave it off unless such a proxy sets the header on every request.
+	// TrustProxy makes absolute URLs (oEmbed, discovery links, embed
+	// snippets, join links and QR codes) use the X-Forwarded-Proto and
+	// X-Forwarded-Host headers of a reverse proxy in front of the server
+	// (package external). Leave it off unless such a proxy sets them on
+	// every request.
 	TrustProxy bool
 	// Rooms finds classroom rooms for /join, /present and the QR codes
 	// (rooms.go). Nil: no classroom pages.

@@ -213,3 +213,29 @@ func TestHelpIsShared(t *testing.T) {
 		})
 	}
 }
+
+// TestJoinLinkTrustsProxyOnlyWhenTold: the join link on the presenter's
+// page and in its QR code follows X-Forwarded-* only with TrustProxy.
+func TestJoinLinkTrustsProxyOnlyWhenTold(t *testing.T) {
+	for _, tt := range []struct {
+		trust bool
+		want  string
+	}{{false, "http://netstep.example/join/ABCDEF"}, {true, "https://course.example.org/join/ABCDEF"}} {
+		h, err := web.New(web.Options{Lessons: catalog, DefaultLesson: "house-prices", Rooms: rooms{}, TrustProxy: tt.trust})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest(http.MethodGet, "/present/ABCDEF", nil)
+		req.Host = "netstep.example"
+		req.Header.Set("X-Forwarded-Proto", "https")
+		req.Header.Set("X-Forwarded-Host", "course.example.org")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if !strings.Contains(rec.Body.String(), tt.want) {
+			t.Errorf("TrustProxy %v: the presenter's page lacks %q", tt.trust, tt.want)
+		}
+		if other := map[bool]string{false: "course.example.org", true: "http://netstep.example/join"}[tt.trust]; strings.Contains(rec.Body.String(), other) {
+			t.Errorf("TrustProxy %v: the presenter's page has %q", tt.trust, other)
+		}
+	}
+}
