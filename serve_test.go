@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/netstep/netstep/cluster/clustertest"
 )
 
 // serving is one run of `netstep serve` inside the test.
@@ -291,5 +293,29 @@ func TestServeDataFolder(t *testing.T) {
 	s.stop(t)
 	if ents, _ := os.ReadDir(empty); len(ents) != 0 {
 		t.Errorf("--data memory left %d files in the working directory", len(ents))
+	}
+}
+
+// TestServeInstancesShareRooms: two instances on one NATS (--nats) share
+// their rooms: a room opened on one has its join page on the other.
+func TestServeInstancesShareRooms(t *testing.T) {
+	url := clustertest.Node(t).ClientURL()
+	a := startServe(t, nil, "--addr", "127.0.0.1:0", "--nats", url)
+	b := startServe(t, map[string]string{"NETSTEP_NATS": url}, "--addr", "127.0.0.1:0")
+	resp, err := http.Post(a.url+"api/rooms", "application/json", strings.NewReader(`{"lesson":"xor"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var room struct{ Code string }
+	json.NewDecoder(resp.Body).Decode(&room)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || room.Code == "" {
+		t.Fatalf("POST /api/rooms on a: %d %+v", resp.StatusCode, room)
+	}
+	if status, _ := get(t, b.url+"join/"+room.Code); status != http.StatusOK {
+		t.Errorf("GET /join/%s on b: %d, want 200", room.Code, status)
+	}
+	if status, _ := get(t, b.url+"join/ZZZZZZ"); status != http.StatusNotFound {
+		t.Errorf("GET /join/ZZZZZZ on b: %d, want 404", status)
 	}
 }

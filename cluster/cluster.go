@@ -168,12 +168,16 @@ func (c *Conn) Persistent() bool { return c.storage == jetstream.FileStorage }
 // settings up to date) with this connection's storage and replicas. ttl
 // ends keys that are not written for that long; 0 keeps them.
 func (c *Conn) Bucket(ctx context.Context, name string, ttl time.Duration) (jetstream.KeyValue, error) {
-	kv, err := c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:   name,
-		History:  1,
-		TTL:      ttl,
-		Storage:  c.storage,
-		Replicas: c.replicas,
+	var kv jetstream.KeyValue
+	err := retry(ctx, func() (err error) {
+		kv, err = c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:   name,
+			History:  1,
+			TTL:      ttl,
+			Storage:  c.storage,
+			Replicas: c.replicas,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cluster: bucket %s: %w", name, err)
@@ -185,11 +189,33 @@ func (c *Conn) Bucket(ctx context.Context, name string, ttl time.Duration) (jets
 // settings up to date) with this connection's storage and replicas.
 func (c *Conn) Stream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
 	cfg.Storage, cfg.Replicas = c.storage, c.replicas
-	st, err := c.JS.CreateOrUpdateStream(ctx, cfg)
+	var st jetstream.Stream
+	err := retry(ctx, func() (err error) {
+		st, err = c.JS.CreateOrUpdateStream(ctx, cfg)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cluster: stream %s: %w", cfg.Name, err)
 	}
 	return st, nil
+}
+
+// retry runs f up to 4 times, a little apart, while it fails: JetStream
+// answers some creations with a passing error (a cluster electing a
+// leader, several instances creating one bucket at once).
+func retry(ctx context.Context, f func() error) error {
+	var err error
+	for i := range 4 {
+		if err = f(); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(i+1) * 100 * time.Millisecond):
+		}
+	}
+	return err
 }
 
 // Close flushes what this instance published, closes the connection and,

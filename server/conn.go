@@ -24,7 +24,8 @@ const closeGrace = time.Second
 type conn struct {
 	srv      *Server
 	ws       *websocket.Conn
-	sess     *session
+	sess     *session    // the session this connection views, or nil for a room held by another instance
+	remote   *remoteConn // the room held elsewhere, when sess is nil (mirror.go)
 	v        *viewer
 	readDone chan struct{}
 	commands *rate.Limiter // commands a second
@@ -113,7 +114,11 @@ func (c *conn) readLoop() {
 	defer c.srv.wg.Done()
 	defer func() {
 		close(c.readDone)
-		c.sess.do(func() { c.sess.detach(c.v) })
+		if c.remote != nil {
+			c.remote.leave()
+		} else {
+			c.sess.do(func() { c.sess.detach(c.v) })
+		}
 		// No writer starts from here on; one that runs stops at the close.
 		c.ping.Stop()
 		c.wmu.Lock()
@@ -127,7 +132,7 @@ func (c *conn) readLoop() {
 		// A bug in decoding (or in the engine's lesson parser) ends this
 		// connection, not the server.
 		if p := recover(); p != nil {
-			c.sess.log.Error("connection reader panicked; closing it", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			c.srv.log.Error("connection reader panicked; closing it", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			c.srv.metrics.errors.WithLabelValues(CodeInternal).Inc()
 			c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInternalServerErr, "internal error"), time.Now().Add(closeGrace))
 			c.ws.Close()
@@ -165,8 +170,19 @@ func (c *conn) readLoop() {
 		case !utf8.Valid(data):
 			c.closeWith(websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
 			return
+		case c.remote != nil:
+			// The room's owner decodes and answers it.
+			if !c.remote.forward(data) {
+				c.drain()
+				return
+			}
+			continue
 		default:
 			m.cmd, m.err = decodeCommandWith(data, c.srv.lessons.parse)
+		}
+		if c.remote != nil {
+			c.v.push(&frame{kind: kindOrdered, data: appendError(nil, m.err)})
+			continue
 		}
 		if !c.sess.send(m) {
 			return

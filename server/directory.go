@@ -71,6 +71,18 @@ func (d *directory) claim(code string, rm *room) (bool, error) {
 	return err == nil, err
 }
 
+// lookup finds code's entry.
+func (d *directory) lookup(code string) (roomEntry, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), directoryWait)
+	defer cancel()
+	var e roomEntry
+	kve, err := d.kv.Get(ctx, code)
+	if err != nil || json.Unmarshal(kve.Value(), &e) != nil {
+		return e, false
+	}
+	return e, true
+}
+
 // refresh rewrites rm's entry, which keeps it from expiring.
 func (d *directory) refresh(rm *room) error {
 	ctx, cancel := context.WithTimeout(context.Background(), directoryWait)

@@ -19,7 +19,12 @@ import (
 // embedded one in memory when url is empty.
 func openCluster(t testing.TB, url string) *cluster.Conn {
 	t.Helper()
-	c, err := cluster.Open(context.Background(), cluster.Options{URL: url, StoreDir: t.TempDir(), Memory: url == "", Logger: quietLogger()})
+	return openClusterReplicas(t, url, 1)
+}
+
+func openClusterReplicas(t testing.TB, url string, replicas int) *cluster.Conn {
+	t.Helper()
+	c, err := cluster.Open(context.Background(), cluster.Options{URL: url, StoreDir: t.TempDir(), Memory: url == "", Replicas: replicas, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,7 @@ const maxCreateBody = 4 << 10
 type room struct {
 	code      string
 	lesson    string // the lesson it opened with
+	relay     *relay // with NATS: its link to the other instances (relay.go)
 	tokenHash [32]byte
 	sess      *session
 	followers atomic.Int32 // followers attached; checked before an upgrade
@@ -133,6 +134,11 @@ func (s *Server) JoinRoom(r *http.Request, code string) (string, int) {
 	code, ok := NormalizeRoomCode(code)
 	if ok && s.lookupRoom(code) != nil {
 		return code, http.StatusOK
+	}
+	if ok && s.dir != nil {
+		if _, found := s.dir.lookup(code); found {
+			return code, http.StatusOK
+		}
 	}
 	if !s.joins.allow(clientAddr(r), time.Now()) {
 		s.metrics.refused.WithLabelValues("join_rate").Inc()
@@ -272,6 +278,15 @@ func (s *Server) openRoom(token, lesson string, tr *engine.Trainer) (*room, stri
 			break
 		}
 	}
+	if s.dir != nil {
+		if err := s.startRelay(rm); err != nil {
+			s.release()
+			s.wg.Add(1)
+			go s.releaseCode(rm.code)
+			s.log.Error("room relay: subscribing", "err", err)
+			return nil, "netstep cannot reach its room directory (NATS) right now; try again in a minute."
+		}
+	}
 	s.mu.Lock()
 	s.reserved--
 	for s.dir == nil && (rm.code == "" || s.rooms[rm.code] != nil) {
@@ -319,6 +334,12 @@ func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values,
 	}
 	code, _ := NormalizeRoomCode(raw)
 	rm := s.lookupRoom(code)
+	if rm == nil && s.dir != nil && code != "" {
+		if e, found := s.dir.lookup(code); found && e.Owner != s.dir.c.Instance {
+			s.serveRemoteRoom(w, r, q, code, e, fork, refuse)
+			return
+		}
+	}
 	if rm == nil {
 		refuse("room", http.StatusNotFound, "There is no classroom room with that code; check it with your teacher.")
 		return

@@ -122,7 +122,11 @@ func (s *session) runSlice() time.Duration {
 // viewers that skipped frames lose no loss points; viewers in step share
 // one encoded frame.
 func (s *session) sendProgress() {
-	if len(s.viewers) == 0 {
+	rl := (*relay)(nil)
+	if s.room != nil {
+		rl = s.room.relay
+	}
+	if len(s.viewers) == 0 && rl == nil {
 		return
 	}
 	var hm *engine.Heatmaps
@@ -130,6 +134,13 @@ func (s *session) sendProgress() {
 		hm = s.boundary()
 	}
 	last := lastEpoch(s.tr.Losses())
+	if rl != nil {
+		// Other instances get every progress frame, each with the losses
+		// since the one before.
+		s.buf = appendProgress(s.buf[:0], s.tr, rl.lossEpoch, hm)
+		rl.publish(kindProgress, s.buf)
+		rl.lossEpoch = last
+	}
 	done := make([]bool, len(s.viewers))
 	for i, v := range s.viewers {
 		if done[i] {

@@ -134,6 +134,7 @@ type Server struct {
 	sessions map[string]*session
 	byToken  map[[32]byte]*session // keyed by the token's hash: lookups leak no timing about tokens
 	rooms    map[string]*room      // open classroom rooms by code
+	mirrors  map[string]*mirror    // rooms other instances hold that followers here watch (mirror.go)
 	reserved int                   // upgrades in progress that will start a session
 	conns    map[*websocket.Conn]struct{}
 	closing  bool
@@ -157,6 +158,7 @@ func New(cfg Config) (*Server, error) {
 		sessions:    map[string]*session{},
 		byToken:     map[[32]byte]*session{},
 		rooms:       map[string]*room{},
+		mirrors:     map[string]*mirror{},
 		conns:       map[*websocket.Conn]struct{}{},
 		turns:       make(chan struct{}, cfg.RunConcurrency),
 		lessons:     newLessonCache(),
@@ -389,6 +391,9 @@ func (s *Server) forget(sess *session) {
 		s.metrics.sessions.Dec()
 		if rm := sess.room; rm != nil && s.rooms[rm.code] == rm {
 			delete(s.rooms, rm.code)
+			if rm.relay != nil {
+				rm.relay.stop()
+			}
 			if s.dir != nil {
 				s.wg.Add(1) // the session's own count is still held: Shutdown waits for this too
 				go s.releaseCode(rm.code)
@@ -421,7 +426,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, sess := range s.sessions {
 		sessions = append(sessions, sess)
 	}
+	mirrors := make([]*mirror, 0, len(s.mirrors))
+	for _, m := range s.mirrors {
+		mirrors = append(mirrors, m)
+	}
 	s.mu.Unlock()
+	for _, m := range mirrors {
+		m.end(nil)
+	}
 	for _, sess := range sessions {
 		sess.stop(websocket.CloseGoingAway, "server shutting down")
 	}

@@ -245,6 +245,9 @@ func putBuf(b []byte) {
 func (s *session) end(code int, text string) string {
 	if s.room != nil {
 		s.roomEnding(text)
+		if rl := s.room.relay; rl != nil {
+			rl.publishClose(code, text)
+		}
 	}
 	for _, v := range s.viewers {
 		v.close(code, text)
@@ -349,6 +352,7 @@ func newFrame(kind frameKind, data []byte, n int) *frame {
 
 // broadcast sends a frame to every viewer.
 func (s *session) broadcast(kind frameKind, data []byte) {
+	s.relayOut(kind, data)
 	f := s.frame(kind, data)
 	for _, v := range s.viewers {
 		v.push(f)
@@ -366,8 +370,8 @@ func (s *session) eventForms() (objects, compact bool) {
 			objects = true
 		}
 	}
-	if !objects && !compact {
-		objects = true // nobody is watching: encode anyway, as a viewer would see it
+	if !objects && !compact || s.room != nil && s.room.relay != nil {
+		objects = true // nobody is watching, or other instances are: encode anyway, as a viewer would see it
 	}
 	return objects, compact
 }
@@ -375,6 +379,9 @@ func (s *session) eventForms() (objects, compact bool) {
 // broadcastForm sends an events frame to the viewers that read its form,
 // encoded and prepared once for all of them.
 func (s *session) broadcastForm(data []byte, compact bool) {
+	if !compact {
+		s.relayOut(kindOrdered, data)
+	}
 	n := 0
 	for _, v := range s.viewers {
 		if v.compact == compact {
@@ -466,6 +473,10 @@ func (s *session) sendState(v *viewer, id []byte, reason string, full bool) {
 		v.push(&frame{kind: kindState, data: bytes.Clone(buf)})
 		v.lossEpoch = last
 		return
+	}
+	s.relayOut(kindState, buf)
+	if s.room != nil && s.room.relay != nil {
+		s.room.relay.lossEpoch = last
 	}
 	f := s.frame(kindState, buf)
 	for _, v := range s.viewers {

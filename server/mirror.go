@@ -1,0 +1,327 @@
+package server
+
+// Rooms across instances, the other instances' side. A follower who joins
+// a room held by another instance is served from a mirror: one
+// subscription to the room's frames per instance, fanned out to this
+// instance's followers as the owner fans out to its own. A joining
+// follower first gets what the owner would give it (relaySync), at a known
+// sequence number, and then every frame after it; a gap in the sequence
+// numbers (NATS dropped a frame for a slow instance) resyncs every
+// follower here with a fresh state, as an overflowing queue does. A
+// presenter connected here gets a viewer on the owner (relayAttach) whose
+// frames come back on a subject of its own.
+
+import (
+	"encoding/binary"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/nats-io/nats.go"
+)
+
+// remoteWait bounds a request to a room's owner.
+const remoteWait = 5 * time.Second
+
+// mirror is this instance's copy of a room held by another instance.
+type mirror struct {
+	srv  *Server
+	code string
+	sub  *nats.Subscription
+
+	mu      sync.Mutex
+	last    uint64              // the newest sequence number seen
+	members map[*viewer]*member // followers here
+	ended   bool
+}
+
+// member is one follower of a mirror. Until its sync arrives it is
+// pending and keeps the frames that come meanwhile.
+type member struct {
+	pending bool
+	from    uint64 // frames after this sequence number are its
+	held    []relayed
+}
+
+type relayed struct {
+	kind frameKind
+	seq  uint64
+	data []byte
+}
+
+// mirrorFor returns the mirror of the room code held elsewhere, subscribing
+// to its frames if this is the first follower here.
+func (s *Server) mirrorFor(code string) (*mirror, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.mirrors[code]; m != nil {
+		return m, nil
+	}
+	m := &mirror{srv: s, code: code, members: map[*viewer]*member{}}
+	sub, err := s.dir.c.NC.Subscribe(roomSubject(code, "f"), m.receive)
+	if err != nil {
+		return nil, err
+	}
+	sub.SetPendingLimits(-1, 256<<20)
+	m.sub = sub
+	s.mirrors[code] = m
+	return m, nil
+}
+
+// receive runs on the subscription's goroutine, one frame at a time, in
+// the order the owner published them.
+func (m *mirror) receive(msg *nats.Msg) {
+	d := msg.Data
+	if len(d) < 1 {
+		return
+	}
+	if frameKind(d[0]) == frameClose || len(d) < 9 {
+		m.end(d)
+		return
+	}
+	r := relayed{kind: frameKind(d[0]), seq: binary.BigEndian.Uint64(d[1:9]), data: d[9:]}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	gap := m.last != 0 && r.seq != m.last+1
+	m.last = r.seq
+	if gap {
+		m.srv.metrics.dropped.Inc()
+		for v, mb := range m.members {
+			if !mb.pending {
+				mb.pending, mb.held = true, nil
+				go m.sync(v, "resync")
+			}
+		}
+	}
+	var f *frame
+	for v, mb := range m.members {
+		if mb.pending {
+			mb.held = append(mb.held, r)
+			continue
+		}
+		if r.seq <= mb.from {
+			continue
+		}
+		if f == nil {
+			f = newFrame(mirrorKind(r.kind), r.data, len(m.members))
+		}
+		v.push(f)
+	}
+}
+
+// mirrorKind is how a mirror queues a frame: progress frames in order (a
+// mirror's progress frames each carry only the losses since the one
+// before).
+func mirrorKind(k frameKind) frameKind {
+	if k == kindProgress {
+		return kindOrdered
+	}
+	return k
+}
+
+// join adds a follower and asks the owner for what it starts from.
+func (m *mirror) join(v *viewer) {
+	m.mu.Lock()
+	m.members[v] = &member{pending: true}
+	m.mu.Unlock()
+	go m.sync(v, "state")
+}
+
+// sync asks the owner for a follower's starting frames and hands it them
+// and every frame that came after.
+func (m *mirror) sync(v *viewer, reason string) {
+	req := nats.NewMsg(roomSubject(m.code, "sync"))
+	req.Header.Set(hdrSeat, v.seat)
+	req.Header.Set(hdrReason, reason)
+	resp, err := m.srv.dir.c.NC.RequestMsg(req, remoteWait)
+	if err != nil || len(resp.Data) < 8 {
+		m.srv.log.Warn("room on another instance: no answer to sync", "room", m.code, "err", err)
+		v.close(websocket.CloseServiceRestart, "the room's server does not answer; reconnect")
+		return
+	}
+	d := resp.Data
+	seq := binary.BigEndian.Uint64(d)
+	d = d[8:]
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mb := m.members[v]
+	if mb == nil {
+		return // gone meanwhile
+	}
+	for len(d) >= 5 {
+		kind, n := frameKind(d[0]), int(binary.BigEndian.Uint32(d[1:5]))
+		if n > len(d)-5 {
+			break
+		}
+		data := d[5 : 5+n]
+		if kind != kindOrdered || reason == "state" { // a resync needs only the state
+			v.push(&frame{kind: kind, data: data})
+		}
+		d = d[5+n:]
+	}
+	for _, r := range mb.held {
+		if r.seq > seq {
+			v.push(newFrame(mirrorKind(r.kind), r.data, 1))
+		}
+	}
+	mb.pending, mb.from, mb.held = false, seq, nil
+}
+
+// leave removes a follower; the last one here ends the subscription.
+func (m *mirror) leave(v *viewer) {
+	m.mu.Lock()
+	delete(m.members, v)
+	empty := len(m.members) == 0
+	m.mu.Unlock()
+	if !empty {
+		return
+	}
+	m.srv.mu.Lock()
+	m.mu.Lock()
+	if len(m.members) == 0 && m.srv.mirrors[m.code] == m {
+		delete(m.srv.mirrors, m.code)
+		m.sub.Unsubscribe()
+	}
+	m.mu.Unlock()
+	m.srv.mu.Unlock()
+}
+
+// end closes every follower here: the room has ended (d is the owner's
+// close message) or this instance is shutting down (d nil).
+func (m *mirror) end(d []byte) {
+	code, text := websocket.CloseGoingAway, "server shutting down"
+	if len(d) >= 3 {
+		code, text = int(binary.BigEndian.Uint16(d[1:3])), string(d[3:])
+	}
+	m.mu.Lock()
+	m.ended = true
+	for v := range m.members {
+		v.close(code, text)
+	}
+	m.mu.Unlock()
+}
+
+// serveRemoteRoom is serveRoom for a room another instance holds: a
+// presenter gets a viewer there, a follower joins this instance's mirror.
+func (s *Server) serveRemoteRoom(w http.ResponseWriter, r *http.Request, q url.Values, code string, e roomEntry, fork bool, refuse func(string, int, string)) {
+	if fork {
+		refuse("room_remote", http.StatusConflict, "Explore on my own is not available on this server for this room yet; reload the page to reach the room's own server.")
+		return
+	}
+	role := roleFollower
+	if q.Has("token") {
+		if !tokenHashOK(q.Get("token"), e.Token) {
+			refuse("room_token", http.StatusForbidden, "That presenter link is not valid for this room. Students join without a token, at /join/"+code+".")
+			return
+		}
+		role = rolePresenter
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	c := s.newConn(ws, nil)
+	c.v.role = role
+	if role == roleFollower {
+		c.v.seat = q.Get("seat")
+		if !seatOK(c.v.seat) {
+			c.v.seat = randomString(9)
+		}
+	}
+	inbox := "netstep.viewer." + s.dir.c.Instance + "." + randomString(12)
+	sub, err := s.dir.c.NC.Subscribe(inbox, func(msg *nats.Msg) { deliverOutbox(c.v, msg.Data) })
+	if err != nil {
+		s.untrack(ws)
+		ws.Close()
+		return
+	}
+	rc := &remoteConn{srv: s, code: code, inbox: inbox, sub: sub, v: c.v}
+	c.remote = rc
+	if role == rolePresenter {
+		req := nats.NewMsg(roomSubject(code, "attach"))
+		req.Header.Set(hdrTo, inbox)
+		req.Header.Set(hdrToken, q.Get("token"))
+		resp, err := s.dir.c.NC.RequestMsg(req, remoteWait)
+		if err != nil || len(resp.Data) == 0 || resp.Data[0] == '!' {
+			sub.Unsubscribe()
+			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseServiceRestart, "the room's server does not answer; try again"), time.Now().Add(time.Second))
+			s.untrack(ws)
+			ws.Close()
+			return
+		}
+		rc.id = string(resp.Data)
+	} else {
+		m, err := s.mirrorFor(code)
+		if err != nil {
+			sub.Unsubscribe()
+			s.untrack(ws)
+			ws.Close()
+			return
+		}
+		rc.mirror = m
+		c.v.push(&frame{kind: kindOrdered, data: appendHello(nil, helloInfo{session: code, limits: s.limitsJSON})})
+		m.join(c.v)
+	}
+	c.serve()
+}
+
+// deliverOutbox hands a frame from the owner's outbox viewer to the local
+// one.
+func deliverOutbox(v *viewer, d []byte) {
+	if len(d) < 1 {
+		return
+	}
+	if frameKind(d[0]) == frameClose {
+		code, text := websocket.CloseGoingAway, ""
+		if len(d) >= 3 {
+			code, text = int(binary.BigEndian.Uint16(d[1:3])), string(d[3:])
+		}
+		v.close(code, text)
+		return
+	}
+	v.push(&frame{kind: mirrorKind(frameKind(d[0])), data: d[1:]})
+}
+
+// remoteConn is a connection here to a room held elsewhere: its commands
+// go to the owner by request.
+type remoteConn struct {
+	srv    *Server
+	code   string
+	inbox  string
+	sub    *nats.Subscription
+	v      *viewer
+	id     string  // a presenter's viewer on the owner
+	mirror *mirror // a follower's mirror
+}
+
+// forward sends a command to the owner; false when the owner does not
+// answer (the connection then closes and the page reconnects).
+func (rc *remoteConn) forward(data []byte) bool {
+	req := nats.NewMsg(roomSubject(rc.code, "in"))
+	req.Data = data
+	if rc.id != "" {
+		req.Header.Set(hdrViewer, rc.id)
+	} else {
+		req.Header.Set(hdrTo, rc.inbox)
+		req.Header.Set(hdrSeat, rc.v.seat)
+	}
+	resp, err := rc.srv.dir.c.NC.RequestMsg(req, remoteWait)
+	if err != nil || (len(resp.Data) > 0 && resp.Data[0] == '!') {
+		rc.v.close(websocket.CloseServiceRestart, "the room's server does not answer; reconnect")
+		return false
+	}
+	return true
+}
+
+// leave runs when the connection has ended.
+func (rc *remoteConn) leave() {
+	rc.sub.Unsubscribe()
+	if rc.mirror != nil {
+		rc.mirror.leave(rc.v)
+	}
+	if rc.id != "" {
+		rc.srv.dir.c.NC.Publish(roomSubject(rc.code, "leave"), []byte(rc.id))
+	}
+}

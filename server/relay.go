@@ -1,0 +1,269 @@
+package server
+
+// Rooms across instances, the owner's side. With NATS, the instance that
+// opened a room holds its session (the owner); every frame the room sends
+// to all its viewers is also published once, with a sequence number, on
+// the room's subject, from which every other instance fans it out to its
+// own followers (mirror.go). Other instances reach the owner by request:
+//
+//	netstep.room.CODE.f       frames: [kind][seq, 8 bytes big-endian][frame]
+//	netstep.room.CODE.sync    → [seq][frames]: what a joining follower gets (state, room, view, question)
+//	netstep.room.CODE.attach  a presenter on another instance: its frames go to the subject it names
+//	netstep.room.CODE.in      a remote viewer's command, as the page sent it
+//	netstep.room.CODE.leave   a remote presenter has gone
+//
+// See docs/scaling.md.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
+	"encoding/hex"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Headers of the requests between instances.
+const (
+	hdrViewer = "Netstep-Viewer" // the remote presenter's id the owner gave it
+	hdrTo     = "Netstep-To"     // where a follower's answer goes
+	hdrSeat   = "Netstep-Seat"   // a remote follower's seat, for votes
+	hdrToken  = "Netstep-Token"  // the presenter token, on attach
+	hdrReason = "Netstep-Reason" // a sync's state frame's reason: state or resync
+)
+
+// frameClose is the kind of the last message on a room's subject: the
+// room has ended; its data is the close text.
+const frameClose frameKind = 255
+
+func roomSubject(code, what string) string { return "netstep.room." + code + "." + what }
+
+// relay is a room's link to the other instances. seq and lossEpoch are
+// owned by the session goroutine; remote by its lock.
+type relay struct {
+	nc        *nats.Conn
+	subject   string
+	seq       uint64
+	lossEpoch int // the newest epoch loss published
+	subs      []*nats.Subscription
+	out       []byte
+
+	mu     sync.Mutex
+	remote map[string]*viewer // presenters on other instances, by id
+}
+
+// startRelay links rm to the other instances. It runs before the room's
+// session starts.
+func (s *Server) startRelay(rm *room) error {
+	nc := s.dir.c.NC
+	r := &relay{nc: nc, subject: roomSubject(rm.code, "f"), remote: map[string]*viewer{}}
+	handlers := map[string]nats.MsgHandler{
+		"sync":   func(m *nats.Msg) { s.relaySync(rm, m) },
+		"attach": func(m *nats.Msg) { s.relayAttach(rm, m) },
+		"in":     func(m *nats.Msg) { s.relayIn(rm, m) },
+		"leave":  func(m *nats.Msg) { s.relayLeave(rm, m) },
+	}
+	for what, h := range handlers {
+		sub, err := nc.Subscribe(roomSubject(rm.code, what), h)
+		if err != nil {
+			r.stop()
+			return err
+		}
+		r.subs = append(r.subs, sub)
+	}
+	rm.relay = r
+	return nil
+}
+
+func (r *relay) stop() {
+	for _, sub := range r.subs {
+		sub.Unsubscribe()
+	}
+}
+
+// publish sends one frame to the other instances (session goroutine).
+func (r *relay) publish(kind frameKind, data []byte) {
+	r.seq++
+	r.out = append(r.out[:0], byte(kind))
+	r.out = binary.BigEndian.AppendUint64(r.out, r.seq)
+	r.out = append(r.out, data...)
+	r.nc.Publish(r.subject, r.out)
+}
+
+// publishClose tells the other instances the room has ended: their
+// followers close with code.
+func (r *relay) publishClose(code int, text string) {
+	r.out = binary.BigEndian.AppendUint16(append(r.out[:0], byte(frameClose)), uint16(code))
+	r.nc.Publish(r.subject, append(r.out, text...))
+}
+
+// relayOut publishes a frame every viewer gets, if the session is a room
+// with a relay.
+func (s *session) relayOut(kind frameKind, data []byte) {
+	if s.room != nil && s.room.relay != nil {
+		s.room.relay.publish(kind, data)
+	}
+}
+
+// relaySync answers a joining (or resyncing) instance: the sequence number
+// and the frames a follower attaching here would get.
+func (s *Server) relaySync(rm *room, m *nats.Msg) {
+	var out []byte
+	ok := rm.sess.do(func() {
+		sess := rm.sess
+		v := newViewer(roleFollower, 1<<20, func() {}, func(int) {})
+		v.seat = m.Header.Get(hdrSeat)
+		if sess.tr != nil {
+			reason := "state"
+			if m.Header.Get(hdrReason) == "resync" {
+				reason = "resync"
+			}
+			sess.sendState(v, nil, reason, true)
+		}
+		sess.buf = appendRoomFrame(sess.buf[:0], rm.code, roleFollower, int(rm.followers.Load()), v.seat)
+		v.push(&frame{kind: kindOrdered, data: bytes.Clone(sess.buf)})
+		if rm.viewJSON != nil {
+			v.push(&frame{kind: kindOrdered, data: rm.viewJSON})
+		}
+		sess.voteJoined(v)
+		out = binary.BigEndian.AppendUint64(out, rm.relay.seq)
+		frames, _, _, _, _ := v.take(nil)
+		for _, f := range frames {
+			out = append(out, byte(f.kind))
+			out = binary.BigEndian.AppendUint32(out, uint32(len(f.data)))
+			out = append(out, f.data...)
+		}
+	})
+	if !ok {
+		return // the room has ended: the asker times out, or has had frameClose
+	}
+	m.Respond(out)
+}
+
+// relayAttach attaches a presenter connected to another instance: a viewer
+// here whose frames are published to the subject the request names.
+func (s *Server) relayAttach(rm *room, m *nats.Msg) {
+	to := m.Header.Get(hdrTo)
+	h := sha256.Sum256([]byte(m.Header.Get(hdrToken)))
+	if to == "" || subtle.ConstantTimeCompare(h[:], rm.tokenHash[:]) != 1 {
+		m.Respond([]byte("!token"))
+		return
+	}
+	id := randomString(18)
+	v := s.outboxViewer(rolePresenter, to)
+	rm.relay.mu.Lock()
+	rm.relay.remote[id] = v
+	rm.relay.mu.Unlock()
+	if !rm.sess.do(func() { rm.sess.attach(v, false, false) }) {
+		m.Respond([]byte("!ended"))
+		return
+	}
+	m.Respond([]byte(id))
+}
+
+// relayIn hands a remote viewer's command to the session: a presenter's
+// to its viewer here, a follower's to a viewer made for its answer.
+func (s *Server) relayIn(rm *room, m *nats.Msg) {
+	var v *viewer
+	if id := m.Header.Get(hdrViewer); id != "" {
+		rm.relay.mu.Lock()
+		v = rm.relay.remote[id]
+		rm.relay.mu.Unlock()
+	} else if to := m.Header.Get(hdrTo); to != "" {
+		v = s.outboxViewer(roleFollower, to)
+		v.seat = m.Header.Get(hdrSeat)
+	}
+	if v == nil {
+		m.Respond([]byte("!viewer"))
+		return
+	}
+	msg := message{v: v}
+	msg.cmd, msg.err = decodeCommandWith(m.Data, s.lessons.parse)
+	if !rm.sess.send(msg) {
+		m.Respond([]byte("!ended"))
+		return
+	}
+	m.Respond(nil)
+}
+
+// relayLeave detaches a remote presenter.
+func (s *Server) relayLeave(rm *room, m *nats.Msg) {
+	rm.relay.mu.Lock()
+	v := rm.relay.remote[string(m.Data)]
+	delete(rm.relay.remote, string(m.Data))
+	rm.relay.mu.Unlock()
+	if v != nil {
+		rm.sess.do(func() { rm.sess.detach(v) })
+	}
+}
+
+// outboxViewer is a viewer whose frames are published, in order, to a
+// subject on another instance: [kind][frame] each; a close is frameClose
+// with the close code (2 bytes) and text.
+func (s *Server) outboxViewer(r role, to string) *viewer {
+	nc := s.dir.c.NC
+	var mu sync.Mutex
+	running := false
+	var v *viewer
+	v = newViewer(r, s.cfg.MaxQueuedFrames, func() {}, func(n int) { s.metrics.dropped.Add(float64(n)) })
+	var drain func()
+	drain = func() {
+		var spare []*frame
+		var out []byte
+		for {
+			frames, progress, closing, code, text := v.take(spare)
+			if progress != nil {
+				frames = append(frames, progress)
+			}
+			for _, f := range frames {
+				out = append(append(out[:0], byte(f.kind)), f.data...)
+				nc.Publish(to, out)
+			}
+			clear(frames)
+			spare = frames[:0]
+			if closing {
+				out = binary.BigEndian.AppendUint16(append(out[:0], byte(frameClose)), uint16(code))
+				nc.Publish(to, append(out, text...))
+				v.mu.Lock()
+				v.gone = true
+				v.mu.Unlock()
+			}
+			mu.Lock()
+			if !v.hasWork() || closing {
+				running = false
+				mu.Unlock()
+				return
+			}
+			mu.Unlock()
+		}
+	}
+	v.wake = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if running {
+			return
+		}
+		running = true
+		go drain()
+	}
+	return v
+}
+
+// hasWork reports whether the viewer has frames or a close waiting.
+func (v *viewer) hasWork() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.queue) > 0 || v.progress != nil || (v.closing && !v.gone)
+}
+
+// tokenHashOK reports whether token hashes to hexHash, in constant time.
+func tokenHashOK(token, hexHash string) bool {
+	want, err := hex.DecodeString(hexHash)
+	if err != nil || token == "" || len(token) > 64 {
+		return false
+	}
+	h := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(h[:], want) == 1
+}

@@ -1,0 +1,114 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/netstep/netstep/cluster/clustertest"
+)
+
+// TestRoomAcrossInstances: a room opened on instance A, its presenter
+// connected to B and its followers to A, B and C: every follower gets
+// every events frame the presenter got, in order; a follower on C can ask
+// for the state; the end of the room reaches every instance.
+func TestRoomAcrossInstances(t *testing.T) {
+	t.Run("one NATS node", func(t *testing.T) {
+		url := clustertest.Node(t).ClientURL()
+		classAcross(t, [3]string{url, url, url}, 1)
+	})
+	t.Run("three-node NATS cluster", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("a 3-node cluster takes a few seconds")
+		}
+		nodes := clustertest.Cluster(t, 3)
+		// Each instance on its own NATS server: frames cross routes.
+		classAcross(t, [3]string{nodes[0].ClientURL(), nodes[1].ClientURL(), nodes[2].ClientURL()}, 3)
+	})
+}
+
+func classAcross(t *testing.T, urls [3]string, replicas int) {
+	var inst [3]*testServer
+	for i, u := range urls {
+		inst[i] = newTestServer(t, Config{Cluster: openClusterReplicas(t, u, replicas)})
+	}
+	a, b, c := inst[0], inst[1], inst[2]
+	rm := a.openRoom(t, "circle-8-8")
+	for _, ts := range inst {
+		if code, status := ts.JoinRoom(nil, rm.Code); status != 200 || code != rm.Code {
+			t.Fatalf("JoinRoom(%s) on an instance: %q %d, want 200", rm.Code, code, status)
+		}
+	}
+
+	p := b.dial(t, rm.presenterQuery())
+	for p.read()["type"] != "room" {
+	}
+	var followers []*client
+	for i, ts := range []*testServer{a, b, b, c, c} {
+		f, first := ts.joinRoom(t, rm, "?room="+rm.Code)
+		if got := types(first); got != "state,room" {
+			t.Fatalf("follower %d's first frames after hello: %s, want state,room", i, got)
+		}
+		followers = append(followers, f)
+	}
+	if _, resp, err := c.tryDial("?room="+rm.Code+"&token=wrong", nil); err == nil || resp.StatusCode != 403 {
+		t.Errorf("a wrong presenter token on another instance: %v, want 403", err)
+	}
+
+	const steps = 12
+	var want [][]byte
+	for i := range steps {
+		g := []string{"micro", "phase", "sample", "batch"}[i%4]
+		id := fmt.Sprint(i + 1)
+		p.send(fmt.Sprintf(`{"cmd":"step","id":%q,"granularity":%q}`, id, g))
+		for {
+			raw := p.readRaw()
+			if bytes.HasPrefix(raw, []byte(`{"type":"events"`)) {
+				want = append(want, raw)
+			}
+			if bytes.HasPrefix(raw, []byte(`{"type":"done","id":"`+id+`"`)) {
+				break
+			}
+			if bytes.HasPrefix(raw, []byte(`{"type":"error"`)) {
+				t.Fatalf("the presenter on another instance got %s", raw)
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for i, f := range followers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got := f.readEventsRaw(len(want))
+			for k := range want {
+				if !bytes.Equal(got[k], want[k]) {
+					t.Errorf("follower %d, events frame %d:\n got %.200s\nwant %.200s", i, k, got[k], want[k])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+
+	f := followers[3] // on C
+	frames := f.do(`{"cmd":"state","id":"s"}`)
+	if got := types(frames); !strings.HasSuffix(got, "state,done") { // a held-back boundary frame may come first
+		t.Errorf("a follower on C asking for the state got %s, want state,done", got)
+	}
+	if frames := f.do(`{"cmd":"step","id":"x"}`); frames[len(frames)-1]["code"] != CodeNotPresenter {
+		t.Errorf("a follower on C stepping got %v, want %s", frames[len(frames)-1], CodeNotPresenter)
+	}
+
+	p.do(`{"cmd":"endRoom","id":"end"}`)
+	for _, f := range followers {
+		for f.read()["type"] != "roomEnded" {
+		}
+		if code := f.closeCode(); code != websocket.CloseNormalClosure {
+			t.Errorf("a follower closed with %d, want 1000", code)
+		}
+	}
+}
