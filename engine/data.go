@@ -54,9 +54,9 @@ func feature(k int, x1, x2 float64) float64 {
 	case 4:
 		return x1 * x2
 	case 5:
-		return math.Sin(x1)
+		return sin(x1)
 	default:
-		return math.Sin(x2)
+		return sin(x2)
 	}
 }
 
@@ -94,7 +94,25 @@ func generatorNames() []string {
 	return names
 }
 
-func uniform(r *rand.Rand, lo, hi float64) float64 { return lo + (hi-lo)*r.Float64() }
+// Every product below that meets a sum is wrapped in float64(…), so the
+// compiler cannot fuse the two into one multiply-add on CPUs that have one
+// (the Go spec allows that fusion, and forbids it across an explicit
+// conversion): a lesson's data is the same on every machine.
+
+func uniform(r *rand.Rand, lo, hi float64) float64 { return lo + float64((hi-lo)*r.Float64()) }
+
+// normal draws from N(0, 1) by Marsaglia's polar method, in the engine's
+// own arithmetic: math/rand's NormFloat64 takes math.Exp and math.Log on
+// its rare slow paths, whose last bits differ between CPUs.
+func normal(r *rand.Rand) float64 {
+	for {
+		u, v := uniform(r, -1, 1), uniform(r, -1, 1)
+		s := float64(u*u) + float64(v*v)
+		if s > 0 && s < 1 {
+			return float64(u * math.Sqrt(float64(-2*log(s))/s))
+		}
+	}
+}
 
 // circleData: class 1 inside radius 2.5, class 0 in a ring from 3.5 to 5;
 // noise shifts points by up to noise·5 in each direction.
@@ -106,10 +124,10 @@ func circleData(r *rand.Rand, n int, noise float64) []Sample {
 			lo, hi = 3.5, 5
 		}
 		rad, ang := uniform(r, lo, hi), uniform(r, 0, 2*math.Pi)
-		x1 := rad*math.Sin(ang) + uniform(r, -5, 5)*noise
-		x2 := rad*math.Cos(ang) + uniform(r, -5, 5)*noise
+		x1 := float64(rad*sin(ang)) + float64(uniform(r, -5, 5)*noise)
+		x2 := float64(rad*cos(ang)) + float64(uniform(r, -5, 5)*noise)
 		label := 0.0
-		if math.Hypot(x1, x2) < 3 {
+		if hypot(x1, x2) < 3 {
 			label = 1
 		}
 		out = append(out, Sample{X: []float64{x1, x2}, Y: []float64{label}})
@@ -132,8 +150,8 @@ func xorData(r *rand.Rand, n int, noise float64) []Sample {
 		if x1*x2 >= 0 {
 			label = 1
 		}
-		x1 += uniform(r, -5, 5) * noise
-		x2 += uniform(r, -5, 5) * noise
+		x1 += float64(uniform(r, -5, 5) * noise)
+		x2 += float64(uniform(r, -5, 5) * noise)
 		out = append(out, Sample{X: []float64{x1, x2}, Y: []float64{label}})
 	}
 	return out
@@ -142,14 +160,16 @@ func xorData(r *rand.Rand, n int, noise float64) []Sample {
 // gaussianData: two normal clouds around (2, 2) (class 1) and (−2, −2)
 // (class 0), standard deviation from 0.7 (noise 0) to 2 (noise 1).
 func gaussianData(r *rand.Rand, n int, noise float64) []Sample {
-	sd := 0.7 + 1.3*noise
+	sd := 0.7 + float64(1.3*noise)
 	out := make([]Sample, 0, n)
 	for i := 0; i < n; i++ {
 		c, label := 2.0, 1.0
 		if i%2 == 1 {
 			c, label = -2, 0
 		}
-		out = append(out, Sample{X: []float64{c + r.NormFloat64()*sd, c + r.NormFloat64()*sd}, Y: []float64{label}})
+		x1 := c + float64(normal(r)*sd)
+		x2 := c + float64(normal(r)*sd)
+		out = append(out, Sample{X: []float64{x1, x2}, Y: []float64{label}})
 	}
 	return out
 }
@@ -165,9 +185,9 @@ func spiralData(r *rand.Rand, n int, noise float64) []Sample {
 		}
 		m := max(half, n-half)
 		rad := float64(k) / float64(m) * 5
-		t := 1.75*float64(k)/float64(m)*2*math.Pi + delta
-		x1 := rad*math.Sin(t) + uniform(r, -1, 1)*noise
-		x2 := rad*math.Cos(t) + uniform(r, -1, 1)*noise
+		t := float64(1.75*float64(k)/float64(m)*2*math.Pi) + delta
+		x1 := float64(rad*sin(t)) + float64(uniform(r, -1, 1)*noise)
+		x2 := float64(rad*cos(t)) + float64(uniform(r, -1, 1)*noise)
 		out = append(out, Sample{X: []float64{x1, x2}, Y: []float64{label}})
 	}
 	return out
@@ -178,7 +198,7 @@ func planeData(r *rand.Rand, n int, noise float64) []Sample {
 	out := make([]Sample, 0, n)
 	for i := 0; i < n; i++ {
 		x1, x2 := uniform(r, -6, 6), uniform(r, -6, 6)
-		y := (x1+x2)/12 + uniform(r, -1, 1)*noise
+		y := (x1+x2)/12 + float64(uniform(r, -1, 1)*noise)
 		out = append(out, Sample{X: []float64{x1, x2}, Y: []float64{y}})
 	}
 	return out
@@ -193,10 +213,10 @@ func multiGaussianData(r *rand.Rand, n int, noise float64) []Sample {
 		x1, x2 := uniform(r, -6, 6), uniform(r, -6, 6)
 		y := 0.0
 		for _, b := range bumps {
-			d2 := (x1-b[0])*(x1-b[0]) + (x2-b[1])*(x2-b[1])
-			y += b[2] * math.Exp(-d2/(2*2*2)) // pure data: not an engine number
+			d2 := float64((x1-b[0])*(x1-b[0])) + float64((x2-b[1])*(x2-b[1]))
+			y += float64(b[2] * exp(-d2/(2*2*2)))
 		}
-		y = math.Max(-1, math.Min(1, y)) + uniform(r, -1, 1)*noise
+		y = math.Max(-1, math.Min(1, y)) + float64(uniform(r, -1, 1)*noise)
 		out = append(out, Sample{X: []float64{x1, x2}, Y: []float64{y}})
 	}
 	return out
@@ -224,7 +244,13 @@ func housePriceData(r *rand.Rand, n int, noise float64) []Sample {
 		size := math.Round(uniform(r, 800, 3200)/10) * 10
 		beds := math.Max(1, math.Min(5, math.Round(size/800)+float64(r.IntN(3)-1)))
 		age := math.Round(uniform(r, 0, 60))
-		price := 60000 + 110*size + 12000*beds - 1100*age + noise*r.NormFloat64()*60000
+		// The noise keeps math/rand's NormFloat64, so the built-in house
+		// lessons keep the prices their text quotes. It is exact on every
+		// machine but on its rare slow paths (the tail beyond 3.44, 0.06%
+		// of draws, whose last bit can differ; and a float32 comparison, 1%
+		// of draws, that could differ only on an exact tie), and a price
+		// is rounded to $1,000 below, which erases a last bit.
+		price := 60000 + float64(110*size) + float64(12000*beds) - float64(1100*age) + float64(float64(noise*r.NormFloat64())*60000)
 		price = math.Round(price/1000) * 1000
 		out = append(out, Sample{
 			X: []float64{norm(size, houseScale.size), norm(beds, houseScale.beds), norm(age, houseScale.age)},

@@ -9,8 +9,29 @@
 // standard library and gonum, so it can be tested, benchmarked and traced
 // without a server.
 //
-// Numbers are float64. The same lesson gives the same events, bit for bit, on
-// every run and every machine: shuffles derive from the lesson's seed, and
-// the transcendental functions are computed in plain float64 arithmetic with
-// no fused multiply-adds (see mathx.go).
+// Numbers are float64. The same lesson and the same commands give the same
+// data, events, states and snapshots, bit for bit, on every run and on
+// every machine Go targets: amd64 with or without FMA instructions
+// (GOAMD64=v1 to v4), arm64, WebAssembly and the rest. Three things make it
+// so. Randomness (starting weights, data, shuffles) comes from PCGs seeded
+// by the lesson's seed, one stream per purpose. Every transcendental
+// function the numbers pass through (exp, log, tanh, sigmoid, softplus,
+// sin, cos, hypot, Adam's 0.9**t) is the engine's own, in plain float64
+// arithmetic (mathx.go); the standard library's may differ in the last bit
+// between CPUs. And every product that meets a sum is wrapped in
+// float64(…): the Go spec lets a compiler fuse x*y + z into one
+// multiply-add, rounded once, wherever the CPU has one (arm64 always, amd64
+// at GOAMD64=v3), and an explicit conversion forbids it. Two things stay
+// outside: the heatmaps' batched pass goes through gonum, whose pure-Go
+// kernels may be fused on arm64 (a heatmap is quantised to 256 levels, so
+// it changes only when a value lies within an ulp of a level's edge), and
+// the house_prices generator keeps math/rand's NormFloat64 for the prices
+// the built-in house lessons quote, exact but on its rare slow paths (see
+// housePriceData), which rounding to $1,000 covers.
+//
+// test.sh checks it: the golden traces of every built-in lesson and the
+// digests of random sessions of random lessons (every generator,
+// activation, loss, optimizer and regularization), written on amd64, are
+// checked again on arm64 under qemu, at GOAMD64=v3 where the CPU has AVX2,
+// and in WebAssembly under Node.
 package engine

@@ -104,29 +104,52 @@ func TestGoldenTraces(t *testing.T) {
 	for _, tt := range tests {
 		name := fmt.Sprintf("%s-%s-%d", strings.TrimSuffix(filepath.Base(tt.lesson), ".json"), tt.g, tt.steps)
 		t.Run(name, func(t *testing.T) {
-			got := trace(newTrainer(t, lessonFile(t, tt.lesson)), tt.g, tt.steps)
-			golden := filepath.Join("testdata", "golden", name+".jsonl")
-			if *update {
-				os.MkdirAll(filepath.Dir(golden), 0o755)
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestGoldenTraces -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("trace differs from %s (run with -update if the change is intended)\n%s", golden, firstDiff(got, string(want)))
-			}
-			// Every line is valid JSON with a known type.
-			for _, line := range strings.Split(strings.TrimSpace(got), "\n") {
-				var m map[string]any
-				if err := json.Unmarshal([]byte(line), &m); err != nil {
-					t.Fatalf("invalid JSON %q: %v", line, err)
-				}
-			}
+			checkGolden(t, name, trace(newTrainer(t, lessonFile(t, tt.lesson)), tt.g, tt.steps))
 		})
+	}
+	// Every built-in lesson: its first sample steps event by event, and
+	// where five epochs of Play leave it (weights, the last sample's
+	// values, the losses), so a change in any number of any lesson on any
+	// machine shows up here. test.sh runs this under arm64, GOAMD64=v3
+	// and WebAssembly against the same files.
+	for _, name := range Builtin().Names() {
+		t.Run("builtin-"+name, func(t *testing.T) {
+			l, _ := Builtin().Lookup(name)
+			checkGolden(t, "builtin-"+name+"-sample-12", trace(newTrainer(t, l), StepSample, 12))
+			tr := newTrainer(t, l)
+			tr.Run(StepEpoch, 5, nil)
+			b, err := json.Marshal(tr.State(false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, "builtin-"+name+"-epoch-5-state", string(b)+"\n")
+		})
+	}
+}
+
+// checkGolden compares got with testdata/golden/name.jsonl (rewriting it
+// with -update) and checks that every line is JSON.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	golden := filepath.Join("testdata", "golden", name+".jsonl")
+	if *update {
+		os.MkdirAll(filepath.Dir(golden), 0o755)
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestGoldenTraces -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("trace differs from %s (run with -update if the change is intended)\n%s", golden, firstDiff(got, string(want)))
+	}
+	for _, line := range strings.Split(strings.TrimSpace(got), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("invalid JSON %q: %v", line, err)
+		}
 	}
 }
 

@@ -89,9 +89,9 @@ func (t *Trainer) Boundary(grid int) *Heatmaps {
 	lo, hi := t.lesson.domain()
 	step := (hi - lo) / float64(grid)
 	for r := 0; r < grid; r++ {
-		x2 := hi - (float64(r)+0.5)*step
+		x2 := hi - float64((float64(r)+0.5)*step)
 		for c := 0; c < grid; c++ {
-			x1 := lo + (float64(c)+0.5)*step
+			x1 := lo + float64((float64(c)+0.5)*step)
 			row := in.RawRowView(r*grid + c)
 			if len(features) == 0 {
 				row[0], row[1] = x1, x2
@@ -151,7 +151,7 @@ func quantise(m *mat.Dense, j int, act Activation) Heatmap {
 	data := make([]byte, raw.Rows)
 	scale := 255 / (hi - lo)
 	for r := range data {
-		v := (col(r)-lo)*scale + 0.5
+		v := float64((col(r)-lo)*scale) + 0.5
 		data[r] = byte(min(255, max(0, v)))
 	}
 	return Heatmap{Lo: lo, Hi: hi, Data: data}

@@ -309,7 +309,7 @@ func (l *Lesson) fillWeights() {
 			for j := range n.Weights[i] {
 				n.Weights[i][j] = make([]float64, prev)
 				for k := range n.Weights[i][j] {
-					n.Weights[i][j][k] = (2*r.Float64() - 1) * limit
+					n.Weights[i][j][k] = float64(float64(2*r.Float64())-1) * limit // float64(): no fused multiply-add
 				}
 			}
 			prev = spec.Size

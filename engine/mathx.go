@@ -192,3 +192,132 @@ func softplus(z float64) float64 {
 	}
 	return log1p(exp(z))
 }
+
+// π/2 in three pieces for reducing sin and cos arguments: the first two
+// have their low bits clear, so k·piBy2A and k·piBy2B are exact for
+// |k| < 2^20 (|x| up to about 1.6e6, past every lesson's inputs), and the
+// three together carry π/2 to about 100 bits.
+const (
+	piBy2A   = 1.5707963267341256     // π/2 to 33 bits
+	piBy2B   = 6.077100506303966e-11  // the next 33 bits
+	piBy2C   = 2.0222662487959506e-21 // the rest
+	twoByPi  = 0.6366197723675814     // 2/π
+	trigExac = 1 << 20                // |k| below this reduces exactly
+	piBy4    = 0.78539816339744830962 // π/4
+)
+
+// reduce returns r = x − k·π/2 with |r| ≲ π/4 and k's last two bits (the
+// quadrant). Beyond |k| = 2^20 the result is still the same on every
+// machine, only less accurate.
+func reduce(x float64) (float64, int64) {
+	if math.Abs(x) <= piBy4 {
+		return x, 0
+	}
+	k := math.Floor(float64(x*twoByPi) + 0.5)
+	r := x - float64(k*piBy2A)
+	r -= float64(k * piBy2B)
+	r -= float64(k * piBy2C)
+	ki := int64(0)
+	if math.Abs(k) < trigExac {
+		ki = int64(k)
+	} else {
+		ki = int64(math.Mod(k, 4))
+	}
+	return r, ki & 3
+}
+
+// sinPoly is sin r for |r| ≤ π/4 + a little: r + r³·(−1/3! + r²/5! − …) to
+// r¹⁷/17!, whose remainder is below 1e−16 of the result.
+func sinPoly(r float64) float64 {
+	z := float64(r * r)
+	p := -1.0 / 355687428096000 // −1/17!
+	for _, c := range [...]float64{1.0 / 1307674368000, -1.0 / 6227020800, 1.0 / 39916800, -1.0 / 362880, 1.0 / 5040, -1.0 / 120, 1.0 / 6} {
+		p = float64(p*z) + c
+	}
+	// p is now 1/3! − r²/5! + …; sin r = r − r³·p.
+	return r - float64(float64(r*z)*p)
+}
+
+// cosPoly is cos r for |r| ≤ π/4 + a little: 1 − r²/2 + r⁴·(1/4! − r²/6! + …)
+// to r¹⁸/18!, summed so the big terms are added last.
+func cosPoly(r float64) float64 {
+	z := float64(r * r)
+	p := 1.0 / 6402373705728000 // 1/18!
+	for _, c := range [...]float64{-1.0 / 20922789888000, 1.0 / 87178291200, -1.0 / 479001600, 1.0 / 3628800, -1.0 / 40320, 1.0 / 720, -1.0 / 24} {
+		p = float64(p*z) + c
+	}
+	// p is now −1/4! + r²/6! − …; cos r = 1 − z/2 − z²·p.
+	hz := 0.5 * z
+	w := 1 - hz
+	return w + (((1 - w) - hz) - float64(float64(z*z)*p))
+}
+
+// sin returns the sine of x (radians), within a couple of ulps.
+func sin(x float64) float64 {
+	switch {
+	case x == 0:
+		return x // keeps the sign of −0
+	case x != x || math.IsInf(x, 0):
+		return math.NaN()
+	}
+	r, q := reduce(x)
+	switch q {
+	case 0:
+		return sinPoly(r)
+	case 1:
+		return cosPoly(r)
+	case 2:
+		return -sinPoly(r)
+	}
+	return -cosPoly(r)
+}
+
+// cos returns the cosine of x (radians), within a couple of ulps.
+func cos(x float64) float64 {
+	if x != x || math.IsInf(x, 0) {
+		return math.NaN()
+	}
+	r, q := reduce(x)
+	switch q {
+	case 0:
+		return cosPoly(r)
+	case 1:
+		return -sinPoly(r)
+	case 2:
+		return -cosPoly(r)
+	}
+	return sinPoly(r)
+}
+
+// hypot returns √(p² + q²) without overflow, within a couple of ulps.
+func hypot(p, q float64) float64 {
+	p, q = math.Abs(p), math.Abs(q)
+	switch {
+	case math.IsInf(p, 1) || math.IsInf(q, 1):
+		return math.Inf(1)
+	case p != p || q != q:
+		return math.NaN()
+	}
+	if p < q {
+		p, q = q, p
+	}
+	if p == 0 {
+		return 0
+	}
+	q /= p
+	return float64(p * math.Sqrt(1+float64(q*q)))
+}
+
+// powInt returns x**n for a whole n ≥ 0 by repeated squaring: the same
+// products in the same order on every machine (Adam's bias corrections
+// 0.9**t and 0.999**t need nothing else).
+func powInt(x float64, n int64) float64 {
+	v := 1.0
+	for ; n > 0; n >>= 1 {
+		if n&1 == 1 {
+			v = float64(v * x)
+		}
+		x = float64(x * x)
+	}
+	return v
+}

@@ -124,3 +124,96 @@ func TestExpm1RoundingUnchanged(t *testing.T) {
 		check(math.Nextafter(x, 100))
 	}
 }
+
+// TestTrigAgainstStandardLibrary: the engine's own sin, cos and hypot (used
+// by the data generators and features) stay within a few ulps of the
+// standard library's over the inputs lessons give them, and exact where it
+// matters.
+func TestTrigAgainstStandardLibrary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	// Near a multiple of π/2 the result is tiny and an ulp of it is tiny
+	// too: compare there in ulps of 1 (absolute error) instead.
+	near := func(got, want float64) float64 {
+		if math.Abs(want) < 1e-3 {
+			return math.Abs(got-want) / 0x1p-52
+		}
+		return ulps(got, want)
+	}
+	for _, hi := range []float64{1, 7, 15, 100, 1e6} {
+		worst := 0.0
+		for range 200_000 {
+			x := (2*rng.Float64() - 1) * hi
+			for _, c := range []struct {
+				name      string
+				got, want float64
+			}{{"sin", sin(x), math.Sin(x)}, {"cos", cos(x), math.Cos(x)}} {
+				d := near(c.got, c.want)
+				worst = max(worst, d)
+				if d > 2 {
+					t.Fatalf("%s(%v) = %v, standard library %v: %v ulps apart", c.name, x, c.got, c.want, d)
+				}
+			}
+			y := (2*rng.Float64() - 1) * hi
+			if d := ulps(hypot(x, y), math.Hypot(x, y)); d > 2 {
+				t.Fatalf("hypot(%v, %v) = %v, standard library %v: %v ulps apart", x, y, hypot(x, y), math.Hypot(x, y), d)
+			}
+		}
+		t.Logf("|x| ≤ %g: sin and cos within %.2f ulps", hi, worst)
+	}
+	exact := []struct {
+		name      string
+		got, want float64
+	}{
+		{"sin(0)", sin(0), 0},
+		{"cos(0)", cos(0), 1},
+		{"sin(π/2)", sin(math.Pi / 2), 1},
+		{"cos(π)", cos(math.Pi), -1},
+		{"sin(π/6)", sin(math.Pi / 6), math.Sin(math.Pi / 6)},
+		{"hypot(3, 4)", hypot(3, 4), 5},
+		{"hypot(-5, 12)", hypot(-5, 12), 13},
+		{"hypot(0, 0)", hypot(0, 0), 0},
+		{"hypot(1e300, 1e300)", hypot(1e300, 1e300), math.Hypot(1e300, 1e300)},
+	}
+	for _, tt := range exact {
+		if math.Float64bits(tt.got) != math.Float64bits(tt.want) {
+			t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+	if math.Signbit(sin(math.Copysign(0, -1))) != true {
+		t.Error("sin(−0) must be −0")
+	}
+	for _, v := range []float64{sin(math.Inf(1)), cos(math.NaN()), hypot(math.NaN(), 1)} {
+		if !math.IsNaN(v) {
+			t.Errorf("got %v, want NaN", v)
+		}
+	}
+	if !math.IsInf(hypot(math.Inf(-1), math.NaN()), 1) {
+		t.Error("hypot(±Inf, NaN) must be +Inf")
+	}
+}
+
+// TestPowInt: Adam's bias corrections are exact for powers that are
+// exactly representable and within an ulp or two of math.Pow elsewhere.
+func TestPowInt(t *testing.T) {
+	for _, c := range []struct {
+		x    float64
+		n    int64
+		want float64
+	}{{2, 10, 1024}, {0.5, 60, 0x1p-60}, {0.9, 0, 1}, {0.9, 1, 0.9}, {0.9, 2, 0.81}, {3, 3, 27}} {
+		if got := powInt(c.x, c.n); got != c.want && ulps(got, c.want) > 1 {
+			t.Errorf("powInt(%v, %d) = %v, want %v", c.x, c.n, got, c.want)
+		}
+	}
+	// Against math.Pow for 1 − powInt, as Adam uses it.
+	worst := 0.0
+	for n := int64(1); n < 100_000; n += 1 + n/7 {
+		for _, x := range []float64{0.9, 0.999} {
+			got, want := 1-powInt(x, n), 1-math.Pow(x, float64(n))
+			worst = max(worst, ulps(got, want))
+			if ulps(got, want) > 4 {
+				t.Errorf("1 − powInt(%v, %d) = %v, with math.Pow %v: %v ulps", x, n, got, want, ulps(got, want))
+			}
+		}
+	}
+	t.Logf("1 − x**n within %.1f ulps of math.Pow's", worst)
+}

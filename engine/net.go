@@ -120,9 +120,9 @@ func activate(act Activation, Z, A []float64) {
 func slope(act Activation, z, a float64) float64 {
 	switch act {
 	case Sigmoid:
-		return a * (1 - a)
+		return float64(a * (1 - a))
 	case Tanh:
-		return 1 - a*a
+		return 1 - float64(a*a) // float64(): no fused multiply-add
 	case ReLU:
 		if z > 0 {
 			return 1
@@ -146,7 +146,7 @@ func lossValue(kind LossKind, act Activation, z, y, t []float64) float64 {
 	case HalfSquaredError:
 		for k := range y {
 			d := y[k] - t[k]
-			s += 0.5 * float64(d*d)
+			s += float64(0.5 * float64(d*d))
 		}
 	case MSE:
 		for k := range y {

@@ -1,8 +1,14 @@
 package engine
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -61,5 +67,68 @@ func TestRandomLessonsParse(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for range 200 {
 		randomLesson(t, r)
+	}
+}
+
+// TestRandomSessionDigests plays random sessions of random lessons (every
+// generator, activation, loss, optimizer and regularization; steps of
+// every granularity with their events, runs, Backs, edits) and hashes
+// every event and the state after every command. The digests are in
+// testdata/golden/random-sessions.txt, written on amd64 with -update:
+// test.sh runs this under arm64 (qemu), GOAMD64=v3 and WebAssembly, where
+// any number that differs by a bit changes a digest.
+func TestRandomSessionDigests(t *testing.T) {
+	var out strings.Builder
+	for s := range uint64(24) {
+		r := rand.New(rand.NewPCG(2026, s))
+		l := randomLesson(t, r)
+		tr := newTrainer(t, l)
+		h := sha256.New()
+		var buf []byte
+		emit := func(e *Event) {
+			buf = e.AppendJSON(buf[:0])
+			h.Write(buf)
+		}
+		for _, v := range append(append([]float64(nil), l.train.x...), l.train.y...) {
+			h.Write(binary.LittleEndian.AppendUint64(buf[:0], math.Float64bits(v))) // the data itself
+		}
+		for range 120 {
+			g := Granularity(r.IntN(int(StepBatch) + 1))
+			switch k := r.IntN(10); {
+			case k < 5:
+				tr.Step(g, emit)
+			case k < 7:
+				tr.Run(StepEpoch, 1+r.IntN(3), emit)
+			case k < 9:
+				tr.Back()
+			default:
+				ly := r.IntN(len(tr.layers))
+				tr.SetWeight(ly, 0, 0, false, r.NormFloat64())
+			}
+			st, err := json.Marshal(tr.State(false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Write(st)
+		}
+		fmt.Fprintf(&out, "session %2d %s %x\n", s, l.Data.Generator, h.Sum(nil)[:12])
+	}
+	checkGoldenText(t, "random-sessions.txt", out.String())
+}
+
+func checkGoldenText(t *testing.T, name, got string) {
+	t.Helper()
+	golden := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestRandomSessionDigests -update on amd64)", err)
+	}
+	if got != string(want) {
+		t.Errorf("random sessions differ from %s, written on amd64:\n%s", golden, firstDiff(got, string(want)))
 	}
 }

@@ -554,8 +554,8 @@ func (t *Trainer) updateLayer(l int) bool {
 	newV, newM, newS := t.scratch[:np], t.scratch[np:2*np], t.scratch[2*np:3*np]
 	var c1, c2 float64
 	if hp.Optimizer == Adam {
-		c1 = 1 - math.Pow(0.9, float64(t.s.pos.Updates))
-		c2 = 1 - math.Pow(0.999, float64(t.s.pos.Updates))
+		c1 = 1 - powInt(0.9, t.s.pos.Updates)
+		c2 = 1 - powInt(0.999, t.s.pos.Updates)
 	}
 	sum := 0.0
 	step := func(k int, w, g, mo, se float64) {
