@@ -104,7 +104,7 @@ func TestGoldenTraces(t *testing.T) {
 	for _, tt := range tests {
 		name := fmt.Sprintf("%s-%s-%d", strings.TrimSuffix(filepath.Base(tt.lesson), ".json"), tt.g, tt.steps)
 		t.Run(name, func(t *testing.T) {
-			checkGolden(t, name, trace(newTrainer(t, lessonFile(t, tt.lesson)), tt.g, tt.steps))
+			checkGolden(t, name+".jsonl", trace(newTrainer(t, lessonFile(t, tt.lesson)), tt.g, tt.steps))
 		})
 	}
 	// Every built-in lesson: its first sample steps event by event, and
@@ -115,23 +115,23 @@ func TestGoldenTraces(t *testing.T) {
 	for _, name := range Builtin().Names() {
 		t.Run("builtin-"+name, func(t *testing.T) {
 			l, _ := Builtin().Lookup(name)
-			checkGolden(t, "builtin-"+name+"-sample-12", trace(newTrainer(t, l), StepSample, 12))
+			checkGolden(t, "builtin-"+name+"-sample-12.jsonl", trace(newTrainer(t, l), StepSample, 12))
 			tr := newTrainer(t, l)
 			tr.Run(StepEpoch, 5, nil)
 			b, err := json.Marshal(tr.State(false))
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, "builtin-"+name+"-epoch-5-state", string(b)+"\n")
+			checkGolden(t, "builtin-"+name+"-epoch-5-state.jsonl", string(b)+"\n")
 		})
 	}
 }
 
-// checkGolden compares got with testdata/golden/name.jsonl (rewriting it
-// with -update) and checks that every line is JSON.
-func checkGolden(t *testing.T, name, got string) {
+// checkGolden compares got with testdata/golden/file (rewriting it with
+// -update) and, for a .jsonl file, checks that every line is JSON.
+func checkGolden(t *testing.T, file, got string) {
 	t.Helper()
-	golden := filepath.Join("testdata", "golden", name+".jsonl")
+	golden := filepath.Join("testdata", "golden", file)
 	if *update {
 		os.MkdirAll(filepath.Dir(golden), 0o755)
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
@@ -140,10 +140,13 @@ func checkGolden(t *testing.T, name, got string) {
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {
-		t.Fatalf("%v (run go test -run TestGoldenTraces -update)", err)
+		t.Fatalf("%v (run go test ./engine -run %s -update on amd64)", err, t.Name())
 	}
 	if got != string(want) {
-		t.Errorf("trace differs from %s (run with -update if the change is intended)\n%s", golden, firstDiff(got, string(want)))
+		t.Errorf("%s differs from %s, written on amd64 (run with -update if the change is intended)\n%s", t.Name(), golden, firstDiff(got, string(want)))
+	}
+	if !strings.HasSuffix(file, ".jsonl") {
+		return
 	}
 	for _, line := range strings.Split(strings.TrimSpace(got), "\n") {
 		var m map[string]any
