@@ -17,9 +17,12 @@ const (
 	MaxOutputs     = 16
 	MaxWeights     = 10000 // weights and biases together
 	MaxSamples     = 5000  // training and test samples together
-	maxValue       = 1e6   // |x|, |y| and |weight| in a lesson
+	MaxValue       = 1e6   // |x|, |y| and |weight| in a lesson
+	MaxNameChars   = 60    // input, output, class and term names
 	maxText        = 4000  // intro and other prose
-	maxName        = 60    // input, output, class and term names
+
+	maxValue = MaxValue // the parser's short names
+	maxName  = MaxNameChars
 )
 
 // Activation is a neuron's activation function.

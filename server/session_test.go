@@ -780,3 +780,20 @@ func TestEventsCarryThePosition(t *testing.T) {
 		}
 	}
 }
+
+// TestHelloLimits: hello carries the engine's lesson limits, which the page
+// checks a learner's own data against before it sends it.
+func TestHelloLimits(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	c := ts.dial(t, "")
+	limits := c.hello["limits"].(map[string]any)
+	for k, want := range map[string]float64{
+		"maxSamples": engine.MaxSamples, "maxInputs": engine.MaxInputs, "maxOutputs": engine.MaxOutputs,
+		"maxNameChars": engine.MaxNameChars, "maxValue": engine.MaxValue, "maxLayers": engine.MaxLayers,
+		"maxNeurons": engine.MaxNeurons, "maxWeights": engine.MaxWeights,
+	} {
+		if got := limits[k]; got != want {
+			t.Errorf("limits.%s = %v, want %v", k, got, want)
+		}
+	}
+}

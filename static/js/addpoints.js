@@ -5,7 +5,7 @@
 
 import { restoreLesson } from './state.js';
 import { fromPixel } from './charts.js';
-import { LIMITS } from './owndata.js';
+import { lessonLimits } from './owndata.js';
 
 /**
  * @typedef {{x1: number, x2: number, label: number}} Point
@@ -72,7 +72,7 @@ export function createPointAdder($, opts) {
       const c = opts.canvas();
       const domain = opts.domain();
       if (!c || ev.target !== c || chosen() === '' || !domain) return;
-      if (added.length + (opts.model().data?.train?.length ?? 0) >= LIMITS.samples) return;
+      if (added.length + (opts.model().data?.train?.length ?? 0) >= lessonLimits(opts.model().limits).samples) return;
       const r = c.getBoundingClientRect();
       const [x1, x2] = fromPixel(ev.clientX - r.left, ev.clientY - r.top, domain, r.width);
       added.push({ x1, x2, label: Number(chosen()) });

@@ -1,10 +1,29 @@
 // owndata.js: the learner's own data as a lesson. A small CSV (a header line
 // naming the columns, then one example a line) or points clicked on a plane
 // become an inline lesson the page sends with `load`, and can save as a
-// lesson file. Pure; no DOM. Limits follow docs/lessons.md.
+// lesson file. Pure; no DOM. The limits are the server's, from hello.
 
-/** Limits of a lesson (docs/lessons.md, "Limits"). */
-export const LIMITS = { samples: 5000, inputs: 64, outputs: 16, name: 60, magnitude: 1e6 };
+/**
+ * @typedef {{samples: number, inputs: number, outputs: number, name: number, magnitude: number}} Limits
+ */
+
+/**
+ * lessonLimits picks a lesson's limits out of hello's `limits`
+ * (docs/protocol.md). Before hello (null) nothing is limited here: the
+ * server checks every lesson anyway.
+ * @param {any} hello the `limits` object of the hello frame, or null
+ * @returns {Limits}
+ */
+export function lessonLimits(hello) {
+  const l = hello ?? {};
+  return {
+    samples: l.maxSamples ?? Infinity,
+    inputs: l.maxInputs ?? Infinity,
+    outputs: l.maxOutputs ?? Infinity,
+    name: l.maxNameChars ?? Infinity,
+    magnitude: l.maxValue ?? Infinity,
+  };
+}
 
 /**
  * @typedef {{header: string[], rows: {line: number, cells: string[]}[]}} Table
@@ -93,26 +112,27 @@ export function guessRoles(header) {
  * `line 7: want a number in column "size", got "big"`.
  * @param {Table} table
  * @param {Roles} roles
+ * @param {Limits} limits the server's (lessonLimits)
  * @returns {{samples: {x: number[], y: number[]}[], errors: string[]}}
  */
-export function tableSamples(table, roles) {
+export function tableSamples(table, roles, limits) {
   const errors = [];
   const { header, rows } = table;
   const seen = new Set();
   header.forEach((h, k) => {
     if (!h) errors.push(`line 1: column ${k + 1} has no name`);
     else if (seen.has(h)) errors.push(`line 1: two columns are called "${h}"`);
-    else if (h.length > LIMITS.name) errors.push(`line 1: the column name "${h.slice(0, 20)}…" is longer than ${LIMITS.name} characters`);
+    else if (h.length > limits.name) errors.push(`line 1: the column name "${h.slice(0, 20)}…" is longer than ${limits.name} characters`);
     seen.add(h);
   });
   if (!roles.inputs.length) errors.push('choose at least one input column');
   if (!roles.outputs.length) errors.push('choose at least one output column');
-  if (roles.inputs.length > LIMITS.inputs) errors.push(`at most ${LIMITS.inputs} input columns, got ${roles.inputs.length}`);
-  if (roles.outputs.length > LIMITS.outputs) errors.push(`at most ${LIMITS.outputs} output columns, got ${roles.outputs.length}`);
+  if (roles.inputs.length > limits.inputs) errors.push(`at most ${limits.inputs} input columns, got ${roles.inputs.length}`);
+  if (roles.outputs.length > limits.outputs) errors.push(`at most ${limits.outputs} output columns, got ${roles.outputs.length}`);
   for (const c of [...roles.inputs, ...roles.outputs]) if (!header.includes(c)) errors.push(`there is no column "${c}"`);
   for (const c of roles.inputs) if (roles.outputs.includes(c)) errors.push(`column "${c}" cannot be an input and an output`);
   if (!rows.length) errors.push('want at least one example after the header line');
-  if (rows.length > LIMITS.samples) errors.push(`at most ${LIMITS.samples} examples, got ${rows.length}`);
+  if (rows.length > limits.samples) errors.push(`at most ${limits.samples} examples, got ${rows.length}`);
   if (errors.length) return { samples: [], errors };
 
   const idx = (c) => header.indexOf(c);
@@ -131,8 +151,8 @@ export function tableSamples(table, roles) {
         errors.push(`line ${line}: want a number in column "${header[k]}", got ${JSON.stringify(raw)}`);
         return 0;
       }
-      if (Math.abs(v) > LIMITS.magnitude) {
-        errors.push(`line ${line}: column "${header[k]}" is ${raw}, beyond ±1,000,000`);
+      if (Math.abs(v) > limits.magnitude) {
+        errors.push(`line ${line}: column "${header[k]}" is ${raw}, beyond ±${limits.magnitude.toLocaleString('en')}`);
         return 0;
       }
       return v;

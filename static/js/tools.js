@@ -5,7 +5,7 @@
 import { expandEvent, restoreLesson } from './state.js';
 import { createStepLog } from './steplog.js';
 import { shareURL, embedSnippet, shareableLesson } from './share.js';
-import { parseCSV, guessRoles, tableSamples, lessonFromSamples, lessonFromPoints } from './owndata.js';
+import { parseCSV, guessRoles, tableSamples, lessonFromSamples, lessonFromPoints, lessonLimits } from './owndata.js';
 
 /**
  * createTools wires the tools inside root, when the page has them.
@@ -164,7 +164,7 @@ function createOwnData($, app, { say, download, markCustom }) {
       if (sel.value === 'input') roles.inputs.push(sel.dataset.column);
       else if (sel.value === 'output') roles.outputs.push(sel.dataset.column);
     }
-    const { samples, errors } = tableSamples(table, roles);
+    const { samples, errors } = tableSamples(table, roles, lessonLimits(app.model().limits));
     showErrors(errors);
     if (errors.length) return null;
     return lessonFromSamples(samples, roles);

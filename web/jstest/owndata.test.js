@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCSV, tableSamples, guessRoles, lessonFromSamples, lessonFromPoints, scaling, isClassification } from '../../static/js/owndata.js';
+import { parseCSV, tableSamples as checkTable, guessRoles, lessonFromSamples, lessonFromPoints, scaling, isClassification, lessonLimits } from '../../static/js/owndata.js';
+
+// The limits of hello as the server sends them (docs/protocol.md).
+const hello = { maxSamples: 5000, maxInputs: 64, maxOutputs: 16, maxNameChars: 60, maxValue: 1e6, maxLayers: 8 };
+const tableSamples = (t, roles) => checkTable(t, roles, lessonLimits(hello));
 
 const houses = 'size,bedrooms,price\r\n1200,2,250000\r\n\r\n2000,3,"310,000"\n1500,2,260000\n';
 
@@ -74,4 +78,13 @@ test('clicked points', () => {
   assert.deepEqual(lesson.data.samples, [{ x: [1.23457, -2], y: [1] }, { x: [0, 0], y: [0] }]);
   assert.equal(lesson.network.layers[1].activation, 'sigmoid');
   assert.equal(lesson.training.batchSize, 2);
+});
+
+test('the limits are the server\'s, from hello', () => {
+  const t = parseCSV('a,b,c\n1,2,3\n4,5,60');
+  const small = lessonLimits({ maxSamples: 1, maxInputs: 1, maxOutputs: 1, maxNameChars: 60, maxValue: 50 });
+  assert.deepEqual(checkTable(t, { inputs: ['a', 'b'], outputs: ['c'] }, small).errors, ['at most 1 input columns, got 2', 'at most 1 examples, got 2']);
+  assert.deepEqual(checkTable(t, { inputs: ['a'], outputs: ['c'] }, { ...small, samples: 5 }).errors, ['line 3: column "c" is 60, beyond ±50']);
+  // Before hello nothing is checked here; the server checks the lesson.
+  assert.deepEqual(checkTable(t, { inputs: ['a', 'b'], outputs: ['c'] }, lessonLimits(null)).errors, []);
 });
