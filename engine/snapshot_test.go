@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -437,4 +439,99 @@ func BenchmarkSnapshot(b *testing.B) {
 			b.ReportMetric(float64(len(AppendCommands(nil, log))), "logbytes")
 		})
 	}
+}
+
+// FuzzParseCommands feeds the command-log decoder damaged and made-up
+// logs: whatever it accepts must encode and parse again to the same
+// commands, and applying it to a session must not panic.
+func FuzzParseCommands(f *testing.F) {
+	tiny := lessonFile(f, "testdata/tiny.json")
+	tr := newTrainer(f, tiny)
+	tr.Record(true)
+	tr.Run(StepSample, 4, nil)
+	tr.StepLimited(StepEpoch, nil, 3)
+	tr.SetWeight(0, 1, 0, false, 0.5)
+	tr.SetWeight(1, 0, 0, true, -0.25)
+	tr.Set(TrainingPatch{Optimizer: ptr(Adam), LearningRate: ptr(0.2), BatchSize: ptr(3), Momentum: ptr(0.5), Regularization: &Regularization{Kind: "l1", Rate: 0.01}})
+	tr.Back()
+	tr.Back()
+	tr.Reset()
+	f.Add(AppendCommands(nil, tr.TakeLog()))
+	f.Add(AppendCommands(nil, nil))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, b := range [][]byte{data, fixSum(data)} {
+			cmds, err := ParseCommands(b)
+			if err != nil {
+				var se *SnapshotError
+				if !errors.As(err, &se) {
+					t.Fatalf("error %v is not a *SnapshotError", err)
+				}
+				continue
+			}
+			again, err := ParseCommands(AppendCommands(nil, cmds))
+			if err != nil || len(again) != len(cmds) {
+				t.Fatalf("a log that parsed does not parse again: %v", err)
+			}
+			for i := range cmds {
+				if !sameCommand(cmds[i], again[i]) {
+					t.Fatalf("command %d: %+v, after encoding again %+v", i, cmds[i], again[i])
+				}
+			}
+			// Only short steps: a made-up log may ask for a million epochs.
+			short := cmds[:0:0]
+			for _, c := range cmds {
+				if c.Steps < 50 && c.Micro < 500 {
+					short = append(short, c)
+				}
+			}
+			newTrainer(t, tiny).Apply(short...)
+		}
+	})
+}
+
+// sameCommand compares two commands, their patches by value.
+func sameCommand(a, b Command) bool {
+	pa, pb := a.Patch, b.Patch
+	a.Patch, b.Patch = TrainingPatch{}, TrainingPatch{}
+	eq := func(x, y *float64) bool {
+		return (x == nil) == (y == nil) && (x == nil || math.Float64bits(*x) == math.Float64bits(*y))
+	}
+	return a == b && eq(pa.LearningRate, pb.LearningRate) && eq(pa.Momentum, pb.Momentum) &&
+		(pa.BatchSize == nil) == (pb.BatchSize == nil) && (pa.BatchSize == nil || *pa.BatchSize == *pb.BatchSize) &&
+		(pa.Optimizer == nil) == (pb.Optimizer == nil) && (pa.Optimizer == nil || *pa.Optimizer == *pb.Optimizer) &&
+		(pa.Regularization == nil) == (pb.Regularization == nil) && (pa.Regularization == nil || (pa.Regularization.Kind == pb.Regularization.Kind && math.Float64bits(pa.Regularization.Rate) == math.Float64bits(pb.Regularization.Rate)))
+}
+
+// A session saved on one instance and rebuilt on another: the snapshot
+// carries the session so far, the log what was done after it.
+func ExampleRestore() {
+	l, _ := Builtin().Lookup("xor")
+	tr, _ := NewTrainer(l)
+	tr.Run(StepEpoch, 50, nil)
+	tr.Record(true)
+	snap := tr.Snapshot() // saved now...
+	tr.Step(StepSample, nil)
+	tr.Back()
+	tr.Step(StepBatch, nil)
+	log := AppendCommands(nil, tr.TakeLog()) // ...and what happened since
+
+	rebuilt, err := Restore(l, snap)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	cmds, err := ParseCommands(log)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := rebuilt.Apply(cmds...); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(len(cmds), "commands; same session:", bytes.Equal(rebuilt.Snapshot(), tr.Snapshot()))
+	fmt.Println("position:", rebuilt.Position().Epoch, "epochs,", rebuilt.Position().Sample, "samples")
+	// Output:
+	// 3 commands; same session: true
+	// position: 50 epochs, 1 samples
 }
