@@ -3,8 +3,11 @@ package engine
 // Fork returns an independent trainer in exactly this trainer's state: the
 // same weights, optimizer state, position in the epoch, current sample's
 // values, epoch losses and history, so Back on the fork undoes the steps
-// taken before it was made. The two share the lesson (read-only) and
-// nothing else; stepping one never changes the other. A classroom uses it
+// taken before it was made. The two share the lesson and the checkpoints
+// made before the fork (read-only: a checkpoint's copy is never written
+// after it is made), so a fork costs one copy of the live numbers and its
+// undo positions, not the whole history; stepping one never changes the
+// other. The fork keeps this trainer's memory budget. A classroom uses it
 // for "explore on my own".
 func (t *Trainer) Fork() *Trainer {
 	f, err := NewTrainer(t.lesson)
@@ -17,12 +20,15 @@ func (t *Trainer) Fork() *Trainer {
 	f.lossStride = t.lossStride
 	f.history = append([]int64(nil), t.history...)
 	f.checkpoints = make([]checkpoint, len(t.checkpoints))
-	for i, c := range t.checkpoints {
+	for i := range t.checkpoints {
+		c := &t.checkpoints[i]
 		if c.slab != nil {
-			c.slab = append([]float64(nil), c.slab...)
+			c.shared = true
 		}
-		f.checkpoints[i] = c
+		f.checkpoints[i] = *c
+		f.checkpoints[i].borrowed = c.slab != nil
 	}
 	f.ckEvery = t.ckEvery
+	f.budget, f.maxCk, f.maxPin = t.budget, t.maxCk, t.maxPin
 	return f
 }

@@ -1,24 +1,119 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"unsafe"
+)
 
 // checkpoint is a full copy of the trainer's mutable state at one moment.
+// Its slab is never written after it is made, so a fork can share it.
 type checkpoint struct {
-	s      scalars
-	slab   []float64 // nil: the lesson's starting numbers, rebuilt rather than kept
-	pinned bool      // made by an edit (or the start): never thinned away
+	s        scalars
+	slab     []float64 // nil: the lesson's starting numbers, rebuilt rather than kept
+	pinned   bool      // made by an edit (or the start): never thinned away
+	shared   bool      // the slab is also another trainer's (Fork): never reused for a new copy
+	borrowed bool      // the slab was made by the trainer this one was forked from: not counted in MemoryBytes
 }
 
 // Bounds on history. Past maxHistory undoable steps, every other one of the
 // older half is forgotten, so Back takes bigger strides there but still
 // reaches the beginning. Past maxCheckpoints, every other unpinned
 // checkpoint is dropped and the spacing doubles, so replay stays bounded
-// relative to the run's length while memory stays fixed.
+// relative to the run's length while memory stays fixed. maxCheckpoints
+// and maxPinned are the most a trainer keeps; SetMemoryBudget lowers them
+// for a big network.
 const (
 	maxHistory     = 4096
 	maxCheckpoints = 24
 	maxPinned      = 256
 )
+
+// SetMemoryBudget bounds what the trainer holds, in bytes, counting
+// everything MemoryBytes counts: the live numbers, the checkpoints that
+// Back replays from and the copies pinned by edits. The budget is spent
+// on as many copies of the network's numbers as fit: a quarter (at most
+// 24, at least 2) as checkpoints, the rest (at most 256, at least 1) for
+// edits; past that the oldest edits are forgotten and Back stops at the
+// oldest one kept. A budget too small for the minimums is exceeded by
+// them. 0 means no budget: 24 checkpoints and 256 edits whatever their
+// size.
+func (t *Trainer) SetMemoryBudget(bytes int64) {
+	t.budget = bytes
+	if bytes <= 0 {
+		t.maxCk, t.maxPin = maxCheckpoints, maxPinned
+	} else {
+		copies := int((bytes - t.baseBytes()) / t.slabBytes())
+		t.maxCk = min(max(copies/4, 2), maxCheckpoints)
+		t.maxPin = min(max(copies-t.maxCk-t.maxCk/2, 1), maxPinned)
+	}
+	for len(t.spare) > t.maxCk/2 {
+		t.spare = t.spare[:len(t.spare)-1]
+	}
+	if t.pinnedCount() > t.maxPin {
+		t.forgetEdits(t.maxPin)
+	}
+	for t.unpinnedCount() > t.maxCk {
+		t.thin()
+	}
+}
+
+// MemoryBudget returns the budget SetMemoryBudget set, or 0.
+func (t *Trainer) MemoryBudget() int64 { return t.budget }
+
+// slabBytes is the size of one copy of the network's numbers.
+func (t *Trainer) slabBytes() int64 { return int64(len(t.slab)) * 8 }
+
+// baseBytes is what the trainer holds besides copies of its numbers: the
+// live slab, scratch, the sample order, the undo positions and losses
+// (at their most), and the structs.
+func (t *Trainer) baseBytes() int64 {
+	n := t.slabBytes() + int64(len(t.scratch))*8 + int64(len(t.order))*4
+	n += 2 * int64(t.neurons) * 8                                             // evalZ, evalA
+	n += maxHistory * 8                                                       // history
+	n += maxLosses * 32                                                       // losses
+	n += int64(maxCheckpoints+maxPinned) * int64(unsafe.Sizeof(checkpoint{})) // checkpoint headers
+	return n + 1024
+}
+
+// MemoryBytes returns the bytes the trainer holds that are its own: the
+// live numbers and scratch, its history and losses, and every checkpoint
+// and spare copy except those borrowed from the trainer it was forked
+// from (which that trainer counts). The lesson, shared by every trainer
+// made from it, is not counted.
+func (t *Trainer) MemoryBytes() int64 {
+	n := t.slabBytes() + int64(cap(t.scratch))*8 + int64(cap(t.order))*4 + 2*int64(t.neurons)*8
+	n += int64(cap(t.history))*8 + int64(cap(t.losses))*32 + int64(cap(t.checkpoints))*int64(unsafe.Sizeof(checkpoint{}))
+	for _, c := range t.checkpoints {
+		if c.slab != nil && !c.borrowed {
+			n += int64(cap(c.slab)) * 8
+		}
+	}
+	for _, sl := range t.spare {
+		n += int64(cap(sl)) * 8
+	}
+	return n + 1024
+}
+
+func (t *Trainer) pinnedCount() int {
+	n := 0
+	for _, c := range t.checkpoints[1:] { // [0] is where Back stops: not an edit
+		if c.pinned {
+			n++
+		}
+	}
+	return n
+}
+
+func (t *Trainer) unpinnedCount() int {
+	n := 0
+	for _, c := range t.checkpoints {
+		if !c.pinned {
+			n++
+		}
+	}
+	return n
+}
 
 func (t *Trainer) snapshot(pinned bool) checkpoint {
 	var slab []float64
@@ -32,15 +127,16 @@ func (t *Trainer) snapshot(pinned bool) checkpoint {
 }
 
 // drop keeps a dropped checkpoint's slab for reuse, so a long run's
-// checkpointing allocates nothing once it has thinned a few times.
+// checkpointing allocates little once it has thinned a few times. A slab
+// shared with a fork is never reused: the fork may still read it.
 func (t *Trainer) drop(c checkpoint) {
-	if c.slab != nil && len(t.spare) < maxCheckpoints {
+	if c.slab != nil && !c.shared && len(t.spare) < t.maxCk/2 {
 		t.spare = append(t.spare, c.slab)
 	}
 }
 
 func (t *Trainer) pushHistory() {
-	t.partial = false
+	t.partial, t.backing = false, false
 	if len(t.history) == maxHistory {
 		// Keep the first entry (the beginning) and every other entry of
 		// the older half; keep the newer half exactly.
@@ -61,15 +157,13 @@ func (t *Trainer) maybeCheckpoint() {
 		return
 	}
 	t.checkpoints = append(t.checkpoints, t.snapshot(false))
-	unpinned := 0
-	for _, c := range t.checkpoints {
-		if !c.pinned {
-			unpinned++
-		}
+	if t.unpinnedCount() > t.maxCk {
+		t.thin()
 	}
-	if unpinned <= maxCheckpoints {
-		return
-	}
+}
+
+// thin drops every other unpinned checkpoint and doubles their spacing.
+func (t *Trainer) thin() {
 	kept, n := t.checkpoints[:1], 0
 	for _, c := range t.checkpoints[1:] {
 		if !c.pinned {
@@ -92,18 +186,39 @@ func (t *Trainer) CanBack() bool { return len(t.history) > 0 }
 // every number (weights, optimizer state, the sample's values, the
 // position). Stepping forward again reproduces the same events.
 func (t *Trainer) Back() error {
-	if len(t.history) == 0 {
-		return ErrAtStart
+	_, err := t.BackLimited(math.MaxInt)
+	return err
+}
+
+// BackLimited is Back in pieces: it replays at most budget micro-steps (a
+// whole sample replayed at once counts as its micro-steps) and reports
+// whether the Back is complete. Calling it again continues the same Back.
+// Replaying from a checkpoint after a long run can take seconds, so a
+// server takes it in pieces between which it can give the CPU to others
+// or stop. Any other call (Step, Run, Set, SetWeight, Reset) while a Back
+// is unfinished leaves the trainer at the earlier moment of the same
+// timeline it has replayed to, a state it passed through.
+func (t *Trainer) BackLimited(budget int) (bool, error) {
+	if !t.backing {
+		if len(t.history) == 0 {
+			return true, ErrAtStart
+		}
+		target := t.history[len(t.history)-1]
+		t.history = t.history[:len(t.history)-1]
+		t.rewind(target)
+		t.backing, t.backTarget = true, target
 	}
-	target := t.history[len(t.history)-1]
-	t.history = t.history[:len(t.history)-1]
-	t.restore(target)
-	t.note(Command{Kind: CommandBack, Steps: 1})
-	return nil
+	if t.replay(t.backTarget, budget) {
+		t.backing = false
+		t.note(Command{Kind: CommandBack, Steps: 1})
+		return true, nil
+	}
+	return false, nil
 }
 
 // Reset returns to the lesson's starting weights and forgets the history.
 func (t *Trainer) Reset() {
+	t.backing = false
 	t.history = t.history[:0]
 	t.checkpoints = append(t.checkpoints[:0], checkpoint{s: scalars{hp: t.lesson.Training}, pinned: true})
 	t.restoreFrom(&t.checkpoints[0])
@@ -123,9 +238,9 @@ func (t *Trainer) restoreFrom(c *checkpoint) {
 	t.orderEpoch = -1
 }
 
-// restore puts the trainer at micro-step target of the current timeline:
-// the newest checkpoint at or before it, then a silent replay.
-func (t *Trainer) restore(target int64) {
+// rewind puts the trainer at the newest checkpoint at or before micro-step
+// target of the current timeline; replay then brings it to target.
+func (t *Trainer) rewind(target int64) {
 	k := len(t.checkpoints) - 1
 	for k > 0 && t.checkpoints[k].s.pos.T > target {
 		k--
@@ -140,8 +255,30 @@ func (t *Trainer) restore(target int64) {
 		n--
 	}
 	t.losses = t.losses[:n]
+}
+
+// replay steps silently towards micro-step target, at most budget
+// micro-steps' worth, and reports whether it got there.
+func (t *Trainer) replay(target int64, budget int) bool {
 	t.sink = nil
-	t.advanceTo(target, StepMicro, false)
+	for used := 0; t.s.pos.T < target && t.s.diverged == ""; {
+		if used >= budget {
+			return false
+		}
+		p := &t.s.pos
+		whole := int64(t.microsPerSample())
+		if p.BatchCount+1 >= t.s.hp.BatchSize || p.Sample == t.train.n-1 {
+			whole += int64(len(t.layers))
+		}
+		if t.atSampleStart() && p.T+whole <= target {
+			t.fastSample()
+			used += int(whole)
+		} else {
+			t.micro()
+			used++
+		}
+	}
+	return true
 }
 
 // TrainingPatch changes some hyperparameters; nil fields stay as they are.
@@ -269,24 +406,32 @@ func (t *Trainer) edit(apply func()) {
 	apply()
 	t.s.diverged = ""
 	t.s.pos.T++
-	pinned, oldest := 0, -1
-	for k, c := range t.checkpoints[1:] { // [0] is where Back stops: not an edit
-		if c.pinned {
-			pinned++
-			if oldest < 0 {
-				oldest = k + 1
-			}
-		}
-	}
-	if pinned >= maxPinned {
-		// Forget everything before the oldest edit: Back then stops there.
-		t.checkpoints = append([]checkpoint(nil), t.checkpoints[oldest:]...)
-		first := t.checkpoints[0].s.pos.T
-		n := 0
-		for n < len(t.history) && t.history[n] < first {
-			n++
-		}
-		t.history = append(t.history[:0], t.history[n:]...)
+	if t.pinnedCount() >= t.maxPin {
+		t.forgetEdits(t.maxPin - 1)
 	}
 	t.checkpoints = append(t.checkpoints, t.snapshot(true))
+}
+
+// forgetEdits forgets everything before the oldest edits until at most
+// keep pinned copies are left: Back then stops at the oldest edit kept.
+func (t *Trainer) forgetEdits(keep int) {
+	for t.pinnedCount() > keep {
+		oldest := 0
+		for k, c := range t.checkpoints[1:] {
+			if c.pinned {
+				oldest = k + 1
+				break
+			}
+		}
+		for _, c := range t.checkpoints[:oldest] {
+			t.drop(c)
+		}
+		t.checkpoints = append(t.checkpoints[:0:0], t.checkpoints[oldest:]...)
+	}
+	first := t.checkpoints[0].s.pos.T
+	n := 0
+	for n < len(t.history) && t.history[n] < first {
+		n++
+	}
+	t.history = append(t.history[:0], t.history[n:]...)
 }

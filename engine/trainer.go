@@ -149,6 +149,11 @@ type Trainer struct {
 	ckEvery     int64
 	recording   bool      // keep log (see Record)
 	log         []Command // commands since Record or the last TakeLog
+	backing     bool      // a BackLimited Back is unfinished
+	backTarget  int64     // the micro-step it replays to
+	budget      int64     // SetMemoryBudget's bytes, or 0
+	maxCk       int       // unpinned checkpoints kept (maxCheckpoints, or fewer under a budget)
+	maxPin      int       // pinned copies kept (maxPinned, or fewer under a budget)
 }
 
 // NewTrainer prepares a trainer for a parsed lesson.
@@ -156,7 +161,7 @@ func NewTrainer(l *Lesson) (*Trainer, error) {
 	if l == nil || len(l.Network.Layers) == 0 || l.train.n == 0 {
 		return nil, fmt.Errorf("engine: lesson was not made by ParseLesson")
 	}
-	t := &Trainer{lesson: l, train: &l.train, test: &l.test, orderEpoch: -1, lossStride: 1}
+	t := &Trainer{lesson: l, train: &l.train, test: &l.test, orderEpoch: -1, lossStride: 1, maxCk: maxCheckpoints, maxPin: maxPinned}
 	size, widest, prev := 0, 0, len(l.Network.Inputs)
 	for _, spec := range l.Network.Layers {
 		size += slabSize(prev, spec.Size)
@@ -671,7 +676,7 @@ func (t *Trainer) Run(g Granularity, n int, onEpoch func(*Event)) error {
 	if n <= 0 {
 		return nil // changes nothing, not even an unfinished step
 	}
-	t.partial = false
+	t.partial, t.backing = false, false
 	t.sink, t.epochsOnly = onEpoch, true
 	defer func() { t.sink, t.epochsOnly = nil, false }()
 	for ; n > 0; n-- {
