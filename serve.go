@@ -63,6 +63,10 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	natsURL := f.String("nats", "", "join a NATS cluster with JetStream instead of embedding a node: nats://host:4222, several separated by commas (docs/scaling.md)")
 	natsReplicas := &intFlag{v: 1, lo: 1, hi: 5}
 	f.Var(natsReplicas, "nats-replicas", "with --nats: copies of each stream and bucket the NATS cluster keeps (3 on a 3-node cluster)")
+	sessionMemory := &intFlag{v: 16, lo: 1, hi: 1 << 20}
+	f.Var(sessionMemory, "session-memory", "MiB one session may hold for its undo history (checkpoints and edits); past it the oldest edits are forgotten")
+	maxMemory := &intFlag{v: 1024, lo: 16, hi: 1 << 30}
+	f.Var(maxMemory, "max-memory", "MiB all sessions may hold; past it loading lessons, edits, forks and new rooms are refused (server_busy)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -132,6 +136,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		RoomTTL:      *roomTTL,
 		JoinBurst:    joinBurst.v,
 		Logger:       log,
+
+		SessionMemory: int64(sessionMemory.v) << 20,
+		MaxMemory:     int64(maxMemory.v) << 20,
 
 		HandshakesPerSecond: *handshakeRate,
 		HandshakeBurst:      handshakeBurst.v,

@@ -31,6 +31,7 @@ type conn struct {
 	commands *rate.Limiter // commands a second
 	bytes    *rate.Limiter // bytes a second: big inline lessons cost parsing time
 	strikes  *rate.Limiter // slow_down answers before the connection is closed
+	asks     *rate.Limiter // state commands a second (statecache.go)
 	ping     *time.Timer
 
 	wmu      sync.Mutex
@@ -52,6 +53,7 @@ func (s *Server) newConn(ws *websocket.Conn, sess *session) *conn {
 		commands: rate.NewLimiter(rate.Limit(s.cfg.CommandsPerSecond), s.cfg.CommandBurst),
 		bytes:    rate.NewLimiter(rate.Limit(s.cfg.BytesPerSecond), int(2*s.cfg.MaxFrameBytes)),
 		strikes:  rate.NewLimiter(1, 20),
+		asks:     rate.NewLimiter(statesPerSecond, stateBurst),
 	}
 	c.v = newViewer(roleOwner, s.cfg.MaxQueuedFrames, func() { ws.Close() }, func(n int) { s.metrics.dropped.Add(float64(n)) })
 	c.v.wake = c.wake
@@ -179,6 +181,23 @@ func (c *conn) readLoop() {
 			continue
 		default:
 			m.cmd, m.err = decodeCommandWith(data, c.srv.lessons.parse)
+			if m.err == nil && m.cmd.name == "state" && !c.asks.Allow() {
+				// Checked here, not in the session's goroutine: asking for
+				// the state again and again costs the session nothing.
+				m.err = errorf(CodeSlowDown, "state: at most %d a second (bursts of %d); every change is sent anyway", statesPerSecond, stateBurst)
+				m.err.ID = m.cmd.id
+			}
+		}
+		if c.v.role == roleFollower && (m.err != nil || mutates[m.cmd.name]) {
+			// A follower's refused command is answered here, not by the
+			// room's goroutine: a class sending junk costs the room nothing.
+			if m.err == nil {
+				m.err = errorf(CodeNotPresenter, "%s: only the presenter can change this room; use \"explore on my own\" to try it yourself", m.cmd.name)
+				m.err.ID = m.cmd.id
+			}
+			c.srv.metrics.errors.WithLabelValues(m.err.Code).Inc()
+			c.v.push(&frame{kind: kindOrdered, data: appendError(nil, m.err)})
+			continue
 		}
 		if c.remote != nil {
 			c.v.push(&frame{kind: kindOrdered, data: appendError(nil, m.err)})

@@ -19,6 +19,7 @@ const (
 	CodeQuestionOpen  = "question_open"
 	CodeVotingClosed  = "voting_closed"
 	CodeNotFollower   = "not_follower"
+	CodeServerBusy    = "server_busy"
 	CodeInternal      = "internal"
 )
 

@@ -5,6 +5,7 @@ package server
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/netstep/netstep/engine"
 )
@@ -12,6 +13,11 @@ import (
 // mutates lists the commands that change the session, which only a driver
 // may send.
 var mutates = map[string]bool{"load": true, "step": true, "back": true, "run": true, "pause": true, "reset": true, "set": true, "setWeight": true, "view": true, "endRoom": true, "ask": true, "reveal": true}
+
+// heavy lists the commands whose work (a state encode with heatmaps, an
+// edit's copy, a replay) waits for a turn, as Play's slices do, so that a
+// client sending them without end gets at most its share of the cores.
+var heavy = map[string]bool{"load": true, "back": true, "pause": true, "reset": true, "set": true, "setWeight": true, "state": true}
 
 // testHook, when set by a test, sees every command before it is handled.
 var testHook atomic.Pointer[func(*command)]
@@ -40,6 +46,22 @@ func (s *session) handle(m message) {
 		s.reply(v, errorf(CodeNoLesson, "%s: no lesson is loaded; send load first", c.name))
 		return
 	}
+	if mutates[c.name] {
+		s.version++
+	}
+	if c.name == "state" && v.role == roleFollower {
+		if s.followerState(v, c.id) {
+			s.reply(v, nil)
+		}
+		return
+	}
+	if heavy[c.name] {
+		if !s.takeTurn() {
+			s.reply(v, errorf(CodeInternal, "%s: the server is shutting down", c.name))
+			return
+		}
+		defer s.giveTurn()
+	}
 	var err *Error
 	switch c.name {
 	case "load":
@@ -47,13 +69,7 @@ func (s *session) handle(m message) {
 	case "step":
 		err = s.step(c)
 	case "back":
-		if s.run.on {
-			err = errorf(CodeRunning, "back: training is running; pause first")
-		} else if s.tr.Back() != nil {
-			err = errorf(CodeAtStart, "back: already at the beginning; there is nothing to undo")
-		} else {
-			s.sendState(nil, c.id, "back", false)
-		}
+		err = s.back(c)
 	case "run":
 		err = s.startRun(c)
 	case "pause":
@@ -64,12 +80,20 @@ func (s *session) handle(m message) {
 		s.tr.Reset()
 		s.sendState(nil, c.id, "reset", true)
 	case "set":
+		err = s.srv.memoryFull("set")
+		if err != nil {
+			break
+		}
 		if e := s.tr.Set(c.patch); e != nil {
 			err = errorf(CodeBadCommand, "%v", e)
 		} else {
 			s.sendState(nil, c.id, "set", false)
 		}
 	case "setWeight":
+		err = s.srv.memoryFull("setWeight")
+		if err != nil {
+			break
+		}
 		if e := s.tr.SetWeight(c.layer, c.to, c.from, c.bias, c.value); e != nil {
 			err = errorf(CodeBadCommand, "%v", e)
 		} else {
@@ -96,6 +120,9 @@ func (s *session) handle(m message) {
 }
 
 func (s *session) load(c *command) *Error {
+	if err := s.srv.memoryFull("load"); err != nil {
+		return err
+	}
 	l := c.lesson
 	if l == nil {
 		var ok bool
@@ -108,7 +135,47 @@ func (s *session) load(c *command) *Error {
 		return errorf(CodeBadLesson, "lesson: %v", err)
 	}
 	s.stopRun()
-	s.tr = tr
+	s.setTrainer(tr)
 	s.sendState(nil, c.id, "load", true)
+	return nil
+}
+
+// back undoes the last step. Its replay (seconds of CPU after a long Play)
+// is taken in pieces of about a slice, each in a turn of its own, so that
+// sessions playing interleave with it and a shutdown stops it.
+func (s *session) back(c *command) *Error {
+	if s.run.on {
+		return errorf(CodeRunning, "back: training is running; pause first")
+	}
+	if s.backPiece <= 0 {
+		s.backPiece = 1024
+	}
+	budget := s.srv.cfg.SliceBudget
+	for {
+		if !s.takeTurn() {
+			return errorf(CodeInternal, "back: the server is shutting down")
+		}
+		t0 := time.Now()
+		done, err := s.tr.BackLimited(s.backPiece)
+		took := time.Since(t0)
+		if err != nil {
+			return errorf(CodeAtStart, "back: already at the beginning; there is nothing to undo")
+		}
+		if took < budget/2 && s.backPiece < 1<<24 {
+			s.backPiece *= 2
+		} else if took > budget && s.backPiece > 16 {
+			s.backPiece /= 2
+		}
+		if done {
+			break
+		}
+		s.giveTurn()
+		select {
+		case <-s.quit:
+			return errorf(CodeInternal, "back: the server is shutting down")
+		default:
+		}
+	}
+	s.sendState(nil, c.id, "back", false)
 	return nil
 }

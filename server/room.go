@@ -212,6 +212,10 @@ func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
 		fail("room_lesson", http.StatusBadRequest, fmt.Sprintf("There is no lesson called %q; the lessons are %s.", name, joinQuoted(s.cfg.Lessons.Names())))
 		return
 	}
+	if e := s.memoryFull("room"); e != nil {
+		fail("memory", http.StatusServiceUnavailable, e.Message)
+		return
+	}
 	tr, err := engine.NewTrainer(l)
 	if err != nil {
 		fail("room_lesson", http.StatusInternalServerError, "The lesson "+name+" does not build: "+err.Error())
@@ -250,6 +254,7 @@ func (s *Server) openRoom(token, lesson string, tr *engine.Trainer) (*room, stri
 	}
 	rm := &room{tokenHash: sha256.Sum256([]byte(token)), lesson: lesson}
 	sess := newSession(s, randomString(9), "") // no resume token: the room's code and presenter token find it
+	tr.SetMemoryBudget(s.cfg.SessionMemory)
 	sess.room, sess.tr = rm, tr
 	sess.orphanTTL, sess.idleTTL = s.cfg.RoomTTL, s.cfg.RoomTTL
 	rm.sess = sess
@@ -381,6 +386,10 @@ func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values,
 // the same weights, position and history, from which the student explores
 // alone. The room is untouched.
 func (s *Server) serveFork(w http.ResponseWriter, r *http.Request, rm *room, compact bool, refuse func(string, int, string)) {
+	if err := s.memoryFull("fork"); err != nil {
+		refuse("memory", http.StatusServiceUnavailable, err.Message)
+		return
+	}
 	var tr *engine.Trainer
 	if !rm.sess.do(func() {
 		if rm.sess.tr != nil {
@@ -402,7 +411,7 @@ func (s *Server) serveFork(w http.ResponseWriter, r *http.Request, rm *room, com
 	sess := s.start(compact)
 	c := s.newConn(ws, sess)
 	if !sess.do(func() {
-		sess.tr = tr
+		sess.setTrainer(tr)
 		sess.attach(c.v, false, false)
 	}) {
 		s.untrack(ws)

@@ -81,6 +81,7 @@ func (s *session) runSlice() time.Duration {
 	if n > 0 {
 		t0 := time.Now()
 		s.tr.Run(r.g, n, nil)
+		s.version++
 		took := time.Since(t0)
 		r.steps += int64(n)
 		s.steps.Add(int64(n))

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -50,7 +51,9 @@ type Config struct {
 	JoinBurst           int             // per client address; default 60, a class behind one NAT
 	RoomsPerHour        float64         // rooms one client address may open, sustained; default 30
 	RoomBurst           int             // per client address; default 5
-	RunConcurrency      int             // sessions training at once in run mode; default one less than GOMAXPROCS, at least 1
+	RunConcurrency      int             // sessions doing heavy work at once (Play, big steps, Back replays, state encodes, edits); default one less than GOMAXPROCS, at least 1
+	SessionMemory       int64           // bytes one session's trainer may hold (history, checkpoints, pinned edits); default 16 MiB
+	MaxMemory           int64           // bytes all sessions may hold before new work is refused (server_busy); default 1 GiB
 	Logger              *slog.Logger    // default slog.Default()
 
 	// Cluster, when set, is this instance's connection to NATS: room codes
@@ -107,6 +110,12 @@ func (c *Config) fill() {
 	}
 	def(&c.RoomBurst, 5)
 	def(&c.RunConcurrency, max(1, runtime.GOMAXPROCS(0)-1))
+	if c.SessionMemory <= 0 {
+		c.SessionMemory = 16 << 20
+	}
+	if c.MaxMemory <= 0 {
+		c.MaxMemory = 1 << 30
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -127,6 +136,7 @@ type Server struct {
 	lessons     *lessonCache  // parsed inline lessons, shared
 	dir         *directory    // the room directory in NATS, or nil
 	quit        chan struct{} // closed by Shutdown: background loops end
+	memUsed     atomic.Int64  // bytes the sessions hold, by their own count (memory.go)
 
 	wg sync.WaitGroup // session goroutines and connection readers and writers
 

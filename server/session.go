@@ -80,6 +80,13 @@ type session struct {
 	holdsTurn bool // between taking a run turn and giving it back
 	compact   bool // the owner's events in the engine's compact positional form (?events=compact); fixed at start
 	piece     int  // micro-steps per piece of a big step, adapted to SliceBudget
+	backPiece int  // micro-steps per piece of a Back replay, adapted to SliceBudget
+
+	version    uint64     // counts changes to the trainer: a cached state is current while it is the same
+	stateCache stateCache // a room's last encoded state, for late joiners and followers' state
+	waiting    []stateAsk // followers' state asks held until the next encode is due
+	stateLater *time.Timer
+	charged    int64 // bytes this session adds to the server's memory count
 }
 
 func newSession(srv *Server, id, token string) *session {
@@ -141,6 +148,7 @@ func (s *session) loop() {
 	reason := "stopped"
 	defer func() {
 		s.srv.forget(s)
+		s.uncharge()
 		s.log.Info("session end", "reason", reason, "seconds", int(time.Since(s.started).Seconds()), "steps", s.steps.Load())
 	}()
 	defer func() {
@@ -170,6 +178,10 @@ func (s *session) loop() {
 	s.later = time.NewTimer(time.Hour)
 	s.later.Stop()
 	defer s.later.Stop()
+	s.stateLater = time.NewTimer(time.Hour)
+	s.stateLater.Stop()
+	defer s.stateLater.Stop()
+	s.account() // a room or a fork starts with its trainer
 
 	for {
 		// In run mode, a slice needs a turn: the server hands out fewer
@@ -205,9 +217,13 @@ func (s *session) loop() {
 		case <-paceC:
 		case <-s.later.C:
 			s.buf = getBuf()
-			if s.pending {
+			if s.pending && s.takeTurn() {
 				s.sendBoundary()
+				s.giveTurn()
 			}
+		case <-s.stateLater.C:
+			s.buf = getBuf()
+			s.answerWaiting()
 		case <-s.idle.C:
 			s.end(websocket.CloseNormalClosure, "idle for too long")
 			reason = "idle"
@@ -226,6 +242,32 @@ func (s *session) loop() {
 			putBuf(s.buf)
 			s.buf = nil
 		}
+		s.account()
+	}
+}
+
+// takeTurn waits for one of the server's turns (see loop), which every
+// piece of heavy work takes: a slice of Play, a piece of a big step or a
+// Back replay, a state encode, heatmaps, an edit. It reports false if the
+// session is stopping instead.
+func (s *session) takeTurn() bool {
+	if s.holdsTurn {
+		return true
+	}
+	select {
+	case <-s.srv.turns:
+		s.holdsTurn = true
+		return true
+	case <-s.quit:
+		return false
+	}
+}
+
+// giveTurn gives back the turn takeTurn took.
+func (s *session) giveTurn() {
+	if s.holdsTurn {
+		s.holdsTurn = false
+		s.srv.turns <- struct{}{}
 	}
 }
 
@@ -461,14 +503,31 @@ func (s *session) sendBoundary() {
 }
 
 // sendState sends a state frame to one viewer, or to all when v is nil.
+// A room keeps the last one it encoded, so that its late joiners and its
+// followers' state asks cost a copy while the trainer has not changed.
 func (s *session) sendState(v *viewer, id []byte, reason string, full bool) {
-	st := s.tr.State(full)
-	buf, err := appendState(s.buf[:0], id, reason, st, s.boundary())
-	if err != nil {
-		panic(fmt.Sprintf("encoding state: %v", err)) // a bug: recovered by loop
+	var buf []byte
+	var last int
+	if c := &s.stateCache; s.room != nil && c.frame != nil && c.version == s.version && c.full == full {
+		if v != nil && id == nil && reason == "state" {
+			v.push(c.plainFrame())
+			v.lossEpoch = c.lastEpoch
+			return
+		}
+		buf, last = c.reframe(s.buf[:0], id, reason), c.lastEpoch
+	} else {
+		st := s.tr.State(full)
+		var err error
+		buf, err = appendState(s.buf[:0], id, reason, st, s.boundary())
+		if err != nil {
+			panic(fmt.Sprintf("encoding state: %v", err)) // a bug: recovered by loop
+		}
+		last = lastEpoch(st.Losses)
+		if s.room != nil {
+			s.stateCache.keep(buf, s.version, full, last)
+		}
 	}
 	s.buf = buf
-	last := lastEpoch(st.Losses)
 	if v != nil {
 		v.push(&frame{kind: kindState, data: bytes.Clone(buf)})
 		v.lossEpoch = last

@@ -1,0 +1,121 @@
+package server
+
+// A classroom room's state frames: the last one encoded is kept, so that a
+// class joining at once, and followers asking for the state, cost the room
+// a copy each instead of an encode (a 2-D lesson's full state with its
+// heatmaps takes milliseconds). Followers' asks while the trainer changes
+// (the presenter playing) are answered together at most every
+// followerStateEvery, so followers cannot make the room's goroutine work
+// for them.
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/netstep/netstep/engine"
+)
+
+// followerStateEvery is the least time between two state encodes a room's
+// followers can cause. statesPerSecond (in bursts of stateBurst) is how
+// often one connection may send state, which a page does only when it
+// resumes: a full state of a 2-D lesson is ~100 KB and milliseconds to
+// encode.
+const (
+	followerStateEvery = 250 * time.Millisecond
+	statesPerSecond    = 2
+	stateBurst         = 5
+)
+
+// stateCache is one encoded state frame and what it was encoded from.
+type stateCache struct {
+	frame     []byte // {"type":"state","id":…,"reason":…,"state":{…}}
+	body      int    // where ,"state": starts in frame
+	version   uint64 // the session's version it shows
+	full      bool   // encoded with the data set (State(true))
+	lastEpoch int    // the newest epoch loss it carries
+	made      time.Time
+	plain     *frame // the same state with no id and reason "state", prepared once for every viewer it goes to
+}
+
+// keep copies an encoded state frame into the cache.
+func (c *stateCache) keep(frame []byte, version uint64, full bool, last int) {
+	i := bytes.Index(frame, []byte(`,"state":`))
+	if i < 0 {
+		return
+	}
+	c.frame = append(c.frame[:0], frame...)
+	c.body, c.version, c.full, c.lastEpoch, c.made = i, version, full, last, time.Now()
+	c.plain = nil
+}
+
+// plainFrame returns the cached state as a frame with no id and reason
+// "state", which late joiners and followers' asks (a page's state has no
+// id) share: one copy and one prepared message for all of them.
+func (c *stateCache) plainFrame() *frame {
+	if c.plain == nil {
+		c.plain = newFrame(kindState, c.reframe(nil, nil, "state"), 2)
+	}
+	return c.plain
+}
+
+// reframe appends the cached frame with another id and reason.
+func (c *stateCache) reframe(dst, id []byte, reason string) []byte {
+	dst = append(dst, `{"type":"state"`...)
+	dst = appendID(dst, id)
+	dst = append(dst, `,"reason":`...)
+	dst = engine.AppendString(dst, reason)
+	return append(dst, c.frame[c.body:]...)
+}
+
+// stateAsk is a follower's state command waiting for the next encode.
+type stateAsk struct {
+	v  *viewer
+	id []byte
+}
+
+// followerState answers a follower's state command from the cached frame
+// when it is current; otherwise it encodes one, or, if the last encode was
+// less than followerStateEvery ago, holds the ask until it is due and
+// reports false: answerWaiting sends the state and the done then. The
+// state frame carries no id (every follower asking shares one frame); the
+// done that follows it carries the command's.
+func (s *session) followerState(v *viewer, id []byte) bool {
+	c := &s.stateCache
+	if c.frame == nil || c.version != s.version || !c.full {
+		if wait := time.Until(c.made.Add(followerStateEvery)); wait > 0 {
+			for i := range s.waiting {
+				if s.waiting[i].v == v {
+					s.waiting[i].id = bytes.Clone(id) // the newest ask of each follower
+					return false
+				}
+			}
+			if len(s.waiting) == 0 {
+				s.stateLater.Reset(wait)
+			}
+			s.waiting = append(s.waiting, stateAsk{v: v, id: bytes.Clone(id)})
+			return false
+		}
+		if !s.takeTurn() {
+			return true
+		}
+		defer s.giveTurn()
+	}
+	s.sendState(v, nil, "state", true)
+	return true
+}
+
+// answerWaiting sends the held state asks one state frame, encoded once,
+// and their done frames.
+func (s *session) answerWaiting() {
+	asks := s.waiting
+	s.waiting = nil
+	if len(asks) == 0 || s.tr == nil || !s.takeTurn() {
+		return
+	}
+	defer s.giveTurn()
+	for _, a := range asks {
+		s.current = a.id
+		s.sendState(a.v, nil, "state", true) // encoded for the first, shared by the rest
+		s.reply(a.v, nil)
+	}
+}
