@@ -67,20 +67,29 @@ func pairedSteps(t *testing.T, c *client, on *atomic.Bool) (base, loaded []time.
 	return base, loaded
 }
 
-// slowedBy fails the test when the loaded p99 is far beyond the same run's
-// baseline: 20 ms on a quiet machine, with a margin for a shared one
-// (before turns, 8 state floods took another learner's p99 from under a
-// millisecond to 235 ms). The load generator reports the real figures.
+// slowedBy fails the test when the loaded latencies are far beyond the same
+// run's baseline: the median and the 90th percentile each at most 20 ms
+// plus four times the baseline's (three times that under the race
+// detector). Before turns, 8 state floods took another learner's median
+// step from under a millisecond to 81 ms, and 50 followers the presenter's
+// to 390 ms. The 99th percentile is logged, not asserted: with a few
+// hundred steps it is the slowest few, which on a shared machine are
+// whatever else ran then. The load generator reports the real figures
+// (docs/benchmarks.md).
 func slowedBy(t *testing.T, what string, base, loaded []time.Duration) {
 	t.Helper()
-	b99, l99 := percentile(base, 0.99), percentile(loaded, 0.99)
-	t.Logf("%s: baseline p50 %v p99 %v; loaded p50 %v p99 %v (%d steps)", what, percentile(base, 0.5), b99, percentile(loaded, 0.5), l99, len(loaded))
-	limit := 20*time.Millisecond + 4*b99
-	if raceEnabled {
-		limit *= 3
-	}
-	if l99 > limit {
-		t.Errorf("%s: step p99 %v under load; want at most %v (20 ms plus four times the baseline p99 %v)", what, l99, limit, b99)
+	t.Logf("%s: baseline p50 %v p90 %v p99 %v; loaded p50 %v p90 %v p99 %v (%d steps)", what,
+		percentile(base, 0.5), percentile(base, 0.9), percentile(base, 0.99),
+		percentile(loaded, 0.5), percentile(loaded, 0.9), percentile(loaded, 0.99), len(loaded))
+	for _, p := range []float64{0.5, 0.9} {
+		b, l := percentile(base, p), percentile(loaded, p)
+		limit := 20*time.Millisecond + 4*b
+		if raceEnabled {
+			limit *= 3
+		}
+		if l > limit {
+			t.Errorf("%s: step p%d %v under load; want at most %v (20 ms plus four times the baseline's %v)", what, int(p*100), l, limit, b)
+		}
 	}
 }
 
