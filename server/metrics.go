@@ -18,6 +18,7 @@ type metrics struct {
 	rooms     prometheus.Gauge
 	followers prometheus.Gauge
 	memory    prometheus.Gauge
+	encodes   prometheus.Counter
 	started   prometheus.Counter
 	steps     prometheus.Counter
 	errors    *prometheus.CounterVec
@@ -36,6 +37,8 @@ func newMetrics() *metrics {
 			Name: "netstep_rooms", Help: "Open classroom rooms."}),
 		memory: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "netstep_session_memory_bytes", Help: "Bytes the sessions hold by their own count (trainers, histories, cached state frames), which --max-memory bounds."}),
+		encodes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "netstep_state_encodes_total", Help: "State frames encoded (a room's cached state sent again is not counted)."}),
 		followers: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "netstep_followers", Help: "Students following a classroom room."}),
 		started: prometheus.NewCounter(prometheus.CounterOpts{
@@ -49,7 +52,7 @@ func newMetrics() *metrics {
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "netstep_upgrades_refused_total", Help: "Websocket upgrades refused, by reason."}, []string{"reason"}),
 	}
-	m.reg.MustRegister(m.sessions, m.viewers, m.rooms, m.followers, m.memory, m.started, m.steps, m.errors, m.dropped, m.refused,
+	m.reg.MustRegister(m.sessions, m.viewers, m.rooms, m.followers, m.memory, m.encodes, m.started, m.steps, m.errors, m.dropped, m.refused,
 		// go_gc_heap_live_bytes (the heap marked live by the last GC) and
 		// go_gc_cycles_total_gc_cycles_total besides the usual go_memstats:
 		// the load generator divides them by the sessions to get the real

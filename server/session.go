@@ -517,6 +517,7 @@ func (s *session) sendState(v *viewer, id []byte, reason string, full bool) {
 		buf, last = c.reframe(s.buf[:0], id, reason), c.lastEpoch
 	} else {
 		st := s.tr.State(full)
+		s.srv.metrics.encodes.Inc()
 		var err error
 		buf, err = appendState(s.buf[:0], id, reason, st, s.boundary())
 		if err != nil {

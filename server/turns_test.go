@@ -11,9 +11,9 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// flood sends cmd (with a fresh id each time) 50 times a second while on,
+// flood sends cmd (with a fresh id each time) every interval while on,
 // until stop, reading and discarding every frame.
-func flood(c *client, cmd string, on *atomic.Bool, stop <-chan struct{}, wg *sync.WaitGroup) {
+func flood(c *client, cmd string, every time.Duration, on *atomic.Bool, stop <-chan struct{}, wg *sync.WaitGroup) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -25,7 +25,7 @@ func flood(c *client, cmd string, on *atomic.Bool, stop <-chan struct{}, wg *syn
 	}()
 	go func() {
 		defer wg.Done()
-		tick := time.NewTicker(20 * time.Millisecond) // 50 a second: the default command limit
+		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for i := 0; ; i++ {
 			select {
@@ -67,28 +67,29 @@ func pairedSteps(t *testing.T, c *client, on *atomic.Bool) (base, loaded []time.
 	return base, loaded
 }
 
-// slowedBy fails the test when the loaded latencies are far beyond the same
-// run's baseline: the median and the 90th percentile each at most 20 ms
-// plus four times the baseline's (three times that under the race
-// detector). Before turns, 8 state floods took another learner's median
-// step from under a millisecond to 81 ms, and 50 followers the presenter's
-// to 390 ms. The 99th percentile is logged, not asserted: with a few
-// hundred steps it is the slowest few, which on a shared machine are
-// whatever else ran then. The load generator reports the real figures
-// (docs/benchmarks.md).
+// slowedBy fails the test when the loaded median is far beyond the same
+// run's baseline: at most 50 ms plus four times the baseline's (three
+// times that under the race detector), a margin for a machine shared with
+// other builds, whose load comes and goes within a second. Before turns, 8 state floods took
+// another learner's median step from under a millisecond to 81 ms, and 50
+// followers the presenter's to 390 ms. The 90th and 99th percentiles are
+// logged, not asserted: with a few hundred steps they are the slowest few
+// dozen, which on a shared 2-core machine are whatever else ran then. The
+// load generator reports the real figures (docs/benchmarks.md); the tests
+// also check what the server did, which does not depend on the machine.
 func slowedBy(t *testing.T, what string, base, loaded []time.Duration) {
 	t.Helper()
 	t.Logf("%s: baseline p50 %v p90 %v p99 %v; loaded p50 %v p90 %v p99 %v (%d steps)", what,
 		percentile(base, 0.5), percentile(base, 0.9), percentile(base, 0.99),
 		percentile(loaded, 0.5), percentile(loaded, 0.9), percentile(loaded, 0.99), len(loaded))
-	for _, p := range []float64{0.5, 0.9} {
+	for _, p := range []float64{0.5} {
 		b, l := percentile(base, p), percentile(loaded, p)
-		limit := 20*time.Millisecond + 4*b
+		limit := 50*time.Millisecond + 4*b
 		if raceEnabled {
 			limit *= 3
 		}
 		if l > limit {
-			t.Errorf("%s: step p%d %v under load; want at most %v (20 ms plus four times the baseline's %v)", what, int(p*100), l, limit, b)
+			t.Errorf("%s: step p%d %v under load; want at most %v (50 ms plus four times the baseline's %v)", what, int(p*100), l, limit, b)
 		}
 	}
 }
@@ -106,11 +107,18 @@ func TestStateFloodsTakeTurns(t *testing.T) {
 	for range 8 {
 		c := ts.dial(t, "?lesson=spiral") // the largest built-in 2-D lesson
 		c.read()
-		flood(c, `{"cmd":"state","id":%d}`, &on, stop, &wg)
+		flood(c, `{"cmd":"state","id":%d}`, 20*time.Millisecond, &on, stop, &wg) // 50 a second: the command limit
 	}
+	encodes := ts.metricValue(t, "netstep_state_encodes_total")
+	start := time.Now()
 	base, loaded := pairedSteps(t, learner, &on)
 	close(stop)
 	slowedBy(t, "another learner, 8 state floods", base, loaded)
+	// Each flooder got its 5 at once and then 2 a second while on, not 50.
+	encodes = ts.metricValue(t, "netstep_state_encodes_total") - encodes
+	if limit := 8 * (5 + 2*time.Since(start).Seconds()/2 + 1) + float64(len(base)+len(loaded)); encodes > limit {
+		t.Errorf("8 state floods caused %g state encodes; want at most %g", encodes, limit)
+	}
 	for _, c := range ts.sessionsList() {
 		c.stop(websocket.CloseGoingAway, "test over")
 	}
@@ -137,11 +145,22 @@ func TestFollowersCannotStallTheirRoom(t *testing.T) {
 	var on atomic.Bool
 	var wg sync.WaitGroup
 	for _, f := range fs {
-		flood(f, `{"cmd":"state","id":%d}`, &on, stop, &wg)
+		// 10 a second each, five times what a follower may: the
+		// followers' own clients run in this process too.
+		flood(f, `{"cmd":"state","id":%d}`, 100*time.Millisecond, &on, stop, &wg)
 	}
+	encodes := ts.metricValue(t, "netstep_state_encodes_total")
+	start := time.Now()
 	base, loaded := pairedSteps(t, p, &on)
 	close(stop)
 	slowedBy(t, fmt.Sprintf("the presenter, %d followers asking for state", followers), base, loaded)
+	// However many ask, the room encodes at most every 250 ms (and the
+	// presenter's steps send events, not states).
+	encodes = ts.metricValue(t, "netstep_state_encodes_total") - encodes
+	if limit := time.Since(start).Seconds()*4 + 2; encodes > limit {
+		t.Errorf("%d followers asking for state caused %g encodes in %v; want at most %g", followers, encodes, time.Since(start), limit)
+	}
+	t.Logf("%g state encodes for the followers' asks", encodes)
 	for _, s := range ts.sessionsList() {
 		s.stop(websocket.CloseGoingAway, "test over")
 	}
