@@ -22,8 +22,8 @@ import (
 // encode.
 const (
 	followerStateEvery = 250 * time.Millisecond
-	statesPerSecond    = 2
-	stateBurst         = 5
+	statesPerSecond    = 5
+	stateBurst         = 20
 )
 
 // stateCache is one encoded state frame and what it was encoded from.

@@ -114,9 +114,10 @@ func TestStateFloodsTakeTurns(t *testing.T) {
 	base, loaded := pairedSteps(t, learner, &on)
 	close(stop)
 	slowedBy(t, "another learner, 8 state floods", base, loaded)
-	// Each flooder got its 5 at once and then 2 a second while on, not 50.
+	// Each flooder got its burst at once and then its rate while on, not 50
+	// a second.
 	encodes = ts.metricValue(t, "netstep_state_encodes_total") - encodes
-	if limit := 8 * (5 + 2*time.Since(start).Seconds()/2 + 1) + float64(len(base)+len(loaded)); encodes > limit {
+	if limit := 8*(stateBurst+statesPerSecond*time.Since(start).Seconds()/2+1) + float64(len(base)+len(loaded)); encodes > limit {
 		t.Errorf("8 state floods caused %g state encodes; want at most %g", encodes, limit)
 	}
 	for _, c := range ts.sessionsList() {
