@@ -10,7 +10,7 @@ set -euo pipefail
 # calls standard-library code with known vulnerabilities.
 export GOTOOLCHAIN=go1.27.3
 cd "$(dirname "$0")"
-go test -race -count=1 ./...
+go test -race -count=1 -timeout 25m ./...
 # The same numbers on every machine (engine/doc.go): the golden traces and
 # the random sessions' digests in engine/testdata/golden, written on amd64,
 # must come out bit for bit the same on arm64 (under qemu), on amd64 with

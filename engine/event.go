@@ -192,7 +192,9 @@ func AppendString(dst []byte, s string) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
-			dst = append(dst, `\ufffd`...)
+			// A byte that is not UTF-8 becomes U+FFFD written as itself,
+			// as encoding/json writes it since Go 1.27 (before, \ufffd).
+			dst = utf8.AppendRune(dst, utf8.RuneError)
 		case r == '\u2028' || r == '\u2029':
 			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
 		default:
