@@ -326,3 +326,22 @@ func TestServeInstancesShareRooms(t *testing.T) {
 		t.Errorf("GET /join/ZZZZZZ on b: %d, want 404", status)
 	}
 }
+
+// TestServeRestartKeepsRooms: a room opened before a stop (SIGTERM) is
+// there after serve starts again on the same --data.
+func TestServeRestartKeepsRooms(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	a := startServe(t, nil, "--addr", "127.0.0.1:0", "--data", data)
+	resp, err := http.Post(a.url+"api/rooms", "application/json", strings.NewReader(`{"lesson":"xor"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var room struct{ Code string }
+	json.NewDecoder(resp.Body).Decode(&room)
+	resp.Body.Close()
+	a.stop(t)
+	b := startServe(t, nil, "--addr", "127.0.0.1:0", "--data", data)
+	if status, _ := get(t, b.url+"join/"+room.Code); status != http.StatusOK {
+		t.Errorf("GET /join/%s after a restart: %d, want 200", room.Code, status)
+	}
+}

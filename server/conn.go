@@ -172,13 +172,6 @@ func (c *conn) readLoop() {
 		case !utf8.Valid(data):
 			c.closeWith(websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
 			return
-		case c.remote != nil:
-			// The room's owner decodes and answers it.
-			if !c.remote.forward(data) {
-				c.drain()
-				return
-			}
-			continue
 		default:
 			m.cmd, m.err = decodeCommandWith(data, c.srv.lessons.parse)
 			if m.err == nil && m.cmd.name == "state" && !c.asks.Allow() {
@@ -200,7 +193,13 @@ func (c *conn) readLoop() {
 			continue
 		}
 		if c.remote != nil {
-			c.v.push(&frame{kind: kindOrdered, data: appendError(nil, m.err)})
+			// A room held by another instance: its owner answers.
+			if m.err != nil {
+				c.v.push(&frame{kind: kindOrdered, data: appendError(nil, m.err)})
+			} else if !c.remote.forward(data) {
+				c.drain()
+				return
+			}
 			continue
 		}
 		if !c.sess.send(m) {

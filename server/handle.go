@@ -117,6 +117,9 @@ func (s *session) handle(m message) {
 	}
 	s.reply(v, err)
 	s.resyncLagging()
+	if err == nil && mutates[c.name] && c.name != "endRoom" {
+		s.save()
+	}
 }
 
 func (s *session) load(c *command) *Error {

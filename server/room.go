@@ -502,20 +502,25 @@ func (s *session) view(c *command) {
 	} else {
 		math = c.viewMath
 	}
-	s.buf = append(s.buf[:0], `{"type":"view"`...)
-	if math != nil {
-		s.buf = append(s.buf, `,"math":`...)
-		s.buf = strconv.AppendBool(s.buf, *math)
-	}
-	if gran != "" {
-		s.buf = append(s.buf, `,"granularity":`...)
-		s.buf = engine.AppendString(s.buf, gran)
-	}
-	s.buf = append(s.buf, '}')
+	s.buf = appendViewFrame(s.buf[:0], math, gran)
 	if s.room != nil {
 		s.room.viewJSON = bytes.Clone(s.buf)
 	}
 	s.broadcast(kindOrdered, s.buf)
+}
+
+// appendViewFrame writes a view frame.
+func appendViewFrame(dst []byte, math *bool, gran string) []byte {
+	dst = append(dst, `{"type":"view"`...)
+	if math != nil {
+		dst = append(dst, `,"math":`...)
+		dst = strconv.AppendBool(dst, *math)
+	}
+	if gran != "" {
+		dst = append(dst, `,"granularity":`...)
+		dst = engine.AppendString(dst, gran)
+	}
+	return append(dst, '}')
 }
 
 // endRoom ends the room at the presenter's word: every viewer gets

@@ -106,6 +106,9 @@ func (s *session) runSlice() time.Duration {
 	if r.dirty && now.Sub(r.lastProgress) >= progressInterval {
 		s.sendProgress()
 		r.lastProgress, r.dirty = now, false
+		if now.Sub(s.lastSave) >= saveEvery {
+			s.save()
+		}
 	}
 	if r.sps == 0 {
 		return 0

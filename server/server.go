@@ -135,6 +135,7 @@ type Server struct {
 	turns       chan struct{} // run-mode turns: RunConcurrency tokens
 	lessons     *lessonCache  // parsed inline lessons, shared
 	dir         *directory    // the room directory in NATS, or nil
+	store       *store        // saved sessions, with an embedded node on disk (store.go), or nil
 	quit        chan struct{} // closed by Shutdown: background loops end
 	memUsed     atomic.Int64  // bytes the sessions hold, by their own count (memory.go)
 
@@ -222,6 +223,12 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		s.dir = d
+		if cfg.Cluster.Embedded() && cfg.Cluster.Persistent() {
+			if s.store, err = newStore(cfg.Cluster); err != nil {
+				return nil, err
+			}
+			s.restoreRooms()
+		}
 		s.wg.Add(1)
 		go s.refreshLoop(s.quit)
 	}
@@ -294,6 +301,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	expired := false
 	if tok := q.Get("resume"); tok != "" {
 		sess = s.lookup(tok)
+		if sess == nil {
+			sess = s.revive(tok) // saved before a restart
+		}
 		expired = sess == nil
 	}
 	if sess == nil {
@@ -417,6 +427,12 @@ func (s *Server) forget(sess *session) {
 		}
 	}
 	s.mu.Unlock()
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
 }
 
 // Sessions returns how many sessions are live.

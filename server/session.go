@@ -87,6 +87,10 @@ type session struct {
 	waiting    []stateAsk // followers' state asks held until the next encode is due
 	stateLater *time.Timer
 	charged    int64 // bytes this session adds to the server's memory count
+
+	lastSave       time.Time      // when save last ran (store.go)
+	savedLesson    *engine.Lesson // the lesson last saved, and its key
+	savedLessonKey string
 }
 
 func newSession(srv *Server, id, token string) *session {
@@ -147,6 +151,9 @@ func (s *session) loop() {
 	defer close(s.done)
 	reason := "stopped"
 	defer func() {
+		if !s.srv.isClosing() {
+			s.unsave() // ended for good
+		}
 		s.srv.forget(s)
 		s.uncharge()
 		s.log.Info("session end", "reason", reason, "seconds", int(time.Since(s.started).Seconds()), "steps", s.steps.Load())
@@ -235,6 +242,9 @@ func (s *session) loop() {
 				return
 			}
 		case <-s.quit:
+			if s.srv.isClosing() {
+				s.save() // it comes back when the server does
+			}
 			reason = s.end(s.stopCode, s.stopText)
 			return
 		}
@@ -286,7 +296,9 @@ func putBuf(b []byte) {
 // end closes every viewer with code and returns the reason for the log.
 func (s *session) end(code int, text string) string {
 	if s.room != nil {
-		s.roomEnding(text)
+		if s.srv.store == nil || !s.srv.isClosing() {
+			s.roomEnding(text) // a saved room does not end with its server: it comes back
+		}
 		if rl := s.room.relay; rl != nil {
 			rl.publishClose(code, text)
 		}
