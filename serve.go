@@ -149,9 +149,18 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return usageError{"--allow-origin: " + strings.TrimPrefix(err.Error(), "server: ")}
 	}
-	pages, err := web.New(web.Options{Lessons: webCatalog(cat), DefaultLesson: defaultLesson(cat), Logger: log, Rooms: srv,
-		EmbedOrigins: embedOrigins, TrustProxy: *trustProxy})
+	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
+		return err
+	}
+	// Where phones on the network reach this server: the machine's own
+	// interfaces, for the presenter's join link (docs/classroom.md).
+	ifaceAddrs, _ := net.InterfaceAddrs()
+	network := networkURLs(ln.Addr(), ifaceAddrs)
+	pages, err := web.New(web.Options{Lessons: webCatalog(cat), DefaultLesson: defaultLesson(cat), Logger: log, Rooms: srv,
+		EmbedOrigins: embedOrigins, TrustProxy: *trustProxy, Addresses: network})
+	if err != nil {
+		ln.Close()
 		return usageError{"--embed-origins: " + strings.TrimPrefix(err.Error(), "web: ")}
 	}
 	r := chi.NewRouter()
@@ -161,10 +170,6 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	r.Post("/api/rooms", srv.CreateRoom)
 	r.Mount("/", pages)
 
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
 	hs := &http.Server{
 		Handler:           r,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -175,6 +180,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
 	}
 	fmt.Fprintf(stdout, "netstep is listening on %s (open it in a browser)\n", pageURL(ln.Addr()))
+	for _, u := range network {
+		fmt.Fprintf(stdout, "  on the network (students' phones join here): %s/\n", u)
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "maxSessions", maxSessions.v, "lessons", len(cat.Names()))
 
 	served := make(chan error, 1)
@@ -211,6 +219,40 @@ func pageURL(a net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// networkURLs are the base URLs at which other machines reach a listener:
+// for one bound to all interfaces (0.0.0.0, ::, or no host), one per
+// non-loopback, non-link-local address of this machine's interfaces; for
+// one bound to a single non-loopback address, that one; none for loopback.
+func networkURLs(ln net.Addr, ifaces []net.Addr) []string {
+	host, port, err := net.SplitHostPort(ln.String())
+	if err != nil {
+		return nil
+	}
+	reachable := func(ip net.IP) bool {
+		return ip != nil && !ip.IsLoopback() && !ip.IsLinkLocalUnicast() && !ip.IsUnspecified() && !ip.IsMulticast()
+	}
+	var out []string
+	if ip := net.ParseIP(host); host != "" && !ip.IsUnspecified() {
+		if reachable(ip) {
+			out = append(out, "http://"+net.JoinHostPort(ip.String(), port))
+		}
+		return out
+	}
+	for _, a := range ifaces {
+		var ip net.IP
+		switch a := a.(type) {
+		case *net.IPNet:
+			ip = a.IP
+		case *net.IPAddr:
+			ip = a.IP
+		}
+		if reachable(ip) {
+			out = append(out, "http://"+net.JoinHostPort(ip.String(), port))
+		}
+	}
+	return out
 }
 
 // webCatalog is the engine's catalog as the pages see it, with what the

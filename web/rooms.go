@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -108,7 +109,17 @@ func (h *handler) roomQR(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, joinProblem(status, ""), status)
 		return
 	}
-	png, err := qrcode.Encode(h.joinURL(r, canon), qrcode.Medium, 320)
+	link := h.joinURL(r, canon)
+	if base := r.URL.Query().Get("base"); base != "" {
+		// Only the server's own network addresses: the page offers them
+		// when it is open at a loopback address.
+		if !slices.Contains(h.addresses, base) {
+			http.Error(w, "base: not one of this server's network addresses (GET /api/addresses lists them).", http.StatusBadRequest)
+			return
+		}
+		link = base + "/join/" + canon
+	}
+	png, err := qrcode.Encode(link, qrcode.Medium, 320)
 	if err != nil {
 		h.log.Error("web: drawing a QR code", "err", err)
 		http.Error(w, "The QR code could not be drawn; this is a bug.", http.StatusInternalServerError)
@@ -153,4 +164,18 @@ func joinProblem(status int, code string) string {
 // joinURL is the absolute join link of a room, as students open it.
 func (h *handler) joinURL(r *http.Request, code string) string {
 	return external.Base(r, h.trustProxy) + "/join/" + url.PathEscape(code)
+}
+
+// serveAddresses serves GET /api/addresses: {"addresses":["http://192.168.1.20:8080",…]},
+// the base URLs at which other machines reach this server (Options.Addresses;
+// empty when it listens on loopback only).
+func (h *handler) serveAddresses(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	list := h.addresses
+	if list == nil {
+		list = []string{}
+	}
+	json.NewEncoder(w).Encode(map[string][]string{"addresses": list})
 }

@@ -112,6 +112,13 @@ type Options struct {
 	// Rooms finds classroom rooms for /join, /present and the QR codes
 	// (rooms.go). Nil: no classroom pages.
 	Rooms RoomFinder
+	// Addresses are the base URLs (http://192.168.1.20:8080) at which
+	// other machines on the network reach this server: the server's own
+	// interfaces, as the program found them. A presenter page opened at a
+	// loopback address offers them for the join link and QR code
+	// (GET /api/addresses); a QR code is drawn only for them or the
+	// request's own host.
+	Addresses []string
 }
 
 // ContentSecurityPolicy is sent with every page. Scripts come only from this
@@ -122,6 +129,7 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 
 // handler serves the pages; its fields are read-only after New.
 type handler struct {
+	addresses     []string // Options.Addresses
 	lessons       LessonCatalog
 	defaultLesson string
 	log           *slog.Logger
@@ -173,7 +181,7 @@ func New(opts Options) (http.Handler, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	h := &handler{lessons: opts.Lessons, defaultLesson: def, log: log, trustProxy: opts.TrustProxy, rooms: opts.Rooms}
+	h := &handler{lessons: opts.Lessons, defaultLesson: def, log: log, trustProxy: opts.TrustProxy, rooms: opts.Rooms, addresses: opts.Addresses}
 	for _, t := range []struct {
 		dst  **template.Template
 		file string
@@ -206,6 +214,7 @@ func New(opts Options) (http.Handler, error) {
 		r.Get("/present/{code}", h.presentRoom)
 		r.Get("/api/rooms/{code}", h.roomStatus)
 		r.Get("/api/rooms/{code}/qr", h.roomQR)
+		r.Get("/api/addresses", h.serveAddresses)
 	}
 	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles(static.FS)))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

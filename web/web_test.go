@@ -239,3 +239,36 @@ func TestJoinLinkTrustsProxyOnlyWhenTold(t *testing.T) {
 		}
 	}
 }
+
+// TestAddresses: the server's network addresses for a presenter at a
+// loopback address, and QR codes only for those.
+func TestAddresses(t *testing.T) {
+	h, err := web.New(web.Options{Lessons: catalog, DefaultLesson: "house-prices", Rooms: rooms{}, Addresses: []string{"http://192.168.1.20:8080"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, body := get(t, h, "/api/addresses"); strings.TrimSpace(body) != `{"addresses":["http://192.168.1.20:8080"]}` {
+		t.Errorf("/api/addresses = %s", body)
+	}
+	for _, tt := range []struct {
+		name, query string
+		status      int
+	}{
+		{"the request's host", "", 200},
+		{"a network address", "?base=http%3A%2F%2F192.168.1.20%3A8080", 200},
+		{"another host", "?base=http%3A%2F%2Fevil.example", 400},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if res, body := get(t, h, "/api/rooms/ABCDEF/qr"+tt.query); res.StatusCode != tt.status {
+				t.Errorf("status %d %.80s, want %d", res.StatusCode, body, tt.status)
+			}
+		})
+	}
+	bare, err := web.New(web.Options{Lessons: catalog, DefaultLesson: "house-prices", Rooms: rooms{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, body := get(t, bare, "/api/addresses"); strings.TrimSpace(body) != `{"addresses":[]}` {
+		t.Errorf("without addresses: %s", body)
+	}
+}

@@ -19,7 +19,7 @@ import { palette, cssVariables } from './colors.js';
 import { termNodes } from './glossary.js';
 import { createAsk } from './ask.js';
 import { reached } from './questions.js';
-import { CHANGES, roomURLs, followersText, endedText } from './room.js';
+import { CHANGES, roomURLs, followersText, endedText, loopbackWarning } from './room.js';
 import { createPointAdder } from './addpoints.js';
 import { createVote } from './vote.js';
 
@@ -28,7 +28,7 @@ import { createVote } from './vote.js';
  *   lesson?: string,         built-in lesson name to load
  *   lessonObject?: any,      an inline lesson to load instead
  *   ws?: string,             websocket path or URL, default "/ws"
- *   theme?: string,          auto | light | dark | projector
+ *   theme?: string,          auto | light | dark | projector (default: the last one chosen on this browser, else auto)
  *   math?: boolean,          show the math from the start
  *   granularity?: string,    micro | phase | sample | batch | epoch
  *   questions?: boolean,     ask the lesson's questions before the steps that reach them (default true)
@@ -57,7 +57,8 @@ export function createApp(root, options = {}) {
   const $ = (role) => root.querySelector(`[data-role="${role}"]`);
   const reduced = matchMedia('(prefers-reduced-motion: reduce)');
   const darkQuery = matchMedia('(prefers-color-scheme: dark)');
-  let theme = options.theme ?? 'auto';
+  let theme = options.theme ?? recall('netstep.theme') ?? 'auto';
+  if (!['auto', 'light', 'dark', 'projector'].includes(theme)) theme = 'auto';
   const resolvedTheme = () => (theme === 'auto' ? (darkQuery.matches ? 'dark' : 'light') : theme);
   const pal = () => palette(resolvedTheme());
 
@@ -67,7 +68,10 @@ export function createApp(root, options = {}) {
   let scheduled = false;
   /** @type {import('./draw.js').Selection|null} */
   let selection = null;
-  let mathShown = !!options.math;
+  // A presenter's math switch and step size outlive a reload (this
+  // browser's storage, per room), so the class's view does not change.
+  const savedView = options.room?.role === 'presenter' ? parseView(recall(`netstep.view.${options.room.code}`)) : null;
+  let mathShown = options.math ?? savedView?.math ?? false;
   let lastNarration = '';
   /** @type {{model: import('./state.js').Model, narration: import('./narrate.js').Narration}|null} the summary of small steps, while the model is the one it sums up */
   let soFar = null;
@@ -81,7 +85,44 @@ export function createApp(root, options = {}) {
   const room = options.room ?? null;
   let mode = room ? room.role : null;
   let roomEnded = false;
+  let lastState = null; // after a class ended: the lesson a student explores on its own
+  if (mode) root.dataset.mode = mode;
   let viewSent = false; // the presenter's view has gone out on this connection
+
+  /** parseView reads a saved view, or null. */
+  function parseView(text) {
+    try {
+      const v = JSON.parse(text ?? 'null');
+      return v && typeof v === 'object' ? { math: typeof v.math === 'boolean' ? v.math : undefined, granularity: typeof v.granularity === 'string' ? v.granularity : undefined } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** store and recall keep a page preference in localStorage, when there is one. */
+  function store(key, value) {
+    try {
+      localStorage.setItem(key, value);
+    } catch {
+      // Storage is off: the preference lasts until the page is closed.
+    }
+  }
+  function recall(key) {
+    try {
+      return localStorage.getItem(key);
+    } catch {
+      return null;
+    }
+  }
+
+  // presenterFit sizes a presenter's diagram for the room: with the
+  // projector theme on a wide screen, 1.8× larger (its labels too) and up
+  // to most of the window's height, the narration beside it.
+  function presenterFit() {
+    const wide = innerWidth >= 1200;
+    if (resolvedTheme() === 'projector' && wide) return { zoom: 1.8, maxHeight: innerHeight * 0.72 };
+    return { zoom: 1, maxHeight: Math.max(240, innerHeight * (wide ? 0.6 : 0.5)) };
+  }
 
   // Theme.
   const applyTheme = () => {
@@ -95,8 +136,10 @@ export function createApp(root, options = {}) {
     themeSelect.value = theme;
     themeSelect.addEventListener('change', () => {
       theme = themeSelect.value;
+      store('netstep.theme', theme);
       applyTheme();
       charts.redraw(model);
+      if (room?.role === 'presenter') diagram.resize(true);
       diagram.render(model, null);
     });
   }
@@ -136,6 +179,7 @@ export function createApp(root, options = {}) {
     },
     reducedMotion: () => reduced.matches,
     palette: pal,
+    fit: room?.role === 'presenter' ? presenterFit : undefined,
   });
   const inspector = createInspector($('inspector'), { onSetWeight: (cmd) => send(cmd) });
   const charts = createCharts(
@@ -229,12 +273,15 @@ export function createApp(root, options = {}) {
     },
   });
   if (options.granularity) controls.setGranularity(options.granularity);
+  else if (savedView?.granularity) controls.setGranularity(savedView.granularity);
   $('granularity').addEventListener('change', () => tellView());
 
   // tellView sends the presenter's view (the math switch, the step size) to
   // the room, whose followers' pages apply it.
   function tellView() {
-    if (mode === 'presenter' && socket.isOpen()) send({ cmd: 'view', math: mathShown, granularity: controls.granularity() });
+    if (mode !== 'presenter') return;
+    store(`netstep.view.${room.code}`, JSON.stringify({ math: mathShown, granularity: controls.granularity() }));
+    if (socket.isOpen()) send({ cmd: 'view', math: mathShown, granularity: controls.granularity() });
   }
 
   // following reports whether this page only watches (a follower not
@@ -554,12 +601,25 @@ export function createApp(root, options = {}) {
       }
     } else if (frame.type === 'roomEnded') {
       roomEnded = true;
-      setStatus(endedText(room?.role ?? 'follower', frame.reason), 'warn');
+      const text = endedText(room?.role ?? 'follower', frame.reason);
+      setStatus(text, 'warn');
       socket.close();
-      for (const r of ['room-explore', 'room-follow', 'room-end']) {
+      root.dataset.ended = 'true';
+      // Both sides say so; a student may go on with the last state alone.
+      const modeText = $('room-mode');
+      if (modeText) modeText.textContent = text;
+      const followers = $('room-followers');
+      if (followers) followers.textContent = text;
+      for (const r of ['room-end', 'room-follow', 'room-slim', 'join-card-open', 'vote-pick', 'vote-ask', 'vote-quick']) {
         const b = $(r);
-        if (b) b.disabled = true;
+        if (b) b.hidden = true;
       }
+      const explore = $('room-explore');
+      if (explore && mode === 'follower') {
+        explore.textContent = 'Explore the last state on my own';
+        explore.hidden = false;
+      } else if (explore) explore.hidden = true;
+      vote?.hide();
     }
     if (frame.type === 'error') {
       if (frame.code === 'internal') setStatus(`Something went wrong on the server: ${frame.message}`, 'error');
@@ -657,7 +717,7 @@ export function createApp(root, options = {}) {
     controls.render(m);
     showQuizState();
     if (mode === 'follower') {
-      for (const r of ['step', 'back', 'play', 'reset']) $(r).disabled = true;
+      for (const r of ['step', 'back', 'play', 'reset', 'granularity']) $(r).disabled = true;
     }
 
     showNarration(m);
@@ -769,6 +829,7 @@ export function createApp(root, options = {}) {
     // ordinary page loads (and restore() rebuilds an explorer's fork that
     // the server forgot).
     firstLoad: () => {
+      if (lastState) return { cmd: 'load', lesson: lastState };
       if (mode) return null;
       return options.lessonObject ? { cmd: 'load', lesson: options.lessonObject } : { cmd: 'load', name: options.lesson };
     },
@@ -823,7 +884,20 @@ export function createApp(root, options = {}) {
     const modeText = $('room-mode');
     const setMode = (next) => {
       stopPlaying();
+      if (roomEnded) {
+        // The room is gone: a fresh private session from the last state.
+        mode = 'explore';
+        root.dataset.mode = mode;
+        lastState = restoreLesson(model);
+        if (explore) explore.hidden = true;
+        if (modeText) modeText.textContent = 'The class has ended; you are exploring its last state on your own.';
+        const fresh = new URL(wsURL.href);
+        fresh.searchParams.set('events', 'compact');
+        socket.switchTo(fresh.href);
+        return;
+      }
       mode = next;
+      root.dataset.mode = mode;
       if (explore) explore.hidden = next === 'explore';
       if (follow) follow.hidden = next !== 'explore';
       if (modeText) modeText.textContent = next === 'explore' ? 'You are exploring on your own; the class goes on without you.' : 'You see what your teacher sees.';
@@ -834,9 +908,72 @@ export function createApp(root, options = {}) {
     };
     explore?.addEventListener('click', () => setMode('explore'));
     follow?.addEventListener('click', () => setMode('follower'));
+    // The presenter's join bar folds to a slim strip (remembered), and the
+    // join card shows the code and a big QR code over everything.
+    const bar = $('room-bar');
+    const slim = $('room-slim');
+    const loopback = mode === 'presenter' ? loopbackWarning(location.hostname) : '';
+    if (loopback && bar) {
+      const warn = document.createElement('p');
+      warn.className = 'room-warning';
+      warn.dataset.role = 'room-warning';
+      warn.setAttribute('role', 'alert');
+      warn.textContent = loopback;
+      bar.append(warn);
+      offerAddresses(warn);
+    }
+    const setSlim = (on) => {
+      bar?.classList.toggle('slim', on);
+      slim?.setAttribute('aria-pressed', String(on));
+      if (slim) slim.textContent = on ? 'Full bar' : 'Slim bar';
+      store('netstep.roomBar', on ? 'slim' : 'full');
+      requestAnimationFrame(() => diagram.resize(true));
+    };
+    if (slim) {
+      setSlim(recall('netstep.roomBar') === 'slim');
+      slim.addEventListener('click', () => setSlim(slim.getAttribute('aria-pressed') !== 'true'));
+    }
+    $('join-card-open')?.addEventListener('click', () => $('join-card')?.showModal());
     $('room-end')?.addEventListener('click', () => {
       if (confirm('End the class for every student?')) send({ cmd: 'endRoom' });
     });
+  }
+
+  /**
+   * offerAddresses lists the server's network addresses (GET
+   * /api/addresses) beside the loopback warning: choosing one points the
+   * join link and both QR codes at it.
+   * @param {HTMLElement} warn
+   */
+  async function offerAddresses(warn) {
+    let list = [];
+    try {
+      const res = await fetch('/api/addresses', { cache: 'no-store' });
+      if (res.ok) list = (await res.json()).addresses ?? [];
+    } catch {
+      // Say nothing more than the warning.
+    }
+    if (!list.length) {
+      warn.append(' This server listens on this computer only; start it with --addr 0.0.0.0:8080 to let phones join.');
+      return;
+    }
+    const label = document.createElement('label');
+    label.append(' Use the network address ');
+    const pick = document.createElement('select');
+    pick.dataset.role = 'room-address';
+    for (const a of list) pick.append(Object.assign(document.createElement('option'), { value: a, textContent: a }));
+    label.append(pick);
+    warn.append(label);
+    const use = (base) => {
+      const link = `${base}/join/${room.code}`;
+      for (const el of root.querySelectorAll('.room-link, [data-role="join-card-link"]')) el.textContent = link;
+      for (const img of [...root.querySelectorAll('.room-qr, .join-card-qr')]) {
+        img.src = `/api/rooms/${encodeURIComponent(room.code)}/qr?base=${encodeURIComponent(base)}`;
+        img.alt = `QR code of the join link ${link}`;
+      }
+    };
+    pick.addEventListener('change', () => use(pick.value));
+    use(list[0]);
   }
 
   const ro = new ResizeObserver(() => {

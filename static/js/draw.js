@@ -30,7 +30,9 @@ function el(name, attrs = {}, parent) {
 /**
  * createDiagram draws into container.
  * @param {HTMLElement} container
- * @param {{onSelect: (s: Selection) => void, reducedMotion: () => boolean, palette: () => import('./colors.js').Palette}} opts
+ * @param {{onSelect: (s: Selection) => void, reducedMotion: () => boolean, palette: () => import('./colors.js').Palette,
+ *   fit?: () => {zoom: number, maxHeight?: number}}} opts fit: a presenter's projector draws everything zoom×
+ *   larger (laid out for a box zoom× narrower, scaled up) and up to maxHeight screen pixels tall
  */
 export function createDiagram(container, opts) {
   /** @type {SVGSVGElement} */
@@ -50,7 +52,9 @@ export function createDiagram(container, opts) {
   let labelAll = false;
 
   function build(m) {
-    const width = Math.max(280, container.clientWidth || 800);
+    const fit = opts.fit?.();
+    const zoom = fit?.zoom ?? 1;
+    const width = Math.max(280, (container.clientWidth || 800) / zoom);
     lastWidth = width;
     const sizes = layerSizes(m.network);
     // An embed's frame takes its height from the content (embed.js), so
@@ -58,7 +62,7 @@ export function createDiagram(container, opts) {
     // grow the frame, then the diagram, and so on. It is drawn as for a
     // 720 px screen instead.
     const viewHeight = document.documentElement.classList.contains('embedded') ? 720 : window.innerHeight;
-    const maxHeight = Math.max(240, Math.min(viewHeight * 0.5, 560));
+    const maxHeight = (fit?.maxHeight ?? Math.max(240, Math.min(viewHeight * 0.5, 560))) / zoom;
     lay = layoutNetwork(sizes, { width, maxHeight });
     svg = el('svg', {
       viewBox: `0 0 ${lay.width} ${lay.height}`,
@@ -407,11 +411,11 @@ export function createDiagram(container, opts) {
       selected = sel;
       markSelected();
     },
-    /** resize redraws when the container's width changed. */
-    resize() {
+    /** resize redraws when the container's width changed (or always, with force: the fit changed). */
+    resize(force = false) {
       if (!model || !svg) return;
-      const w = container.clientWidth;
-      if (Math.abs(w - lastWidth) < 8) return;
+      const w = container.clientWidth / (opts.fit?.()?.zoom ?? 1);
+      if (!force && Math.abs(w - lastWidth) < 8) return;
       shapeKey = '';
       this.render(model, null);
     },

@@ -20,7 +20,7 @@ const app = createApp(root, {
   lesson: root.dataset.lesson,
   lessonObject: inline ?? undefined,
   ws: root.dataset.ws,
-  theme: q.get('theme') ?? 'auto',
+  theme: q.get('theme') ?? undefined, // else the learner's last choice, else automatic
   math: math === 'on' ? true : math === 'off' ? false : undefined,
   granularity: q.get('granularity') ?? undefined,
   questions: q.get('questions') !== 'off',

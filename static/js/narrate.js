@@ -110,11 +110,33 @@ function fromReason(m) {
       return { text: `Paused after ${m.position?.epoch ?? 0} epochs${lastLossText(m)}.`, note: null, phase: null };
     case 'resume':
       return { text: 'Reconnected. Everything is where you left it.', note: null, phase: null };
+    case 'state':
+    case 'resync':
+      return whereSentence(m);
     case 'progress':
       return { text: `Training: epoch ${m.position?.epoch ?? 0}${lastLossText(m)}.`, note: null, phase: null };
     default:
       return { text: '', note: null, phase: null };
   }
+}
+
+/**
+ * whereSentence says where training is, for a page that joins a session
+ * under way (a classroom's presenter after a reload, a student who joins
+ * late) or is brought up to date.
+ * @param {import('./state.js').Model} m
+ * @returns {Narration}
+ */
+function whereSentence(m) {
+  const p = m.position;
+  if (!p || (p.t ?? 0) === 0) return withNote(m, 'start', 'Ready. Press Step to send the first example through the network, left to right.');
+  const n = m.data?.train?.length ?? 0;
+  const u = p.updates ?? 0;
+  return {
+    text: `Here is where training is: epoch ${(p.epoch ?? 0) + 1}, example ${Math.min((p.sample ?? 0) + 1, Math.max(n, 1))}${n ? ` of ${n}` : ''}, ${u} update${u === 1 ? '' : 's'} so far${lastLossText(m)}.`,
+    note: null,
+    phase: null,
+  };
 }
 
 function lastLossText(m) {

@@ -43,6 +43,17 @@ export function tokenFromHash(hash) {
 }
 
 /**
+ * loopbackWarning is what the presenter's bar says when the page is open at
+ * a loopback address, whose join link no phone can reach; '' otherwise.
+ * @param {string} hostname location.hostname
+ */
+export function loopbackWarning(hostname) {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h !== 'localhost' && !h.endsWith('.localhost') && !/^127\./.test(h) && h !== '::1') return '';
+  return `This page is open at ${hostname}, so the join link and QR code point at this computer only: students' phones cannot reach them. Open netstep at this computer's network address (such as http://192.168.1.20:8080) and start the class there.`;
+}
+
+/**
  * followersText is what the presenter's bar says about the class.
  * @param {number} n
  */

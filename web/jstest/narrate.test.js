@@ -153,3 +153,11 @@ test("the engine's divergence reason is said once, with one full stop", () => {
   const n = narrate(afterEvents([{ type: 'diverged', reason }]));
   assert.equal(n.text, reason);
 });
+
+test('narrate: a page that joins a session under way says where training is', () => {
+  const start = reduce(initialModel(), { type: 'state', reason: 'state', state: houseState() });
+  assert.match(narrate(start).text, /^Ready\. Press Step/);
+  const s = houseState();
+  const later = reduce(initialModel(), { type: 'state', reason: 'state', state: { ...s, position: { ...s.position, t: 9, epoch: 0, sample: 0, updates: 1 } } });
+  assert.match(narrate(later).text, /^Here is where training is: epoch 1, example 1 of \d+, 1 update so far\.$/);
+});

@@ -37,3 +37,9 @@ test('a follower reconnects with its seat; ask and reveal are the presenter’s'
   assert.equal(roomURLs('ws://h/ws', { code: 'K7M2QX', role: 'presenter', token: 't', seat: 'x' }).live, 'ws://h/ws?room=K7M2QX&token=t');
   assert.ok(CHANGES.has('ask') && CHANGES.has('reveal') && !CHANGES.has('answer'));
 });
+
+test('loopbackWarning: only loopback addresses, whose links phones cannot reach', async () => {
+  const { loopbackWarning } = await import('../../static/js/room.js');
+  for (const h of ['localhost', '127.0.0.1', '127.1.2.3', '[::1]', 'app.localhost']) assert.match(loopbackWarning(h), /phones cannot reach/, h);
+  for (const h of ['192.168.1.20', 'netstep.example.org', '10.0.0.5', '[fe80::1]']) assert.equal(loopbackWarning(h), '', h);
+});
