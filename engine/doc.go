@@ -21,13 +21,11 @@
 // between CPUs. And every product that meets a sum is wrapped in
 // float64(…): the Go spec lets a compiler fuse x*y + z into one
 // multiply-add, rounded once, wherever the CPU has one (arm64 always, amd64
-// at GOAMD64=v3), and an explicit conversion forbids it. Two things stay
-// outside: the heatmaps' batched pass goes through gonum, whose pure-Go
-// kernels may be fused on arm64 (a heatmap is quantised to 256 levels, so
-// it changes only when a value lies within an ulp of a level's edge), and
-// the house_prices generator keeps math/rand's NormFloat64 for the prices
-// the built-in house lessons quote, exact but on its rare slow paths (see
-// housePriceData), which rounding to $1,000 covers.
+// at GOAMD64=v3), and an explicit conversion forbids it. The decision
+// boundaries' heatmaps go through the same forward pass. One thing stays
+// outside: the house_prices generator keeps math/rand's NormFloat64 for the
+// prices the built-in house lessons quote, exact but on its rare slow paths
+// (see housePriceData), which rounding prices to $1,000 covers.
 //
 // test.sh checks it: the golden traces of every built-in lesson and the
 // digests of random sessions of random lessons (every generator,

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"sync"
-
-	"gonum.org/v1/gonum/mat"
 )
 
 // Domain is the square [−Domain, Domain]² in which generated 2-D data lies
@@ -62,9 +60,11 @@ const MaxGrid = 100
 // sessions keep none.
 var heatScratch = sync.Pool{New: func() any { return new([]float64) }}
 
-// Boundary computes every neuron's activation over a grid×grid lattice in
-// one batched pass per layer (X·Wᵀ with gonum), or returns nil when the
-// lesson's inputs are not points in the plane.
+// Boundary computes every neuron's activation over a grid×grid lattice, or
+// returns nil when the lesson's inputs are not points in the plane. Each
+// point goes through the same forward pass as a sample (the same
+// arithmetic, so the same bits on every machine, and a pixel at a
+// sample's point shows exactly the value the network computes for it).
 func (t *Trainer) Boundary(grid int) *Heatmaps {
 	if !t.train.points || grid < 2 || grid > MaxGrid {
 		return nil
@@ -83,16 +83,17 @@ func (t *Trainer) Boundary(grid int) *Heatmaps {
 
 	features := t.lesson.Data.Features
 	nin := len(t.lesson.Network.Inputs)
-	// Two regions take turns: one holds a layer's input, the other its output.
+	// Two regions take turns: one holds a layer's input, the other its
+	// output, each row-major with one row per grid point.
 	regions := [2][]float64{buf[:g2*widest], buf[g2*widest:]}
-	in := mat.NewDense(g2, nin, regions[0][:g2*nin])
+	in := regions[0][:g2*nin]
 	lo, hi := t.lesson.domain()
 	step := (hi - lo) / float64(grid)
 	for r := 0; r < grid; r++ {
 		x2 := hi - float64((float64(r)+0.5)*step)
 		for c := 0; c < grid; c++ {
 			x1 := lo + float64((float64(c)+0.5)*step)
-			row := in.RawRowView(r*grid + c)
+			row := in[(r*grid+c)*nin : (r*grid+c+1)*nin]
 			if len(features) == 0 {
 				row[0], row[1] = x1, x2
 				continue
@@ -105,19 +106,14 @@ func (t *Trainer) Boundary(grid int) *Heatmaps {
 	hm := &Heatmaps{Grid: grid, Domain: [2]float64{lo, hi}}
 	for l := range t.layers {
 		ly := &t.layers[l]
-		out := mat.NewDense(g2, ly.nout, regions[(l+1)%2][:g2*ly.nout])
-		w := mat.NewDense(ly.nout, ly.nin, ly.W)
-		out.Mul(in, w.T())
+		out := regions[(l+1)%2][:g2*ly.nout]
 		for p := 0; p < g2; p++ {
-			row := out.RawRowView(p)
-			for j := range row {
-				row[j] += ly.B[j]
-			}
-			activate(ly.act, row, row)
+			row := out[p*ly.nout : (p+1)*ly.nout]
+			ly.forward(in[p*ly.nin:(p+1)*ly.nin], row, row)
 		}
 		maps := make([]Heatmap, ly.nout)
 		for j := range maps {
-			maps[j] = quantise(out, j, ly.act)
+			maps[j] = quantise(out, ly.nout, j, ly.act)
 		}
 		if l == len(t.layers)-1 {
 			hm.Output = maps
@@ -129,18 +125,19 @@ func (t *Trainer) Boundary(grid int) *Heatmaps {
 	return hm
 }
 
-// quantise turns column j of m into bytes over the activation's range (or
-// the column's own range for unbounded activations).
-func quantise(m *mat.Dense, j int, act Activation) Heatmap {
-	raw := m.RawMatrix()
-	col := func(r int) float64 { return raw.Data[r*raw.Stride+j] }
+// quantise turns column j of m (rows of stride numbers) into bytes over
+// the activation's range (or the column's own range for unbounded
+// activations).
+func quantise(m []float64, stride, j int, act Activation) Heatmap {
+	rows := len(m) / stride
+	col := func(r int) float64 { return m[r*stride+j] }
 	lo, hi := 0.0, 1.0
 	switch act {
 	case Tanh:
 		lo = -1
 	case ReLU, LeakyReLU, Linear:
 		lo, hi = col(0), col(0)
-		for r := 1; r < raw.Rows; r++ {
+		for r := 1; r < rows; r++ {
 			v := col(r)
 			lo, hi = min(lo, v), max(hi, v)
 		}
@@ -148,7 +145,7 @@ func quantise(m *mat.Dense, j int, act Activation) Heatmap {
 			lo, hi = lo-0.5, hi+0.5
 		}
 	}
-	data := make([]byte, raw.Rows)
+	data := make([]byte, rows)
 	scale := 255 / (hi - lo)
 	for r := range data {
 		v := float64((col(r)-lo)*scale) + 0.5

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -71,7 +72,8 @@ func TestRandomLessonsParse(t *testing.T) {
 // TestRandomSessionDigests plays random sessions of random lessons (every
 // generator, activation, loss, optimizer and regularization; steps of
 // every granularity with their events, runs, Backs, edits) and hashes
-// every event and the state after every command. The digests are in
+// every event, the state after every command and now and then the
+// decision-boundary heatmaps. The digests are in
 // testdata/golden/random-sessions.txt, written on amd64 with -update:
 // test.sh runs this under arm64 (qemu), GOAMD64=v3 and WebAssembly, where
 // any number that differs by a bit changes a digest.
@@ -108,6 +110,13 @@ func TestRandomSessionDigests(t *testing.T) {
 				t.Fatal(err)
 			}
 			h.Write(st)
+			if hm := tr.Boundary(12); hm != nil && r.IntN(10) == 0 {
+				for _, m := range append(slices.Concat(hm.Hidden...), hm.Output...) {
+					h.Write(binary.LittleEndian.AppendUint64(buf[:0], math.Float64bits(m.Lo)))
+					h.Write(binary.LittleEndian.AppendUint64(buf[:0], math.Float64bits(m.Hi)))
+					h.Write(m.Data)
+				}
+			}
 		}
 		fmt.Fprintf(&out, "session %2d %s %x\n", s, l.Data.Generator, h.Sum(nil)[:12])
 	}
