@@ -19,7 +19,7 @@ import (
 // cmdLoadtest reads the load generator's flags; package loadtest does the rest.
 func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("loadtest", "Open many sessions over real websockets on this machine, step them, and report latency, failures and the server's memory per session. Without --url it starts its own server.", getenv, stderr)
-	target := f.String("url", "", "a running server's base URL on this machine, e.g. http://127.0.0.1:8080 (default: start one)")
+	target := f.String("url", "", "a running server's base URL on this machine, e.g. http://127.0.0.1:8080, or several instances of one cluster separated by commas, over which the clients are spread (default: start one)")
 	mode := f.String("mode", "sessions", "sessions (each steps every --interval), play (--players run at full speed while --sessions step), or classroom (one presenter, --followers follow)")
 	sessions := &intFlag{v: 100, lo: 1, hi: loadtest.MaxClients}
 	f.Var(sessions, "sessions", "stepping sessions")
@@ -73,14 +73,21 @@ func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string,
 			child.Wait()
 		}()
 	} else {
-		u, err := url.Parse(*target)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-			return usageError{fmt.Sprintf("--url: want http://HOST:PORT, got %q", *target)}
+		for _, t := range strings.Split(*target, ",") {
+			t = strings.TrimSpace(t)
+			u, err := url.Parse(t)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+				return usageError{fmt.Sprintf("--url: want http://HOST:PORT, got %q", t)}
+			}
+			if !loadtest.IsLoopback(u.Hostname()) {
+				return usageError{fmt.Sprintf("--url: the load test only targets this machine (loopback); %q is not", u.Hostname())}
+			}
+			if cfg.Base == nil {
+				cfg.Base = u
+			} else {
+				cfg.Others = append(cfg.Others, u)
+			}
 		}
-		if !loadtest.IsLoopback(u.Hostname()) {
-			return usageError{fmt.Sprintf("--url: the load test only targets this machine (loopback); %q is not", u.Hostname())}
-		}
-		cfg.Base = u
 	}
 	pid := 0
 	if child != nil {

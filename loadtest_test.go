@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netstep/netstep/cluster/clustertest"
 	"github.com/netstep/netstep/loadtest"
 )
 
@@ -96,4 +97,42 @@ func TestLoadtestRefusesOtherMachines(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "only targets this machine") {
 		t.Fatalf("error %v", err)
 	}
+}
+
+// TestLoadtestAcrossInstances: with several --url, the clients spread over
+// three instances sharing one NATS; a class whose room is on the first
+// gets every step on all three.
+func TestLoadtestAcrossInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped with -short: a load test takes seconds")
+	}
+	nats := clustertest.Node(t).ClientURL()
+	var bases []string
+	for range 3 {
+		bases = append(bases, startServing(t, "--nats", nats, "--join-burst", "100"))
+	}
+	for _, mode := range []string{"sessions", "classroom"} {
+		t.Run(mode, func(t *testing.T) {
+			out, _, err := runCLI(t, nil, "loadtest", "--url", strings.Join(bases, ","), "--mode", mode, "--sessions", "30", "--followers", "30",
+				"--duration", "3s", "--interval", "200ms")
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			var rep loadtest.Report
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
+				t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
+			}
+			if rep.Failures != 0 || rep.ConnectFailures != 0 || rep.Connected != 30+boolInt(mode == "classroom") || rep.Samples < 30 {
+				t.Errorf("load test report: %s", lines[len(lines)-1])
+			}
+		})
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -45,7 +45,8 @@ const (
 
 // Config is one load test: where, which mode, how many clients, how often.
 type Config struct {
-	Base        *url.URL
+	Base        *url.URL   // the server measured (memory), and the first instance
+	Others      []*url.URL // more instances of one cluster: clients are spread over Base and these in turn
 	Mode        string
 	Sessions    int // sessions mode: stepping sessions; play mode: steppers
 	Players     int // play mode: sessions running at full speed
@@ -102,10 +103,19 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// StartServer runs this program's serve command on a free loopback port
-// and waits until it answers /healthz.
+// instance is the server client i connects to: the instances in turn
+// (Base first), so a class or a crowd spreads evenly over a cluster.
+func (cfg *Config) instance(i int) *url.URL {
+	if n := 1 + len(cfg.Others); i%n > 0 {
+		return cfg.Others[i%n-1]
+	}
+	return cfg.Base
+}
+
+// StartServer runs this program's serve command on a free loopback port,
+// keeping nothing on disk, and waits until it answers /healthz.
 func StartServer(ctx context.Context, exe string, clients int, extra []string, stderr io.Writer) (*exec.Cmd, *url.URL, error) {
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--max-sessions", strconv.Itoa(clients)}, extra...)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", "memory", "--max-sessions", strconv.Itoa(clients)}, extra...)
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Stderr = io.Discard
 	out, err := cmd.StdoutPipe()
@@ -381,7 +391,7 @@ func Run(ctx context.Context, cfg Config, pid int) (*Report, error) {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				c, err := dial(ctx, cfg.Base, joinQuery(query, cfg.eventsQuery(i)), &frames, &nbytes)
+				c, err := dial(ctx, cfg.instance(i), joinQuery(query, cfg.eventsQuery(i)), &frames, &nbytes)
 				if err != nil {
 					connectFailures.Add(1)
 					return
@@ -673,7 +683,7 @@ func runClassroom(ctx context.Context, cfg Config, rep *Report, lat *latencies, 
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			c, err := dial(ctx, cfg.Base, joinQuery("room="+room.Code, cfg.eventsQuery(i)), frames, nbytes)
+			c, err := dial(ctx, cfg.instance(i), joinQuery("room="+room.Code, cfg.eventsQuery(i)), frames, nbytes)
 			<-sem
 			if err != nil {
 				connectFailures.Add(1)
