@@ -9,6 +9,13 @@
 // standard library and gonum, so it can be tested, benchmarked and traced
 // without a server.
 //
+// A session can be saved and rebuilt: Trainer.Snapshot writes it to a
+// compact versioned snapshot and Restore reads it back; Trainer.Record
+// keeps a log of the commands done to it, which Apply does again and
+// Replay does from the lesson's start. Either way the rebuilt session
+// equals the original bit for bit, Back included (snapshot.go,
+// commandlog.go).
+//
 // Numbers are float64. The same lesson and the same commands give the same
 // data, events, states and snapshots, bit for bit, on every run and on
 // every machine Go targets: amd64 with or without FMA instructions
