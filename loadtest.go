@@ -20,13 +20,14 @@ import (
 func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("loadtest", "Open many sessions over real websockets on this machine, step them, and report latency, failures and the server's memory per session. Without --url it starts its own server.", getenv, stderr)
 	target := f.String("url", "", "a running server's base URL on this machine, e.g. http://127.0.0.1:8080, or several instances of one cluster separated by commas, over which the clients are spread (default: start one)")
-	mode := f.String("mode", "sessions", "sessions (each steps every --interval), play (--players run at full speed while --sessions step), or classroom (one presenter, --followers follow)")
+	mode := f.String("mode", "sessions", "sessions (each steps every --interval), play (--players run at full speed while --sessions step), classroom (one presenter, --followers follow), or vote (classroom, after every follower answers a question within --vote-window)")
 	sessions := &intFlag{v: 100, lo: 1, hi: loadtest.MaxClients}
 	f.Var(sessions, "sessions", "stepping sessions")
 	players := &intFlag{v: 50, lo: 0, hi: loadtest.MaxClients}
 	f.Var(players, "players", "play mode: sessions training at full speed")
 	followers := &intFlag{v: 500, lo: 1, hi: loadtest.MaxClients}
 	f.Var(followers, "followers", "classroom mode: students following the presenter")
+	voteWindow := f.Duration("vote-window", 10*time.Second, "vote mode: the followers' answers are spread over this long (at most 2m)")
 	interval := f.Duration("interval", 2*time.Second, "time between one client's steps (classroom: the presenter's)")
 	duration := f.Duration("duration", 30*time.Second, "how long to step once everyone is connected (at most 10m)")
 	gran := f.String("granularity", "sample", "step granularity")
@@ -45,17 +46,20 @@ func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	if !slices.Contains([]string{"objects", "compact", "mixed"}, *events) {
 		return usageError{fmt.Sprintf("--events: want objects, compact or mixed; got %q", *events)}
 	}
-	if !slices.Contains([]string{"sessions", "play", "classroom"}, *mode) {
-		return usageError{fmt.Sprintf("--mode: want sessions, play or classroom; got %q", *mode)}
+	if !slices.Contains([]string{"sessions", "play", "classroom", "vote"}, *mode) {
+		return usageError{fmt.Sprintf("--mode: want sessions, play, classroom or vote; got %q", *mode)}
+	}
+	if *voteWindow <= 0 || *voteWindow > 2*time.Minute {
+		return usageError{"--vote-window: want a duration above 0 and at most 2m"}
 	}
 	cfg := loadtest.Config{Mode: *mode, Sessions: sessions.v, Players: players.v, Followers: followers.v,
-		Interval: *interval, Duration: *duration, Granularity: *gran, Events: *events, Lesson: json.RawMessage(loadtest.BenchLesson), Out: stdout}
+		Interval: *interval, Duration: *duration, VoteWindow: *voteWindow, Granularity: *gran, Events: *events, Lesson: json.RawMessage(loadtest.BenchLesson), Out: stdout}
 
 	var child *exec.Cmd
 	if *target == "" {
 		clients := cfg.Sessions + cfg.Players + cfg.Followers + 10
 		extra := strings.Fields(*serverArgs)
-		if cfg.Mode == "classroom" {
+		if cfg.Mode == "classroom" || cfg.Mode == "vote" {
 			// Every follower comes from 127.0.0.1: let them all in at once,
 			// as a lecture hall behind one NAT would need.
 			extra = append([]string{"--join-burst", strconv.Itoa(cfg.Followers + 10)}, extra...)

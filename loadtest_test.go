@@ -65,10 +65,10 @@ func TestLoadtestSmoke(t *testing.T) {
 		t.Skip("skipped with -short: a load test takes seconds")
 	}
 	base := startServing(t)
-	for _, mode := range []string{"sessions", "play", "classroom"} {
+	for _, mode := range []string{"sessions", "play", "classroom", "vote"} {
 		t.Run(mode, func(t *testing.T) {
 			out, _, err := runCLI(t, nil, "loadtest", "--url", base, "--mode", mode, "--sessions", "20", "--players", "4", "--followers", "20",
-				"--duration", "3s", "--interval", "200ms", "--events", "mixed")
+				"--duration", "3s", "--interval", "200ms", "--events", "mixed", "--vote-window", "1s")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,6 +79,10 @@ func TestLoadtestSmoke(t *testing.T) {
 			}
 			if rep.Failures != 0 || rep.ConnectFailures != 0 || rep.Samples < 20 || rep.P99Ms <= 0 {
 				t.Errorf("load test report: %s", lines[len(lines)-1])
+			}
+			if mode == "vote" && (rep.Votes != 20 || rep.VotesTallied != 20 || rep.TallyFrames < 1) {
+				// Every answer reaches the presenter's tally (counts, not timings).
+				t.Errorf("votes: %d sent, %d tallied in %d tally frames", rep.Votes, rep.VotesTallied, rep.TallyFrames)
 			}
 			if mode == "play" {
 				// Every player trains and gets progress, at most ~30 frames

@@ -48,9 +48,10 @@ type Config struct {
 	Base        *url.URL   // the server measured (memory), and the first instance
 	Others      []*url.URL // more instances of one cluster: clients are spread over Base and these in turn
 	Mode        string
-	Sessions    int // sessions mode: stepping sessions; play mode: steppers
-	Players     int // play mode: sessions running at full speed
-	Followers   int // classroom mode
+	Sessions    int           // sessions mode: stepping sessions; play mode: steppers
+	Players     int           // play mode: sessions running at full speed
+	Followers   int           // classroom and vote modes
+	VoteWindow  time.Duration // vote mode: every follower answers once at a random moment in this window
 	Interval    time.Duration
 	Duration    time.Duration
 	Granularity string
@@ -87,10 +88,16 @@ type Report struct {
 	ServerGCs             int64     `json:"serverGcs,omitempty"`             // garbage collections during the run
 	PlayerEpochsPerSecond []float64 `json:"playerEpochsPerSecond,omitempty"` // play mode: min, median, max over the players
 	PlayerFramesPerSecond []float64 `json:"playerFramesPerSecond,omitempty"` // play mode: progress frames a second, min, median, max
-	FramesReceived        int64     `json:"framesReceived"`
-	BytesReceived         int64     `json:"bytesReceived"`
-	Seconds               float64   `json:"seconds"`
-	ServerGoroutines      int       `json:"-"`
+	// Vote mode: one question to the class before the steps.
+	Votes            int     `json:"votes,omitempty"`        // answers sent
+	VotesTallied     int     `json:"votesTallied,omitempty"` // answers in the presenter's last tally
+	TallyLagMs       float64 `json:"tallyLagMs,omitempty"`   // from the last answer sent to the presenter's tally that counts it
+	TallyFrames      int     `json:"tallyFrames,omitempty"`  // tally frames the presenter got while the class voted
+	VoteSeconds      float64 `json:"voteSeconds,omitempty"`  // from the question to the tally of every vote
+	FramesReceived   int64   `json:"framesReceived"`
+	BytesReceived    int64   `json:"bytesReceived"`
+	Seconds          float64 `json:"seconds"`
+	ServerGoroutines int     `json:"-"`
 }
 
 // IsLoopback reports whether host names this machine: a load test sends
@@ -531,7 +538,7 @@ func Run(ctx context.Context, cfg Config, pid int) (*Report, error) {
 				rep.GoroutinesPerSession = float64(after.goroutines-memBefore.goroutines) / float64(n)
 			}
 		}
-	case "classroom":
+	case "classroom", "vote":
 		if err := runClassroom(ctx, cfg, rep, lat, &frames, &nbytes, &failures, &connectFailures, &all); err != nil {
 			return nil, err
 		}
@@ -743,6 +750,11 @@ func runClassroom(ctx context.Context, cfg Config, rep *Report, lat *latencies, 
 	case <-time.After(30 * time.Second):
 		fmt.Fprintln(cfg.Out, "warning: some followers had not read their joining state after 30s; stepping anyway")
 	}
+	if cfg.Mode == "vote" {
+		if err := runVote(ctx, cfg, rep, presenter, followers); err != nil {
+			return err
+		}
+	}
 	until := time.Now().Add(cfg.Duration)
 	for time.Now().Before(until) && ctx.Err() == nil {
 		t0 := time.Now()
@@ -766,5 +778,68 @@ func runClassroom(ctx context.Context, cfg Config, rep *Report, lat *latencies, 
 		failures.Add(int64(missing))
 	}
 	lat.mu.Unlock()
+	return nil
+}
+
+// runVote puts a quick question to the class (up or down on the first
+// weight) and has every follower answer it once, at a random moment in
+// cfg.VoteWindow, while the presenter reads its tallies: how long after
+// the last answer the presenter's tally counts every vote, and how many
+// tally frames it took. Then the presenter reveals, and the steps follow.
+func runVote(ctx context.Context, cfg Config, rep *Report, presenter *loadClient, followers []*loadClient) error {
+	asked := time.Now()
+	if err := presenter.do(map[string]any{"cmd": "ask", "layer": 0, "to": 0, "from": 0}); err != nil {
+		return fmt.Errorf("presenter ask: %w", err)
+	}
+	var last atomic.Int64 // unix nanoseconds of the last answer sent
+	var sent atomic.Int64
+	for i, c := range followers {
+		go func() {
+			if !sleepCtx(ctx, rand.N(cfg.VoteWindow)) {
+				return
+			}
+			msg := fmt.Sprintf(`{"cmd":"answer","question":1,"choice":%d}`, i%2)
+			c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			// The follower's reader goroutine reads; this is its only writer.
+			if c.ws.WriteMessage(websocket.TextMessage, []byte(msg)) == nil {
+				now := time.Now().UnixNano()
+				for {
+					old := last.Load()
+					if now <= old || last.CompareAndSwap(old, now) {
+						break
+					}
+				}
+				sent.Add(1)
+			}
+		}()
+	}
+	deadline := time.Now().Add(cfg.VoteWindow + 30*time.Second)
+	for time.Now().Before(deadline) {
+		frame, err := presenter.read()
+		if err != nil {
+			return fmt.Errorf("presenter reading tallies: %w", err)
+		}
+		if !bytes.HasPrefix(frame, []byte(`{"type":"tally"`)) {
+			continue
+		}
+		rep.TallyFrames++
+		var t struct {
+			Answered int `json:"answered"`
+		}
+		json.Unmarshal(frame, &t)
+		rep.VotesTallied = t.Answered
+		if t.Answered >= len(followers) {
+			now := time.Now()
+			rep.TallyLagMs = float64(now.UnixNano()-last.Load()) / 1e6
+			rep.VoteSeconds = now.Sub(asked).Seconds()
+			break
+		}
+	}
+	rep.Votes = int(sent.Load())
+	if err := presenter.do(map[string]any{"cmd": "reveal", "answer": nil}); err != nil {
+		return fmt.Errorf("presenter reveal: %w", err)
+	}
+	fmt.Fprintf(cfg.Out, "vote: %d answers over %v; the presenter's tally counted %d, %.0f ms after the last, in %d tally frames\n",
+		rep.Votes, cfg.VoteWindow, rep.VotesTallied, rep.TallyLagMs, rep.TallyFrames)
 	return nil
 }
