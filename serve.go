@@ -63,6 +63,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	natsURL := f.String("nats", "", "join a NATS cluster with JetStream instead of embedding a node: nats://host:4222, several separated by commas (docs/scaling.md)")
 	natsReplicas := &intFlag{v: 1, lo: 1, hi: 5}
 	f.Var(natsReplicas, "nats-replicas", "with --nats: copies of each stream and bucket the NATS cluster keeps (3 on a 3-node cluster)")
+	roomEmptyTTL := f.Duration("room-empty-ttl", 10*time.Minute, "a classroom room with nobody connected ends after this")
+	roomsPerAddr := &intFlag{v: 5, lo: 1, hi: 100_000}
+	f.Var(roomsPerAddr, "rooms-per-address", "classroom rooms one client address may have open at once (a school behind one NAT: one per teacher teaching at once)")
+	followersPerAddr := &intFlag{v: 200, lo: 1, hi: 1_000_000}
+	f.Var(followersPerAddr, "followers-per-address", "students from one client address who may follow one room (a lecture hall behind one NAT: its size)")
 	sessionMemory := &intFlag{v: 16, lo: 1, hi: 1 << 20}
 	f.Var(sessionMemory, "session-memory", "MiB one session may hold for its undo history (checkpoints and edits); past it the oldest edits are forgotten")
 	maxMemory := &intFlag{v: 1024, lo: 16, hi: 1 << 30}
@@ -84,6 +89,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		if port := getenv("PORT"); port != "" {
 			*addr = ":" + port
 		}
+	}
+	if *roomEmptyTTL < time.Second {
+		return usageError{"--room-empty-ttl must be at least 1s"}
 	}
 	if *roomTTL < time.Second {
 		return usageError{"--room-ttl must be at least 1s"}
@@ -137,8 +145,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		JoinBurst:    joinBurst.v,
 		Logger:       log,
 
-		SessionMemory: int64(sessionMemory.v) << 20,
-		MaxMemory:     int64(maxMemory.v) << 20,
+		RoomEmptyTTL:        *roomEmptyTTL,
+		RoomsPerAddress:     roomsPerAddr.v,
+		FollowersPerAddress: followersPerAddr.v,
+		SessionMemory:       int64(sessionMemory.v) << 20,
+		MaxMemory:           int64(maxMemory.v) << 20,
 
 		HandshakesPerSecond: *handshakeRate,
 		HandshakeBurst:      handshakeBurst.v,

@@ -198,13 +198,13 @@ func TestServeFlagsAndEnvironment(t *testing.T) {
 	}{{"https://b.example", 101}, {"https://c.example", 101}, {"https://d.example", 403}} {
 		c, resp, _ := websocket.DefaultDialer.Dial(u, http.Header{"Origin": {tt.origin}})
 		if c != nil {
-			c.Close()
+			defer c.Close()
 		}
 		if resp == nil || resp.StatusCode != tt.want {
 			t.Errorf("origin %s: %v, want %d", tt.origin, resp, tt.want)
 		}
 	}
-	// --max-sessions 2: the two sessions above wait to be resumed.
+	// --max-sessions 2: the two sessions above are connected.
 	_, resp, _ := websocket.DefaultDialer.Dial(u, nil)
 	if resp == nil || resp.StatusCode != 503 {
 		t.Errorf("past --max-sessions: %v, want 503", resp)

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -48,7 +49,11 @@ type room struct {
 	relay     *relay // with NATS: its link to the other instances (relay.go)
 	tokenHash [32]byte
 	sess      *session
-	followers atomic.Int32 // followers attached; checked before an upgrade
+	followers atomic.Int32 // followers attached or admitted and on their way (admit)
+	creator   string       // the client address that opened it, for RoomsPerAddress
+
+	admitMu sync.Mutex
+	byAddr  map[string]int // followers admitted by client address
 
 	// Owned by the session goroutine.
 	math     *bool  // the presenter's view: the math shown or not, if said
@@ -63,6 +68,40 @@ type room struct {
 	tallyDue  bool               // a tally frame is owed, on a timer
 	lastTally time.Time          // when the last tally frame went out
 }
+
+// admit holds a follower's place before the upgrade, so that joins at the
+// same moment can never take the room past max followers, nor one address
+// past perAddr; it says why not otherwise. leave gives the place back.
+func (rm *room) admit(addr string, max, perAddr int) (bool, string) {
+	rm.admitMu.Lock()
+	defer rm.admitMu.Unlock()
+	if int(rm.followers.Load()) >= max {
+		return false, fmt.Sprintf("This room is full: %d students are following, the most this server allows.", max)
+	}
+	if rm.byAddr[addr] >= perAddr {
+		return false, fmt.Sprintf("This room is full for your network: %d students from it are following, the most one address may have.", perAddr)
+	}
+	if rm.byAddr == nil {
+		rm.byAddr = map[string]int{}
+	}
+	rm.byAddr[addr]++
+	rm.followers.Add(1)
+	return true, ""
+}
+
+func (rm *room) leave(addr string) {
+	rm.admitMu.Lock()
+	defer rm.admitMu.Unlock()
+	if rm.byAddr[addr]--; rm.byAddr[addr] <= 0 {
+		delete(rm.byAddr, addr)
+	}
+	rm.followers.Add(-1)
+}
+
+// CloseRoomFull is the close code a follower gets when its room has no
+// place for it (the reason says why): a browser cannot read a refused
+// handshake's status, but it can read a close frame.
+const CloseRoomFull = 4000
 
 // tokenOK reports whether token is the room's presenter token, in constant
 // time.
@@ -222,7 +261,7 @@ func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := randomString(24) // 192 bits
-	rm, msg := s.openRoom(token, name, tr)
+	rm, msg := s.openRoom(token, name, clientAddr(r), tr)
 	if rm == nil {
 		fail("full", http.StatusServiceUnavailable, msg)
 		return
@@ -234,7 +273,7 @@ func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
 		PresenterURL:   base + "/present/" + rm.code + "#token=" + token,
 		JoinURL:        base + "/join/" + rm.code,
 		Lesson:         name,
-		ExpiresSeconds: int(s.cfg.RoomTTL.Seconds()),
+		ExpiresSeconds: int(min(s.cfg.RoomTTL, s.cfg.RoomEmptyTTL).Seconds()), // nobody is in it yet
 	}
 	s.log.Info("room opened", "room", rm.code, "session", rm.sess.id, "lesson", name)
 	w.Header().Set("Content-Type", "application/json")
@@ -247,12 +286,12 @@ func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
 // openRoom starts a room's session with tr loaded, or says why it cannot.
 // With NATS, the room's code is claimed in the directory first, so that no
 // other instance hands it out.
-func (s *Server) openRoom(token, lesson string, tr *engine.Trainer) (*room, string) {
+func (s *Server) openRoom(token, lesson, creator string, tr *engine.Trainer) (*room, string) {
 	msg, ok := s.reserve()
 	if !ok {
 		return nil, msg
 	}
-	rm := &room{tokenHash: sha256.Sum256([]byte(token)), lesson: lesson}
+	rm := &room{tokenHash: sha256.Sum256([]byte(token)), lesson: lesson, creator: creator}
 	sess := newSession(s, randomString(9), "") // no resume token: the room's code and presenter token find it
 	tr.SetMemoryBudget(s.cfg.SessionMemory)
 	sess.room, sess.tr = rm, tr
@@ -262,11 +301,20 @@ func (s *Server) openRoom(token, lesson string, tr *engine.Trainer) (*room, stri
 		return fmt.Sprintf("netstep is full: %d rooms are open, the most this server allows. Try again later.", s.cfg.MaxRooms)
 	}
 	s.mu.Lock()
-	n := len(s.rooms)
+	n, mine := len(s.rooms), 0
+	for _, other := range s.rooms {
+		if other.creator == creator {
+			mine++
+		}
+	}
 	s.mu.Unlock()
 	if n >= s.cfg.MaxRooms {
 		s.release()
 		return nil, full()
+	}
+	if mine >= s.cfg.RoomsPerAddress {
+		s.release()
+		return nil, fmt.Sprintf("Your address has %d classroom rooms open, the most one address may have. End one (or let it expire: a room nobody is in ends after %v) and try again.", mine, s.cfg.RoomEmptyTTL)
 	}
 	for attempt := 0; s.dir != nil; attempt++ {
 		rm.code = drawCode()
@@ -360,20 +408,36 @@ func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values,
 			return
 		}
 		role = rolePresenter
-	} else if int(rm.followers.Load()) >= s.cfg.MaxFollowers {
-		refuse("room_full", http.StatusServiceUnavailable, fmt.Sprintf("This room is full: %d students are following, the most this server allows.", s.cfg.MaxFollowers))
-		return
+	}
+	addr := clientAddr(r)
+	admitted, why := role == rolePresenter, ""
+	if role == roleFollower {
+		admitted, why = rm.admit(addr, s.cfg.MaxFollowers, s.cfg.FollowersPerAddress)
 	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		if admitted && role == roleFollower {
+			rm.leave(addr)
+		}
 		return // the upgrader has answered
 	}
+	if !admitted {
+		// Upgraded only to say so: the student's page shows the reason
+		// instead of reconnecting for ever.
+		s.metrics.refused.WithLabelValues("room_full").Inc()
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(CloseRoomFull, why), time.Now().Add(time.Second))
+		ws.Close()
+		return
+	}
 	c := s.newConn(ws, rm.sess)
-	c.v.role, c.v.compact = role, compact
+	c.v.role, c.v.compact, c.v.addr = role, compact, addr
 	if seat := q.Get("seat"); role == roleFollower && seatOK(seat) {
 		c.v.seat = seat // kept only if it voted on the open question
 	}
 	if !rm.sess.do(func() { rm.sess.attach(c.v, false, false) }) {
+		if role == roleFollower {
+			rm.leave(addr)
+		}
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "the room has ended"), time.Now().Add(time.Second))
 		s.untrack(ws)
 		ws.Close()
@@ -427,8 +491,7 @@ func (s *Server) serveFork(w http.ResponseWriter, r *http.Request, rm *room, com
 func (s *session) roomAttached(v *viewer) {
 	rm := s.room
 	if v.role == roleFollower {
-		rm.followers.Add(1)
-		s.srv.metrics.followers.Inc()
+		s.srv.metrics.followers.Inc() // its place was taken by admit
 		s.seatFollower(v)
 	}
 	s.buf = appendRoomFrame(s.buf[:0], rm.code, v.role, int(rm.followers.Load()), v.seat)
@@ -446,7 +509,7 @@ func (s *session) roomAttached(v *viewer) {
 // roomDetached runs when a room's viewer has gone.
 func (s *session) roomDetached(v *viewer) {
 	if v.role == roleFollower {
-		s.room.followers.Add(-1)
+		s.room.leave(v.addr)
 		s.srv.metrics.followers.Dec()
 		s.unseatFollower(v)
 		s.roomCount(nil)

@@ -47,6 +47,9 @@ type Config struct {
 	RoomTTL             time.Duration   // a classroom room with no presenter connected (or no command) ends after this; default 2 h
 	MaxRooms            int             // classroom rooms open at once; default 200 (each is also a session)
 	MaxFollowers        int             // students following one room; default 1000
+	FollowersPerAddress int             // students from one client address following one room; default 200 (a lecture hall behind one NAT)
+	RoomsPerAddress     int             // rooms opened from one client address open at once; default 5
+	RoomEmptyTTL        time.Duration   // a room with nobody connected ends after this; default 10 min
 	JoinsPerSecond      float64         // room connections and unknown room codes per client address, sustained; default 3
 	JoinBurst           int             // per client address; default 60, a class behind one NAT
 	RoomsPerHour        float64         // rooms one client address may open, sustained; default 30
@@ -101,6 +104,9 @@ func (c *Config) fill() {
 	defDur(&c.RoomTTL, 2*time.Hour)
 	def(&c.MaxRooms, 200)
 	def(&c.MaxFollowers, 1000)
+	def(&c.FollowersPerAddress, 200)
+	def(&c.RoomsPerAddress, 5)
+	defDur(&c.RoomEmptyTTL, 10*time.Minute)
 	if c.JoinsPerSecond <= 0 {
 		c.JoinsPerSecond = 3
 	}
@@ -359,10 +365,34 @@ func (s *Server) reserve() (string, bool) {
 		return "netstep is restarting; try again in a few seconds.", false
 	}
 	if len(s.sessions)+s.reserved >= s.cfg.MaxSessions {
+		s.evictOrphan()
+	}
+	if len(s.sessions)+s.reserved >= s.cfg.MaxSessions {
 		return fmt.Sprintf("netstep is full: %d sessions are live, the most this server allows. Try again in a minute.", s.cfg.MaxSessions), false
 	}
 	s.reserved++
 	return "", true
+}
+
+// evictOrphan ends the session whose learner left longest ago (one that
+// waits for a resume), so that sessions opened and abandoned cannot keep a
+// newcomer out at MaxSessions. Rooms are not evicted. s.mu is held.
+func (s *Server) evictOrphan() {
+	var oldest *session
+	var since int64
+	for _, sess := range s.sessions {
+		if t := sess.orphaned.Load(); t != 0 && sess.room == nil && (oldest == nil || t < since) {
+			oldest, since = sess, t
+		}
+	}
+	if oldest == nil {
+		return
+	}
+	delete(s.sessions, oldest.id)
+	delete(s.byToken, sha256.Sum256([]byte(oldest.token)))
+	s.metrics.sessions.Dec()
+	s.metrics.refused.WithLabelValues("evicted").Inc()
+	oldest.stop(websocket.CloseGoingAway, "session expired")
 }
 
 func (s *Server) release() {

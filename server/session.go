@@ -91,6 +91,11 @@ type session struct {
 	lastSave       time.Time      // when save last ran (store.go)
 	savedLesson    *engine.Lesson // the lesson last saved, and its key
 	savedLessonKey string
+
+	// orphaned is when the last driver left (unix nanoseconds), 0 while one
+	// is connected: at --max-sessions the server ends the oldest orphaned
+	// session to make room for a newcomer (server.go, reserve).
+	orphaned atomic.Int64
 }
 
 func newSession(srv *Server, id, token string) *session {
@@ -177,7 +182,11 @@ func (s *session) loop() {
 	s.log.Info("session start")
 	s.idle = time.NewTimer(s.idleTTL)
 	defer s.idle.Stop()
-	s.orphan = time.NewTimer(s.orphanTTL)
+	wait := s.orphanTTL // a new session's first viewer is on its way
+	if s.room != nil {
+		wait = s.orphanWait()
+	}
+	s.orphan = time.NewTimer(wait)
 	defer s.orphan.Stop()
 	pace := time.NewTimer(time.Hour)
 	pace.Stop()
@@ -327,8 +336,15 @@ func (s *session) attach(v *viewer, resumed, expired bool) {
 		}
 		s.drivers++
 		s.orphan.Stop()
+		s.orphaned.Store(0)
 	}
+	empty := len(s.viewers) == 0
 	s.viewers = append(s.viewers, v)
+	if !v.role.drives() && s.drivers == 0 && empty {
+		// The first follower in an empty room without its presenter: the
+		// room waits RoomTTL now, not the shorter wait of an empty room.
+		s.orphan.Reset(s.orphanWait())
+	}
 	s.srv.metrics.viewers.Inc()
 	s.buf = appendHello(s.buf[:0], helloInfo{session: s.id, resume: s.token, resumed: resumed, limits: s.srv.limitsJSON})
 	v.push(s.frame(kindOrdered, s.buf))
@@ -365,8 +381,11 @@ func (s *session) detach(v *viewer) {
 	s.srv.metrics.viewers.Dec()
 	if v.role.drives() {
 		s.drivers--
-		if s.drivers == 0 {
-			s.orphan.Reset(s.orphanTTL)
+	}
+	if s.drivers == 0 && (v.role.drives() || len(s.viewers) == 0) {
+		s.orphan.Reset(s.orphanWait())
+		if v.role.drives() && s.room == nil {
+			s.orphaned.Store(time.Now().UnixNano())
 		}
 	}
 	if len(s.viewers) == 0 && s.run.on {
@@ -376,6 +395,24 @@ func (s *session) detach(v *viewer) {
 	if s.room != nil {
 		s.roomDetached(v)
 	}
+}
+
+// orphanWait is how long the session waits for a driver once none is
+// connected: a session that never loaded a lesson (or whose resume failed
+// and that has loaded nothing since) holds nothing worth resuming and ends
+// at once; a room with nobody in it waits RoomEmptyTTL, a room with
+// followers but no presenter RoomTTL; a learner's session the resume
+// window.
+func (s *session) orphanWait() time.Duration {
+	switch {
+	case s.room != nil && len(s.viewers) == 0:
+		return min(s.srv.cfg.RoomEmptyTTL, s.orphanTTL)
+	case s.room != nil:
+		return s.orphanTTL
+	case s.tr == nil:
+		return 0
+	}
+	return s.orphanTTL
 }
 
 // preload loads a built-in lesson for a fresh session (?lesson=NAME): a

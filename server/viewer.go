@@ -39,6 +39,7 @@ type viewer struct {
 	role      role
 	compact   bool   // events frames in the compact form; set before the viewer is attached
 	seat      string // a follower's anonymous name for its vote (vote.go); session goroutine only once attached
+	addr      string // a follower's client address, which its room counts followers by (room.go); set before attach
 	maxQueued int
 	drop      func() // closes the connection at once
 	dropped   func(n int)

@@ -20,6 +20,9 @@
  * }} SocketOptions
  */
 
+/** ROOM_FULL is the close code of a classroom room that has no place for a student (docs/protocol.md). */
+export const ROOM_FULL = 4000;
+
 /**
  * backoff is the wait before reconnect attempt n (0-based): 0.25 s doubling
  * to 8 s, with up to 25% jitter so a classroom does not reconnect in step.
@@ -99,13 +102,20 @@ export function createSocket(opts) {
       }
       onFrame(frame);
     };
-    sock.onclose = () => {
+    sock.onclose = (ev) => {
       if (ws !== sock) return;
       ws = null;
       ready = false;
       for (const [id, p] of pending) {
         p.reject(new Error('connection lost'));
         pending.delete(id);
+      }
+      if (!closed && ev?.code === ROOM_FULL) {
+        // A classroom room with no place for this student: the reason says
+        // why; reconnecting would only be refused again.
+        closed = true;
+        status('closed', ev.reason || 'This class is full.');
+        return;
       }
       if (closed) {
         status('closed');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket, backoff } from '../../static/js/socket.js';
+import { createSocket, backoff, ROOM_FULL } from '../../static/js/socket.js';
 
 // FakeWS records what the page sends and lets the test play the server.
 function harness(extra = {}) {
@@ -27,9 +27,9 @@ function harness(extra = {}) {
     frame(f) {
       this.onmessage({ data: JSON.stringify(f) });
     }
-    drop() {
+    drop(ev) {
       this.readyState = 3;
-      this.onclose?.();
+      this.onclose?.(ev);
     }
   }
   const frames = [];
@@ -212,4 +212,15 @@ test('connect: false makes a socket that never connects', () => {
   const h = harness({ connect: false });
   assert.equal(h.sockets.length, 0);
   assert.deepEqual(h.statuses, ['closed']);
+});
+
+test('a full classroom room stops reconnecting and says why', () => {
+  const why = [];
+  const h = harness({ onStatus: (s, d) => why.push([s, d]) });
+  const s = h.sockets[0];
+  s.open();
+  s.drop({ code: ROOM_FULL, reason: 'This room is full: 1000 students are following, the most this server allows.' });
+  assert.equal(h.timers.length, 0, 'no reconnect is scheduled');
+  assert.deepEqual(why.at(-1), ['closed', 'This room is full: 1000 students are following, the most this server allows.']);
+  assert.equal(h.sockets.length, 1);
 });
