@@ -183,6 +183,7 @@ func (s *Server) reopenRoom(rm *room, id string, tr *engine.Trainer) string {
 		return msg
 	}
 	sess := newSession(s, id, "")
+	tr.SetMemoryBudget(s.cfg.SessionMemory)
 	sess.room, sess.tr = rm, tr
 	sess.orphanTTL, sess.idleTTL = s.cfg.RoomTTL, s.cfg.RoomTTL
 	rm.sess = sess
@@ -233,6 +234,7 @@ func (s *Server) revive(token string) *session {
 		return nil
 	}
 	sess := newSession(s, rec.ID, token)
+	tr.SetMemoryBudget(s.cfg.SessionMemory)
 	sess.tr = tr
 	sess.savedLessonKey = rec.Lesson
 	sess.savedLesson = tr.Lesson()
