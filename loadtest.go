@@ -62,7 +62,8 @@ func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string,
 		if cfg.Mode == "classroom" || cfg.Mode == "vote" {
 			// Every follower comes from 127.0.0.1: let them all in at once,
 			// as a lecture hall behind one NAT would need.
-			extra = append([]string{"--join-burst", strconv.Itoa(cfg.Followers + 10)}, extra...)
+			n := strconv.Itoa(cfg.Followers + 10)
+			extra = append([]string{"--join-burst", n, "--followers-per-address", n}, extra...)
 		}
 		exe, err := os.Executable()
 		if err != nil {

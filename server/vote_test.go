@@ -226,7 +226,7 @@ func TestVoteTallyUnderLoad(t *testing.T) {
 		t.Skip("500 websockets")
 	}
 	const n = 500
-	ts := newTestServer(t, Config{JoinBurst: 2 * n, JoinsPerSecond: 1000})
+	ts := newTestServer(t, Config{JoinBurst: 2 * n, JoinsPerSecond: 1000, FollowersPerAddress: n})
 	rm := ts.openRoom(t, "xor")
 	p := ts.dial(t, rm.presenterQuery())
 	followers := make([]*client, n)
