@@ -579,3 +579,29 @@ func TestRoomLinksTrustProxyOnlyWhenTold(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsAfterEndRoom: ending a room with followers leaves no
+// connection counted (the gauge went down only when a session itself
+// detached a viewer, which an ending session no longer does).
+func TestMetricsAfterEndRoom(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	rm := ts.openRoom(t, "xor")
+	p := ts.dial(t, rm.presenterQuery())
+	var fs []*client
+	for range 3 {
+		f, _ := ts.joinRoom(t, rm, "?room="+rm.Code)
+		fs = append(fs, f)
+	}
+	if got := ts.metricValue(t, "netstep_connections"); got != 4 {
+		t.Fatalf("netstep_connections = %v with a presenter and 3 followers, want 4", got)
+	}
+	p.do(`{"cmd":"endRoom","id":"end"}`)
+	for _, f := range fs {
+		f.closeCode()
+	}
+	p.ws.Close()
+	waitFor(t, "the room's session to end", func() bool { return ts.Rooms() == 0 && ts.Sessions() == 0 })
+	waitFor(t, "no connection counted", func() bool {
+		return ts.metricValue(t, "netstep_connections") == 0 && ts.metricValue(t, "netstep_followers") == 0
+	})
+}

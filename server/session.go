@@ -159,6 +159,10 @@ func (s *session) loop() {
 		if !s.srv.isClosing() {
 			s.unsave() // ended for good
 		}
+		// The viewers still attached are closed (end) or closing: their
+		// detach messages will find no loop, so they stop counting here.
+		s.srv.metrics.viewers.Sub(float64(len(s.viewers)))
+		s.viewers = nil
 		s.srv.forget(s)
 		s.uncharge()
 		s.log.Info("session end", "reason", reason, "seconds", int(time.Since(s.started).Seconds()), "steps", s.steps.Load())
