@@ -46,23 +46,15 @@ func envName(flagName string) string {
 	return "NETSTEP_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// parse reads the environment, then the arguments.
+// parse reads the arguments, then the environment for the flags the
+// arguments did not give: a flag always wins over its variable, a list flag
+// too (its values replace the variable's rather than adding to them).
 func (f *flags) parse(args []string) error {
-	var bad error
 	f.VisitAll(func(fl *flag.Flag) {
-		env := envName(fl.Name)
 		if f.envs[fl.Name] == "" {
-			f.envs[fl.Name] = env
-		}
-		if v := f.getenv(f.envs[fl.Name]); v != "" && bad == nil {
-			if err := fl.Value.Set(v); err != nil {
-				bad = usageError{fmt.Sprintf("%s=%q: %v", f.envs[fl.Name], v, err)}
-			}
+			f.envs[fl.Name] = envName(fl.Name)
 		}
 	})
-	if bad != nil {
-		return bad
-	}
 	if err := f.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -72,7 +64,20 @@ func (f *flags) parse(args []string) error {
 	if f.NArg() > 0 && f.Name() != "validate" {
 		return usageError{fmt.Sprintf("unexpected argument %q", f.Arg(0))}
 	}
-	return nil
+	given := map[string]bool{}
+	f.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	var bad error
+	f.VisitAll(func(fl *flag.Flag) {
+		if given[fl.Name] || bad != nil {
+			return
+		}
+		if v := f.getenv(f.envs[fl.Name]); v != "" {
+			if err := fl.Value.Set(v); err != nil {
+				bad = usageError{fmt.Sprintf("%s=%q: %v", f.envs[fl.Name], v, err)}
+			}
+		}
+	})
+	return bad
 }
 
 // intFlag is an integer flag with bounds, so a bad value is refused with a

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,5 +148,37 @@ func TestEnvironmentTwins(t *testing.T) {
 	out, _, err = runCLI(t, map[string]string{"NETSTEP_STEPS": "2"}, "trace", "--lesson", "engine/testdata/tiny.json", "--granularity", "epoch", "--steps", "1")
 	if err != nil || strings.Count(out, `"type":"epoch"`) != 1 {
 		t.Errorf("flag did not win over the variable: %v", err)
+	}
+}
+
+// TestListFlagBeatsItsVariable: a list flag given on the command line
+// replaces its environment variable's list, as every other flag does: an
+// operator narrowing --allow-origin must not keep the variable's origins.
+func TestListFlagBeatsItsVariable(t *testing.T) {
+	tests := []struct {
+		env  string
+		args []string
+		want string
+	}{
+		{"https://a.example", []string{"--allow-origin", "https://b.example"}, "https://b.example"},
+		{"https://a.example", []string{"--allow-origin", "https://b.example", "--allow-origin", "https://c.example"}, "https://b.example,https://c.example"},
+		{"https://a.example, https://d.example", nil, "https://a.example,https://d.example"},
+		{"", []string{"--allow-origin", "https://b.example,https://c.example"}, "https://b.example,https://c.example"},
+	}
+	for _, tt := range tests {
+		f := newFlags("serve", "", func(k string) string {
+			if k == "NETSTEP_ALLOW_ORIGIN" {
+				return tt.env
+			}
+			return ""
+		}, io.Discard)
+		var origins listFlag
+		f.Var(&origins, "allow-origin", "")
+		if err := f.parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		if got := origins.String(); got != tt.want {
+			t.Errorf("NETSTEP_ALLOW_ORIGIN=%q %q: origins %q, want %q", tt.env, tt.args, got, tt.want)
+		}
 	}
 }

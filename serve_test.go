@@ -189,13 +189,13 @@ func TestServePortVariable(t *testing.T) {
 func TestServeFlagsAndEnvironment(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "mine.json"), []byte(`{"title":"Mine","network":{"inputs":["a"],"outputs":["b"],"layers":[{"size":1,"activation":"linear"}]},"data":{"samples":[{"x":[1],"y":[2]}]},"training":{"learningRate":0.1}}`), 0o644)
-	s := startServe(t, map[string]string{"NETSTEP_ALLOW_ORIGIN": "https://a.example, https://b.example", "NETSTEP_MAX_SESSIONS": "2"},
+	s := startServe(t, map[string]string{"NETSTEP_ALLOW_ORIGIN": "https://a.example, https://b.example", "NETSTEP_MAX_SESSIONS": "1"},
 		"--addr", "127.0.0.1:0", "--lessons", dir, "--allow-origin", "https://c.example")
 	u := "ws" + strings.TrimPrefix(s.url, "http") + "ws"
 	for _, tt := range []struct {
 		origin string
 		want   int
-	}{{"https://b.example", 101}, {"https://c.example", 101}, {"https://d.example", 403}} {
+	}{{"https://b.example", 403}, {"https://c.example", 101}, {"https://d.example", 403}} { // the flag replaces the variable's list
 		c, resp, _ := websocket.DefaultDialer.Dial(u, http.Header{"Origin": {tt.origin}})
 		if c != nil {
 			defer c.Close()
@@ -204,7 +204,7 @@ func TestServeFlagsAndEnvironment(t *testing.T) {
 			t.Errorf("origin %s: %v, want %d", tt.origin, resp, tt.want)
 		}
 	}
-	// --max-sessions 2: the two sessions above are connected.
+	// NETSTEP_MAX_SESSIONS=1: the session above is connected.
 	_, resp, _ := websocket.DefaultDialer.Dial(u, nil)
 	if resp == nil || resp.StatusCode != 503 {
 		t.Errorf("past --max-sessions: %v, want 503", resp)
