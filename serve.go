@@ -154,11 +154,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		HandshakesPerSecond: *handshakeRate,
 		HandshakeBurst:      handshakeBurst.v,
 	})
-	if errors.Is(err, server.ErrCluster) {
-		return err
-	}
 	if err != nil {
-		return usageError{"--allow-origin: " + strings.TrimPrefix(err.Error(), "server: ")}
+		return setupError(err)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -172,7 +169,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		EmbedOrigins: embedOrigins, TrustProxy: *trustProxy, Addresses: network})
 	if err != nil {
 		ln.Close()
-		return usageError{"--embed-origins: " + strings.TrimPrefix(err.Error(), "web: ")}
+		return setupError(err)
 	}
 	r := chi.NewRouter()
 	r.Get("/healthz", srv.Healthz)
@@ -282,4 +279,17 @@ func defaultLesson(cat *engine.Catalog) string {
 		return engine.DefaultLesson
 	}
 	return ""
+}
+
+// setupError says which flag is to blame for an error setting up the server
+// or the pages, when one is: a bad origin is a usage error naming its flag;
+// anything else (NATS not answering, a bug) is passed on as it is.
+func setupError(err error) error {
+	switch {
+	case errors.Is(err, server.ErrOrigin):
+		return usageError{"--allow-origin: " + strings.TrimPrefix(err.Error(), "server: ")}
+	case errors.Is(err, web.ErrEmbedOrigin):
+		return usageError{"--embed-origins: " + strings.TrimPrefix(err.Error(), "web: ")}
+	}
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/netstep/netstep/cluster/clustertest"
+	"github.com/netstep/netstep/server"
 )
 
 // serving is one run of `netstep serve` inside the test.
@@ -343,5 +345,28 @@ func TestServeRestartKeepsRooms(t *testing.T) {
 	b := startServe(t, nil, "--addr", "127.0.0.1:0", "--data", data)
 	if status, _ := get(t, b.url+"join/"+room.Code); status != http.StatusOK {
 		t.Errorf("GET /join/%s after a restart: %d, want 200", room.Code, status)
+	}
+}
+
+// TestSetupErrorsNameTheirCause: only a bad origin is blamed on an origin
+// flag; NATS not answering or anything else keeps its own words.
+func TestSetupErrorsNameTheirCause(t *testing.T) {
+	_, originErr := server.New(server.Config{AllowOrigins: []string{"not an origin"}})
+	other := errors.New("web: parsing templates: broken")
+	tests := []struct {
+		err   error
+		want  string
+		usage bool
+	}{
+		{originErr, `--allow-origin: allowed origin "not an origin": want scheme://host[:port]`, true},
+		{fmt.Errorf("%w: the rooms bucket: timeout", server.ErrCluster), "server: NATS: the rooms bucket: timeout", false},
+		{other, "web: parsing templates: broken", false},
+	}
+	for _, tt := range tests {
+		err := setupError(tt.err)
+		var ue usageError
+		if !strings.HasPrefix(err.Error(), tt.want) || errors.As(err, &ue) != tt.usage {
+			t.Errorf("setupError(%v) = %v (usage error %v), want %q (usage error %v)", tt.err, err, errors.As(err, &ue), tt.want, tt.usage)
+		}
 	}
 }

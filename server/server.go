@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -157,6 +158,10 @@ type Server struct {
 	closing  bool
 }
 
+// ErrOrigin marks the error New returns for an entry of AllowOrigins that
+// is not an origin.
+var ErrOrigin = errors.New("server: allowed origin")
+
 // New returns a server. It fails if an allowed origin is not of the form
 // scheme://host[:port].
 func New(cfg Config) (*Server, error) {
@@ -187,7 +192,7 @@ func New(cfg Config) (*Server, error) {
 	for _, o := range cfg.AllowOrigins {
 		n, ok := normalOrigin(o)
 		if !ok {
-			return nil, fmt.Errorf("server: allowed origin %q: want scheme://host[:port], such as https://course.example.org", o)
+			return nil, fmt.Errorf("%w %q: want scheme://host[:port], such as https://course.example.org", ErrOrigin, o)
 		}
 		s.origins[n] = true
 	}

@@ -39,7 +39,7 @@ func checkOrigins(origins []string) ([]string, error) {
 		u, err := url.Parse(strings.TrimSpace(o))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
 			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(u.Host, " ;,'\"") {
-			return nil, fmt.Errorf("web: embed origin %q: want scheme://host[:port], like https://course.example.edu", o)
+			return nil, fmt.Errorf("%w %q: want scheme://host[:port], like https://course.example.edu", ErrEmbedOrigin, o)
 		}
 		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
 	}

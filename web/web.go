@@ -159,6 +159,10 @@ type pageData struct {
 	JoinURL  string // the room's join link, for the presenter to show
 }
 
+// ErrEmbedOrigin marks the error New returns for an entry of EmbedOrigins
+// that is not an origin.
+var ErrEmbedOrigin = errors.New("web: embed origin")
+
 // New returns the handler for /, /lesson/{name} and /static/*. It parses the
 // templates once and fails if they are broken or the default lesson is
 // unknown.
