@@ -177,7 +177,6 @@ func cmdTrain(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	w := bufio.NewWriter(stdout)
-	defer w.Flush()
 	var line []byte
 	var onEpoch func(*engine.Event)
 	if every.v > 0 {
@@ -220,10 +219,7 @@ func cmdTrain(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	out, _ := json.Marshal(summary)
 	w.Write(append(out, '\n'))
-	if tr.Diverged() != "" {
-		return w.Flush()
-	}
-	return nil
+	return w.Flush()
 }
 
 func cmdLessons(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

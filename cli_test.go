@@ -182,3 +182,22 @@ func TestListFlagBeatsItsVariable(t *testing.T) {
 		}
 	}
 }
+
+// brokenWriter fails every write, as a closed pipe does.
+type brokenWriter struct{}
+
+func (brokenWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+// TestOutputErrorsAreReported: a command whose output cannot be written
+// says so (exit status 1) instead of succeeding silently.
+func TestOutputErrorsAreReported(t *testing.T) {
+	for _, args := range [][]string{
+		{"train", "--lesson", "engine/testdata/tiny.json", "--epochs", "2"},
+		{"trace", "--lesson", "engine/testdata/tiny.json"},
+	} {
+		err := run(context.Background(), args, func(string) string { return "" }, brokenWriter{}, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "broken pipe") {
+			t.Errorf("%s with a broken output: %v, want the write error", args[0], err)
+		}
+	}
+}
