@@ -46,3 +46,40 @@ func TestBrowserServerRestartLosesNothing(t *testing.T) {
 	p.waitFor("an epoch after the restart", `window.netstep.model().losses && window.netstep.model().losses.length > 0`)
 	p.noErrors()
 }
+
+// TestBrowserRestartAfterDivergenceFallsBack: after a few steps of the
+// too-fast lesson a weight is past the lesson limits (about 1e7), so the
+// page's restore (its lesson with those weights) is a lesson the server
+// refuses. The page used to show the validator's error and answer every
+// Step with "no lesson is loaded"; now it loads the lesson afresh, says so
+// plainly, and steps.
+func TestBrowserRestartAfterDivergenceFallsBack(t *testing.T) {
+	first := startServer(t, "127.0.0.1:0")
+	addr := strings.TrimPrefix(first.base, "http://")
+
+	p := newBrowserPage(t, 1280, 720, false)
+	p.open("http://" + addr + "/lesson/too-fast")
+	p.waitFor("the lesson", `window.netstep.model().network !== null`)
+	biggest := browserEval[float64](p, `(async () => {
+		const big = () => Math.max(...window.netstep.model().network.weights.flat(2).map(Math.abs));
+		for (let i = 0; i < 200 && big() <= 1e6 && !window.netstep.model().diverged; i++) {
+			await window.netstep.request({cmd: 'step', granularity: 'sample'});
+		}
+		return big();
+	})()`)
+	if biggest <= 1e6 {
+		t.Fatalf("the too-fast lesson's biggest weight is %g after its steps; the test needs one past 1e6", biggest)
+	}
+
+	first.stop()
+	serveOn(t, addr)
+	p.waitFor("the page to say its restore fell back", `document.querySelector('[data-role=status]').textContent.includes('could not take back your trained network')`)
+	p.waitFor("the lesson loaded afresh", `window.netstep.model().network && Math.max(...window.netstep.model().network.weights.flat(2).map(Math.abs)) < 1`)
+	if got := browserEval[string](p, `window.netstep.model().lesson.title`); got != "Learning rate too high" {
+		t.Errorf("lesson after the restart: %q", got)
+	}
+	// Step works: no "no lesson is loaded".
+	browserEval[any](p, `window.netstep.request({cmd: 'step', granularity: 'sample'})`)
+	p.waitFor("a step after the restart", `window.netstep.model().position && window.netstep.model().position.t > 0`)
+	p.noErrors()
+}

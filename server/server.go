@@ -34,7 +34,7 @@ type Config struct {
 	TrustProxy          bool            // a new room's links follow X-Forwarded-Proto/-Host (package external)
 	IdleTimeout         time.Duration   // a session with no command for this long ends; default 30 min
 	ResumeWindow        time.Duration   // how long a dropped session waits to be resumed; default 2 min
-	MaxFrameBytes       int64           // largest frame a client may send; default 1 MiB
+	MaxFrameBytes       int64           // largest frame a client may send; default 1 MiB + 4 KiB (a 1 MiB lesson and its command)
 	CommandsPerSecond   float64         // per connection, sustained; default 50
 	CommandBurst        int             // per connection; default 100
 	BytesPerSecond      float64         // per connection, sustained, in bursts of two maximal frames; default 1 MiB
@@ -84,7 +84,9 @@ func (c *Config) fill() {
 	defDur(&c.IdleTimeout, 30*time.Minute)
 	defDur(&c.ResumeWindow, 2*time.Minute)
 	if c.MaxFrameBytes <= 0 {
-		c.MaxFrameBytes = 1 << 20
+		// A lesson may be 1 MiB (engine.MaxLessonBytes): with its load
+		// command around it, it still fits in a frame.
+		c.MaxFrameBytes = engine.MaxLessonBytes + 4<<10
 	}
 	if c.CommandsPerSecond <= 0 {
 		c.CommandsPerSecond = 50
@@ -209,6 +211,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	limits := map[string]any{
 		"maxFrameBytes":         cfg.MaxFrameBytes,
+		"maxLessonBytes":        engine.MaxLessonBytes,
 		"commandsPerSecond":     cfg.CommandsPerSecond,
 		"commandBurst":          cfg.CommandBurst,
 		"bytesPerSecond":        cfg.BytesPerSecond,

@@ -5,7 +5,7 @@
 // and are folded into the model by the reducer; the model is drawn. Nothing
 // in the drawing changes the model.
 
-import { createSocket } from './socket.js';
+import { createSocket, RESTORED, fallbackText } from './socket.js';
 import { initialModel, reduce, restoreLesson, expandEvent } from './state.js';
 import { createDiagram } from './draw.js';
 import { narrate, narrateSoFar } from './narrate.js';
@@ -822,7 +822,11 @@ export function createApp(root, options = {}) {
         setStatus('Connection lost. Reconnecting…', 'warn');
       } else if (s === 'restored') {
         if (mode === 'presenter' || mode === 'follower') setStatus('Back in the class.', 'ok');
-        else setStatus('The server restarted; your lesson, settings and weights were restored.', 'ok');
+        else setStatus(RESTORED, 'ok');
+      } else if (s === 'fallback') {
+        const say = fallbackText(why);
+        setStatus(say, 'warn');
+        notice(say);
       }
     },
     // A room has its lesson already and a fork the room's state: only an

@@ -8,7 +8,7 @@
  * @typedef {{
  *   url: string|(() => string),
  *   onFrame: (frame: any) => void,
- *   onStatus?: (status: 'connecting'|'open'|'reconnecting'|'restored'|'closed', detail?: string) => void,
+ *   onStatus?: (status: 'connecting'|'open'|'reconnecting'|'restored'|'fallback'|'closed', detail?: string) => void,
  *   firstLoad: () => any,
  *   restore: () => any,
  *   refused?: (failures: number, url: string) => Promise<string|null>|string|null,
@@ -19,6 +19,22 @@
  *   random?: () => number,
  * }} SocketOptions
  */
+
+/**
+ * RESTORED says what a restore after a server restart brings back, and what
+ * it does not: the page reloads its lesson with the weights and settings it
+ * shows, which is all it has.
+ */
+export const RESTORED =
+  'The server restarted and forgot this session. Your lesson, settings and weights were restored; your place in the epoch, the optimizer’s memory (momentum), Back’s history and the loss chart start afresh.';
+
+/**
+ * fallbackText says that a restore was refused and the lesson starts again.
+ * @param {string} why the server's error, or the page's own reason
+ */
+export function fallbackText(why) {
+  return `The server restarted and could not take back your trained network (${why}). The lesson starts again from its beginning.`;
+}
 
 /** ROOM_FULL is the close code of a classroom room that has no place for a student (docs/protocol.md). */
 export const ROOM_FULL = 4000;
@@ -47,7 +63,11 @@ export function backoff(n, r) {
  * firstLoad() gives the command that sets up a fresh session the first time
  * (e.g. {cmd: 'load', name}); restore() gives the command that rebuilds the
  * learner's state on a fresh server (a `load` with the page's lesson), or
- * null to fall back to firstLoad().
+ * null to fall back to firstLoad(). A restore the server would refuse (the
+ * frame is over hello's limits.maxFrameBytes, say, after the weights made
+ * the lesson longer) or does refuse (its error: a weight past the lesson
+ * limits after training diverged) falls back to firstLoad() too, and the
+ * status 'fallback' says why; the error frame is not passed on.
  * @param {SocketOptions} opts
  */
 export function createSocket(opts) {
@@ -69,6 +89,8 @@ export function createSocket(opts) {
   const status = (s, d) => opts.onStatus?.(s, d);
   let url = opts.url;
   let failures = 0; // connections in a row that closed without opening
+  let restoreId = null; // the id of the restore command awaiting its answer
+  let restores = 0;
 
   // urlFor is where the next connection goes: the session's own URL, or,
   // with a resume token, the endpoint with only that token (a classroom's
@@ -165,12 +187,36 @@ export function createSocket(opts) {
       }
       opts.onFrame(frame);
       const restoring = wasResuming || everOpen;
-      const cmd = restoring ? opts.restore() ?? opts.firstLoad() : opts.firstLoad();
+      let cmd = restoring ? opts.restore() : null;
+      let fallback = '';
+      restoreId = null;
+      if (cmd) {
+        cmd = { ...cmd, id: `restore-${++restores}` };
+        const limit = frame.limits?.maxFrameBytes;
+        const size = new TextEncoder().encode(JSON.stringify(cmd)).length;
+        if (limit && size > limit) {
+          fallback = `your lesson with its trained weights is ${size} bytes, more than the ${limit} the server takes`;
+          cmd = null;
+        } else restoreId = cmd.id;
+      }
+      if (!cmd) cmd = opts.firstLoad();
       everOpen = true;
       ready = true;
       if (cmd) raw(cmd);
-      status(restoring ? 'restored' : 'open');
+      if (fallback) status('fallback', fallback);
+      else status(restoring ? 'restored' : 'open');
       flush();
+      return;
+    }
+    if (restoreId !== null && frame.id === restoreId && (frame.type === 'done' || frame.type === 'error')) {
+      restoreId = null;
+      if (frame.type === 'error') {
+        // The server refused the page's copy: start the lesson afresh
+        // rather than leave the learner with no lesson at all.
+        const cmd = opts.firstLoad();
+        if (cmd) raw(cmd);
+        status('fallback', frame.message);
+      }
       return;
     }
     if (frame.type === 'error' && frame.code === 'resume_expired') {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket, backoff, ROOM_FULL } from '../../static/js/socket.js';
+import { createSocket, backoff, ROOM_FULL, fallbackText } from '../../static/js/socket.js';
 
 // FakeWS records what the page sends and lets the test play the server.
 function harness(extra = {}) {
@@ -98,7 +98,7 @@ test('after a server restart the page restores its own lesson', () => {
   s.open();
   s.frame({ type: 'hello', resume: 'tok2', resumed: false });
   s.frame({ type: 'error', code: 'resume_expired', message: 'gone' });
-  assert.deepEqual(s.sent, [{ cmd: 'load', lesson: { title: 'mine' } }]);
+  assert.deepEqual(s.sent, [{ cmd: 'load', lesson: { title: 'mine' }, id: 'restore-1' }]);
   assert.equal(h.statuses.at(-1), 'restored');
   assert.ok(!h.frames.some((f) => f.code === 'resume_expired'), 'the expected error is not shown');
 });
@@ -223,4 +223,60 @@ test('a full classroom room stops reconnecting and says why', () => {
   assert.equal(h.timers.length, 0, 'no reconnect is scheduled');
   assert.deepEqual(why.at(-1), ['closed', 'This room is full: 1000 students are following, the most this server allows.']);
   assert.equal(h.sockets.length, 1);
+});
+
+test('a restore the server refuses falls back to the original lesson and says so', () => {
+  const why = [];
+  const seen = [];
+  const h = harness({ onStatus: (s, d) => why.push([s, d]), onFrame: (f) => seen.push(f) });
+  const s = h.sockets[0];
+  s.open();
+  s.frame({ type: 'hello', resume: 'tok1', resumed: false });
+  s.drop();
+  h.timers.shift().fn();
+  const s2 = h.sockets[1];
+  s2.open();
+  s2.frame({ type: 'hello', resume: 'tok2', resumed: false, limits: { maxFrameBytes: 1 << 20 } });
+  const restore = s2.sent[0];
+  assert.equal(restore.cmd, 'load');
+  assert.deepEqual(restore.lesson, { title: 'mine' });
+  assert.ok(String(restore.id).startsWith('restore-'));
+  s2.frame({ type: 'error', id: restore.id, code: 'bad_lesson', message: 'lesson.network.weights[0][1][0]: want a number from -1000000 to 1000000, got 10900000' });
+  assert.deepEqual(s2.sent[1], { cmd: 'load', name: 'house' }, 'the original lesson is loaded instead');
+  assert.deepEqual(why.at(-1), ['fallback', 'lesson.network.weights[0][1][0]: want a number from -1000000 to 1000000, got 10900000']);
+  assert.ok(!seen.some((f) => f.type === 'error' && f.id === restore.id), 'the refusal is not shown as a raw error');
+  assert.match(fallbackText('x'), /starts again from its beginning/);
+});
+
+test('a restore too big for the server is not sent: the original lesson is', () => {
+  const why = [];
+  const h = harness({ onStatus: (s, d) => why.push([s, d]) });
+  h.setRestore({ cmd: 'load', lesson: { title: 'x'.repeat(5000) } });
+  const s = h.sockets[0];
+  s.open();
+  s.frame({ type: 'hello', resume: 'tok1', resumed: false });
+  s.drop();
+  h.timers.shift().fn();
+  const s2 = h.sockets[1];
+  s2.open();
+  s2.frame({ type: 'hello', resume: 'tok2', resumed: false, limits: { maxFrameBytes: 4096 } });
+  assert.deepEqual(s2.sent, [{ cmd: 'load', name: 'house' }]);
+  assert.equal(why.at(-1)[0], 'fallback');
+  assert.match(why.at(-1)[1], /more than the 4096 the server takes/);
+});
+
+test('a restore the server takes says what was restored and what was not', () => {
+  const why = [];
+  const h = harness({ onStatus: (s, d) => why.push([s, d]) });
+  const s = h.sockets[0];
+  s.open();
+  s.frame({ type: 'hello', resume: 'tok1', resumed: false });
+  s.drop();
+  h.timers.shift().fn();
+  const s2 = h.sockets[1];
+  s2.open();
+  s2.frame({ type: 'hello', resume: 'tok2', resumed: false });
+  s2.frame({ type: 'done', id: s2.sent[0].id });
+  assert.equal(s2.sent.length, 1);
+  assert.equal(why.at(-1)[0], 'restored');
 });
