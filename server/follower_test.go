@@ -73,3 +73,32 @@ func TestFollowersSeeEveryFrame(t *testing.T) {
 		t.Errorf("presenter's pause answered %s", got)
 	}
 }
+
+// TestResyncIsEncodedOnce: followers that fall behind at the same moment
+// are owed one state, encoded once and shared: the same frame, prepared for
+// all of them, and a follower that kept up gets nothing.
+func TestResyncIsEncodedOnce(t *testing.T) {
+	sess := memSession(t, testLesson(t, "testdata/circle-8-8.json"))
+	for range 4 {
+		sess.viewers = append(sess.viewers, newViewer(roleFollower, 1<<20, func() {}, func(int) {}))
+	}
+	for _, v := range sess.viewers[:3] {
+		v.resync = true
+	}
+	sess.resyncLagging()
+	first := sess.viewers[0].queue
+	if len(first) != 1 || first[0].kind != kindState || first[0].pm == nil {
+		t.Fatalf("a lagging follower has %d frames, want one prepared state", len(first))
+	}
+	for i, v := range sess.viewers[1:3] {
+		if len(v.queue) != 1 || v.queue[0] != first[0] {
+			t.Errorf("lagging follower %d did not get the shared frame", i+1)
+		}
+	}
+	if n := len(sess.viewers[3].queue); n != 0 {
+		t.Errorf("a follower that kept up got %d frames", n)
+	}
+	if !strings.Contains(string(first[0].data), `"reason":"resync"`) {
+		t.Errorf("the state's reason is not resync: %.120s", first[0].data)
+	}
+}

@@ -65,6 +65,7 @@ type session struct {
 	viewers   []*viewer
 	drivers   int
 	buf       []byte
+	lagging   []*viewer // resyncLagging's list, reused
 	run       runState
 	idle      *time.Timer
 	orphan    *time.Timer
@@ -492,13 +493,21 @@ func (s *session) broadcastForm(data []byte, compact bool) {
 	s.resyncLagging()
 }
 
-// resyncLagging sends a full state to followers whose queues overflowed.
+// resyncLagging sends a full state to followers whose queues overflowed:
+// encoded once, as one frame prepared once, shared by every follower that
+// needs it now (500 lagging followers cost one encode, not 500).
 func (s *session) resyncLagging() {
+	lagging := s.lagging[:0]
 	for _, v := range s.viewers {
 		if v.role == roleFollower && v.takeResync() && s.tr != nil {
-			s.sendState(v, nil, "resync", true)
+			lagging = append(lagging, v)
 		}
 	}
+	if len(lagging) > 0 {
+		s.sendStateTo(lagging, nil, "resync", true)
+	}
+	clear(lagging)
+	s.lagging = lagging[:0]
 }
 
 // reply sends a done (e == nil) or error frame to the viewer whose command it
@@ -559,14 +568,43 @@ func (s *session) sendBoundary() {
 // A room keeps the last one it encoded, so that its late joiners and its
 // followers' state asks cost a copy while the trainer has not changed.
 func (s *session) sendState(v *viewer, id []byte, reason string, full bool) {
-	var buf []byte
-	var last int
+	if c := &s.stateCache; v != nil && id == nil && reason == "state" && s.room != nil && c.frame != nil && c.version == s.version && c.full == full {
+		v.push(c.plainFrame())
+		v.lossEpoch = c.lastEpoch
+		return
+	}
+	if v != nil {
+		s.sendStateTo([]*viewer{v}, id, reason, full)
+		return
+	}
+	buf, last := s.stateBytes(id, reason, full)
+	s.relayOut(kindState, buf)
+	if s.room != nil && s.room.relay != nil {
+		s.room.relay.lossEpoch = last
+	}
+	f := s.frame(kindState, buf)
+	for _, v := range s.viewers {
+		v.push(f)
+		v.lossEpoch = last
+	}
+}
+
+// sendStateTo sends one state frame, encoded once (or taken from a room's
+// cache), to the viewers vs: one frame, prepared once when they are many.
+func (s *session) sendStateTo(vs []*viewer, id []byte, reason string, full bool) {
+	buf, last := s.stateBytes(id, reason, full)
+	f := newFrame(kindState, buf, len(vs))
+	for _, v := range vs {
+		v.push(f)
+		v.lossEpoch = last
+	}
+}
+
+// stateBytes encodes a state frame into s.buf, or in a room reframes the
+// cached one while the trainer has not changed, and returns it with the
+// newest epoch loss it carries.
+func (s *session) stateBytes(id []byte, reason string, full bool) (buf []byte, last int) {
 	if c := &s.stateCache; s.room != nil && c.frame != nil && c.version == s.version && c.full == full {
-		if v != nil && id == nil && reason == "state" {
-			v.push(c.plainFrame())
-			v.lossEpoch = c.lastEpoch
-			return
-		}
 		buf, last = c.reframe(s.buf[:0], id, reason), c.lastEpoch
 	} else {
 		st := s.tr.State(full)
@@ -582,18 +620,5 @@ func (s *session) sendState(v *viewer, id []byte, reason string, full bool) {
 		}
 	}
 	s.buf = buf
-	if v != nil {
-		v.push(&frame{kind: kindState, data: bytes.Clone(buf)})
-		v.lossEpoch = last
-		return
-	}
-	s.relayOut(kindState, buf)
-	if s.room != nil && s.room.relay != nil {
-		s.room.relay.lossEpoch = last
-	}
-	f := s.frame(kindState, buf)
-	for _, v := range s.viewers {
-		v.push(f)
-		v.lossEpoch = last
-	}
+	return buf, last
 }
