@@ -172,6 +172,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return setupError(err)
 	}
 	r := chi.NewRouter()
+	// Every answer's caching and security headers start from one place.
+	r.Use(web.Headers)
 	r.Get("/healthz", srv.Healthz)
 	r.Method(http.MethodGet, "/metrics", srv.Metrics())
 	r.Method(http.MethodGet, "/ws", srv)

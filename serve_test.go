@@ -370,3 +370,36 @@ func TestSetupErrorsNameTheirCause(t *testing.T) {
 		}
 	}
 }
+
+// TestServeHeadersFromOnePlace: every route of the program, the server's as
+// well as the pages', gets its caching and security headers from
+// web.Headers, so none is without them.
+func TestServeHeadersFromOnePlace(t *testing.T) {
+	s := startServe(t, nil, "--addr", "127.0.0.1:0")
+	for _, tt := range []struct{ method, path, cache string }{
+		{"GET", "healthz", "no-store"},
+		{"GET", "metrics", "no-store"},
+		{"GET", "ws", "no-store"}, // refused: not a websocket handshake
+		{"GET", "api/rooms", "no-store"},
+		{"POST", "api/rooms", "no-store"},
+		{"GET", "nope", "no-store"},
+		{"GET", "", "no-cache"},
+		{"HEAD", "lesson/xor", "no-cache"},
+	} {
+		req, _ := http.NewRequest(tt.method, s.url+tt.path, strings.NewReader(""))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Cache-Control"); got != tt.cache {
+			t.Errorf("%s /%s: Cache-Control %q, want %q", tt.method, tt.path, got, tt.cache)
+		}
+		if res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("Content-Security-Policy") == "" {
+			t.Errorf("%s /%s: no nosniff or no Content-Security-Policy", tt.method, tt.path)
+		}
+		if tt.method == "HEAD" && res.StatusCode != 200 {
+			t.Errorf("HEAD /%s: %d, want 200", tt.path, res.StatusCode)
+		}
+	}
+}

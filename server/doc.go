@@ -2,7 +2,9 @@
 // protocol's frames (docs/protocol.md), one goroutine owning each
 // engine.Trainer, resume, and the limits that keep one client from hurting
 // another. It never reads flags or the environment: the program passes a
-// Config to New.
+// Config to New. Its HTTP handlers set only what is their own answer
+// (Content-Type, Location, Retry-After, Allow); the program wraps them in
+// web.Headers, the one place that sets caching and security headers.
 //
 // # Shape
 //
@@ -16,7 +18,8 @@
 // a room whose viewers read events in both) and hands the same bytes to
 // every viewer's bounded queue; it never waits for a viewer. A viewer whose queue overflows is either dropped (the learner's
 // own connection: the page reconnects and resumes) or resynced with a fresh
-// snapshot (a follower).
+// snapshot (a follower; the followers that fell behind at the same moment
+// share one encoded snapshot).
 //
 // Run mode trains in slices of about 2 ms. A slice needs a turn, and the
 // server hands out one turn fewer than it has cores, first come first

@@ -206,7 +206,6 @@ func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
 	fail := func(reason string, status int, msg string) {
 		s.metrics.refused.WithLabelValues(reason).Inc()
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
 		if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 			w.Header().Set("Retry-After", "60")
 		}
@@ -277,7 +276,6 @@ func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("room opened", "room", rm.code, "session", rm.sess.id, "lesson", name)
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Location", out.PresenterURL[:strings.IndexByte(out.PresenterURL, '#')])
 	w.WriteHeader(http.StatusCreated)
 	json.NewEncoder(w).Encode(out)

@@ -2,13 +2,11 @@ package web
 
 import (
 	"fmt"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/netstep/netstep/external"
-	"github.com/netstep/netstep/static"
 )
 
 // embedData is what templates/embed.html renders.
@@ -46,23 +44,16 @@ func checkOrigins(origins []string) ([]string, error) {
 	return out, nil
 }
 
-// embedPolicy is the Content-Security-Policy of /embed: the page's own, but
-// framable by any site, or by the given origins only.
-func embedPolicy(origins []string) string {
+// embedPolicy is the Content-Security-Policy of /embed: the page's own
+// (policy), but framable by any site, or by the given origins only. There is
+// on purpose no X-Frame-Options, which would forbid framing in browsers that
+// check it before the policy.
+func embedPolicy(policy string, origins []string) string {
 	ancestors := "*"
 	if len(origins) > 0 {
 		ancestors = strings.Join(origins, " ")
 	}
-	return strings.Replace(ContentSecurityPolicy, "frame-ancestors 'self'", "frame-ancestors "+ancestors, 1)
-}
-
-// embedHeaders sets the headers of /embed: like every page's, but with the
-// embed's frame-ancestors and, on purpose, no X-Frame-Options, which would
-// forbid framing in browsers that check it before the policy.
-func (h *handler) embedHeaders(hd http.Header) {
-	pageHeaders(hd)
-	hd.Set("Content-Security-Policy", h.embedCSP)
-	hd.Del("X-Frame-Options")
+	return strings.Replace(policy, "frame-ancestors 'self'", "frame-ancestors "+ancestors, 1)
 }
 
 // embedPage serves /embed?lesson=NAME (or /embed#lesson=… for an inline
@@ -73,7 +64,8 @@ func (h *handler) embedPage(w http.ResponseWriter, r *http.Request) {
 	if name := q.Get("lesson"); name != "" {
 		title, ok := h.lessons.Title(name)
 		if !ok {
-			h.embedHeaders(w.Header())
+			// Said inside the host's frame, so framable like the embed.
+			w.Header().Set("Content-Security-Policy", h.embedCSP)
 			http.Error(w, "There is no lesson called that on this netstep server.", http.StatusNotFound)
 			return
 		}
@@ -82,26 +74,23 @@ func (h *handler) embedPage(w http.ResponseWriter, r *http.Request) {
 	if t := q.Get("theme"); embedThemes[t] {
 		data.Theme = t
 	}
-	h.execute(w, r, h.embed, data, h.embedHeaders)
+	h.execute(w, r, h.embed, data, true)
 }
 
 // embedScript serves /embed.js, the host page's helper that sizes
 // iframe[data-netstep] elements. It is a classic script, so a course page
-// can include it with one plain <script src> line.
+// can include it with one plain <script src> line; its URL is not versioned,
+// so caches keep it five minutes and then revalidate it by its ETag.
 func (h *handler) embedScript(w http.ResponseWriter, r *http.Request) {
-	body, err := fs.ReadFile(static.FS, "js/embed-host.js")
-	if err != nil {
-		h.log.Error("web: embed-host.js is missing", "err", err)
+	f, ok := h.assets.files["js/embed-host.js"]
+	if !ok {
+		h.log.Error("web: embed-host.js is missing")
 		http.Error(w, "embed.js is missing; this is a bug.", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	setHeaders(w.Header(), kindPublic)
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	if r.Method == http.MethodHead {
-		return
-	}
-	w.Write(body)
+	f.serve(w, r)
 }
 
 // lessonName returns the lesson a URL of this server shows: /lesson/{name},

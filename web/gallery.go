@@ -159,5 +159,5 @@ func clamp6(v float64) float64 { return max(-6, min(6, v)) }
 // galleryPage serves /lessons: every lesson with its title, summary and
 // preview, each linking to its page.
 func (h *handler) galleryPage(w http.ResponseWriter, r *http.Request) {
-	h.execute(w, r, h.gallery, struct{ Cards []galleryCard }{h.galleryCards}, pageHeaders)
+	h.execute(w, r, h.gallery, struct{ Cards []galleryCard }{h.galleryCards}, false)
 }

@@ -36,7 +36,6 @@ type oembedResponse struct {
 func (h *handler) oembed(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	fail := func(status int, msg string) {
-		pageHeaders(w.Header())
 		http.Error(w, msg, status)
 	}
 	raw := q.Get("url")
@@ -88,12 +87,10 @@ func (h *handler) oembed(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusInternalServerError, "oembed: this is a bug")
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	// The answer is public and holds no secrets; a course page's own script
 	// may read it.
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	w.Header().Set("Cache-Control", "public, max-age=3600")
+	setHeaders(w.Header(), kindPublic)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	if r.Method == http.MethodHead {
 		return
 	}

@@ -88,8 +88,6 @@ func (h *handler) roomPage(w http.ResponseWriter, r *http.Request, role string) 
 func (h *handler) roomStatus(w http.ResponseWriter, r *http.Request) {
 	canon, status := h.rooms.JoinRoom(r, chi.URLParam(r, "code"))
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if status != http.StatusOK {
 		if status == http.StatusTooManyRequests {
 			w.Header().Set("Retry-After", "10")
@@ -138,9 +136,10 @@ func (h *handler) renderJoin(w http.ResponseWriter, r *http.Request, status int,
 		http.Error(w, "The page could not be drawn; this is a bug.", http.StatusInternalServerError)
 		return
 	}
-	pageHeaders(w.Header())
+	// A form with this client's problem: private (the default kind), but a
+	// page, so with the page's policy.
+	w.Header().Set("Content-Security-Policy", h.csp)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
 	if status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "10")
 	}

@@ -119,11 +119,16 @@ type Options struct {
 	// (GET /api/addresses); a QR code is drawn only for them or the
 	// request's own host.
 	Addresses []string
+	// Static is the folder served under /static/. Nil means the embedded
+	// one (package static); tests give their own.
+	Static fs.FS
 }
 
-// ContentSecurityPolicy is sent with every page. Scripts come only from this
-// server (no inline scripts or handlers); inline style attributes are allowed
-// because KaTeX sets them; the websocket may connect to this server.
+// ContentSecurityPolicy is sent with every page, with the hash of the page's
+// import map added to script-src (the one inline script, the same on every
+// page; see assets.go). Scripts come only from this server (no other inline
+// scripts or handlers); inline style attributes are allowed because KaTeX
+// sets them; the websocket may connect to this server.
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
 	"img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'self'"
 
@@ -143,6 +148,11 @@ type handler struct {
 	galleryCards []galleryCard
 	join         *template.Template
 	rooms        RoomFinder
+	// assets are the static files, prepared once; csp is the pages' policy
+	// with the import map's hash.
+	assets *assets
+	csp    string
+	pages  pageCache
 }
 
 // pageData is what templates/page.html renders.
@@ -186,12 +196,23 @@ func New(opts Options) (http.Handler, error) {
 		log = slog.Default()
 	}
 	h := &handler{lessons: opts.Lessons, defaultLesson: def, log: log, trustProxy: opts.TrustProxy, rooms: opts.Rooms, addresses: opts.Addresses}
+	fsys := opts.Static
+	if fsys == nil {
+		fsys = static.FS
+	}
+	a, err := sharedAssets(fsys)
+	if err != nil {
+		return nil, err
+	}
+	h.assets = a
+	h.csp = strings.Replace(ContentSecurityPolicy, "script-src 'self'", "script-src 'self' "+a.importMapHash, 1)
+	funcs := template.FuncMap{"asset": a.templateURL, "importMap": func() template.HTML { return a.importMap }}
 	for _, t := range []struct {
 		dst  **template.Template
 		file string
 	}{{&h.page, "page.html"}, {&h.embed, "embed.html"}, {&h.gallery, "gallery.html"}, {&h.join, "join.html"}} {
 		// partials.html holds the pieces the pages share ({{define}}d).
-		tmpl, err := template.ParseFS(templates.FS, t.file, "partials.html")
+		tmpl, err := template.New(t.file).Funcs(funcs).ParseFS(templates.FS, t.file, "partials.html")
 		if err != nil {
 			return nil, fmt.Errorf("web: parsing templates: %w", err)
 		}
@@ -202,27 +223,34 @@ func New(opts Options) (http.Handler, error) {
 		return nil, err
 	}
 	h.embedOrigins = origins
-	h.embedCSP = embedPolicy(origins)
+	h.embedCSP = embedPolicy(h.csp, origins)
 	h.galleryCards = galleryCards(opts.Lessons)
 
 	r := chi.NewRouter()
-	r.Get("/", h.index)
-	r.Get("/lesson/{name}", h.lesson)
-	r.Get("/lessons", h.galleryPage)
-	r.Get("/embed", h.embedPage)
-	r.Get("/embed.js", h.embedScript)
-	r.Get("/oembed", h.oembed)
-	if h.rooms != nil {
-		r.Get("/join", h.joinForm)
-		r.Get("/join/{code}", h.joinRoom)
-		r.Get("/present/{code}", h.presentRoom)
-		r.Get("/api/rooms/{code}", h.roomStatus)
-		r.Get("/api/rooms/{code}/qr", h.roomQR)
-		r.Get("/api/addresses", h.serveAddresses)
+	r.Use(Headers)
+	// Every page answers GET, HEAD (the same headers, no body) and OPTIONS.
+	page := func(pattern string, fn http.HandlerFunc) {
+		r.Get(pattern, fn)
+		r.Head(pattern, func(w http.ResponseWriter, r *http.Request) { fn(headWriter{w}, r) })
+		r.Options(pattern, options)
 	}
-	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles(static.FS)))
+	page("/", h.index)
+	page("/lesson/{name}", h.lesson)
+	page("/lessons", h.galleryPage)
+	page("/embed", h.embedPage)
+	page("/embed.js", h.embedScript)
+	page("/oembed", h.oembed)
+	if h.rooms != nil {
+		page("/join", h.joinForm)
+		page("/join/{code}", h.joinRoom)
+		page("/present/{code}", h.presentRoom)
+		page("/api/rooms/{code}", h.roomStatus)
+		page("/api/rooms/{code}/qr", h.roomQR)
+		page("/api/addresses", h.serveAddresses)
+	}
+	page("/static/*", http.StripPrefix("/static/", h.assets).ServeHTTP)
+	r.MethodNotAllowed(methodNotAllowed)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		pageHeaders(w.Header())
 		http.Error(w, "404 page not found", http.StatusNotFound)
 	})
 	return r, nil
@@ -237,7 +265,6 @@ func (h *handler) index(w http.ResponseWriter, r *http.Request) {
 func (h *handler) lesson(w http.ResponseWriter, r *http.Request) {
 	name := chi.URLParam(r, "name")
 	if _, ok := h.lessons.Title(name); !ok {
-		pageHeaders(w.Header())
 		http.Error(w, "There is no lesson called that. The lessons are listed at /.", http.StatusNotFound)
 		return
 	}
@@ -257,58 +284,23 @@ func (h *handler) renderPage(w http.ResponseWriter, r *http.Request, data pageDa
 		t, _ := h.lessons.Title(n)
 		data.Lessons = append(data.Lessons, Lesson{Name: n, Title: t})
 	}
-	h.execute(w, r, h.page, data, pageHeaders)
+	h.execute(w, r, h.page, data, false)
 }
 
 // execute renders tmpl into a buffer first, so a template error becomes a
-// clean 500 rather than half a page, then sends it with the headers that
-// setHeaders sets.
-func (h *handler) execute(w http.ResponseWriter, r *http.Request, tmpl *template.Template, data any, setHeaders func(http.Header)) {
+// clean 500 rather than half a page, then sends it (send) with the page's
+// headers, or the embed's when embed is set.
+func (h *handler) execute(w http.ResponseWriter, r *http.Request, tmpl *template.Template, data any, embed bool) {
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, data); err != nil {
 		h.log.Error("web: rendering page", "template", tmpl.Name(), "err", err)
 		http.Error(w, "The page could not be drawn; this is a bug.", http.StatusInternalServerError)
 		return
 	}
-	setHeaders(w.Header())
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	if r.Method == http.MethodHead {
-		return
+	setHeaders(w.Header(), kindPage)
+	w.Header().Set("Content-Security-Policy", h.csp)
+	if embed {
+		w.Header().Set("Content-Security-Policy", h.embedCSP)
 	}
-	w.Write(buf.Bytes())
-}
-
-// pageHeaders sets the security headers every page carries.
-func pageHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", ContentSecurityPolicy)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-}
-
-// staticFiles serves fsys. Vendored files are pinned by version, so they may
-// be cached for a year; the page's own modules change with every release and
-// are revalidated. Directory listings are not served (tests are not embedded
-// at all: web/jstest, e2e/testdata). Any
-// origin may read them, which the sandboxed embed needs.
-func staticFiles(fsys fs.FS) http.Handler {
-	files := http.FileServerFS(fsys)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
-		if strings.HasSuffix(p, "/") || p == "" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		// A sandboxed embed has an opaque origin, and browsers fetch module
-		// scripts and fonts with CORS: without this its modules would not
-		// load. The files are public.
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		if strings.HasPrefix(p, "vendor/") {
-			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-		} else {
-			w.Header().Set("Cache-Control", "no-cache")
-		}
-		files.ServeHTTP(w, r)
-	})
+	h.pages.send(w, r, "text/html; charset=utf-8", buf.Bytes())
 }

@@ -40,7 +40,7 @@ func TestPages(t *testing.T) {
 		status     int
 		contains   []string
 	}{
-		{"index", "/", 200, []string{"Guess, measure, adjust, repeat", `data-lesson="house-prices"`, `src="/static/js/main.js"`}},
+		{"index", "/", 200, []string{"Guess, measure, adjust, repeat", `data-lesson="house-prices"`, `src="/static/js/main.js?v=`}},
 		{"lesson", "/lesson/cat-or-dog", 200, []string{"<title>Cat or dog? · netstep</title>", `data-lesson="cat-or-dog"`, `<option value="cat-or-dog" selected>`}},
 		{"unknown lesson", "/lesson/nope", 404, []string{"no lesson called"}},
 		{"escaped lesson", "/lesson/%3Cscript%3E", 404, nil},
@@ -60,8 +60,12 @@ func TestPages(t *testing.T) {
 			if strings.Contains(body, "<script>") || strings.Contains(body, " onclick=") {
 				t.Errorf("page has an inline script or handler")
 			}
+			wantCSP := "default-src 'none'; frame-ancestors 'none'"
+			if tt.status == 200 {
+				wantCSP = strings.Replace(web.ContentSecurityPolicy, "script-src 'self'", "script-src 'self' "+importMapHash(t, body), 1)
+			}
 			for k, want := range map[string]string{
-				"Content-Security-Policy": web.ContentSecurityPolicy,
+				"Content-Security-Policy": wantCSP,
 				"X-Content-Type-Options":  "nosniff",
 				"Referrer-Policy":         "strict-origin-when-cross-origin",
 			} {
@@ -91,11 +95,15 @@ func TestStatic(t *testing.T) {
 	}{
 		{"module", "/static/js/main.js", 200, "no-cache", "text/javascript"},
 		{"css", "/static/css/netstep.css", 200, "no-cache", "text/css"},
-		{"vendor", "/static/vendor/katex/katex.min.js", 200, "immutable", "text/javascript"},
-		{"vendor font", "/static/vendor/katex/fonts/KaTeX_Main-Regular.woff2", 200, "max-age=31536000", "font/woff2"},
-		{"versions", "/static/vendor/VERSIONS", 200, "immutable", ""},
+		{"vendor", "/static/vendor/katex/katex.min.js", 200, "no-cache", "text/javascript"},
+		{"vendor font", "/static/vendor/katex/fonts/KaTeX_Main-Regular.woff2", 200, "no-cache", "font/woff2"},
+		{"versions", "/static/vendor/VERSIONS", 200, "no-cache", ""},
 		{"node test", "/static/js/state.test.js", 404, "", ""},
+		{"node tests' folder", "/static/jstest/state.test.js", 404, "", ""},
+		{"web/jstest", "/web/jstest/state.test.js", 404, "", ""},
 		{"axe-core (tests only)", "/static/vendor/axe-core/axe.min.js", 404, "", ""},
+		{"axe-core in e2e", "/static/e2e/testdata/axe-core/axe.min.js", 404, "", ""},
+		{"axe-core at the root", "/axe.min.js", 404, "", ""},
 		{"directory", "/static/js/", 404, "", ""},
 		{"missing", "/static/js/nope.js", 404, "", ""},
 		{"go source", "/static/static.go", 404, "", ""},

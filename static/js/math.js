@@ -185,6 +185,21 @@ function weightFormulas(m, l, j, i) {
 let katexLoading = null;
 
 /**
+ * versioned is the URL the page's import map gives a static file (its
+ * content-addressed URL, cached for good), or the URL itself where there is
+ * no map or no import.meta.resolve.
+ * @param {string} url like /static/vendor/katex/katex.min.js
+ * @returns {string}
+ */
+function versioned(url) {
+  try {
+    return typeof import.meta.resolve === 'function' ? import.meta.resolve(url) : url;
+  } catch {
+    return url;
+  }
+}
+
+/**
  * loadKatex adds the vendored KaTeX script and style sheet once.
  * @returns {Promise<any>}
  */
@@ -194,10 +209,10 @@ export function loadKatex() {
     katexLoading = new Promise((resolve, reject) => {
       const link = document.createElement('link');
       link.rel = 'stylesheet';
-      link.href = '/static/vendor/katex/katex.min.css';
+      link.href = versioned('/static/vendor/katex/katex.min.css');
       document.head.append(link);
       const s = document.createElement('script');
-      s.src = '/static/vendor/katex/katex.min.js';
+      s.src = versioned('/static/vendor/katex/katex.min.js');
       s.onload = () => resolve(globalThis.katex);
       s.onerror = () => {
         katexLoading = null;
