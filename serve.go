@@ -42,6 +42,7 @@ func (l *listFlag) Set(s string) error {
 func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("serve", "Run the server: the page, live training sessions over websockets at /ws, /healthz and /metrics.", getenv, stderr)
 	addr := f.String("addr", ":8080", "the address to listen on, HOST:PORT (the PORT variable, if set, changes the port of the default)")
+	metricsAddr := f.String("metrics-addr", "", "serve /metrics on this address, HOST:PORT, instead of the main one (which then answers 404 there); empty: /metrics on the main address")
 	maxSessions := &intFlag{v: 2000, lo: 1, hi: 1_000_000}
 	f.Var(maxSessions, "max-sessions", "live sessions at most; past it new connections get 503")
 	var origins listFlag
@@ -175,30 +176,60 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	// Every answer's caching and security headers start from one place.
 	r.Use(web.Headers)
 	r.Get("/healthz", srv.Healthz)
-	r.Method(http.MethodGet, "/metrics", srv.Metrics())
+	if *metricsAddr == "" {
+		r.Method(http.MethodGet, "/metrics", srv.Metrics())
+	}
 	r.Method(http.MethodGet, "/ws", srv)
 	r.Post("/api/rooms", srv.CreateRoom)
 	r.Mount("/", pages)
 
-	hs := &http.Server{
-		Handler:           r,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+	var mln net.Listener
+	if *metricsAddr != "" {
+		if mln, err = net.Listen("tcp", *metricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
 	}
+	newHTTPServer := func(h http.Handler) *http.Server {
+		return &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       60 * time.Second,
+			MaxHeaderBytes:    16 << 10,
+			ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+		}
+	}
+	hs := newHTTPServer(r)
+	// The main address is printed first: scripts and tests read the first
+	// URL printed as the page's.
 	fmt.Fprintf(stdout, "netstep is listening on %s (open it in a browser)\n", pageURL(ln.Addr()))
 	for _, u := range network {
 		fmt.Fprintf(stdout, "  on the network (students' phones join here): %s/\n", u)
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "maxSessions", maxSessions.v, "lessons", len(cat.Names()))
+	served := make(chan error, 2)
+	// The metrics listener, when asked for: /metrics alone, on an address
+	// that can be kept off the public network.
+	var ms *http.Server
+	if mln != nil {
+		mr := chi.NewRouter()
+		mr.Use(web.Headers)
+		mr.Method(http.MethodGet, "/metrics", srv.Metrics())
+		ms = newHTTPServer(mr)
+		fmt.Fprintf(stdout, "netstep serves its metrics on %smetrics\n", pageURL(mln.Addr()))
+		log.Info("metrics listening", "addr", mln.Addr().String())
+		go func() { served <- ms.Serve(mln) }()
+	}
 
-	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	select {
 	case err := <-served:
+		hs.Close()
+		if ms != nil {
+			ms.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
@@ -207,6 +238,12 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer cancel()
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- hs.Shutdown(sctx) }()
+	if ms != nil {
+		ms.Shutdown(sctx)
+		if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
 	wsErr := srv.Shutdown(sctx)
 	httpErr := <-httpDone
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -27,7 +27,11 @@ type serving struct {
 	url    string // http://127.0.0.1:PORT/
 	cancel context.CancelFunc
 	done   chan error
+	// metrics receives the URL of --metrics-addr's /metrics, if printed.
+	metrics chan string
 }
+
+var metricsLine = regexp.MustCompile(`metrics on (http://\S+)`)
 
 var listening = regexp.MustCompile(`listening on (http://\S+)`)
 
@@ -37,7 +41,7 @@ func startServe(t *testing.T, env map[string]string, args ...string) *serving {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, w := io.Pipe()
-	s := &serving{cancel: cancel, done: make(chan error, 1)}
+	s := &serving{cancel: cancel, done: make(chan error, 1), metrics: make(chan string, 1)}
 	getenv := func(k string) string {
 		if v, ok := env[k]; ok {
 			return v
@@ -63,7 +67,14 @@ func startServe(t *testing.T, env map[string]string, args ...string) *serving {
 		cancel()
 		t.Fatalf("serve printed no URL: %v", lines.Err())
 	}
-	go io.Copy(io.Discard, out)
+	go func() {
+		for lines.Scan() {
+			if m := metricsLine.FindStringSubmatch(lines.Text()); m != nil {
+				s.metrics <- m[1]
+			}
+		}
+		io.Copy(io.Discard, out)
+	}()
 	t.Cleanup(func() { s.stop(t) })
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -401,5 +412,27 @@ func TestServeHeadersFromOnePlace(t *testing.T) {
 		if tt.method == "HEAD" && res.StatusCode != 200 {
 			t.Errorf("HEAD /%s: %d, want 200", tt.path, res.StatusCode)
 		}
+	}
+}
+
+// TestServeMetricsAddr: with --metrics-addr, /metrics is served there and
+// only there.
+func TestServeMetricsAddr(t *testing.T) {
+	s := startServe(t, map[string]string{"NETSTEP_METRICS_ADDR": "127.0.0.1:0"}, "--addr", "127.0.0.1:0")
+	var murl string
+	select {
+	case murl = <-s.metrics:
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not print where its metrics are")
+	}
+	if code, _ := get(t, s.url+"metrics"); code != http.StatusNotFound {
+		t.Errorf("GET /metrics on the main address = %d, want 404", code)
+	}
+	code, body := get(t, murl)
+	if code != 200 || !strings.Contains(body, "netstep_sessions") {
+		t.Errorf("GET %s = %d, lacking netstep_sessions", murl, code)
+	}
+	if code, _ := get(t, strings.TrimSuffix(murl, "metrics")); code != http.StatusNotFound {
+		t.Errorf("GET / on --metrics-addr = %d, want 404: only the metrics are there", code)
 	}
 }
