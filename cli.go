@@ -8,7 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -105,16 +107,12 @@ func loadLesson(ref string) (*engine.Lesson, error) {
 	if l, ok := engine.Builtin().Lookup(ref); ok {
 		return l, nil
 	}
-	st, err := os.Stat(ref)
-	if err != nil {
+	if _, err := os.Stat(ref); err != nil {
 		return nil, fmt.Errorf("--lesson %q: not a built-in lesson (see netstep lessons) and not a readable file", ref)
 	}
-	if st.Size() > engine.MaxLessonBytes {
-		return nil, fmt.Errorf("%s: %d bytes; a lesson may have at most %d", ref, st.Size(), engine.MaxLessonBytes)
-	}
-	data, err := os.ReadFile(ref)
+	data, err := readLessonFile(ref)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", ref, unwrapPathError(err))
 	}
 	l, err := engine.ParseLesson(data)
 	if err != nil {
@@ -236,16 +234,16 @@ func cmdLessons(ctx context.Context, args []string, getenv func(string) string, 
 }
 
 func cmdValidate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f := newFlags("validate", "Check lesson files. Prints each problem with its field path; exit status 1 if any.", getenv, stderr)
+	f := newFlags("validate", "Check lesson files, or folders as serve --lessons reads them. Prints each problem with its field path; exit status 1 if any.", getenv, stderr)
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	if f.NArg() == 0 {
-		return usageError{"validate needs at least one lesson file"}
+		return usageError{"validate needs at least one lesson file or folder"}
 	}
-	bad := 0
-	for _, file := range f.Args() {
-		l, err := loadLessonFile(file)
+	bad, files := 0, 0
+	check := func(file string, l *engine.Lesson, err error) {
+		files++
 		if err != nil {
 			bad++
 			var le *engine.LessonError
@@ -256,27 +254,53 @@ func cmdValidate(ctx context.Context, args []string, getenv func(string) string,
 			} else {
 				fmt.Fprintf(stdout, "%s: %v\n", file, err)
 			}
-			continue
+			return
 		}
 		fmt.Fprintf(stdout, "%s: ok (%q, %d training and %d test samples)\n", file, l.Title, l.TrainSize(), l.TestSize())
 	}
+	for _, file := range f.Args() {
+		// A folder is checked as serve --lessons reads it: each *.json that
+		// is a regular file inside it.
+		if st, err := os.Stat(file); err == nil && st.IsDir() {
+			folder, err := openLessonFolder(file)
+			if err != nil {
+				return err
+			}
+			names, _ := fs.Glob(folder, "*.json")
+			for _, name := range names {
+				data, err := fs.ReadFile(folder, name)
+				var l *engine.Lesson
+				if err == nil {
+					l, err = engine.ParseLesson(data)
+				}
+				check(filepath.Join(file, name), l, err)
+			}
+			folder.Close()
+			continue
+		}
+		l, err := loadLessonFile(file)
+		check(file, l, err)
+	}
 	if bad > 0 {
-		return fmt.Errorf("%d of %d lesson files have problems", bad, f.NArg())
+		return fmt.Errorf("%d of %d lesson files have problems", bad, files)
 	}
 	return nil
 }
 
 func loadLessonFile(file string) (*engine.Lesson, error) {
-	st, err := os.Stat(file)
+	data, err := readLessonFile(file)
 	if err != nil {
-		return nil, err
-	}
-	if st.Size() > engine.MaxLessonBytes {
-		return nil, fmt.Errorf("%d bytes; a lesson may have at most %d", st.Size(), engine.MaxLessonBytes)
-	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, err
+		return nil, unwrapPathError(err)
 	}
 	return engine.ParseLesson(data)
+}
+
+// unwrapPathError drops an fs.PathError's naming of the file, which the
+// messages here print first.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -119,13 +118,21 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Error("a built-in lesson is broken", "err", err)
 	}
 	if *lessonsDir != "" {
-		st, err := os.Stat(*lessonsDir)
-		if err != nil || !st.IsDir() {
-			return usageError{fmt.Sprintf("--lessons %q: not a directory", *lessonsDir)}
+		folder, err := openLessonFolder(*lessonsDir)
+		if err != nil {
+			return usageError{"--lessons " + err.Error()}
 		}
-		if cat, err = cat.With(os.DirFS(*lessonsDir), "."); err != nil {
-			return fmt.Errorf("--lessons %s: some lessons have problems:\n%v", *lessonsDir, err)
+		with, err := cat.With(folder, ".")
+		folder.Close()
+		if with == nil {
+			return fmt.Errorf("--lessons %s: %w", *lessonsDir, err)
 		}
+		// A bad file is skipped, said once in the log with its name, and the
+		// server starts with the others (netstep validate FOLDER says the same).
+		for _, p := range fileProblems(err) {
+			log.Warn("--lessons: a lesson file is skipped", "folder", *lessonsDir, "problem", p.Error())
+		}
+		cat = with
 	}
 
 	nc, closeNATS, err := openCluster(ctx, natsFlags{data: *data, url: *natsURL, replicas: natsReplicas.v}, *addr, log)

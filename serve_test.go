@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -237,19 +239,115 @@ func TestServeTeacherLessons(t *testing.T) {
 		t.Errorf("GET /lesson/mine = %d", code)
 	}
 
-	bad := t.TempDir()
-	os.WriteFile(filepath.Join(bad, "broken.json"), []byte(`{"title":"Broken","training":{"learningRate":"fast"}}`), 0o644)
-	for _, tt := range []struct {
-		dir, want string
-	}{
-		{bad, "broken.json"},
-		{filepath.Join(bad, "missing"), "not a directory"},
-	} {
-		err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--data", "memory", "--lessons", tt.dir}, func(string) string { return "" }, io.Discard, io.Discard)
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("--lessons %s: %v, want an error naming %q", tt.dir, err, tt.want)
+	missing := filepath.Join(t.TempDir(), "missing")
+	err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--data", "memory", "--lessons", missing}, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("--lessons %s: %v, want an error saying it is not a directory", missing, err)
+	}
+}
+
+// badLessonFolder is a --lessons folder with one good lesson and every kind
+// of file that must be skipped: invalid JSON, a FIFO (opening it blocking
+// would hang start-up), a symbolic link out of the folder, and one inside it
+// (followed).
+func badLessonFolder(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	good := `{"title":"Mine","network":{"inputs":["a"],"outputs":["b"],"layers":[{"size":1,"activation":"linear"}]},"data":{"samples":[{"x":[1],"y":[2]}]},"training":{"learningRate":0.1}}`
+	os.WriteFile(filepath.Join(dir, "mine.json"), []byte(good), 0o644)
+	os.WriteFile(filepath.Join(dir, "broken.json"), []byte(`{"title":"Broken","training":{"learningRate":"fast"}}`), 0o644)
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(t.TempDir(), "secret.json")
+	os.WriteFile(outside, []byte(good), 0o644)
+	if err := os.Symlink(outside, filepath.Join(dir, "escape.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("mine.json", filepath.Join(dir, "alias.json")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestServeSkipsBadLessonFiles: start-up neither hangs on a FIFO nor stops
+// at a bad file; each skipped file is logged by name, and the good lessons
+// are served.
+func TestServeSkipsBadLessonFiles(t *testing.T) {
+	dir := badLessonFolder(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	out, w := io.Pipe()
+	var logs strings.Builder
+	var mu sync.Mutex
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", "memory", "--lessons", dir}, func(string) string { return "" }, w, lockedWriter{&mu, &logs})
+		w.Close()
+		done <- err
+	}()
+	url := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+				url <- m[1]
+			}
+		}
+	}()
+	var base string
+	select {
+	case base = <-url:
+	case err := <-done:
+		t.Fatalf("serve stopped: %v", err)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatal("start-up hung on the lessons folder (a FIFO opened blocking?)")
+	}
+	for path, want := range map[string]int{"lesson/mine": 200, "lesson/alias": 200, "lesson/broken": 404, "lesson/pipe": 404, "lesson/escape": 404} {
+		if code, _ := get(t, base+path); code != want {
+			t.Errorf("GET /%s = %d, want %d", path, code, want)
 		}
 	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+	mu.Lock()
+	log := logs.String()
+	mu.Unlock()
+	for _, want := range []string{"broken.json: data: missing", "training.learningRate", "pipe.json: not a regular file (a FIFO)", "escape.json: a symbolic link that leads out of the folder"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log does not say %q:\n%s", want, log)
+		}
+	}
+}
+
+// TestValidateFolder: netstep validate FOLDER reports what serve would skip,
+// by file, without hanging on the FIFO.
+func TestValidateFolder(t *testing.T) {
+	dir := badLessonFolder(t)
+	var out strings.Builder
+	err := run(context.Background(), []string{"validate", dir, filepath.Join(dir, "pipe.json")}, func(string) string { return "" }, &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "4 of 6 lesson files have problems") {
+		t.Errorf("validate: %v, want 4 of 6 lesson files with problems", err)
+	}
+	for _, want := range []string{"mine.json: ok", "alias.json: ok", "broken.json: training.learningRate", "pipe.json: not a regular file (a FIFO)", "escape.json: a symbolic link"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("validate does not say %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// lockedWriter lets the server's log and the test share a builder.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func TestServeCutsOffSlowHeaders(t *testing.T) {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -50,50 +51,63 @@ func (c *Catalog) Lookup(name string) (*Lesson, bool) {
 
 // With returns a new catalog holding c's lessons and those of the *.json
 // files in dir of fsys (named by file name, without .json), which replace
-// built-in lessons of the same name. Every file is validated; the error
-// names each bad file and its problems.
+// built-in lessons of the same name. Every file is validated; a bad file is
+// skipped, and the error (errors.Join of one error a file, each naming its
+// file) says why, beside the catalog of the good ones. Only a dir that
+// cannot be listed gives a nil catalog.
 func (c *Catalog) With(fsys fs.FS, dir string) (*Catalog, error) {
 	n := &Catalog{lessons: map[string]*Lesson{}}
 	for k, v := range c.lessons {
 		n.lessons[k] = v
 	}
 	if err := n.AddFS(fsys, dir); err != nil {
-		return nil, err
+		if _, perFile := err.(interface{ Unwrap() []error }); !perFile {
+			return nil, err
+		}
+		return n, err
 	}
 	return n, nil
 }
 
-// AddFS adds the lessons in dir of fsys.
+// AddFS adds the lessons in dir of fsys: every good one, and an error a bad
+// file (see With).
 func (c *Catalog) AddFS(fsys fs.FS, dir string) error {
 	files, err := fs.Glob(fsys, path.Join(dir, "*.json"))
 	if err != nil {
 		return err
 	}
-	var problems []string
+	var problems []error
 	for _, f := range files {
 		name := strings.TrimSuffix(path.Base(f), ".json")
 		if !validName(name) {
-			problems = append(problems, fmt.Sprintf("%s: a lesson's file name must be lowercase letters, digits and dashes", f))
+			problems = append(problems, fmt.Errorf("%s: a lesson's file name must be lowercase letters, digits and dashes", f))
 			continue
 		}
 		data, err := fs.ReadFile(fsys, f)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", f, err))
+			problems = append(problems, fmt.Errorf("%s: %w", f, unwrapPath(err)))
 			continue
 		}
 		l, err := ParseLesson(data)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", f, err))
+			problems = append(problems, fmt.Errorf("%s: %w", f, err))
 			continue
 		}
 		l.Name = name
 		c.lessons[name] = l
 	}
 	c.order()
-	if len(problems) > 0 {
-		return fmt.Errorf("%s", strings.Join(problems, "\n"))
+	return errors.Join(problems...)
+}
+
+// unwrapPath drops an fs.PathError's own naming of the file, which the
+// caller's message already starts with.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	return nil
+	return err
 }
 
 func (c *Catalog) order() {
