@@ -77,8 +77,9 @@ func (w *wire) total() (bytes float64, requests, inFlight int) {
 // visit opens url and waits until ready is true and the network has been
 // quiet for a second (KaTeX and its fonts load after the first drawing),
 // returning the bytes received and the time from the navigation's start to
-// the first drawn network (or, on a page without one, the first paint), as
-// the page's own clock measured it.
+// the first drawn network (or, on a page without one, the first paint, or
+// the parsed document where headless Chromium records no paint), as the
+// page's own clock measured it.
 func (p *browserPage) visit(w *wire, url, ready string) (received float64, requests int, firstRender time.Duration) {
 	p.t.Helper()
 	w.reset()
@@ -94,7 +95,7 @@ func (p *browserPage) visit(w *wire, url, ready string) (received float64, reque
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	ms, err := chromedp.Run(p.ctx, chromedp.Evaluate[float64](`window.__drawnAt ?? performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1`))
+	ms, err := chromedp.Run(p.ctx, chromedp.Evaluate[float64](`window.__drawnAt ?? performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd ?? -1`))
 	if err != nil || ms < 0 {
 		p.t.Fatalf("%s: no time of the first drawing (%v)", url, err)
 	}
