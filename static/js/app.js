@@ -9,7 +9,7 @@ import { createSocket, RESTORED, fallbackText } from './socket.js';
 import { initialModel, reduce, restoreLesson, expandEvent } from './state.js';
 import { createDiagram } from './draw.js';
 import { narrate, narrateSoFar } from './narrate.js';
-import { formulas, defaultSelection, renderMath } from './math.js';
+import { formulas, defaultSelection, renderMath, blameEdges } from './math.js';
 import { createCharts } from './charts.js';
 import { createControls } from './controls.js';
 import { createInspector } from './inspector.js';
@@ -214,6 +214,7 @@ export function createApp(root, options = {}) {
   const mathBox = $('math');
   const showMath = (on, fromUser = false) => {
     mathShown = on;
+    if (!on) markBlameEdges([]);
     mathToggle.checked = on;
     mathBox.hidden = !on;
     lastMathKey = '';
@@ -703,6 +704,16 @@ export function createApp(root, options = {}) {
     }
   }
 
+  // markBlameEdges marks the weights that carry a hidden neuron's blame
+  // back, while the math shows that sum (class "blame-path" on the
+  // diagram's edges).
+  function markBlameEdges(list) {
+    const keys = new Set(list.map((e) => `${e.layer}/${e.to}/${e.from}`));
+    for (const g of $('stage')?.querySelectorAll('.edge') ?? []) {
+      g.classList.toggle('blame-path', keys.has(`${g.getAttribute('data-l')}/${g.getAttribute('data-j')}/${g.getAttribute('data-i')}`));
+    }
+  }
+
   function render() {
     scheduled = false;
     const prev = pendingPrev;
@@ -726,6 +737,7 @@ export function createApp(root, options = {}) {
 
     if (mathShown) {
       const sel = selection ?? defaultSelection(m);
+      markBlameEdges(blameEdges(m, sel));
       const key = m.seq + JSON.stringify(sel);
       if (key !== lastMathKey && !(m.running && m.reason === 'progress')) {
         lastMathKey = key;

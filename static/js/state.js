@@ -239,6 +239,8 @@ export function expandEvent(e) {
  */
 function applyEvents(m, raw, position) {
   const events = raw.some(Array.isArray) ? raw.map(expandEvent) : raw;
+  // This step goes on with an update whose first layers came before.
+  const continuing = m.updatedSinceForward && events.length > 0 && events[0].type === 'update';
   m.events = events;
   m.reason = 'step';
   m.error = null;
@@ -291,7 +293,14 @@ function applyEvents(m, raw, position) {
         break;
     }
   }
-  if (updates) m.updates = updates;
+  if (updates) {
+    // An update taken layer by layer (one micro-step each) is one update:
+    // the layers done in earlier steps stay, so the old weights that this
+    // example's forward pass used can still be found.
+    const key = (u) => `${u.layer}/${u.to}/${u.bias ? 'b' : u.from}`;
+    const fresh = new Set(updates.map(key));
+    m.updates = continuing ? [...m.updates.filter((u) => !fresh.has(key(u))), ...updates] : updates;
+  }
   m.values = values;
   m.network = network;
   if (position) m.position = position;
