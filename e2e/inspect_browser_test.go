@@ -1,7 +1,7 @@
 package e2e
 
 import (
-	"fmt"
+	"os"
 	"testing"
 
 	"github.com/netstep/netstep/engine"
@@ -12,33 +12,45 @@ import (
 // and the inspector and the math follow each selection.
 func TestBrowserInspectEveryNeuron(t *testing.T) {
 	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 900, false)
 	for _, name := range engine.Builtin().Names() {
-		p.open(base + "/lesson/" + name + "?questions=off&math=on")
+		if only := os.Getenv("INSPECT_ONLY"); only != "" && only != name {
+			continue
+		}
+		// A page per lesson: one page's time is bounded.
+		p := newBrowserPage(t, 1280, 900, false)
+		p.open(base + "/lesson/" + name + "?questions=off&math=on&granularity=sample")
 		p.click("[data-role=step]")
 		p.waitFor(name+": the step", `window.netstep.model().events.length > 0`)
-		n := browserEval[int](p, `document.querySelectorAll('[data-role=stage] .node').length`)
-		if n == 0 {
+		// Each neuron in turn, in the page: select it, let two frames draw,
+		// read the inspector and the math.
+		got := browserEval[[]map[string]string](p, `(async () => {
+			const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+			const out = [];
+			for (const el of document.querySelectorAll('[data-role=stage] .node')) {
+				el.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+				await frame();
+				out.push({
+					inspector: document.querySelector('[data-role=inspector]').innerText,
+					math: document.querySelector('[data-role=math]').innerText,
+				});
+			}
+			return out;
+		})()`)
+		if len(got) == 0 {
 			t.Fatalf("%s: no neurons drawn", name)
 		}
 		seen := map[string]bool{}
-		for i := range n {
-			js := fmt.Sprintf(`(() => { const el = document.querySelectorAll('[data-role=stage] .node')[%d]; el.dispatchEvent(new MouseEvent('click', {bubbles: true})); return true; })()`, i)
-			browserEval[bool](p, js)
-			p.waitFor(fmt.Sprintf("%s: neuron %d drawn", name, i), `true`)
-			got := browserEval[map[string]string](p, `(() => ({
-				inspector: document.querySelector('[data-role=inspector]').innerText,
-				math: document.querySelector('[data-role=math]').innerText,
-			}))()`)
-			if got["math"] == "" || got["inspector"] == "" {
-				t.Errorf("%s: neuron %d: inspector %q, math %q", name, i, got["inspector"], got["math"])
+		for i, g := range got {
+			if g["math"] == "" || g["inspector"] == "" {
+				t.Errorf("%s: neuron %d: inspector %q, math %q", name, i, g["inspector"], g["math"])
 			}
-			if seen[got["inspector"]] {
-				t.Errorf("%s: neuron %d: the inspector did not change (%q)", name, i, firstLine(got["inspector"]))
+			if seen[g["inspector"]] {
+				t.Errorf("%s: neuron %d: the inspector did not change (%q)", name, i, firstLine(g["inspector"]))
 			}
-			seen[got["inspector"]] = true
+			seen[g["inspector"]] = true
 		}
 		p.noErrors()
+		t.Logf("%s: %d neurons inspected", name, len(got))
 	}
 }
 

@@ -411,7 +411,7 @@ export function createApp(root, options = {}) {
     };
     const summarize = () => {
       if (pieces > 1 && events.length && !model.events.some((e) => e.type === 'epoch')) {
-        soFar = { model, narration: narrateSoFar(model, events) };
+        soFar = { model, narration: narrateSoFar(model, events, { math: mathShown }) };
         showNarration(model);
       }
     };
@@ -683,7 +683,7 @@ export function createApp(root, options = {}) {
    * @param {import('./state.js').Model} m
    */
   function showNarration(m) {
-    const n = soFar?.model === m ? soFar.narration : narrate(m);
+    const n = soFar?.model === m ? soFar.narration : narrate(m, { math: mathShown });
     const text = n.text + (n.note ? '\n' + n.note : '');
     if (text !== lastNarration && (n.text || m.reason !== 'progress')) {
       lastNarration = text;

@@ -10,12 +10,14 @@ import { fmt, displayValue, displayAmount, percent, realValue, changeDecimals } 
 
 /**
  * narrate describes the model's last change: the events of the last step, or
- * the reason of the last state frame.
+ * the reason of the last state frame. With the math off (the default) it
+ * speaks in plain words ("blame"); with opts.math it also names ∂L/∂z.
  * @param {import('./state.js').Model} m
+ * @param {{math?: boolean}} [opts]
  * @returns {Narration}
  */
-export function narrate(m) {
-  const n = narrateStep(m);
+export function narrate(m, opts = {}) {
+  const n = narrateStep(m, !!opts.math);
   // The sample event always arrives with the forward pass of its example,
   // so a step that starts a new example also gets the lesson's note for
   // "sample", before the note of where the step stopped.
@@ -34,10 +36,11 @@ export function narrate(m) {
  * part.
  * @param {import('./state.js').Model} m the model after the last small step
  * @param {any[]} events the events of all the small steps, in order
+ * @param {{math?: boolean}} [opts]
  * @returns {Narration}
  */
-export function narrateSoFar(m, events) {
-  const n = narrate({ ...m, events });
+export function narrateSoFar(m, events, opts = {}) {
+  const n = narrate({ ...m, events }, opts);
   if (n.phase === 'diverged' || !n.text) return n;
   return { ...n, text: `Up to here: ${n.text}` };
 }
@@ -47,7 +50,7 @@ export function narrateSoFar(m, events) {
  * @param {import('./state.js').Model} m
  * @returns {Narration}
  */
-function narrateStep(m) {
+function narrateStep(m, math) {
   if (!m.network) return { text: '', note: null, phase: null };
   const events = m.events ?? [];
   if (m.diverged && (events.some((e) => e.type === 'diverged') || m.error?.code === 'diverged')) {
@@ -57,7 +60,7 @@ function narrateStep(m) {
     const text = /^training stopped/i.test(why) ? `${why}.` : `Training stopped: ${why}.`;
     return withNote(m, 'diverged', /\bback\b/i.test(why) ? text : `${text} Go Back, lower the learning rate, or Reset.`);
   }
-  if (events.length === 0) return fromReason(m);
+  if (events.length === 0) return fromReason(m, math);
   const find = (t) => events.filter((e) => e.type === t);
   const epochs = find('epoch');
   const updates = find('update');
@@ -73,14 +76,14 @@ function narrateStep(m) {
   if (losses.length) {
     const parts = [lossSentence(m, losses[losses.length - 1])];
     if (updates.length) parts.push(updateSentence(m, updates));
-    else if (backward.length) parts.push(blameSentence(m, backward));
+    else if (backward.length) parts.push(blameSentence(m, backward, math));
     const phase = updates.length ? 'update' : 'loss';
     return withNote(m, phase, parts.join(' '));
   }
   if (updates.length) return withNote(m, 'update', updateSentence(m, updates));
   if (backward.length) {
-    if (backward.length === 1) return withNote(m, 'backward', oneBlameSentence(m, backward[0]));
-    return withNote(m, 'backward', blameSentence(m, backward));
+    if (backward.length === 1) return withNote(m, 'backward', oneBlameSentence(m, backward[0], math));
+    return withNote(m, 'backward', blameSentence(m, backward, math));
   }
   if (forward.length) {
     if (forward.length === 1) return withNote(m, 'forward', oneForwardSentence(m, forward[0]));
@@ -94,14 +97,14 @@ function narrateStep(m) {
  * fromReason narrates a state frame.
  * @param {import('./state.js').Model} m
  */
-function fromReason(m) {
+function fromReason(m, math) {
   switch (m.reason) {
     case 'load':
       return withNote(m, 'start', 'Ready. Press Step to send the first example through the network, left to right.');
     case 'reset':
       return withNote(m, 'start', 'Back to the start: the weights are the initial ones again and the history is cleared.');
     case 'back':
-      return { text: `Went back one step${m.position ? `, to epoch ${m.position.epoch}, sample ${m.position.sample}` : ''}.`, note: null, phase: null };
+      return { text: backSentence(m, math), note: null, phase: null };
     case 'setWeight':
       return { text: 'You changed a weight. Step to see what the network does with it; Back undoes the change.', note: null, phase: null };
     case 'set':
@@ -284,13 +287,28 @@ export function direction(u, noun = 'weight') {
     if (grad === 0) return `stayed at ${fmt(u.old, n)}: its gradient is 0, so changing it would not change ${mistake}`;
     return `stayed at ${fmt(u.old, n)}`;
   }
-  const rel = Math.abs(d) / Math.max(Math.abs(u.old), 0.1);
-  const how = rel < 0.05 ? ' a little' : rel < 0.3 ? '' : ' a lot';
+  const how = sizeWord(u.old, u.new);
   let why = '';
   if (grad !== null && grad !== 0 && Math.sign(d) === -Math.sign(grad)) {
     why = `: a ${grad < 0 ? 'bigger' : 'smaller'} ${noun} makes ${mistake} smaller`;
   }
   return `went ${d > 0 ? 'up' : 'down'}${how} from ${fmt(u.old, n)} to ${fmt(u.new, n)}${why}`;
+}
+
+/** SIZE is the size below which a weight or bias counts as small, so a change of 0.03 to −0.10 is not "a lot". */
+const SIZE = 0.5;
+
+/**
+ * sizeWord says how big a change is for a weight or bias: against the
+ * bigger of its old and new size, and at least SIZE (a weight near 0 that
+ * moves by 0.03 has moved a little): " a little" under 5%, nothing up to
+ * 30%, " a lot" beyond.
+ * @param {number} oldV
+ * @param {number} newV
+ */
+export function sizeWord(oldV, newV) {
+  const rel = Math.abs(newV - oldV) / Math.max(Math.abs(oldV), Math.abs(newV), SIZE);
+  return rel < 0.05 ? ' a little' : rel < 0.3 ? '' : ' a lot';
 }
 
 /**
@@ -311,7 +329,12 @@ export function weightName(network, u) {
 export function updateSentence(m, updates) {
   let big = updates[0];
   for (const u of updates) if (Math.abs(u.new - u.old) > Math.abs(big.new - big.old)) big = u;
-  const lead = updates.length > 1 ? `Update: all ${updates.length} weights and biases took a small step against their gradients. The biggest change: ` : 'Update: ';
+  const lr = m.training?.learningRate;
+  const sgd = (m.training?.optimizer ?? 'sgd') === 'sgd' && typeof lr === 'number';
+  const how = sgd ? `, each by ${fmt(lr, 3)} (the learning rate) times its gradient` : '';
+  const biggest = Math.abs(big.new - big.old) / Math.max(Math.abs(big.old), Math.abs(big.new), SIZE);
+  const size = biggest >= 0.3 ? 'Some steps were big. ' : '';
+  const lead = updates.length > 1 ? `Update: all ${updates.length} weights and biases moved against their gradients${how}. ${size}The biggest change: ` : 'Update: ';
   const name = weightName(m.network, big);
   const sentence = `${name} ${direction(big, big.bias ? 'bias' : 'weight')}.`;
   return lead + (updates.length > 1 ? sentence : sentence.charAt(0).toUpperCase() + sentence.slice(1));
@@ -322,23 +345,56 @@ export function updateSentence(m, updates) {
  * @param {import('./state.js').Model} m
  * @param {any[]} backward
  */
-function blameSentence(m, backward) {
+function blameSentence(m, backward, math) {
   const last = m.network.layers.length - 1;
   const out = backward.find((e) => e.layer === last);
   let big = null;
   for (const e of backward) if (e.layer < last && (!big || Math.abs(e.dZ) > Math.abs(big.dZ))) big = e;
   const parts = ['Backward pass: the blame flowed right to left.'];
-  if (out) parts.push(`At ${neuronName(m.network, out.layer, out.neuron)}, ∂L/∂z = ${fmt(out.dZ)}.`);
-  if (big) parts.push(`The most blamed hidden neuron is ${neuronName(m.network, big.layer, big.neuron)} (∂L/∂z = ${fmt(big.dZ)}).`);
+  if (math) {
+    if (out) parts.push(`At ${neuronName(m.network, out.layer, out.neuron)}, ∂L/∂z = ${fmt(out.dZ)}.`);
+    if (big) parts.push(`The most blamed hidden neuron is ${neuronName(m.network, big.layer, big.neuron)} (∂L/∂z = ${fmt(big.dZ)}).`);
+  } else {
+    if (out) parts.push(`${cap(neuronName(m.network, out.layer, out.neuron))} gets a blame of ${fmt(out.dZ)}: ${blameMeaning(out.dZ)}.`);
+    if (big) parts.push(`The hidden neuron with the most blame is ${neuronName(m.network, big.layer, big.neuron)} (${fmt(big.dZ)}), passed back to it along its weights.`);
+  }
   return parts.join(' ');
 }
 
-function oneBlameSentence(m, e) {
+/** blameMeaning says in words what the sign of a blame asks for. */
+function blameMeaning(dZ) {
+  if (dZ > 0) return 'its total was too big, so a smaller total would lower the loss';
+  if (dZ < 0) return 'its total was too small, so a bigger total would lower the loss';
+  return 'changing its total would not change the loss';
+}
+
+function oneBlameSentence(m, e, math) {
   const who = neuronName(m.network, e.layer, e.neuron);
+  const last = m.network.layers.length - 1;
+  if (!math) {
+    if (e.layer < last) return `Blame reaches ${who}, sent back from the neurons it feeds along its weights: ${fmt(e.dA)} on its output, times how steeply its activation responds (${fmt(e.slope)}), gives a blame of ${fmt(e.dZ)}.`;
+    return `Blame starts at ${who}: ${fmt(e.dZ)}, so ${blameMeaning(e.dZ)}.`;
+  }
   if (e.slope !== undefined && e.dA !== undefined) {
     return `Blame reaches ${who}: ∂L/∂a = ${fmt(e.dA)}, times the activation's slope ${fmt(e.slope)}, gives ∂L/∂z = ${fmt(e.dZ)}.`;
   }
   return `Blame reaches ${who}: ∂L/∂z = ${fmt(e.dZ)} (prediction minus target).`;
+}
+
+/**
+ * backSentence re-narrates where Back lands: the epoch and example (from 1)
+ * and what is known of that example at that point.
+ * @param {import('./state.js').Model} m
+ * @param {boolean} math
+ */
+function backSentence(m, math) {
+  const p = m.position;
+  if (!p) return 'Went back one step.';
+  const n = m.data?.train?.length ?? 0;
+  const where = `Went back one step, to epoch ${(p.epoch ?? 0) + 1}, example ${Math.min((p.sample ?? 0) + 1, Math.max(n, 1))}${n ? ` of ${n}` : ''}.`;
+  if (m.loss && m.sample) return `${where} ${lossSentence(m, m.loss)}`;
+  if (m.sample) return `${where} This example has gone part of the way through the network.`;
+  return `${where} The next example has not gone in yet.`;
 }
 
 function activationOf(m, l) {
@@ -386,10 +442,36 @@ function epochSentence(m, e) {
   const prev = m.losses.length >= 2 ? m.losses[m.losses.length - 2] : null;
   let trend = '';
   if (prev && prev.epoch < e.epoch) {
-    trend = e.trainLoss < prev.trainLoss ? `, down from ${fmt(prev.trainLoss, 3)}` : e.trainLoss > prev.trainLoss ? `, up from ${fmt(prev.trainLoss, 3)}` : ', unchanged';
+    // Enough digits that the two losses differ, or "unchanged".
+    let n = 3;
+    while (n < 6 && fmt(prev.trainLoss, n) === fmt(e.trainLoss, n)) n++;
+    if (fmt(prev.trainLoss, n) === fmt(e.trainLoss, n)) trend = ', unchanged';
+    else trend = `${e.trainLoss < prev.trainLoss ? ', down' : ', up'} from ${fmt(prev.trainLoss, n)}`;
+    if (trend !== ', unchanged') return `Epoch ${e.epoch} done: every training example has been seen. Training loss ${fmt(e.trainLoss, n)}${trend}${testPart(e)}.${overfitSentence(m, e)}`;
   }
-  const test = typeof e.testLoss === 'number' ? `; test loss ${fmt(e.testLoss, 3)}` : ' (this lesson keeps no examples back for a test)';
-  return `Epoch ${e.epoch} done: every training example has been seen. Training loss ${fmt(e.trainLoss, 3)}${trend}${test}.`;
+  return `Epoch ${e.epoch} done: every training example has been seen. Training loss ${fmt(e.trainLoss, 3)}${trend}${testPart(e)}.${overfitSentence(m, e)}`;
+}
+
+function testPart(e) {
+  return typeof e.testLoss === 'number' ? `; test loss ${fmt(e.testLoss, 3)}` : ' (this lesson keeps no examples back for a test)';
+}
+
+/**
+ * overfitSentence names overfitting when the test loss has risen clearly
+ * (by a tenth) above its lowest while the training loss has kept falling
+ * since then: the network is learning its training examples, not the
+ * pattern. Empty otherwise.
+ * @param {import('./state.js').Model} m
+ * @param {{epoch: number, trainLoss: number, testLoss?: number}} e
+ */
+export function overfitSentence(m, e) {
+  if (typeof e.testLoss !== 'number') return '';
+  const hist = (m.losses ?? []).filter((x) => typeof x.testLoss === 'number' && x.epoch >= 1);
+  if (hist.length < 5) return '';
+  let best = hist[0];
+  for (const x of hist) if (x.testLoss < best.testLoss) best = x;
+  if (best.epoch >= e.epoch || e.testLoss < best.testLoss * 1.1 || !(e.trainLoss < best.trainLoss)) return '';
+  return ` The test loss has risen from its lowest, ${fmt(best.testLoss, 3)} after epoch ${best.epoch}, while the training loss kept falling (${fmt(best.trainLoss, 3)} → ${fmt(e.trainLoss, 3)}): the network is overfitting, learning its training examples rather than the pattern behind them.`;
 }
 
 function cap(s) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initialModel, reduce } from '../../static/js/state.js';
-import { narrate, narrateSoFar, lossSentence, direction, neuronName, updateSentence } from '../../static/js/narrate.js';
+import { narrate, narrateSoFar, lossSentence, direction, neuronName, updateSentence, sizeWord, overfitSentence } from '../../static/js/narrate.js';
 import { houseState, sampleEvents } from './fixture.test.js';
 import { MINUS } from '../../static/js/format.js';
 
@@ -60,7 +60,7 @@ test('a sample step tells the loss and the biggest update, and the lesson note',
   const n = narrate(afterEvents(sampleEvents()));
   assert.equal(n.phase, 'update');
   assert.match(n.text, /^Predicted \$250,000, actual \$300,000: off by \$50,000\./);
-  assert.match(n.text, /The biggest change: the bias of the price output went up a lot from 0\.60 to 0\.85: a bigger bias makes this mistake smaller\./);
+  assert.match(n.text, /The biggest change: the bias of the price output went up from 0\.60 to 0\.85: a bigger bias makes this mistake smaller\./);
 });
 
 test('the loss note shows when the step stops at the loss', () => {
@@ -73,8 +73,11 @@ test('the loss note shows when the step stops at the loss', () => {
 test('single micro-steps name the neuron and its numbers', () => {
   const f = narrate(afterEvents([{ type: 'forward', layer: 0, neuron: 1, z: 1.55, a: 0.8249 }]));
   assert.equal(f.text, 'Hidden neuron 2 adds up its weighted inputs and bias: z = 1.55. Then sigmoid turns that into a = 0.82.');
-  const b = narrate(afterEvents([{ type: 'backward', layer: 0, neuron: 0, dA: -0.2, dZ: -0.0369, slope: 0.1846 }]));
+  const b = narrate(afterEvents([{ type: 'backward', layer: 0, neuron: 0, dA: -0.2, dZ: -0.0369, slope: 0.1846 }]), { math: true });
   assert.equal(b.text, `Blame reaches hidden neuron 1: ∂L/∂a = ${MINUS}0.20, times the activation's slope 0.18, gives ∂L/∂z = ${MINUS}0.04.`);
+  // With the math off: plain words, no ∂.
+  const plain = narrate(afterEvents([{ type: 'backward', layer: 0, neuron: 0, dA: -0.2, dZ: -0.0369, slope: 0.1846 }]));
+  assert.equal(plain.text, `Blame reaches hidden neuron 1, sent back from the neurons it feeds along its weights: ${MINUS}0.20 on its output, times how steeply its activation responds (0.18), gives a blame of ${MINUS}0.04.`);
   const u = narrate(afterEvents([{ type: 'update', layer: 1, to: 0, from: 1, old: 0.45, grad: -0.01, new: 0.455, batch: 1 }]));
   assert.equal(u.text, 'Update: The weight from hidden neuron 2 to the price output went up a little from 0.45 to 0.46: a bigger weight makes this mistake smaller.');
 });
@@ -117,7 +120,7 @@ test('updateSentence picks the biggest change', () => {
     { layer: 0, to: 0, from: 0, bias: false, old: 0.1, new: 0.11, grad: -0.1 },
     { layer: 0, to: 1, from: 1, bias: false, old: 0.3, new: 0.2, grad: 1 },
   ]);
-  assert.match(text, /weight from bedrooms to hidden neuron 2 went down a lot from 0\.30 to 0\.20: a smaller weight makes this mistake smaller\./);
+  assert.match(text, /weight from bedrooms to hidden neuron 2 went down from 0\.30 to 0\.20: a smaller weight makes this mistake smaller\./);
 });
 
 test('a step that starts a new example shows the sample note before the note of where it stopped', () => {
@@ -160,4 +163,53 @@ test('narrate: a page that joins a session under way says where training is', ()
   const s = houseState();
   const later = reduce(initialModel(), { type: 'state', reason: 'state', state: { ...s, position: { ...s.position, t: 9, epoch: 0, sample: 0, updates: 1 } } });
   assert.match(narrate(later).text, /^Here is where training is: epoch 1, example 1 of \d+, 1 update so far\.$/);
+});
+
+test('with the math off a backward pass is told in plain words', () => {
+  const events = sampleEvents().filter((e) => e.type === 'backward');
+  const plain = narrate(afterEvents(events)).text;
+  assert.doesNotMatch(plain, /∂/);
+  assert.match(plain, /The price output gets a blame of −0\.50: its total was too small, so a bigger total would lower the loss\./);
+  assert.match(narrate(afterEvents(events), { math: true }).text, /∂L\/∂z/);
+});
+
+test('how big a change is depends on its size', () => {
+  // −0.10 → −0.07 is a small change for a weight: not "a lot".
+  assert.doesNotMatch(direction({ old: -0.1, new: -0.07, grad: -0.3 }), /a lot/);
+  assert.equal(sizeWord(-0.1, -0.07), '');
+  assert.equal(sizeWord(0.5, 0.51), ' a little');
+  // −0.46 → 2.26 is big, and the update says some steps were big.
+  assert.match(direction({ old: -0.46, new: 2.26, grad: -0.54 }, 'bias'), /^went up a lot from −0\.46 to 2\.26/);
+  const m = { ...loaded(), training: { ...loaded().training, learningRate: 5 } };
+  const text = updateSentence(m, [
+    { layer: 1, to: 0, bias: true, from: null, old: -0.46, grad: -0.544, new: 2.26, batch: 1 },
+    { layer: 1, to: 0, from: 0, bias: false, old: 0.2, grad: 0.01, new: 0.15, batch: 1 },
+  ]);
+  assert.match(text, /each by 5\.000 \(the learning rate\) times its gradient\. Some steps were big\./);
+  assert.doesNotMatch(text, /small step/);
+});
+
+test('an epoch: digits enough to see the change, and overfitting named', () => {
+  let m = loaded();
+  m = reduce(m, { type: 'events', events: [{ type: 'epoch', epoch: 1, trainLoss: 0.0031, testLoss: 0.2 }] });
+  m = reduce(m, { type: 'events', events: [{ type: 'epoch', epoch: 2, trainLoss: 0.0029, testLoss: 0.2 }] });
+  assert.match(narrate(m).text, /Training loss 0\.0029, down from 0\.0031/);
+  m = reduce(m, { type: 'events', events: [{ type: 'epoch', epoch: 3, trainLoss: 0.0029, testLoss: 0.2 }] });
+  assert.match(narrate(m).text, /Training loss 0\.003, unchanged/);
+  // Training loss falling, test loss up from its lowest: overfitting.
+  let o = loaded();
+  const hist = [[1, 0.6, 0.62], [2, 0.4, 0.45], [3, 0.2, 0.3], [4, 0.1, 0.25], [5, 0.05, 0.27], [6, 0.02, 0.3]];
+  for (const [epoch, trainLoss, testLoss] of hist) o = reduce(o, { type: 'events', events: [{ type: 'epoch', epoch, trainLoss, testLoss }] });
+  assert.match(narrate(o).text, /The test loss has risen from its lowest, 0\.250 after epoch 4, while the training loss kept falling \(0\.100 → 0\.020\): the network is overfitting/);
+  const e = o.losses[o.losses.length - 1];
+  assert.equal(overfitSentence({ ...o, losses: o.losses.slice(0, 4) }, o.losses[3]), '', 'still improving');
+  assert.ok(e);
+});
+
+test('Back re-narrates where it lands, counting from 1', () => {
+  const st = houseState();
+  st.position = { ...st.position, epoch: 0, sample: 1 };
+  const back = reduce(loaded(), { type: 'state', reason: 'back', state: st });
+  assert.match(narrate(back).text, /^Went back one step, to epoch 1, example 2 of 1\.|^Went back one step, to epoch 1, example 1 of 1\./);
+  assert.doesNotMatch(narrate(back).text, /sample|epoch 0/);
 });
