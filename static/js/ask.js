@@ -11,6 +11,7 @@
 // createResolver, reveal) with its own buttons.
 
 import { reaches, dueQuestions, firstGroup, choices, createResolver, stopBefore, reveal as revealText } from './questions.js';
+import { fillIn } from './narrate.js';
 
 /** ABORTED is what ask resolves with when the question was taken away (Back, Reset, a new lesson). */
 const ABORTED = Symbol('aborted');
@@ -48,7 +49,7 @@ export function createAsk(box, opts) {
     const q = m.lesson.questions[i];
     return new Promise((resolve) => {
       const heading = el('h2', { id: 'ask-heading' }, 'Predict first');
-      const question = el('p', { className: 'ask-question' }, q.ask);
+      const question = el('p', { className: 'ask-question' }, fillIn(q.ask, m));
       const group = el('div', { className: 'ask-choices' });
       group.setAttribute('role', 'group');
       group.setAttribute('aria-label', 'Your prediction');

@@ -165,7 +165,25 @@ function withNote(m, phase, text) {
  */
 function noteFor(m, phase) {
   const notes = Array.isArray(m.lesson?.notes) ? m.lesson.notes : [];
-  return notes.find((x) => x.at === phase)?.say ?? null;
+  const say = notes.find((x) => x.at === phase)?.say;
+  return say === undefined ? null : fillIn(say, m);
+}
+
+/**
+ * fillIn puts the live training settings into a lesson's words:
+ * {learningRate}, {batchSize} and {optimizer} become the values the
+ * network trains with now, so a note still tells the truth after the
+ * learner changes them in the settings (docs/lessons.md, "notes").
+ * @param {string} text
+ * @param {{training?: any}} m
+ */
+export function fillIn(text, m) {
+  const t = m.training ?? {};
+  return text.replace(/\{(learningRate|batchSize|optimizer)\}/g, (all, key) => {
+    const v = t[key];
+    if (v === undefined || v === null) return all;
+    return typeof v === 'number' ? String(Number(v.toPrecision(6))) : String(v);
+  });
 }
 
 /**

@@ -5,6 +5,7 @@
 // output won.
 
 import { fmt } from './format.js';
+import { fillIn } from './narrate.js';
 
 /** The moments of one sample, in the order the engine reaches them. */
 const PHASES = ['forward', 'loss', 'backward', 'update'];
@@ -273,7 +274,9 @@ function sampleLoss(kind, act, z, y, t) {
  * @param {Question} [question] the question, when it is not the lesson's (a classroom's quick question)
  */
 export function createResolver(m, index, guess, question) {
-  const q = question ?? m.lesson.questions[index];
+  // The words with the live settings filled in ({learningRate}, …).
+  const raw = question ?? m.lesson.questions[index];
+  const q = { ...raw, ask: fillIn(raw.ask, m), ...(raw.why ? { why: fillIn(raw.why, m) } : {}) };
   const names = outputNames(m);
   const lossKind = m.training?.loss;
   let before = m.loss?.value ?? null;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initialModel, reduce } from '../../static/js/state.js';
-import { narrate, narrateSoFar, lossSentence, direction, neuronName, updateSentence, sizeWord, overfitSentence } from '../../static/js/narrate.js';
+import { narrate, narrateSoFar, lossSentence, direction, neuronName, updateSentence, sizeWord, overfitSentence, fillIn } from '../../static/js/narrate.js';
 import { houseState, sampleEvents } from './fixture.test.js';
 import { MINUS } from '../../static/js/format.js';
 
@@ -212,4 +212,12 @@ test('Back re-narrates where it lands, counting from 1', () => {
   const back = reduce(loaded(), { type: 'state', reason: 'back', state: st });
   assert.match(narrate(back).text, /^Went back one step, to epoch 1, example 2 of 1\.|^Went back one step, to epoch 1, example 1 of 1\./);
   assert.doesNotMatch(narrate(back).text, /sample|epoch 0/);
+});
+
+test('notes follow the live settings', () => {
+  const m = loaded();
+  const lesson = { ...m.lesson, notes: [{ at: 'start', say: 'Learning rate {learningRate}, batches of {batchSize}, {unknown} stays.' }] };
+  const n = narrate({ ...m, lesson, training: { ...m.training, learningRate: 0.5, batchSize: 4 } });
+  assert.equal(n.note, 'Learning rate 0.5, batches of 4, {unknown} stays.');
+  assert.equal(fillIn('by {learningRate} times', { training: { learningRate: 5 } }), 'by 5 times');
 });
