@@ -212,8 +212,10 @@ func (t *Trainer) loadLessonWeights() {
 // whole sample taken without events counts as its micro-steps) and reports
 // whether the step is complete. Calling it again with the same g continues
 // the same step, which stays one step for Back; any other call (Step, Run,
-// Back, Set, SetWeight, Reset) ends the unfinished step where it is. A
-// server uses it to pause or answer other commands during a long step.
+// Back, Set, SetWeight, Reset) ends the unfinished step where it is. The
+// netstep server uses it to let other sessions train between the pieces of
+// one session's long step; that session's own next commands (pause
+// included) wait until the step is complete, as they do after any step.
 func (t *Trainer) StepLimited(g Granularity, emit func(*Event), budget int) (bool, error) {
 	if t.s.diverged != "" {
 		t.partial = false

@@ -114,7 +114,10 @@ func (s *session) step(c *command) *Error {
 
 // stepInPieces takes a big step with engine.Trainer.StepLimited, one piece
 // of about SliceBudget per run turn, giving the turn back between pieces so
-// that sessions playing (or taking big steps) interleave with it.
+// that sessions playing (or taking big steps) interleave with it. This
+// session's own commands are not read meanwhile: they are answered, in
+// order, once the step is done (a step is one command; pause stops Play,
+// not a step).
 func (s *session) stepInPieces(g engine.Granularity, emit func(*engine.Event)) *Error {
 	if s.piece <= 0 {
 		s.piece = 1024
