@@ -233,3 +233,27 @@ func TestBrowserSmoothPlay(t *testing.T) {
 	}
 	p.noErrors()
 }
+
+// TestBrowserFasterDuringSlowPlay: raising the speed while a slow Play
+// steps from the page (1 a second) to "as fast as possible" keeps playing:
+// the page hands over to the server's run instead of sending steps faster
+// than the server takes commands (which stopped Play with slow_down).
+func TestBrowserFasterDuringSlowPlay(t *testing.T) {
+	base := startBrowserServer(t)
+	p := newBrowserPage(t, 1280, 720, false)
+	p.open(base + "/?questions=off")
+	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "sample")))
+	set := func(i int) {
+		browserEval[bool](p, fmt.Sprintf(`(() => { const s = document.querySelector('[data-role=speed]'); s.value = '%d'; s.dispatchEvent(new Event('input', {bubbles: true})); s.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`, i))
+	}
+	set(1) // 1 step a second: the page steps
+	p.click("[data-role=play]")
+	p.waitFor("a slow step", `window.netstep.model().position.updates >= 1`)
+	set(7) // as fast as possible
+	time.Sleep(6 * time.Second)
+	if got := browserEval[map[string]any](p, `({running: window.netstep.model().running, error: window.netstep.model().error?.code ?? ''})`); got["running"] != true || got["error"] != "" {
+		t.Errorf("after raising the speed: %v, want still playing without an error", got)
+	}
+	p.click("[data-role=play]")
+	p.waitFor("paused", `!window.netstep.model().running`)
+}

@@ -535,11 +535,19 @@ export function createApp(root, options = {}) {
         while (!loop.stop) {
           const started = performance.now();
           try {
-            await socket.request({ cmd: 'step', granularity: controls.granularity() });
+            await pacedStep(controls.granularity());
           } catch {
             break;
           }
-          const wait = Math.max(0, 1000 / controls.stepsPerSecond() - (performance.now() - started));
+          const now = controls.stepsPerSecond();
+          if (!loop.stop && (now === 0 || now > 2)) {
+            // Raised past what the page steps itself: the server plays on
+            // at the new speed (the page would outrun the command limit).
+            playing = null;
+            send({ cmd: 'run', stepsPerSecond: now, granularity: runGranularity(controls.granularity()) });
+            return;
+          }
+          const wait = Math.max(0, 1000 / now - (performance.now() - started));
           await new Promise((r) => setTimeout(r, wait));
         }
         if (playing === loop) {
@@ -551,7 +559,12 @@ export function createApp(root, options = {}) {
       return;
     }
     dispatch({ type: 'running', running: true });
-    send({ cmd: 'run', stepsPerSecond: sps, granularity: g === 'micro' || g === 'phase' ? 'sample' : g });
+    send({ cmd: 'run', stepsPerSecond: sps, granularity: runGranularity(g) });
+  }
+
+  /** runGranularity is the step size Play runs with: at least a sample. */
+  function runGranularity(g) {
+    return g === 'micro' || g === 'phase' ? 'sample' : g;
   }
 
   // Frames.
