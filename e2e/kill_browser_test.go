@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 )
 
@@ -62,8 +63,9 @@ func TestBrowserClassroomSurvivesKill(t *testing.T) {
 	resp.Body.Close()
 
 	p := newBrowserPage(t, 1280, 720, false)
-	p.open(first.base + "/join/" + room.Code)
-	p.waitFor("the room's lesson", `window.netstep.model().network !== undefined && window.netstep.model().network !== null`)
+	// Not p.open: a follower's Step button stays disabled.
+	p.do(chromedp.Do(p.ctx, chromedp.Navigate(first.base+"/join/"+room.Code)))
+	p.waitFor("the room's lesson", `!!window.netstep && !!window.netstep.model().network`)
 	weights := `JSON.stringify(window.netstep.model().network.weights)`
 	start := browserEval[string](p, weights)
 	presenterStep(t, first.base, room.Code, room.PresenterToken, "1")
