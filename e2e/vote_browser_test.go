@@ -70,6 +70,15 @@ func TestBrowserClassVote(t *testing.T) {
 	for i, s := range students {
 		s.waitFor(fmt.Sprintf("the question on student %d's page", i), fmt.Sprintf(`document.querySelector('[data-role=vote] .ask-question')?.textContent === %q && document.querySelectorAll('[data-role=vote] [data-choice]').length === 2`, ask))
 	}
+	// The students' narration is the teacher's: the summary of the small
+	// steps up to the question, with the guess and the loss in it.
+	say := teacher.narration()
+	if !strings.Contains(say, "Predicted") && !strings.Contains(say, "guess") {
+		t.Logf("the teacher's narration: %q", say)
+	}
+	for i, s := range students {
+		s.waitFor(fmt.Sprintf("the teacher's narration on student %d's page", i), fmt.Sprintf(`document.querySelector('[data-role=narration] .say').textContent === %q`, say))
+	}
 	// Student 0 says up, then changes its mind; student 1 says down.
 	students[0].click(`[data-role=vote] button[data-choice="0"]`)
 	students[0].waitFor("the first answer noted", `document.querySelector('[data-role=vote-note]').textContent.startsWith('Your answer: It will go up')`)

@@ -38,6 +38,7 @@ type command struct {
 
 	viewMath *bool  // view: the math shown, if given
 	viewGran string // view: the step size, if given
+	viewSay  string // view: the presenter's narration, for its followers (not kept for late joiners)
 
 	askIndex int    // ask: the lesson's question, or -1 for a weight (layer, to, from, bias)
 	question int    // answer: the open question's number
@@ -48,6 +49,7 @@ type command struct {
 // The limits of a command's fields.
 const (
 	maxIDChars        = 64
+	maxSayChars       = 2000 // view's say: a few sentences of narration
 	maxStepsPerSecond = 1000
 )
 
@@ -65,7 +67,7 @@ var commandFields = map[string][]string{
 	"set":       {"learningRate", "batchSize", "optimizer", "momentum", "regularization"},
 	"setWeight": {"layer", "to", "from", "bias", "value"},
 	"state":     nil,
-	"view":      {"math", "granularity"},
+	"view":      {"math", "granularity", "say"},
 	"endRoom":   nil,
 	"ask":       {"index", "layer", "to", "from", "bias", "ask"},
 	"answer":    {"question", "choice"},
@@ -106,10 +108,11 @@ type wireCommand struct {
 	Choice   jsontext.Value `json:"choice"`   // answer
 	Answer   jsontext.Value `json:"answer"`   // reveal
 	Detail   jsontext.Value `json:"detail"`   // reveal
+	Say      jsontext.Value `json:"say"`      // view
 }
 
 // fields lists the fields of f besides cmd and id, by name.
-func (f *wireCommand) fields() [21]field {
+func (f *wireCommand) fields() [22]field {
 	return [...]field{
 		{"name", f.Name}, {"lesson", f.Lesson},
 		{"granularity", f.Granularity}, {"stepsPerSecond", f.StepsPerSecond}, {"math", f.Math},
@@ -117,7 +120,7 @@ func (f *wireCommand) fields() [21]field {
 		{"momentum", f.Momentum}, {"regularization", f.Regularization},
 		{"layer", f.Layer}, {"to", f.To}, {"from", f.From}, {"bias", f.Bias}, {"value", f.Value},
 		{"index", f.Index}, {"ask", f.Ask}, {"question", f.Question}, {"choice", f.Choice},
-		{"answer", f.Answer}, {"detail", f.Detail},
+		{"answer", f.Answer}, {"detail", f.Detail}, {"say", f.Say},
 	}
 }
 
@@ -250,8 +253,15 @@ func decodeCommandWith(data []byte, parseLesson func([]byte) (*engine.Lesson, er
 			}
 			c.viewGran, _ = wantString("granularity", f.Granularity, 20)
 		}
-		if c.viewMath == nil && c.viewGran == "" {
-			return fail(errorf(CodeBadCommand, "view: want math (true or false), granularity, or both"))
+		if f.Say != nil {
+			s, e := wantString("say", f.Say, maxSayChars)
+			if e != nil {
+				return fail(e)
+			}
+			c.viewSay = s
+		}
+		if c.viewMath == nil && c.viewGran == "" && c.viewSay == "" {
+			return fail(errorf(CodeBadCommand, "view: want math (true or false), granularity, say, or some of them"))
 		}
 	case "step", "run":
 		c.gran = engine.StepSample

@@ -567,6 +567,13 @@ func (s *session) view(c *command) {
 	if s.room != nil {
 		s.room.viewJSON = bytes.Clone(s.buf)
 	}
+	if c.viewSay != "" {
+		// The presenter's narration goes to the followers now only: a late
+		// joiner's page narrates the state it joins at itself.
+		s.buf = append(s.buf[:len(s.buf)-1], `,"say":`...)
+		s.buf = engine.AppendString(s.buf, c.viewSay)
+		s.buf = append(s.buf, '}')
+	}
 	s.broadcast(kindOrdered, s.buf)
 }
 

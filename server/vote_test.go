@@ -284,3 +284,24 @@ func TestVoteTallyUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d votes tallied in %v, in %d tally frames", n, elapsed, tallies)
 }
+
+// TestViewSay: the presenter's narration reaches its followers as it is
+// said, and is not kept for late joiners.
+func TestViewSay(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	rm := ts.openRoom(t, "xor")
+	p := ts.dial(t, rm.presenterQuery())
+	f, _ := ts.joinRoom(t, rm, "?room="+rm.Code)
+	p.mustDo(`{"cmd":"view","id":"v","math":true,"say":"Up to here: Predicted 0.5, actual 1.\nLesson note."}`)
+	if v := f.readType("view"); v["say"] != "Up to here: Predicted 0.5, actual 1.\nLesson note." || v["math"] != true {
+		t.Errorf("the follower got %v", v)
+	}
+	late, first := ts.joinRoom(t, rm, "?room="+rm.Code)
+	_ = first
+	if v := late.readType("view"); v["say"] != nil || v["math"] != true {
+		t.Errorf("a late joiner got %v, want the view without the old narration", v)
+	}
+	if fr := p.do(`{"cmd":"view","id":"long","say":"` + strings.Repeat("x", 2001) + `"}`); fr[len(fr)-1]["code"] != CodeBadCommand {
+		t.Errorf("a 2001-character say: %v", fr[len(fr)-1])
+	}
+}

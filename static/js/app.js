@@ -413,6 +413,12 @@ export function createApp(root, options = {}) {
       if (pieces > 1 && events.length && !model.events.some((e) => e.type === 'epoch')) {
         soFar = { model, narration: narrateSoFar(model, events, { math: mathShown }) };
         showNarration(model);
+        // The class sees this summary too: its pages saw only the small
+        // steps, one at a time.
+        if (mode === 'presenter' && socket.isOpen()) {
+          const n = soFar.narration;
+          send({ cmd: 'view', say: (n.text + (n.note ? `\n${n.note}` : '')).slice(0, 2000) });
+        }
       }
     };
     if (at) {
@@ -571,6 +577,9 @@ export function createApp(root, options = {}) {
   function dispatch(frame) {
     const before = model;
     model = reduce(model, frame);
+    // A summary of small steps stays while frames that change nothing of
+    // the picture come (the done of a command, a boundary).
+    if (soFar && soFar.model === before && (frame.type === 'done' || frame.type === 'boundary')) soFar = { ...soFar, model };
     if (model !== before) {
       if (!pendingPrev) pendingPrev = before;
       schedule();
@@ -596,6 +605,12 @@ export function createApp(root, options = {}) {
     else if (frame.type === 'view' && mode === 'follower') {
       if (typeof frame.math === 'boolean') showMath(frame.math);
       if (frame.granularity) controls.setGranularity(frame.granularity);
+      if (typeof frame.say === 'string' && frame.say) {
+        // The presenter's narration of the steps it took up to a question.
+        const [text, ...note] = frame.say.split('\n');
+        soFar = { model, narration: { text, note: note.length ? note.join('\n') : null, phase: null } };
+        showNarration(model);
+      }
     } else if (frame.type === 'room') {
       if (mode === 'follower' && frame.seat && room) {
         // Kept for this tab: a reconnect (or a reload) keeps the vote.
