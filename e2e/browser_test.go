@@ -62,7 +62,7 @@ func newBrowserPage(t *testing.T, width, height int64, reducedMotion bool) *brow
 		chromedp.Flag("no-first-run", true), chromedp.Flag("hide-scrollbars", true))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx, chromedp.WithLogf(func(string, ...any) {}))
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelT := context.WithTimeout(ctx, 180*time.Second) // three browsers at once on a loaded 2-core machine take their time
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	p := &browserPage{t: t, ctx: ctx, errors: make(chan string, 64)}
 	p.do(chromedp.Listen(ctx, func(ev any) {
