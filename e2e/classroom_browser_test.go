@@ -5,9 +5,7 @@ package e2e
 // Set NETSTEP_SCREENSHOTS=DIR to keep PNGs of both pages.
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,18 +16,8 @@ import (
 
 func TestBrowserClassroom(t *testing.T) {
 	base := startBrowserServer(t)
-	resp, err := http.Post(base+"/api/rooms", "application/json", strings.NewReader(`{"lesson":"house-prices"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var room struct {
-		Code, PresenterURL, JoinURL string
-	}
-	err = json.NewDecoder(resp.Body).Decode(&room)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST /api/rooms: %d %v", resp.StatusCode, err)
-	}
+	var room struct{ Code, PresenterURL, JoinURL string }
+	room.Code, room.PresenterURL, room.JoinURL = openRoom(t, base, "house-prices")
 
 	teacher := newBrowserPage(t, 1280, 720, false)
 	teacher.open(room.PresenterURL)
