@@ -20,7 +20,7 @@ import (
 func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("loadtest", "Open many sessions over real websockets on this machine, step them, and report latency, failures and the server's memory per session. Without --url it starts its own server.", getenv, stderr)
 	target := f.String("url", "", "a running server's base URL on this machine, e.g. http://127.0.0.1:8080, or several instances of one cluster separated by commas, over which the clients are spread (default: start one)")
-	mode := f.String("mode", "sessions", "sessions (each steps every --interval), play (--players run at full speed while --sessions step), classroom (one presenter, --followers follow), or vote (classroom, after every follower answers a question within --vote-window)")
+	mode := f.String("mode", "sessions", "sessions (each steps every --interval), play (--players run at full speed while --sessions step), classroom (one presenter, --followers follow), vote (classroom, after every follower answers a question within --vote-window), or abuse (--sessions learners step and a presenter steps for a class while attackers flood setWeight and state, a room's followers flood state, forks pile up and sessions are opened and dropped: docs/benchmarks.md)")
 	sessions := &intFlag{v: 100, lo: 1, hi: loadtest.MaxClients}
 	f.Var(sessions, "sessions", "stepping sessions")
 	players := &intFlag{v: 50, lo: 0, hi: loadtest.MaxClients}
@@ -46,8 +46,8 @@ func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	if !slices.Contains([]string{"objects", "compact", "mixed"}, *events) {
 		return usageError{fmt.Sprintf("--events: want objects, compact or mixed; got %q", *events)}
 	}
-	if !slices.Contains([]string{"sessions", "play", "classroom", "vote"}, *mode) {
-		return usageError{fmt.Sprintf("--mode: want sessions, play, classroom or vote; got %q", *mode)}
+	if !slices.Contains([]string{"sessions", "play", "classroom", "vote", "abuse"}, *mode) {
+		return usageError{fmt.Sprintf("--mode: want sessions, play, classroom, vote or abuse; got %q", *mode)}
 	}
 	if *voteWindow <= 0 || *voteWindow > 2*time.Minute {
 		return usageError{"--vote-window: want a duration above 0 and at most 2m"}
@@ -64,6 +64,14 @@ func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string,
 			// as a lecture hall behind one NAT would need.
 			n := strconv.Itoa(cfg.Followers + 10)
 			extra = append([]string{"--join-burst", n, "--followers-per-address", n}, extra...)
+		}
+		if cfg.Mode == "abuse" {
+			// Learners, the class and the attackers all come from
+			// 127.0.0.1: only the per-address handshake and join rates are
+			// raised, so that the learners get in; every other limit (memory
+			// budgets, turns, state limits, the room's caps) is the default.
+			clients = cfg.Sessions + loadtest.AbuseClients + 60
+			extra = append([]string{"--handshake-burst", "1000", "--handshake-rate", "1000", "--join-burst", "1000"}, extra...)
 		}
 		exe, err := os.Executable()
 		if err != nil {

@@ -89,15 +89,20 @@ type Report struct {
 	PlayerEpochsPerSecond []float64 `json:"playerEpochsPerSecond,omitempty"` // play mode: min, median, max over the players
 	PlayerFramesPerSecond []float64 `json:"playerFramesPerSecond,omitempty"` // play mode: progress frames a second, min, median, max
 	// Vote mode: one question to the class before the steps.
-	Votes            int     `json:"votes,omitempty"`        // answers sent
-	VotesTallied     int     `json:"votesTallied,omitempty"` // answers in the presenter's last tally
-	TallyLagMs       float64 `json:"tallyLagMs,omitempty"`   // from the last answer sent to the presenter's tally that counts it
-	TallyFrames      int     `json:"tallyFrames,omitempty"`  // tally frames the presenter got while the class voted
-	VoteSeconds      float64 `json:"voteSeconds,omitempty"`  // from the question to the tally of every vote
-	FramesReceived   int64   `json:"framesReceived"`
-	BytesReceived    int64   `json:"bytesReceived"`
-	Seconds          float64 `json:"seconds"`
-	ServerGoroutines int     `json:"-"`
+	Votes        int     `json:"votes,omitempty"`        // answers sent
+	VotesTallied int     `json:"votesTallied,omitempty"` // answers in the presenter's last tally
+	TallyLagMs   float64 `json:"tallyLagMs,omitempty"`   // from the last answer sent to the presenter's tally that counts it
+	TallyFrames  int     `json:"tallyFrames,omitempty"`  // tally frames the presenter got while the class voted
+	VoteSeconds  float64 `json:"voteSeconds,omitempty"`  // from the question to the tally of every vote
+	// Abuse mode: the presenter's steps while the attacks ran, and what each
+	// attack sent and was answered (error codes), or could not connect.
+	PresenterP50Ms   float64                     `json:"presenterP50Ms,omitempty"`
+	PresenterP99Ms   float64                     `json:"presenterP99Ms,omitempty"`
+	Attacks          map[string]map[string]int64 `json:"attacks,omitempty"`
+	FramesReceived   int64                       `json:"framesReceived"`
+	BytesReceived    int64                       `json:"bytesReceived"`
+	Seconds          float64                     `json:"seconds"`
+	ServerGoroutines int                         `json:"-"`
 }
 
 // IsLoopback reports whether host names this machine: a load test sends
@@ -537,6 +542,10 @@ func Run(ctx context.Context, cfg Config, pid int) (*Report, error) {
 				rep.StackPerSession = (after.stackInuse - memBefore.stackInuse) / n
 				rep.GoroutinesPerSession = float64(after.goroutines-memBefore.goroutines) / float64(n)
 			}
+		}
+	case "abuse":
+		if err := runAbuse(ctx, cfg, rep, lat, stepLoop, connectAll, load, &all); err != nil {
+			return nil, err
 		}
 	case "classroom", "vote":
 		if err := runClassroom(ctx, cfg, rep, lat, &frames, &nbytes, &failures, &connectFailures, &all); err != nil {

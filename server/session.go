@@ -238,9 +238,24 @@ func (s *session) loop() {
 		case <-paceC:
 		case <-s.later.C:
 			s.buf = getBuf()
-			if s.pending && s.takeTurn() {
-				s.sendBoundary()
-				s.giveTurn()
+			if s.pending {
+				// Heatmaps take a turn when one is free at once; the
+				// session does not wait for one (its learner's next step
+				// would wait too), and past boundaryInterval overdue it
+				// computes them anyway: heatEvery keeps them under about
+				// 5% of a core.
+				got := false
+				select {
+				case <-s.srv.turns:
+					s.holdsTurn, got = true, true
+				default:
+				}
+				if got || time.Since(s.lastHeat.Add(s.heatEvery)) > boundaryInterval {
+					s.sendBoundary()
+					s.giveTurn()
+				} else {
+					s.later.Reset(turnRetry)
+				}
 			}
 		case <-s.stateLater.C:
 			s.buf = getBuf()

@@ -74,48 +74,59 @@ type stateAsk struct {
 }
 
 // followerState answers a follower's state command from the cached frame
-// when it is current; otherwise it encodes one, or, if the last encode was
-// less than followerStateEvery ago, holds the ask until it is due and
-// reports false: answerWaiting sends the state and the done then. The
-// state frame carries no id (every follower asking shares one frame); the
-// done that follows it carries the command's.
+// when it is current, and reports true. Otherwise it holds the ask and
+// reports false: answerWaiting encodes one frame for every held ask (at
+// most every followerStateEvery) and sends it with their done frames. The
+// room's goroutine never waits for a turn on a follower's behalf: the
+// presenter's commands are never queued behind followers' asks. The state
+// frame carries no id (every follower asking shares one frame); the done
+// that follows it carries the command's.
 func (s *session) followerState(v *viewer, id []byte) bool {
 	c := &s.stateCache
-	if c.frame == nil || c.version != s.version || !c.full {
-		if wait := time.Until(c.made.Add(followerStateEvery)); wait > 0 {
-			for i := range s.waiting {
-				if s.waiting[i].v == v {
-					s.waiting[i].id = bytes.Clone(id) // the newest ask of each follower
-					return false
-				}
-			}
-			if len(s.waiting) == 0 {
-				s.stateLater.Reset(wait)
-			}
-			s.waiting = append(s.waiting, stateAsk{v: v, id: bytes.Clone(id)})
+	if c.frame != nil && c.version == s.version && c.full {
+		s.sendState(v, nil, "state", true)
+		return true
+	}
+	for i := range s.waiting {
+		if s.waiting[i].v == v {
+			s.waiting[i].id = bytes.Clone(id) // the newest ask of each follower
 			return false
 		}
-		if !s.takeTurn() {
-			return true
-		}
-		defer s.giveTurn()
 	}
-	s.sendState(v, nil, "state", true)
-	return true
+	if len(s.waiting) == 0 {
+		s.stateLater.Reset(max(time.Until(c.made.Add(followerStateEvery)), 0))
+	}
+	s.waiting = append(s.waiting, stateAsk{v: v, id: bytes.Clone(id)})
+	return false
 }
 
 // answerWaiting sends the held state asks one state frame, encoded once,
-// and their done frames.
+// and their done frames, when a turn is free at once; otherwise it looks
+// again shortly.
 func (s *session) answerWaiting() {
-	asks := s.waiting
-	s.waiting = nil
-	if len(asks) == 0 || s.tr == nil || !s.takeTurn() {
+	if len(s.waiting) == 0 || s.tr == nil {
+		s.waiting = nil
 		return
 	}
+	if !s.holdsTurn {
+		select {
+		case <-s.srv.turns:
+			s.holdsTurn = true
+		default:
+			s.stateLater.Reset(turnRetry)
+			return
+		}
+	}
 	defer s.giveTurn()
+	asks := s.waiting
+	s.waiting = nil
 	for _, a := range asks {
 		s.current = a.id
 		s.sendState(a.v, nil, "state", true) // encoded for the first, shared by the rest
 		s.reply(a.v, nil)
 	}
 }
+
+// turnRetry is how soon a room looks again for a free turn to answer its
+// followers' held asks.
+const turnRetry = 20 * time.Millisecond
