@@ -732,6 +732,30 @@ export function createApp(root, options = {}) {
     }
   }
 
+  // lessonPanels fits the decision-boundary card to the lesson: hidden
+  // when the training set is too small for a map to mean anything (the
+  // worked example's single point), and with the lesson's class and input
+  // names instead of "class 1" and "class 0".
+  let panelsFor = null;
+  function lessonPanels(m) {
+    const box = $('boundary-box');
+    if (!box) return;
+    if ((m.data?.train?.length ?? 0) < 4) box.hidden = true;
+    if (panelsFor === m.lesson) return;
+    panelsFor = m.lesson;
+    const classes = m.lesson?.display?.outputs?.[0]?.classes;
+    const legend = box.querySelector('p.muted.small');
+    if (!legend || m.network?.outputs?.length !== 1 || !Array.isArray(classes) || classes.length !== 2) return;
+    const [zero, one] = classes;
+    const [across, up] = m.network.inputs;
+    legend.textContent = `Background: the network's answer everywhere in the plane, blue for ${one}, orange for ${zero}. Circles: ${one}; squares: ${zero}; hollow marks: test examples. Across: ${across}; up: ${up}.`;
+    for (const input of box.querySelectorAll('input[name=boundary-add]')) {
+      const label = input.closest('label');
+      if (label && input.value === '1') label.lastChild.textContent = ` ${one} (circle)`;
+      if (label && input.value === '0') label.lastChild.textContent = ` ${zero} (square)`;
+    }
+  }
+
   // markBlameEdges marks the weights that carry a hidden neuron's blame
   // back, while the math shows that sum (class "blame-path" on the
   // diagram's edges).
@@ -774,6 +798,7 @@ export function createApp(root, options = {}) {
     }
     inspector.render(m, selection);
     charts.render(m);
+    lessonPanels(m);
     table.render(m);
     if (m.lesson) {
       settings.setLesson(m.lesson);
