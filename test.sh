@@ -3,8 +3,9 @@
 # included: they need Chromium; the load generator's smoke run is one of
 # them), the engine's determinism checks on arm64, GOAMD64=v3 and
 # WebAssembly (they need qemu-aarch64-static and Node), a CI-sized run of
-# the benchmarks, the page's JavaScript unit tests, and a short run of each
-# fuzz target.
+# the benchmarks, the page's JavaScript unit tests, tsc --checkJs over the
+# page's JSDoc types (npm fetches the pinned TypeScript once), and a short
+# run of each fuzz target.
 set -euo pipefail
 # Go 1.27.3 (the machine's own Go fetches it from the module proxy): 1.26
 # calls standard-library code with known vulnerabilities.
@@ -31,4 +32,6 @@ GOOS=js GOARCH=wasm go test -count=1 -exec "$(go env GOROOT)/lib/wasm/go_js_wasm
 # docs/benchmarks.md come from the full commands listed there.
 go test -run '^$' -bench . -benchtime 100x ./engine ./server
 node --test web/jstest/
+# The JSDoc types of static/js read by TypeScript (pinned, CI only).
+.ci/typecheck/run
 ./fuzz.sh

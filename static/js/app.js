@@ -25,15 +25,15 @@ import { createVote } from './vote.js';
 
 /**
  * @typedef {{
- *   lesson?: string,         built-in lesson name to load
- *   lessonObject?: any,      an inline lesson to load instead
- *   ws?: string,             websocket path or URL, default "/ws"
- *   theme?: string,          auto | light | dark | projector (default: the last one chosen on this browser, else auto)
- *   math?: boolean,          show the math from the start
- *   granularity?: string,    micro | phase | sample | batch | epoch
- *   questions?: boolean,     ask the lesson's questions before the steps that reach them (default true)
+ *   lesson?: string,        // built-in lesson name to load
+ *   lessonObject?: any,     // an inline lesson to load instead
+ *   ws?: string,            // websocket path or URL, default "/ws"
+ *   theme?: string,         // auto | light | dark | projector (default: the last one chosen on this browser, else auto)
+ *   math?: boolean,         // show the math from the start
+ *   granularity?: string,   // micro | phase | sample | batch | epoch
+ *   questions?: boolean,    // ask the lesson's questions before the steps that reach them (default true)
  *   onLessonChange?: (name: string) => void,
- *   room?: import('./room.js').RoomOptions,  a classroom room to present or follow
+ *   room?: import('./room.js').RoomOptions, // a classroom room to present or follow
  * }} AppOptions
  */
 

@@ -5,10 +5,10 @@
 
 /**
  * @typedef {{
- *   code: string,                 the room's code, e.g. "K7M2QX"
+ *   code: string,                // the room's code, e.g. "K7M2QX"
  *   role: 'presenter'|'follower',
- *   token?: string,               the presenter's token (from the URL fragment)
- *   seat?: string,                a follower's seat (its last room frame): it keeps its vote on reconnect
+ *   token?: string,              // the presenter's token (from the URL fragment)
+ *   seat?: string,               // a follower's seat (its last room frame): it keeps its vote on reconnect
  * }} RoomOptions
  */
 

@@ -92,14 +92,14 @@ export function choiceOf(f, m, value) {
  * follower.
  * @param {HTMLElement} box
  * @param {{
- *   role: () => string|null,               presenter, follower, explore
+ *   role: () => string|null,              // presenter, follower, explore
  *   model: () => any,
  *   send: (cmd: any) => any,
  *   request: (cmd: any) => Promise<any>,
- *   selection: () => any,                  the diagram's selection: a weight or bias to ask about
- *   pick?: HTMLSelectElement|null,         the presenter's list of the lesson's questions
- *   askButton?: HTMLButtonElement|null,    asks the picked one
- *   quickButton?: HTMLButtonElement|null,  asks "up or down?" on the selected weight
+ *   selection: () => any,                 // the diagram's selection: a weight or bias to ask about
+ *   pick?: HTMLSelectElement|null,        // the presenter's list of the lesson's questions
+ *   askButton?: HTMLButtonElement|null,   // asks the picked one
+ *   quickButton?: HTMLButtonElement|null, // asks "up or down?" on the selected weight
  * }} opts
  */
 export function createVote(box, opts) {
