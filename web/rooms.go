@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
-	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/netstep/netstep/external"
 )
@@ -117,16 +116,19 @@ func (h *handler) roomQR(w http.ResponseWriter, r *http.Request) {
 		}
 		link = base + "/join/" + canon
 	}
-	png, err := qrcode.Encode(link, qrcode.Medium, 320)
+	f, ok, err := h.qr.get(link)
 	if err != nil {
 		h.log.Error("web: drawing a QR code", "err", err)
 		http.Error(w, "The QR code could not be drawn; this is a bug.", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "image/png")
+	if !ok {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "Too many QR codes drawn just now; try again in a second.", http.StatusTooManyRequests)
+		return
+	}
 	w.Header().Set("Cache-Control", "private, max-age=3600")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Write(png)
+	f.serve(w, r)
 }
 
 func (h *handler) renderJoin(w http.ResponseWriter, r *http.Request, status int, data joinData) {

@@ -152,6 +152,7 @@ type handler struct {
 	// with the import map's hash.
 	assets *assets
 	csp    string
+	qr     *qrCodes
 	pages  pageCache
 }
 
@@ -205,6 +206,7 @@ func New(opts Options) (http.Handler, error) {
 		return nil, err
 	}
 	h.assets = a
+	h.qr = newQRCodes()
 	h.csp = strings.Replace(ContentSecurityPolicy, "script-src 'self'", "script-src 'self' "+a.importMapHash, 1)
 	funcs := template.FuncMap{"asset": a.templateURL, "importMap": func() template.HTML { return a.importMap }}
 	for _, t := range []struct {
