@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -295,4 +296,31 @@ func TestInlineLessonsAreShared(t *testing.T) {
 	if l3, _ := c.parse(a); l3 == l1 {
 		t.Error("the oldest lesson was not evicted")
 	}
+}
+
+// TestQueryBounded: a /ws query value longer than it can be is refused
+// before the upgrade with a 400 that names the field (it was echoed back in
+// full before), and so is a query too long as a whole.
+func TestQueryBounded(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	for _, tt := range []struct{ query, want string }{
+		{"?lesson=" + strings.Repeat("a", 61), "lesson: at most 60 characters, got 61."},
+		{"?resume=" + strings.Repeat("x", 200), "resume: at most 64 characters, got 200."},
+		{"?room=" + strings.Repeat("K", 17), "room: at most 16 characters, got 17."},
+		{"?lesson=xor&lesson=circle", "lesson: give it once."},
+		{"?x=" + strings.Repeat("y", 2000), "the query is 2002 bytes; at most 1024."},
+	} {
+		_, resp, err := ts.tryDial(tt.query, nil)
+		if err == nil || resp == nil || resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%.40s…: %v %v, want 400", tt.query, resp, err)
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if got := strings.TrimSpace(string(body)); got != tt.want {
+			t.Errorf("%.40s…: %q, want %q", tt.query, got, tt.want)
+		}
+	}
+	// At the limit the connection is made (dial fails the test otherwise);
+	// an unknown name is then the session's ordinary error.
+	ts.dial(t, "?lesson="+strings.Repeat("a", 60))
 }

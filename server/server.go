@@ -291,6 +291,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse("origin", http.StatusForbidden, "Pages from "+r.Header.Get("Origin")+" may not open netstep sessions here; the server's operator can allow it with --allow-origin.")
 		return
 	}
+	if msg := checkQuery(r); msg != "" {
+		refuse("query", http.StatusBadRequest, msg)
+		return
+	}
 	q := r.URL.Query()
 	compact := false
 	switch q.Get("events") {
@@ -592,4 +596,40 @@ func randomString(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// The longest value each query parameter of /ws may have: a lesson's name
+// (engine's limit), a 24-character token with room to spare, a room code.
+// Longer values are refused before anything reads them, so nothing echoes
+// a megabyte back.
+const maxQueryBytes = 1024
+
+var maxQueryValue = map[string]int{
+	"lesson": engine.MaxNameChars,
+	"resume": 64,
+	"token":  64,
+	"room":   16,
+	"fork":   16,
+	"seat":   maxSeatChars,
+	"events": 16,
+}
+
+// checkQuery reports what is wrong with a /ws query's size, naming the
+// field, or "".
+func checkQuery(r *http.Request) string {
+	if len(r.URL.RawQuery) > maxQueryBytes {
+		return fmt.Sprintf("the query is %d bytes; at most %d.", len(r.URL.RawQuery), maxQueryBytes)
+	}
+	for k, vs := range r.URL.Query() {
+		limit, known := maxQueryValue[k]
+		for _, v := range vs {
+			if known && len(v) > limit {
+				return fmt.Sprintf("%s: at most %d characters, got %d.", k, limit, len(v))
+			}
+		}
+		if known && len(vs) > 1 {
+			return k + ": give it once."
+		}
+	}
+	return ""
 }
