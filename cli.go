@@ -110,11 +110,7 @@ func loadLesson(ref string) (*engine.Lesson, error) {
 	if _, err := os.Stat(ref); err != nil {
 		return nil, fmt.Errorf("--lesson %q: not a built-in lesson (see netstep lessons) and not a readable file", ref)
 	}
-	data, err := readLessonFile(ref)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ref, unwrapPathError(err))
-	}
-	l, err := engine.ParseLesson(data)
+	l, err := loadLessonFile(ref)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
@@ -287,6 +283,8 @@ func cmdValidate(ctx context.Context, args []string, getenv func(string) string,
 	return nil
 }
 
+// loadLessonFile reads and parses one lesson file; its errors do not name
+// the file, which the callers print first.
 func loadLessonFile(file string) (*engine.Lesson, error) {
 	data, err := readLessonFile(file)
 	if err != nil {
