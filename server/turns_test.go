@@ -200,7 +200,11 @@ func TestShutdownDuringALongBack(t *testing.T) {
 	if code != websocket.CloseGoingAway {
 		t.Errorf("close code %d; want 1001", code)
 	}
-	if first > 500*time.Millisecond && took > first/2 {
+	limit := first / 2
+	if raceEnabled {
+		limit = first * 9 / 10 // the detector slows the close handshakes more than the replay
+	}
+	if first > 500*time.Millisecond && took > limit {
 		t.Errorf("shutdown during a Back took %v, the Back alone %v: it waited for the replay", took, first)
 	}
 }
