@@ -130,14 +130,7 @@ func appendFloat(dst []byte, key string, v float64) []byte {
 }
 
 func appendFloats(dst []byte, key string, vs []float64) []byte {
-	dst = append(appendKey(dst, key), '[')
-	for i, v := range vs {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = AppendFloat(dst, v)
-	}
-	return append(dst, ']')
+	return appendVector(appendKey(dst, key), vs)
 }
 
 // AppendFloat appends v in the shortest form that reads back exactly, as
@@ -224,16 +217,7 @@ func (e *Event) AppendCompact(dst []byte) []byte {
 	dst = append(dst, '[', '"', compactCodes[e.Type], '"')
 	num := func(v float64) { dst = AppendFloat(append(dst, ','), v) }
 	integer := func(v int) { dst = strconv.AppendInt(append(dst, ','), int64(v), 10) }
-	list := func(vs []float64) {
-		dst = append(dst, ',', '[')
-		for i, v := range vs {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = AppendFloat(dst, v)
-		}
-		dst = append(dst, ']')
-	}
+	list := func(vs []float64) { dst = appendVector(append(dst, ','), vs) }
 	switch e.Type {
 	case EventSample:
 		integer(e.Epoch)

@@ -11,15 +11,7 @@ func (v Vector) MarshalJSON() ([]byte, error) {
 	if v == nil {
 		return []byte("null"), nil
 	}
-	dst := make([]byte, 0, 2+len(v)*20)
-	dst = append(dst, '[')
-	for i, x := range v {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = AppendFloat(dst, x)
-	}
-	return append(dst, ']'), nil
+	return appendVector(make([]byte, 0, 2+len(v)*20), v), nil
 }
 
 // State is a snapshot of everything a page needs to draw the network where

@@ -105,6 +105,8 @@ func (t *Trainer) AppendParams(dst []byte) []byte {
 	return append(dst, ']', '}')
 }
 
+// appendVector appends v as a JSON list of numbers (AppendFloat): the one
+// loop every list of floats the engine writes goes through.
 func appendVector(dst []byte, v []float64) []byte {
 	dst = append(dst, '[')
 	for i, x := range v {
