@@ -1,60 +1,20 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
-	"io"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/netstep/netstep/cluster/clustertest"
 	"github.com/netstep/netstep/loadtest"
 )
 
-// startServing runs the program's serve command on a free loopback port and
-// returns its base URL; the server stops when the test ends.
+// startServing starts the program's serve command on a free loopback port
+// (startServe) and returns its base URL without the final slash, as
+// loadtest's --url takes it.
 func startServing(t *testing.T, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", "memory"}, args...), func(string) string { return "" }, pw, io.Discard)
-		pw.Close()
-	}()
-	found := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if m := re.FindString(sc.Text()); m != "" {
-				select {
-				case found <- m:
-				default:
-				}
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("the server did not stop within 15s")
-		}
-	})
-	select {
-	case u := <-found:
-		return u
-	case err := <-done:
-		t.Fatalf("serve ended early: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("the server did not print its address")
-	}
-	return ""
+	return strings.TrimSuffix(startServe(t, nil, append([]string{"--addr", "127.0.0.1:0"}, args...)...).url, "/")
 }
 
 // TestLoadtestSmoke is the CI-sized run of the load generator: a few dozen
