@@ -185,3 +185,19 @@ func BenchmarkDecodeStep(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkProgressFrame writes one progress frame (no heatmaps) of a
+// [2, 8, 8, 1] lesson mid-training: what Play costs the session per frame,
+// at most ~30 times a second. It reports the frame's size.
+func BenchmarkProgressFrame(b *testing.B) {
+	tr := testTrainer(b, "testdata/circle-8-8.json")
+	if err := tr.Run(engine.StepSample, 1000, nil); err != nil {
+		b.Fatal(err)
+	}
+	buf := appendProgress(nil, tr, 0, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = appendProgress(buf[:0], tr, lastEpoch(tr.Losses()), nil)
+	}
+	b.ReportMetric(float64(len(buf)), "bytes/frame")
+}

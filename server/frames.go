@@ -202,8 +202,10 @@ func appendBase64(dst, data []byte) []byte {
 
 // appendProgress writes a progress frame from the trainer itself, without
 // building a State: where training is, the current weights and biases
-// (engine.Trainer.AppendParams), the epoch losses after epoch since, and
-// the heatmaps (nil for lessons that are not 2-D).
+// (engine.Trainer.AppendParams), the epoch losses after epoch since, the
+// latest example's sample, activations, blames and loss
+// (engine.Trainer.AppendLatest), and the heatmaps (nil for lessons that are
+// not 2-D).
 func appendProgress(dst []byte, tr *engine.Trainer, since int, hm *engine.Heatmaps) []byte {
 	dst = append(dst, `{"type":"progress","position":`...)
 	dst = appendPosition(dst, tr.Position())
@@ -227,6 +229,12 @@ func appendProgress(dst []byte, tr *engine.Trainer, since int, hm *engine.Heatma
 	}
 	dst = append(dst, `],"canBack":`...)
 	dst = strconv.AppendBool(dst, tr.CanBack())
+	// The latest example's values, so a page draws the network moving.
+	dst = append(dst, ',')
+	n = len(dst)
+	if dst = tr.AppendLatest(dst); len(dst) == n {
+		dst = dst[:n-1] // no example yet
+	}
 	if hm != nil {
 		dst = append(dst, `,"boundary":`...)
 		dst = appendHeatmaps(dst, hm)

@@ -97,6 +97,12 @@ type session struct {
 	// is connected: at --max-sessions the server ends the oldest orphaned
 	// session to make room for a newcomer (server.go, reserve).
 	orphaned atomic.Int64
+
+	// The loss before any training, which a state frame's losses begin
+	// with (epoch 0): measured whenever a state is sent at the start, and
+	// kept for the trainer it was measured on.
+	startLoss engine.EpochLoss
+	startFor  *engine.Trainer
 }
 
 func newSession(srv *Server, id, token string) *session {
@@ -623,6 +629,12 @@ func (s *session) stateBytes(id []byte, reason string, full bool) (buf []byte, l
 		buf, last = c.reframe(s.buf[:0], id, reason), c.lastEpoch
 	} else {
 		st := s.tr.State(full)
+		if st.Position.T == 0 {
+			s.startLoss, s.startFor = s.tr.CurrentLoss(), s.tr
+		}
+		if s.startFor == s.tr && (len(st.Losses) == 0 || st.Losses[0].Epoch > 0) {
+			st.Losses = append([]engine.EpochLoss{s.startLoss}, st.Losses...)
+		}
 		s.srv.metrics.encodes.Inc()
 		var err error
 		buf, err = appendState(s.buf[:0], id, reason, st, s.boundary())
