@@ -246,13 +246,15 @@ func TestBrowserStepWithMouse(t *testing.T) {
 	if got := m["loss"].(float64); got != loss {
 		t.Errorf("the page's loss = %v, the engine's = %v", got, loss)
 	}
-	drawn := browserEval[[]string](p, `[...document.querySelectorAll('.node-value.output')].map(e => e.textContent)`)
+	// The price is drawn in dollars; the neuron's name says the number the
+	// network sees too.
+	drawn := browserEval[[]string](p, `[...document.querySelectorAll('.node.output')].map(e => e.getAttribute('aria-label'))`)
 	if len(drawn) != len(outputs) {
 		t.Fatalf("drawn outputs %q, engine outputs %v", drawn, outputs)
 	}
 	for k, v := range outputs {
-		if got, want := drawn[k], browserFmt(v); got != want {
-			t.Errorf("output %d drawn as %q, the engine computed %s", k, got, want)
+		if got, want := drawn[k], "(the network sees "+browserFmt(v)+")"; !strings.Contains(got, want) {
+			t.Errorf("output %d is %q, the engine computed %s", k, got, want)
 		}
 	}
 	say := p.narration()

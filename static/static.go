@@ -5,9 +5,9 @@ package static
 
 import "embed"
 
-// FS is the static folder: js/, css/ and vendor/. The Go and shell sources
+// FS is the static folder: js/, css/, img/ (the favicon) and vendor/. The Go and shell sources
 // are left out; the page's unit tests live in web/jstest and axe-core (used
 // by the accessibility test only) in e2e/testdata, so neither is embedded.
 //
-//go:embed js/*.js css vendor/VERSIONS vendor/katex vendor/uplot
+//go:embed js/*.js css img vendor/VERSIONS vendor/katex vendor/uplot
 var FS embed.FS

@@ -252,6 +252,10 @@ func New(opts Options) (http.Handler, error) {
 	}
 	page("/static/*", http.StripPrefix("/static/", h.assets).ServeHTTP)
 	r.MethodNotAllowed(methodNotAllowed)
+	// Pages link their icon; a browser that asks the old way is sent there.
+	page("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/img/favicon.svg", http.StatusMovedPermanently)
+	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "404 page not found", http.StatusNotFound)
 	})

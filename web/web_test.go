@@ -40,7 +40,7 @@ func TestPages(t *testing.T) {
 		status     int
 		contains   []string
 	}{
-		{"index", "/", 200, []string{"Guess, measure, adjust, repeat", `data-lesson="house-prices"`, `src="/static/js/main.js?v=`}},
+		{"index", "/", 200, []string{"Guess, measure, adjust, repeat", `data-lesson="house-prices"`, `src="/static/js/main.js?v=`, `<link rel="icon" href="/static/img/favicon.svg`}},
 		{"lesson", "/lesson/cat-or-dog", 200, []string{"<title>Cat or dog? · netstep</title>", `data-lesson="cat-or-dog"`, `<option value="cat-or-dog" selected>`}},
 		{"unknown lesson", "/lesson/nope", 404, []string{"no lesson called"}},
 		{"escaped lesson", "/lesson/%3Cscript%3E", 404, nil},
@@ -278,5 +278,19 @@ func TestAddresses(t *testing.T) {
 	}
 	if _, body := get(t, bare, "/api/addresses"); strings.TrimSpace(body) != `{"addresses":[]}` {
 		t.Errorf("without addresses: %s", body)
+	}
+}
+
+// TestFaviconIco: a browser asking for /favicon.ico is sent to the icon
+// the pages link, instead of a 404 in its console.
+func TestFaviconIco(t *testing.T) {
+	h := newHandler(t)
+	res, _ := get(t, h, "/favicon.ico")
+	if res.StatusCode != http.StatusMovedPermanently || res.Header.Get("Location") != "/static/img/favicon.svg" {
+		t.Errorf("/favicon.ico: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, body := get(t, h, "/static/img/favicon.svg")
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "<svg") || !strings.HasPrefix(res.Header.Get("Content-Type"), "image/svg+xml") {
+		t.Errorf("the icon: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 }

@@ -11,7 +11,7 @@ import { createDiagram } from './draw.js';
 import { narrate, narrateSoFar } from './narrate.js';
 import { formulas, defaultSelection, renderMath, blameEdges } from './math.js';
 import { createCharts } from './charts.js';
-import { createControls } from './controls.js';
+import { createControls, pacedByPage, runCommand } from './controls.js';
 import { createInspector } from './inspector.js';
 import { createTable } from './table.js';
 import { createSettings } from './settings.js';
@@ -36,6 +36,9 @@ import { createVote } from './vote.js';
  *   room?: import('./room.js').RoomOptions, // a classroom room to present or follow
  * }} AppOptions
  */
+
+/** RETUNE_MS is the least time between two speed changes sent during Play. */
+const RETUNE_MS = 250;
 
 const FRIENDLY = {
   at_start: 'Nothing to undo: this is the start.',
@@ -73,6 +76,9 @@ export function createApp(root, options = {}) {
   const savedView = options.room?.role === 'presenter' ? parseView(recall(`netstep.view.${options.room.code}`)) : null;
   let mathShown = options.math ?? savedView?.math ?? false;
   let lastNarration = '';
+  let narratedAt = 0; // when the narration last changed
+  // What drawing the diagram has cost since drawCost was last asked.
+  let drawn = { frames: 0, total: 0, max: 0 };
   /** @type {{model: import('./state.js').Model, narration: import('./narrate.js').Narration}|null} the summary of small steps, while the model is the one it sums up */
   let soFar = null;
   let lastMathKey = '';
@@ -172,9 +178,41 @@ export function createApp(root, options = {}) {
     $('step')?.focus();
   });
 
+  // On a phone the inspector sits far below the diagram: a neuron or
+  // weight picked there opens it as a sheet over the bottom of the screen,
+  // next to what was tapped, with a button to close it.
+  const phone = matchMedia('(max-width: 700px)');
+  const inspectorCard = $('inspector')?.closest('section, .card') ?? null;
+  let sheetClose = null;
+  if (inspectorCard) {
+    sheetClose = document.createElement('button');
+    sheetClose.type = 'button';
+    sheetClose.className = 'btn sheet-close';
+    sheetClose.textContent = 'Close';
+    sheetClose.hidden = true;
+    sheetClose.addEventListener('click', () => closeSheet(true));
+    inspectorCard.prepend(sheetClose);
+  }
+  function openSheet() {
+    if (!inspectorCard || !phone.matches) return;
+    inspectorCard.classList.add('sheet');
+    sheetClose.hidden = false;
+  }
+  function closeSheet(refocus) {
+    if (!inspectorCard?.classList.contains('sheet')) return;
+    inspectorCard.classList.remove('sheet');
+    sheetClose.hidden = true;
+    if (refocus) $('stage')?.querySelector('.node.selected, .edge.selected')?.focus();
+  }
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') closeSheet(true);
+  });
+  phone.addEventListener('change', () => closeSheet(false));
+
   const diagram = createDiagram($('stage'), {
     onSelect: (sel) => {
       selection = sel;
+      openSheet();
       schedule();
     },
     reducedMotion: () => reduced.matches,
@@ -247,6 +285,7 @@ export function createApp(root, options = {}) {
       send({ cmd: 'back' });
     },
     play: () => togglePlay(),
+    speed: () => speedChanged(),
     reset: () => {
       stopPlaying();
       send({ cmd: 'reset' });
@@ -529,48 +568,88 @@ export function createApp(root, options = {}) {
       playToQuestion();
       return;
     }
+    startPlaying();
+  }
+
+  /** startPlaying plays at the speed and step size the controls show. */
+  function startPlaying() {
     const sps = controls.stepsPerSecond();
     const g = controls.granularity();
-    if (sps > 0 && sps <= 2 && g !== 'epoch') {
-      // Slow enough to watch: step from the page so every step is animated
-      // and narrated.
-      const loop = { stop: false };
-      playing = loop;
-      dispatch({ type: 'running', running: true });
-      const tick = async () => {
-        while (!loop.stop) {
-          const started = performance.now();
-          try {
-            await pacedStep(controls.granularity());
-          } catch {
-            break;
-          }
-          const now = controls.stepsPerSecond();
-          if (!loop.stop && (now === 0 || now > 2)) {
-            // Raised past what the page steps itself: the server plays on
-            // at the new speed (the page would outrun the command limit).
-            playing = null;
-            send({ cmd: 'run', stepsPerSecond: now, granularity: runGranularity(controls.granularity()) });
-            return;
-          }
-          const wait = Math.max(0, 1000 / now - (performance.now() - started));
-          await new Promise((r) => setTimeout(r, wait));
-        }
-        if (playing === loop) {
-          playing = null;
-          dispatch({ type: 'running', running: false });
-        }
-      };
-      tick();
+    if (pacedByPage(sps, g)) {
+      startLoop();
       return;
     }
     dispatch({ type: 'running', running: true });
-    send({ cmd: 'run', stepsPerSecond: sps, granularity: runGranularity(g) });
+    send(runCommand(sps, g));
   }
 
-  /** runGranularity is the step size Play runs with: at least a sample. */
-  function runGranularity(g) {
-    return g === 'micro' || g === 'phase' ? 'sample' : g;
+  // startLoop plays slowly enough to watch: the page steps, so every step
+  // is animated and narrated. It reads the speed before each wait, so a
+  // new speed takes effect at the next step.
+  function startLoop() {
+    const loop = { stop: false, paced: true };
+    playing = loop;
+    dispatch({ type: 'running', running: true });
+    const tick = async () => {
+      while (!loop.stop) {
+        const started = performance.now();
+        try {
+          await pacedStep(controls.granularity());
+        } catch {
+          break;
+        }
+        const wait = Math.max(0, 1000 / controls.stepsPerSecond() - (performance.now() - started));
+        await new Promise((r) => setTimeout(r, wait));
+      }
+      if (playing === loop) {
+        playing = null;
+        dispatch({ type: 'running', running: false });
+      }
+    };
+    tick();
+  }
+
+  // A speed change during Play takes effect at once: a running server gets
+  // a new run command (which keeps training and changes its pace); crossing
+  // into or out of the page-paced speeds switches between the two. Moving
+  // the slider fires many input events: the page sends at most one change
+  // every RETUNE_MS (the latest speed wins), well inside the server's
+  // command rate limit.
+  let retuneTimer = null;
+  let lastRetune = 0;
+  function speedChanged() {
+    if (!(model.running || playing) || retuneTimer) return;
+    const wait = Math.max(0, lastRetune + RETUNE_MS - performance.now());
+    retuneTimer = setTimeout(() => {
+      retuneTimer = null;
+      lastRetune = performance.now();
+      retune();
+    }, wait);
+  }
+  async function retune() {
+    if (following() || !(model.running || playing)) return;
+    const sps = controls.stepsPerSecond();
+    const g = controls.granularity();
+    const slow = pacedByPage(sps, g);
+    if (playing) {
+      // A loop reads the speed before each wait; Play up to a question
+      // stays with the page whatever the speed.
+      if (slow || !playing.paced) return;
+      playing.stop = true;
+      playing = null;
+      send(runCommand(sps, g));
+      return;
+    }
+    if (!slow) {
+      send(runCommand(sps, g));
+      return;
+    }
+    try {
+      await socket.request({ cmd: 'pause' });
+    } catch {
+      return;
+    }
+    startLoop();
   }
 
   // Frames.
@@ -711,10 +790,14 @@ export function createApp(root, options = {}) {
    * @param {import('./state.js').Model} m
    */
   function showNarration(m) {
+    // During Play the narration (an aria-live region) changes at most
+    // once a second, so that a screen reader can finish each sentence.
+    if (m.reason === 'progress' && performance.now() - narratedAt < 1000) return;
     const n = soFar?.model === m ? soFar.narration : narrate(m, { math: mathShown });
     const text = n.text + (n.note ? '\n' + n.note : '');
     if (text !== lastNarration && (n.text || m.reason !== 'progress')) {
       lastNarration = text;
+      narratedAt = performance.now();
       const box = $('narration');
       const say = document.createElement('p');
       say.className = `say phase-${n.phase ?? 'none'}`;
@@ -775,7 +858,12 @@ export function createApp(root, options = {}) {
     // While the page trains on epoch by epoch to a question's answer, the
     // diagram is drawn without its step animation, which would take longer
     // than the steps themselves.
+    const t0 = performance.now();
     diagram.render(m, quiz?.settling() === 'epoch' ? null : prev);
+    const took = performance.now() - t0;
+    drawn.frames++;
+    drawn.total += took;
+    drawn.max = Math.max(drawn.max, took);
     if (selection) diagram.select(selection);
     controls.render(m);
     showQuizState();
@@ -807,6 +895,31 @@ export function createApp(root, options = {}) {
     prevRendered = m;
   }
 
+  // The intro is cut to its first lines so the network stays in view; a
+  // button after it shows the rest (and hides it again).
+  let introMore = null;
+  function showWholeIntro(intro) {
+    if (!introMore) {
+      introMore = document.createElement('button');
+      introMore.type = 'button';
+      introMore.className = 'link-btn intro-more';
+      introMore.setAttribute('aria-expanded', 'false');
+      introMore.addEventListener('click', () => {
+        const open = intro.classList.toggle('open');
+        introMore.setAttribute('aria-expanded', String(open));
+        introMore.textContent = open ? 'Show less' : 'Read the whole introduction';
+      });
+      intro.after(introMore);
+    }
+    intro.classList.remove('open');
+    introMore.setAttribute('aria-expanded', 'false');
+    introMore.textContent = 'Read the whole introduction';
+    // Only when the text is cut.
+    requestAnimationFrame(() => {
+      introMore.hidden = intro.scrollHeight <= intro.clientHeight + 2;
+    });
+  }
+
   let aboutFor = null;
   function renderAbout(lesson) {
     if (aboutFor === lesson) return;
@@ -816,7 +929,9 @@ export function createApp(root, options = {}) {
       document.title = `${lesson.title} · netstep`;
     }
     introTips.replaceChildren();
-    $('intro').replaceChildren(...termNodes(document, lesson.intro ?? lesson.summary ?? '', lesson.glossary ?? [], introTips));
+    const intro = $('intro');
+    intro.replaceChildren(...termNodes(document, lesson.intro ?? lesson.summary ?? '', lesson.glossary ?? [], introTips));
+    showWholeIntro(intro);
     const about = $('about');
     const kids = [];
     const p = document.createElement('p');
@@ -1073,6 +1188,17 @@ export function createApp(root, options = {}) {
     },
     /** model returns the current view model (for tests and the embed page). */
     model: () => model,
+    /**
+     * drawCost reports how many times the diagram was drawn since the last
+     * call and how long that took in milliseconds (mean and worst), then
+     * starts counting again: the repaint benchmark reads it
+     * (docs/benchmarks.md).
+     */
+    drawCost() {
+      const d = drawn;
+      drawn = { frames: 0, total: 0, max: 0 };
+      return { frames: d.frames, meanMs: d.frames ? d.total / d.frames : 0, maxMs: d.max };
+    },
     /** mode is the classroom role: presenter, follower, explore, or null. */
     mode: () => mode,
     /**

@@ -66,6 +66,9 @@ export function fromPixel(x, y, domain, size) {
   return [clamp(lo + (x / size) * (hi - lo)), clamp(hi - (y / size) * (hi - lo))];
 }
 
+/** The colour scale of each palette, worked out once. */
+const luts = new WeakMap();
+
 /**
  * heatmapRGBA colours heatmap bytes with the theme's diverging scale.
  * @param {Uint8Array} bytes
@@ -73,8 +76,12 @@ export function fromPixel(x, y, domain, size) {
  * @returns {Uint8ClampedArray}
  */
 export function heatmapRGBA(bytes, pal) {
-  const lut = [];
-  for (let v = 0; v < 256; v++) lut.push(heatColor(v / 255, pal));
+  let lut = luts.get(pal);
+  if (!lut) {
+    lut = [];
+    for (let v = 0; v < 256; v++) lut.push(heatColor(v / 255, pal));
+    luts.set(pal, lut);
+  }
   const out = new Uint8ClampedArray(bytes.length * 4);
   for (let i = 0; i < bytes.length; i++) {
     const c = lut[bytes[i]];
@@ -102,10 +109,89 @@ export function lossSeries(losses) {
   return [xs, tr, te];
 }
 
+/** LOSS_EVERY_MS is the least time between two loss-chart redraws during Play. */
+const LOSS_EVERY_MS = 250;
+
+/** LOG_SPAN is how many times the biggest loss must exceed the smallest for the log axis. */
+export const LOG_SPAN = 100;
+
+/**
+ * wantsLog reports whether the loss history spans more than LOG_SPAN
+ * times, so a log axis shows both the first drop and the later learning
+ * (and a divergence as a climb, not a wall).
+ * @param {{trainLoss: number, testLoss: number|null}[]} losses
+ */
+export function wantsLog(losses) {
+  let lo = Infinity;
+  let hi = 0;
+  for (const l of losses) {
+    for (const v of [l.trainLoss, l.testLoss]) {
+      if (typeof v === 'number' && Number.isFinite(v) && v > 0) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+    }
+  }
+  return hi / lo > LOG_SPAN;
+}
+
+/**
+ * hasTest reports whether any point has a test loss: without a test set
+ * the chart has no test series and no legend entry for one.
+ * @param {{testLoss: number|null}[]} losses
+ */
+export function hasTest(losses) {
+  return losses.some((l) => typeof l.testLoss === 'number' && Number.isFinite(l.testLoss));
+}
+
+/** EPOCH_STEPS are the distances between epoch ticks: whole epochs only. */
+export const EPOCH_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7];
+
+/**
+ * lossTicks writes the loss axis's tick labels with just enough digits to
+ * tell neighbouring ticks apart (incr is their distance on a linear axis),
+ * or, on a log axis, with two significant digits.
+ * @param {number[]} ticks
+ * @param {number|undefined} incr
+ * @param {boolean} log
+ * @returns {string[]}
+ */
+export function lossTicks(ticks, incr, log) {
+  if (log) return ticks.map((t) => (t >= 1000 || t < 1e-4 ? fmt(t, 0) : String(Number(t.toPrecision(2)))));
+  const step = incr && incr > 0 ? incr : 1;
+  const d = Math.max(0, Math.min(8, -Math.floor(Math.log10(step) + 1e-9)));
+  return ticks.map((t) => fmt(Math.abs(t) < step / 2 ? 0 : t, d));
+}
+
+/**
+ * axisWidth is the room the loss axis needs for its longest label, in
+ * pixels, so no label is clipped.
+ * @param {string[]|null} labels
+ */
+export function axisWidth(labels) {
+  const longest = Math.max(3, ...(labels ?? []).map((v) => String(v).length));
+  return Math.ceil(longest * 7.2 + 14);
+}
+
+/**
+ * epochTicks writes the epoch axis's labels: whole epochs, grouped.
+ * @param {number[]} ticks
+ */
+export function epochTicks(ticks) {
+  return ticks.map((t) => (Number.isInteger(t) ? t.toLocaleString('en-US') : ''));
+}
+
+// One offscreen canvas per heatmap size, reused by every paint.
+const offscreens = new Map();
+
 function paintHeatmap(canvas, bytes, grid, pal) {
-  const off = document.createElement('canvas');
-  off.width = grid;
-  off.height = grid;
+  let off = offscreens.get(grid);
+  if (!off) {
+    off = document.createElement('canvas');
+    off.width = grid;
+    off.height = grid;
+    offscreens.set(grid, off);
+  }
   const octx = off.getContext('2d');
   octx.putImageData(new ImageData(heatmapRGBA(bytes, pal), grid, grid), 0, 0);
   const ctx = canvas.getContext('2d');
@@ -128,50 +214,123 @@ export function createCharts(slots, opts) {
   let lastBoundary = null;
   let lastData = null;
   let themeKey = '';
+  let hiddenKey = '';
+  // The slots' widths, measured by a ResizeObserver (0: not yet).
+  let lossWidth = 0;
+  let boundaryWidth = 0;
+  let lastModel = null;
+  if (typeof ResizeObserver === 'function') {
+    const ro = new ResizeObserver((entries) => {
+      for (const e of entries) {
+        if (e.target === slots.loss) {
+          lossWidth = e.contentRect.width;
+          if (plot && lastLosses && lossWidth && Math.abs(Math.max(220, lossWidth) - plotWidth) > 8) drawLoss(lastLosses);
+        } else {
+          const before = boundaryWidth;
+          boundaryWidth = e.contentRect.width;
+          if (lastBoundary && boundaryWidth && Math.abs(boundaryWidth - before) > 8) drawBoundary(lastBoundary, lastData);
+        }
+      }
+    });
+    ro.observe(slots.loss);
+    ro.observe(slots.boundary);
+  }
+  // During Play the loss chart is redrawn at most every LOSS_EVERY_MS (the
+  // newest losses win); the diagram gets the rest of each frame.
+  let lossDrawnAt = 0;
+  let lossTimer = null;
+  /** @type {HTMLCanvasElement[]} */
+  let hiddenCanvases = [];
   const canvas = document.createElement('canvas');
   canvas.setAttribute('role', 'img');
   canvas.className = 'boundary-canvas';
 
-  function makePlot(width) {
+  // The log axis: automatic (null) until the learner chooses.
+  let userLog = null;
+  let plotLog = false;
+  let plotTest = true;
+  const logBox = document.createElement('label');
+  logBox.className = 'chart-option';
+  const logInput = document.createElement('input');
+  logInput.type = 'checkbox';
+  logInput.dataset.role = 'loss-log';
+  logBox.append(logInput, ' log scale');
+  logBox.hidden = true;
+  slots.loss.before(logBox);
+  logInput.addEventListener('change', () => {
+    userLog = logInput.checked;
+    plot = null;
+    if (lastLosses) drawLoss(lastLosses);
+  });
+
+  function makePlot(width, log, test) {
     const pal = opts.palette();
     plot?.destroy();
     slots.loss.replaceChildren();
     plotWidth = width;
+    plotLog = log;
+    plotTest = test;
+    const few = (u) => u.data[0].length <= 40;
+    const series = [
+      {},
+      { label: 'training loss', stroke: pal.positive, width: 2, points: { show: few, size: 6, fill: pal.positive } },
+    ];
+    if (test) series.push({ label: 'test loss', stroke: pal.negative, width: 2, dash: [6, 4], points: { show: few, size: 6, fill: pal.negative } });
     plot = new uPlot(
       {
         width,
         height: 170,
         legend: { show: true, live: false },
         cursor: { show: false },
-        scales: { x: { time: false } },
+        scales: {
+          x: { time: false, auto: false, min: 0, max: 1 },
+          y: log ? { distr: 3, log: 10 } : { range: (_, lo, hi) => [Math.min(0, lo), hi > 0 ? hi * 1.05 : 1] },
+        },
         axes: [
-          { stroke: pal.muted, grid: { stroke: pal.neutral + '44' }, ticks: { stroke: pal.neutral }, label: 'epoch', labelSize: 18, size: 34 },
-          { stroke: pal.muted, grid: { stroke: pal.neutral + '44' }, ticks: { stroke: pal.neutral }, size: 46, values: (_, ticks) => ticks.map((t) => fmt(t)) },
+          { stroke: pal.muted, grid: { stroke: pal.neutral + '44' }, ticks: { stroke: pal.neutral }, label: 'epoch', labelSize: 18, size: 34, incrs: EPOCH_STEPS, values: (_, ticks) => epochTicks(ticks) },
+          {
+            stroke: pal.muted,
+            grid: { stroke: pal.neutral + '44' },
+            ticks: { stroke: pal.neutral },
+            values: (_, ticks, _i, _space, incr) => lossTicks(ticks, incr, log),
+            size: (_, values) => axisWidth(values),
+          },
         ],
-        series: [
-          {},
-          { label: 'training loss', stroke: pal.positive, width: 2, points: { show: false } },
-          { label: 'test loss', stroke: pal.negative, width: 2, dash: [6, 4], points: { show: false } },
-        ],
+        series,
       },
-      lossSeries([]),
+      test ? lossSeries([]) : lossSeries([]).slice(0, 2),
       slots.loss,
     );
   }
 
   function drawLoss(losses) {
     slots.loss.hidden = losses.length === 0;
-    const width = Math.max(220, slots.loss.clientWidth || 320);
+    logBox.hidden = losses.length < 2;
+    // Reading a width makes the browser lay the page out: only when the
+    // observer below has not measured it yet.
+    if (!lossWidth) lossWidth = slots.loss.clientWidth;
+    const width = Math.max(220, lossWidth || 320);
     const key = JSON.stringify(opts.palette());
-    if (!plot || Math.abs(width - plotWidth) > 8 || key !== themeKey) {
+    const log = userLog ?? wantsLog(losses);
+    logInput.checked = log;
+    const test = hasTest(losses);
+    if (!plot || Math.abs(width - plotWidth) > 8 || key !== themeKey || log !== plotLog || test !== plotTest) {
       themeKey = key;
-      makePlot(width);
+      makePlot(width, log, test);
     }
-    plot.setData(lossSeries(losses));
+    const cols = lossSeries(losses);
+    if (log) for (const c of cols.slice(1)) for (let i = 0; i < c.length; i++) if (!(c[i] > 0)) c[i] = null;
+    plot.setData(test ? cols : cols.slice(0, 2));
+    // Epochs from 0 to the latest (at least 1, so one point is not alone).
+    plot.setScale('x', { min: 0, max: Math.max(1, losses[losses.length - 1]?.epoch ?? 1) });
     const last = losses[losses.length - 1];
-    slots.summary.textContent = last
-      ? `After ${last.epoch} ${last.epoch === 1 ? 'epoch' : 'epochs'}: training loss ${fmt(last.trainLoss, 3)}${typeof last.testLoss === 'number' ? `, test loss ${fmt(last.testLoss, 3)}` : ' (no test set)'}.`
-      : 'The loss is plotted after each epoch (one pass over all the training examples).';
+    const first = losses[0];
+    const start = first && first.epoch === 0 && last !== first ? ` (${fmt(first.trainLoss, 3)} before training)` : '';
+    slots.summary.textContent = !last
+      ? 'The loss is plotted after each epoch (one pass over all the training examples).'
+      : last.epoch === 0
+        ? `Before training: training loss ${fmt(last.trainLoss, 3)}${typeof last.testLoss === 'number' ? `, test loss ${fmt(last.testLoss, 3)}` : ' (no test set)'}. A point follows after each epoch.`
+        : `Epoch ${last.epoch.toLocaleString('en-US')}: training loss ${fmt(last.trainLoss, 3)}${start}${typeof last.testLoss === 'number' ? `, test loss ${fmt(last.testLoss, 3)}` : ' (no test set)'}.`;
   }
 
   function drawBoundary(b, data) {
@@ -182,12 +341,17 @@ export function createCharts(slots, opts) {
     }
     slots.boundaryBox.hidden = false;
     const pal = opts.palette();
-    const size = Math.min(320, Math.max(200, slots.boundary.clientWidth || 280));
+    if (!boundaryWidth) boundaryWidth = slots.boundary.clientWidth;
+    const size = Math.min(320, Math.max(200, boundaryWidth || 280));
     const dpr = globalThis.devicePixelRatio || 1;
-    canvas.width = Math.round(size * dpr);
-    canvas.height = Math.round(size * dpr);
-    canvas.style.width = size + 'px';
-    canvas.style.height = size + 'px';
+    // Resizing a canvas reallocates it: only when the size changes.
+    const px = Math.round(size * dpr);
+    if (canvas.width !== px || canvas.height !== px) {
+      canvas.width = px;
+      canvas.height = px;
+      canvas.style.width = size + 'px';
+      canvas.style.height = size + 'px';
+    }
     if (!canvas.isConnected) slots.boundary.replaceChildren(canvas);
     const ctx = paintHeatmap(canvas, decodeHeatmap(out), b.grid, pal);
     ctx.save();
@@ -227,35 +391,59 @@ export function createCharts(slots, opts) {
     ctx.restore();
     canvas.setAttribute('aria-label', `Decision boundary over the plane from ${b.domain[0]} to ${b.domain[1]}, with ${n1} points of class 1 and ${n0} of class 0.`);
 
+    // The hidden neurons' maps: their canvases are made once for a
+    // network and repainted in place.
     const maps = b.hidden ?? [];
-    const frag = document.createDocumentFragment();
-    maps.forEach((layer, l) =>
-      layer.forEach((h, j) => {
-        const fig = document.createElement('figure');
-        fig.className = 'hidden-map';
-        const c = document.createElement('canvas');
-        c.width = 64;
-        c.height = 64;
-        c.setAttribute('role', 'img');
-        const name = maps.length > 1 ? `h${l + 1}.${j + 1}` : `h${j + 1}`;
-        c.setAttribute('aria-label', `What hidden neuron ${name} responds to`);
+    const key = maps.map((layer) => layer.length).join(',');
+    if (key !== hiddenKey) {
+      hiddenKey = key;
+      hiddenCanvases = [];
+      const frag = document.createDocumentFragment();
+      maps.forEach((layer, l) =>
+        layer.forEach((_, j) => {
+          const fig = document.createElement('figure');
+          fig.className = 'hidden-map';
+          const c = document.createElement('canvas');
+          c.width = 64;
+          c.height = 64;
+          c.setAttribute('role', 'img');
+          const name = maps.length > 1 ? `h${l + 1}.${j + 1}` : `h${j + 1}`;
+          c.setAttribute('aria-label', `What hidden neuron ${name} responds to`);
+          const cap = document.createElement('figcaption');
+          cap.textContent = name;
+          fig.append(c, cap);
+          frag.append(fig);
+          hiddenCanvases.push(c);
+        }),
+      );
+      slots.hidden.replaceChildren(frag);
+    }
+    let k = 0;
+    for (const layer of maps) {
+      for (const h of layer) {
         const data = heatmapData(h);
-        if (data) paintHeatmap(c, decodeHeatmap(data), b.grid, pal);
-        const cap = document.createElement('figcaption');
-        cap.textContent = name;
-        fig.append(c, cap);
-        frag.append(fig);
-      }),
-    );
-    slots.hidden.replaceChildren(frag);
+        if (data) paintHeatmap(hiddenCanvases[k], decodeHeatmap(data), b.grid, pal);
+        k++;
+      }
+    }
   }
 
   return {
     /** @param {import('./state.js').Model} m */
     render(m) {
+      lastModel = m;
       if (m.losses !== lastLosses || !plot) {
-        lastLosses = m.losses;
-        drawLoss(m.losses);
+        const wait = lossDrawnAt + LOSS_EVERY_MS - performance.now();
+        if (m.reason === 'progress' && plot && wait > 0) {
+          lossTimer ??= setTimeout(() => {
+            lossTimer = null;
+            this.render(lastModel);
+          }, wait);
+        } else {
+          lastLosses = m.losses;
+          lossDrawnAt = performance.now();
+          drawLoss(m.losses);
+        }
       }
       if (m.boundary !== lastBoundary || m.data !== lastData) {
         lastBoundary = m.boundary;

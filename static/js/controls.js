@@ -1,8 +1,31 @@
 // controls.js: the Step, Back, Play/Pause and Reset buttons, the step size
 // and speed controls, and the keyboard shortcuts (listed in the help dialog).
 
+import { count } from './format.js';
+
 /** Speeds of the Play slider, in steps a second; 0 is as fast as possible. */
 export const SPEEDS = [0.5, 1, 2, 5, 10, 30, 100, 0];
+
+/**
+ * pacedByPage reports whether Play at sps steps a second of granularity g
+ * is slow enough for the page to take each step itself, animated and
+ * narrated; faster, the server trains and sends progress frames.
+ * @param {number} sps
+ * @param {string} g
+ */
+export function pacedByPage(sps, g) {
+  return sps > 0 && sps <= 2 && g !== 'epoch';
+}
+
+/**
+ * runCommand is the run command for Play at sps steps a second of
+ * granularity g: the server runs whole examples at least.
+ * @param {number} sps
+ * @param {string} g
+ */
+export function runCommand(sps, g) {
+  return { cmd: 'run', stepsPerSecond: sps, granularity: g === 'micro' || g === 'phase' ? 'sample' : g };
+}
 
 /** GRANULARITIES are the protocol's step sizes, with the words the page uses. */
 export const GRANULARITIES = [
@@ -38,7 +61,7 @@ export function positionText(p, trainSize) {
   const k = Math.min((p.sample ?? 0) + 1, Math.max(trainSize, 1));
   const of = trainSize > 0 ? ` of ${trainSize}` : '';
   const u = p.updates ?? 0;
-  return `epoch ${(p.epoch ?? 0) + 1} · example ${k}${of}${between ? ' next' : ''} · ${u} update${u === 1 ? '' : 's'}`;
+  return `epoch ${count((p.epoch ?? 0) + 1)} · example ${count(k)}${of ? ` of ${count(trainSize)}` : ''}${between ? ' next' : ''} · ${count(u)} update${u === 1 ? '' : 's'}`;
 }
 
 /**
@@ -87,7 +110,7 @@ export function shortcut(ev) {
  * createControls wires the control bar.
  * @param {(role: string) => any} $ finds an element by data-role
  * @param {{step: () => void, back: () => void, play: () => void, reset: () => void,
- *   action: (name: string) => void}} on
+ *   speed?: () => void, action: (name: string) => void}} on speed: the speed slider moved
  */
 export function createControls($, on) {
   const step = $('step');
@@ -108,7 +131,10 @@ export function createControls($, on) {
   };
   gran.addEventListener('change', showHint);
   const showSpeed = () => speed.setAttribute('aria-valuetext', speedText(SPEEDS[Number(speed.value)]));
-  speed.addEventListener('input', showSpeed);
+  speed.addEventListener('input', () => {
+    showSpeed();
+    on.speed?.();
+  });
   showHint();
   showSpeed();
 

@@ -9,9 +9,12 @@
 
 import { layoutNetwork, layerSizes, edgePath, pointOnEdge, placeEdgeLabels } from './layout.js';
 import { signColor, dashFor, edgeWidth } from './colors.js';
-import { fmt, displayValue } from './format.js';
+import { fmt, displayValue, realValue, hasUnits, shortAmount, fitValue, scaleSentence, changeDecimals } from './format.js';
 import { shortName, neuronName } from './narrate.js';
-import { findUpdate } from './state.js';
+import { mistakeOf } from './mistake.js';
+
+/** MISTAKE_H is the height of the strip under the network where the mistake is drawn. */
+const MISTAKE_H = 64;
 
 const NS = 'http://www.w3.org/2000/svg';
 
@@ -50,6 +53,19 @@ export function createDiagram(container, opts) {
   let anim = null;
   let lastWidth = 0;
   let labelAll = false;
+  let labelPx = 0; // the edge labels' font size, read once per drawing
+  /** @type {number[]} where each layer's edges start in edges: edges[offs[l] + j*nin + i] */
+  let offs = [];
+  /** @type {any} the mistake strip's elements */
+  let strip = null;
+  /** @type {HTMLParagraphElement|null} */
+  let scaleNote = null;
+  // What the last paint derived from m.updates, rebuilt only when they change.
+  let updFor = null;
+  /** @type {(import('./state.js').Update|null)[]} the last update of each edge, by edge index */
+  let updByEdge = [];
+  /** @type {Set<any>} */
+  let topChanged = new Set();
 
   function build(m) {
     const fit = opts.fit?.();
@@ -63,9 +79,9 @@ export function createDiagram(container, opts) {
     // 720 px screen instead.
     const viewHeight = document.documentElement.classList.contains('embedded') ? 720 : window.innerHeight;
     const maxHeight = (fit?.maxHeight ?? Math.max(240, Math.min(viewHeight * 0.5, 560))) / zoom;
-    lay = layoutNetwork(sizes, { width, maxHeight });
+    lay = layoutNetwork(sizes, { width, maxHeight, ...labelRoom(m, sizes) });
     svg = el('svg', {
-      viewBox: `0 0 ${lay.width} ${lay.height}`,
+      viewBox: `0 0 ${lay.width} ${lay.height + MISTAKE_H}`,
       width: '100%',
       class: 'net',
       role: 'group',
@@ -80,12 +96,16 @@ export function createDiagram(container, opts) {
     const gText = el('g', { class: 'node-texts', 'aria-hidden': 'true' }, svg);
     pulses = el('g', { class: 'pulses', 'aria-hidden': 'true' }, svg);
     edges = [];
+    offs = [];
+    updFor = null;
+    labelPx = 0;
     const total = m.network.weights.reduce((s, l) => s + l.length * (l[0]?.length ?? 0), 0);
     const focusableEdges = total <= 120;
     // Every edge carries its number only when there are few enough to
     // read; otherwise only the selected edge and the biggest changes do.
     labelAll = total <= 9;
-    m.network.weights.forEach((layer, l) =>
+    m.network.weights.forEach((layer, l) => {
+      offs.push(edges.length);
       layer.forEach((row, j) =>
         row.forEach((_, i) => {
           const a = lay.nodes[l][i];
@@ -100,10 +120,12 @@ export function createDiagram(container, opts) {
           const line = el('path', { d, class: 'edge-line' }, g);
           // Where the label goes depends on its text: paint places it.
           const label = el('text', { class: 'edge-label', 'text-anchor': 'middle', 'dominant-baseline': 'central' }, gLabels);
-          edges.push({ g, hit, line, label, l, j, i, a, b });
+          // width, stroke and dash: what the last paint set, so an
+          // unchanged edge costs no DOM write.
+          edges.push({ g, hit, line, label, l, j, i, a, b, width: -1, stroke: '', dash: '', changed: false, aria: '' });
         }),
-      ),
-    );
+      );
+    });
     nodes = sizes.map((n, li) =>
       Array.from({ length: n }, (_, j) => {
         const l = li - 1; // -1: inputs
@@ -112,6 +134,8 @@ export function createDiagram(container, opts) {
         const ring = el('circle', { cx: p.x, cy: p.y, r: p.r, class: 'node-ring' }, g);
         const kind = l < 0 ? 'input' : l === sizes.length - 2 ? 'output' : 'hidden';
         const value = el('text', { x: p.x, y: p.y, class: `node-value ${kind}`, 'text-anchor': 'middle', 'dominant-baseline': 'central', 'font-size': Math.max(9, Math.min(15, p.r * 0.62)) }, gText);
+        // A power of ten that does not fit in the circle goes above it.
+        const exp = el('text', { x: p.x + p.r * 0.6, y: p.y - p.r - 2, class: 'node-exp', 'text-anchor': 'start' }, gText);
         let blame = null;
         if (l >= 0) blame = el('text', { x: p.x, y: p.y + p.r + 13, class: `node-blame ${kind}`, 'text-anchor': 'middle' }, gText);
         const name = l < 0 ? m.network.inputs[j] : l === sizes.length - 2 ? m.network.outputs[j] : null;
@@ -123,11 +147,12 @@ export function createDiagram(container, opts) {
           const t = el('text', { x, y: p.y - (left ? 7 : 12), class: 'node-name', 'text-anchor': anchor, 'dominant-baseline': 'central' }, gText);
           t.textContent = clip(name, fitChars(lay.labelLeft - p.r - 8, 8.2));
           real = el('text', { x, y: p.y + (left ? 9 : 4), class: 'node-real', 'text-anchor': anchor, 'dominant-baseline': 'central' }, gText);
-          if (!left) real.target = el('text', { x, y: p.y + 18, class: 'node-real', 'text-anchor': anchor, 'dominant-baseline': 'central' }, gText);
         }
-        return { g, ring, value, blame, real, l, j };
+        const fs = Number(value.getAttribute('font-size'));
+        return { g, ring, value, exp, blame, real, l, j, chars: Math.max(3, Math.floor((2 * p.r - 4) / (fs * 0.6))), text: null, fill: '' };
       }),
     );
+    strip = buildStrip();
     svg.addEventListener('click', onPick);
     svg.addEventListener('focusin', onPick);
     svg.addEventListener('keydown', (ev) => {
@@ -137,7 +162,83 @@ export function createDiagram(container, opts) {
         ev.stopPropagation();
       }
     });
-    container.replaceChildren(svg);
+    scaleNote = document.createElement('p');
+    scaleNote.className = 'scale-note';
+    scaleNote.textContent = scaleSentence(m.lesson?.display, m.network.inputs, m.network.outputs);
+    scaleNote.hidden = !scaleNote.textContent;
+    container.replaceChildren(svg, scaleNote);
+  }
+
+  /**
+   * buildStrip makes the strip under the network where the mistake is
+   * drawn at the loss phase: the guess and the truth on a line, the gap
+   * between them as a bar, and the loss.
+   */
+  function buildStrip() {
+    const y0 = lay.height;
+    const x0 = Math.max(8, lay.width - 340);
+    const x1 = lay.width - 8;
+    const g = el('g', { class: 'mistake', 'aria-hidden': 'true' }, svg);
+    const guess = el('text', { x: x0, y: y0 + 12, class: 'mistake-guess', 'text-anchor': 'start' }, g);
+    const truth = el('text', { x: x1, y: y0 + 12, class: 'mistake-truth', 'text-anchor': 'end' }, g);
+    el('line', { x1: x0, x2: x1, y1: y0 + 28, y2: y0 + 28, class: 'mistake-axis' }, g);
+    const bar = el('rect', { y: y0 + 24, height: 8, class: 'mistake-gap' }, g);
+    const gDot = el('circle', { cy: y0 + 28, r: 5.5, class: 'mistake-guess-mark' }, g);
+    const tMark = el('rect', { y: y0 + 23, width: 10, height: 10, class: 'mistake-truth-mark' }, g);
+    const gap = el('text', { x: x0, y: y0 + 50, class: 'mistake-text', 'text-anchor': 'start' }, g);
+    return { g, guess, truth, bar, gDot, tMark, gap, x0, x1, y0 };
+  }
+
+  /**
+   * paintMistake draws the current example's mistake in the strip, or hides
+   * the strip until the loss is known.
+   * @param {import('./state.js').Model} m
+   */
+  function paintMistake(m) {
+    const k = mistakeOf(m);
+    strip.g.style.display = k ? '' : 'none';
+    if (!k) return;
+    const { x0, x1 } = strip;
+    const at = (v) => x0 + 6 + ((v - k.axis.lo) / (k.axis.hi - k.axis.lo || 1)) * (x1 - x0 - 12);
+    const xg = at(k.axis.guess);
+    const xt = at(k.axis.truth);
+    strip.guess.textContent = k.guess;
+    strip.truth.textContent = k.truth;
+    strip.gap.textContent = `${k.gap} → ${k.loss}`;
+    strip.bar.setAttribute('x', String(Math.min(xg, xt)));
+    strip.bar.setAttribute('width', String(Math.max(1, Math.abs(xt - xg))));
+    strip.gDot.setAttribute('cx', String(xg));
+    strip.tMark.setAttribute('x', String(xt - 5));
+    strip.tMark.setAttribute('transform', `rotate(45 ${xt} ${strip.y0 + 28})`);
+    strip.g.classList.toggle('right', k.right === true);
+    // Brightest at the loss phase itself, when the mistake is measured.
+    strip.g.classList.toggle('fresh', m.events.some((e) => e.type === 'loss') || m.reason === 'progress');
+  }
+
+  /**
+   * labelRoom is the room the names and real values beside the inputs and
+   * the outputs need, from the names and the longest value in the data.
+   * @param {import('./state.js').Model} m
+   * @param {number[]} sizes
+   */
+  function labelRoom(m, sizes) {
+    const r = 28;
+    const disp = m.lesson?.display;
+    const longest = (names, specs, pick) => {
+      let px = Math.max(0, ...names.map((n) => n.length * 8.2));
+      specs?.forEach((spec, j) => {
+        if (!hasUnits(spec)) return;
+        for (const p of m.data?.train ?? []) {
+          const v = pick(p)?.[j];
+          if (typeof v === 'number') px = Math.max(px, displayValue(v, spec).length * 6.6);
+        }
+      });
+      return px + r + 12;
+    };
+    return {
+      leftWidth: longest(m.network.inputs, disp?.inputs, (p) => p.x),
+      rightWidth: longest(m.network.outputs, disp?.outputs, (p) => p.y),
+    };
   }
 
   function onPick(ev) {
@@ -168,38 +269,93 @@ export function createDiagram(container, opts) {
     return col.length > 1 && col[1].y - col[0].y < 2 * col[0].r + 20;
   }
 
-  /** paint sets every attribute from the model (the final picture). */
-  function paint(m, widths) {
-    const pal = opts.palette();
-    let maxAbs = 0;
-    for (const layer of m.network.weights) for (const row of layer) for (const w of row) maxAbs = Math.max(maxAbs, Math.abs(w));
-    const topChanged = new Set(
+  /**
+   * indexUpdates files m.updates by edge, and picks the three biggest
+   * weight changes, once per set of updates: a repaint then looks each
+   * edge's update up in constant time.
+   * @param {import('./state.js').Model} m
+   */
+  function indexUpdates(m) {
+    if (updFor === m.updates) return;
+    updFor = m.updates;
+    updByEdge = new Array(edges.length).fill(null);
+    for (const u of m.updates) {
+      if (u.bias) continue;
+      const k = edgeAt(u.layer, u.to, u.from);
+      if (k >= 0) updByEdge[k] = u;
+    }
+    topChanged = new Set(
       m.updates
         .filter((u) => !u.bias)
         .sort((a, b) => Math.abs(b.new - b.old) - Math.abs(a.new - a.old))
         .slice(0, 3),
     );
+  }
+
+  /** edgeAt is the index in edges of weight (l, j, i), or −1. */
+  function edgeAt(l, j, i) {
+    if (l < 0 || l >= offs.length) return -1;
+    const nin = lay.nodes[l].length;
+    const k = offs[l] + j * nin + i;
+    return k < edges.length && i < nin ? k : -1;
+  }
+
+  /** paint sets every attribute from the model (the final picture). */
+  function paint(m, widths) {
+    const pal = opts.palette();
+    let maxAbs = 0;
+    for (const layer of m.network.weights) for (const row of layer) for (const w of row) maxAbs = Math.max(maxAbs, Math.abs(w));
+    indexUpdates(m);
+    // Widths in steps of a tenth of a pixel, or of half a pixel for a big
+    // network: each step is one attribute write per edge that crosses it,
+    // and thousands of edges change width on every frame of Play.
+    const steps = edges.length > 1000 ? 2 : 10;
+    const updated = m.events.some((x) => x.type === 'update');
     /** @type {{e: typeof edges[number], rank: number, texts: string[]}[]} */
     const wanted = [];
-    for (const e of edges) {
+    for (let k = 0; k < edges.length; k++) {
+      const e = edges[k];
       const w = m.network.weights[e.l][e.j][e.i];
-      const width = widths?.get(e) ?? edgeWidth(w, maxAbs);
-      e.line.setAttribute('stroke', signColor(w, pal));
-      e.line.setAttribute('stroke-width', String(width));
-      e.line.setAttribute('stroke-dasharray', dashFor(w));
-      const from = shortName(m.network, e.l - 1, e.i);
-      const to = shortName(m.network, e.l, e.j);
-      const u = findUpdate(m, e.l, e.j, e.i);
-      const changed = u && m.events.some((x) => x.type === 'update');
-      e.g.classList.toggle('changed', !!changed);
-      if (e.g.hasAttribute('tabindex')) e.g.setAttribute('aria-label', `weight ${from} to ${to}: ${fmt(w)}${u ? `, last update ${fmt(u.old)} to ${fmt(u.new)}` : ''}`);
+      const width = widths?.get(e) ?? Math.round(edgeWidth(w, maxAbs) * steps) / steps;
+      if (width !== e.width) {
+        e.width = width;
+        e.line.setAttribute('stroke-width', String(width));
+      }
+      const stroke = signColor(w, pal);
+      if (stroke !== e.stroke) {
+        e.stroke = stroke;
+        e.line.setAttribute('stroke', stroke);
+      }
+      const dash = dashFor(w);
+      if (dash !== e.dash) {
+        e.dash = dash;
+        e.line.setAttribute('stroke-dasharray', dash);
+      }
+      const u = updByEdge[k];
+      const changed = !!u && updated;
+      if (changed !== e.changed) {
+        e.changed = changed;
+        e.g.classList.toggle('changed', changed);
+      }
+      if (e.g.hasAttribute('tabindex')) {
+        const aria = `weight ${shortName(m.network, e.l - 1, e.i)} to ${shortName(m.network, e.l, e.j)}: ${fmt(w)}${u ? `, last update ${fmt(u.old)} to ${fmt(u.new)}` : ''}`;
+        if (aria !== e.aria) {
+          e.aria = aria;
+          e.g.setAttribute('aria-label', aria);
+        }
+      }
       const isSel = selected?.kind === 'weight' && selected.layer === e.l && selected.to === e.j && selected.from === e.i;
       const top = changed && topChanged.has(u);
-      e.label.textContent = '';
-      if (labelAll || isSel || top) wanted.push({ e, rank: isSel ? 0 : top ? 1 : 2, texts: changed ? [`${fmt(u.old)}→${fmt(u.new)}`, fmt(u.new)] : [fmt(w)] });
+      if (labelAll || isSel || top) wanted.push({ e, rank: isSel ? 0 : top ? 1 : 2, texts: changed ? changeTexts(u) : [fmt(w)] });
+      else if (e.label.textContent) {
+        e.label.textContent = '';
+        if (e.bg) e.bg.style.display = 'none';
+      }
     }
     const v = m.values;
-    nodes.forEach((layer) =>
+    const disp = m.lesson?.display;
+    const last = nodes.length - 1;
+    nodes.forEach((layer, li) =>
       layer.forEach((n) => {
         let a = null;
         let dz = null;
@@ -208,49 +364,51 @@ export function createDiagram(container, opts) {
           a = v?.a?.[n.l]?.[n.j] ?? null;
           dz = v?.dZ?.[n.l]?.[n.j] ?? null;
         }
-        n.value.textContent = a === null ? '' : fmt(a);
-        // A long number (a diverging network's 2.90×10¹⁵⁴) is squeezed
-        // into its neuron rather than spilling over the edges.
-        const room = 2 * lay.radius - 6;
-        if (n.value.textContent.length * Number(n.value.getAttribute('font-size')) * 0.6 > room) {
+        // Inputs and outputs with units show the real amount; the number
+        // the network sees is in the label, the inspector and the table.
+        const spec = li === 0 ? disp?.inputs?.[n.j] : li === last ? disp?.outputs?.[n.j] : undefined;
+        const real = a !== null && hasUnits(spec);
+        const fit = a === null ? { inside: '', outside: '' } : real ? { inside: shortAmount(realValue(a, spec), spec), outside: '' } : fitValue(a, n.chars);
+        setText(n.value, fit.inside);
+        setText(n.exp, fit.outside);
+        // A long number is squeezed into its neuron rather than spilling
+        // over the edges.
+        const room = 2 * lay.radius - 10;
+        if (fit.inside.length * Number(n.value.getAttribute('font-size')) * 0.6 > room) {
           n.value.setAttribute('textLength', String(room));
           n.value.setAttribute('lengthAdjust', 'spacingAndGlyphs');
-        } else n.value.removeAttribute('textLength');
-        n.ring.setAttribute('fill', a === null ? 'var(--node-fill)' : `color-mix(in srgb, ${signColor(a, pal)} ${Math.round(Math.min(1, Math.abs(a)) * 28)}%, var(--node-fill))`);
+        } else if (n.value.hasAttribute('textLength')) n.value.removeAttribute('textLength');
+        const fill = a === null ? 'var(--node-fill)' : `color-mix(in srgb, ${signColor(a, pal)} ${Math.round(Math.min(1, Math.abs(a)) * 28)}%, var(--node-fill))`;
+        if (fill !== n.fill) {
+          n.fill = fill;
+          n.ring.setAttribute('fill', fill);
+        }
         if (n.blame) {
           // In a crowded layer the blame under one neuron would run into
           // the next: only the selected neuron shows it there (the dashed
           // ring still marks every blamed neuron; the inspector and the
           // table have the numbers).
           const mine = selected?.kind === 'neuron' && selected.layer === n.l && selected.neuron === n.j;
-          n.blame.textContent = dz === null || (crowded(n.l) && !mine) ? '' : `∂ ${fmt(dz)}`;
+          setText(n.blame, dz === null || (crowded(n.l) && !mine) ? '' : `∂ ${fmt(dz)}`);
         }
         n.g.classList.toggle('blamed', dz !== null);
-        const who = n.l < 0 ? m.network.inputs[n.j] ?? `input ${n.j + 1}` : neuronName(m.network, n.l, n.j);
-        const parts = [who];
-        if (a !== null) parts.push(n.l < 0 ? `value ${fmt(a)}` : `a = ${fmt(a)}`);
-        if (dz !== null) parts.push(`∂L/∂z = ${fmt(dz)}`);
-        n.g.setAttribute('aria-label', parts.join(', '));
+        if (n.real) {
+          const room = fitChars(li === 0 ? lay.labelLeft - lay.radius - 8 : lay.width - lay.labelRight - lay.radius - 8, 6.6);
+          setText(n.real, a === null || !real ? '' : clip(displayValue(a, spec), room));
+        }
+        const said = `${a}|${dz}`;
+        if (n.text !== said) {
+          n.text = said;
+          const who = n.l < 0 ? m.network.inputs[n.j] ?? `input ${n.j + 1}` : neuronName(m.network, n.l, n.j);
+          const parts = [who];
+          if (a !== null) parts.push(real ? `${displayValue(a, spec)} (the network sees ${fmt(a)})` : n.l < 0 ? `value ${fmt(a)}` : `a = ${fmt(a)}`);
+          if (dz !== null) parts.push(`∂L/∂z = ${fmt(dz)}`);
+          n.g.setAttribute('aria-label', parts.join(', '));
+        }
       }),
     );
     placeLabels(wanted);
-    // Real units beside inputs and outputs: the example's values, the
-    // prediction and the target.
-    const disp = m.lesson?.display;
-    const last = nodes.length - 1;
-    nodes[0].forEach((n) => {
-      const x = m.sample?.x?.[n.j];
-      const room = fitChars(lay.labelLeft - lay.radius - 8, 6.6);
-      n.real.textContent = x === undefined ? '' : clip(displayValue(x, disp?.inputs?.[n.j]), room);
-    });
-    nodes[last].forEach((n) => {
-      const spec = disp?.outputs?.[n.j];
-      const a = v?.a?.[n.l]?.[n.j];
-      const y = m.sample?.y?.[n.j];
-      const room = fitChars(lay.width - lay.labelRight - lay.radius - 8, 6.6);
-      n.real.textContent = a !== null && a !== undefined ? clip(displayValue(a, spec), room) : '';
-      n.real.target.textContent = y !== undefined && y !== null ? clip(`target ${displayValue(y, spec)}`, room) : '';
-    });
+    paintMistake(m);
   }
 
   /**
@@ -263,7 +421,10 @@ export function createDiagram(container, opts) {
   function placeLabels(wanted) {
     if (!wanted.length) return;
     wanted.sort((x, y) => x.rank - y.rank);
-    const px = parseFloat(getComputedStyle(wanted[0].e.label).fontSize) || 11;
+    // The font size is read once per drawing: reading styles on every
+    // repaint would make the browser recompute them each time.
+    if (!labelPx) labelPx = parseFloat(getComputedStyle(wanted[0].e.label).fontSize) || 11;
+    const px = labelPx;
     const obstacles = [];
     for (const layer of nodes) {
       for (const n of layer) {
@@ -280,11 +441,28 @@ export function createDiagram(container, opts) {
       { width: lay.width, height: lay.height, charPx: px * 0.6, linePx: px, obstacles },
     );
     spots.forEach((p, k) => {
-      if (!p) return;
-      const label = wanted[k].e.label;
+      const e = wanted[k].e;
+      const label = e.label;
+      if (!p) {
+        label.textContent = '';
+        if (e.bg) e.bg.style.display = 'none';
+        return;
+      }
       label.setAttribute('x', String(p.x));
       label.setAttribute('y', String(p.y));
       label.textContent = p.text;
+      // A plate under the digits, so that no edge runs through them (an
+      // edge through "0.15" reads as the clock time "0:15").
+      if (!e.bg) {
+        e.bg = el('rect', { class: 'edge-label-bg', rx: 3 });
+        label.before(e.bg);
+      }
+      const w = p.text.length * px * 0.6 + 6;
+      e.bg.setAttribute('x', (p.x - w / 2).toFixed(1));
+      e.bg.setAttribute('y', (p.y - px / 2 - 2).toFixed(1));
+      e.bg.setAttribute('width', w.toFixed(1));
+      e.bg.setAttribute('height', String(px + 4));
+      e.bg.style.display = '';
     });
   }
 
@@ -326,10 +504,13 @@ export function createDiagram(container, opts) {
       let maxAbs = 0;
       for (const layer of m.network.weights) for (const row of layer) for (const w of row) maxAbs = Math.max(maxAbs, Math.abs(w));
       for (const u of ups) {
-        const e = edges.find((x) => x.l === u.layer && x.j === u.to && x.i === u.from);
+        const e = edges[edgeAt(u.layer, u.to, u.from)];
         if (e) upEdges.push({ e, w0: edgeWidth(u.old, maxAbs), w1: edgeWidth(u.new, maxAbs) });
       }
-      for (const { e, w0 } of upEdges) e.line.setAttribute('stroke-width', String(w0));
+      for (const { e, w0 } of upEdges) {
+        e.line.setAttribute('stroke-width', String(w0));
+        e.width = w0;
+      }
     }
     const dots = [];
     const t0 = performance.now();
@@ -371,7 +552,10 @@ export function createDiagram(container, opts) {
       cancelFn = null;
       for (const d of dots) d.remove();
       for (const [e] of hide) e.classList.remove('pending');
-      for (const { e, w1 } of upEdges) e.line.setAttribute('stroke-width', String(w1));
+      for (const { e, w1 } of upEdges) {
+        e.line.setAttribute('stroke-width', String(w1));
+        e.width = w1;
+      }
     };
     anim = requestAnimationFrame(frame);
     cancelFn = finish;
@@ -428,6 +612,21 @@ export function createDiagram(container, opts) {
       cancel();
     },
   };
+}
+
+/**
+ * changeTexts are an updated weight's label, long then short: old → new
+ * with enough decimals to see the change.
+ * @param {import('./state.js').Update} u
+ */
+function changeTexts(u) {
+  const d = changeDecimals(u.old, u.new);
+  return [`${fmt(u.old, d)}→${fmt(u.new, d)}`, fmt(u.new, d)];
+}
+
+/** setText writes an element's text only when it changed. */
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 function ease(t) {

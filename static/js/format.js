@@ -53,6 +53,17 @@ export function fmt(v, decimals = 2) {
 }
 
 /**
+ * count writes a whole number with grouped thousands: 2503295 → "2,503,295".
+ * @param {number} n
+ */
+export function count(n) {
+  return GROUPED.format(Math.round(n));
+}
+
+// One formatter for every count: toLocaleString makes a new one each call.
+const GROUPED = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/**
  * changeDecimals is how many decimals show the change from old to new: 2,
  * or more when the change is too small to see with 2 (up to 6), so that
  * "0.2134 → 0.2138" is not written "0.21 → 0.21".
@@ -145,4 +156,98 @@ export function ordinal(n) {
   const s = ['th', 'st', 'nd', 'rd'];
   const v = n % 100;
   return n + (s[(v - 20) % 10] || s[v] || s[0]);
+}
+
+/**
+ * hasUnits reports whether a display spec puts a value in real-world units
+ * (a unit, a prefix, or a scale and offset that change it); class labels
+ * and plain specs do not.
+ * @param {DisplaySpec|undefined} spec
+ */
+export function hasUnits(spec) {
+  if (!spec || spec.classes) return false;
+  return !!(spec.unit || spec.prefix || (spec.scale ?? 1) !== 1 || (spec.offset ?? 0) !== 0);
+}
+
+/**
+ * shortAmount writes a real amount in at most about five characters, for
+ * the inside of a neuron: the prefix and the number, thousands as k and
+ * millions as M, without the unit word ("$231k", "970", "2.5").
+ * @param {number} r
+ * @param {DisplaySpec} spec
+ */
+export function shortAmount(r, spec) {
+  const a = Math.abs(r);
+  const sign = r < 0 ? MINUS : '';
+  let n;
+  if (!Number.isFinite(r)) n = '∞';
+  else if (a >= HUGE) return sign + (spec.prefix ?? '') + scientific(a);
+  else if (a >= 999500) n = trim((a / 1e6).toPrecision(3)) + 'M';
+  else if (a >= 9999.5) n = Math.round(a / 1000) + 'k';
+  else if (a >= 999.5) n = trim((a / 1000).toPrecision(2)) + 'k';
+  else n = trim(a.toFixed(Math.min(spec.decimals ?? 2, a >= 100 ? 0 : a >= 10 ? 1 : 2)));
+  return sign + (spec.prefix ?? '') + n;
+}
+
+function trim(s) {
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+}
+
+/**
+ * fitValue writes a network value to fit in chars characters (a neuron's
+ * circle): fmt when that fits; otherwise three, then two significant digits
+ * inside, and the power of ten, when there is one, apart ("4.37" and
+ * "×10⁻⁶"), for the page to write outside the circle.
+ * @param {number|null|undefined} v
+ * @param {number} chars
+ * @returns {{inside: string, outside: string}}
+ */
+export function fitValue(v, chars) {
+  const s = fmt(v);
+  if (s.length <= chars || v === null || v === undefined || !Number.isFinite(v)) return { inside: s, outside: '' };
+  const a = Math.abs(v);
+  const sign = v < 0 ? MINUS : '';
+  const exp = Math.floor(Math.log10(a));
+  for (const digits of [3, 2, 1]) {
+    let mant = a / 10 ** exp;
+    let e = exp;
+    if (Number(mant.toFixed(digits - 1)) >= 10) {
+      mant /= 10;
+      e++;
+    }
+    const inside = sign + mant.toFixed(digits - 1);
+    if (inside.length <= chars || digits === 1) return { inside, outside: e === 0 ? '' : '×10' + [...String(e)].map((c) => SUPERSCRIPT[c]).join('') };
+  }
+  return { inside: s, outside: '' };
+}
+
+/**
+ * scaleSentence explains, once, how the network sees the lesson's real
+ * units, from its display specs: "The network sees each number rescaled:
+ * price in units of $100,000 around $300,000; …". Empty when no input or
+ * output has units.
+ * @param {{inputs?: DisplaySpec[], outputs?: DisplaySpec[]}|undefined} display
+ * @param {string[]} inputs the inputs' names
+ * @param {string[]} outputs the outputs' names
+ */
+export function scaleSentence(display, inputs, outputs) {
+  const parts = [];
+  const add = (spec, name) => {
+    if (!hasUnits(spec)) return;
+    const scale = spec.scale ?? 1;
+    const offset = spec.offset ?? 0;
+    const exact = { ...spec, decimals: Number.isInteger(scale) ? 0 : spec.decimals };
+    const around = displayAmount(offset, { ...spec, decimals: Number.isInteger(offset) ? 0 : spec.decimals });
+    let p;
+    if (scale === 1) p = offset !== 0 ? `${name} as the difference from ${around}` : `${name} as it is`;
+    else {
+      p = `${name} in units of ${displayAmount(scale, exact)}`;
+      if (offset !== 0) p += ` around ${around}`;
+    }
+    parts.push(p);
+  };
+  outputs.forEach((name, j) => add(display?.outputs?.[j], name));
+  inputs.forEach((name, j) => add(display?.inputs?.[j], name));
+  if (!parts.length) return '';
+  return `Numbers are shown in real units. The network itself sees each one rescaled: ${parts.join('; ')}. The table and the inspector show both.`;
 }

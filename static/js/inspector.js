@@ -2,7 +2,7 @@
 // weight editor (type a value, or drag the slider), which sends `setWeight`.
 
 import { h } from './dom.js';
-import { fmt, displayValue, changeDecimals } from './format.js';
+import { fmt, displayValue, changeDecimals, hasUnits } from './format.js';
 import { neuronName, shortName, direction } from './narrate.js';
 import { sampleGradient, findUpdate } from './state.js';
 
@@ -35,7 +35,15 @@ export function inspect(m, sel) {
       ['∂L/∂z (blame)', fmt(v?.dZ?.[l]?.[j])],
       ['bias', fmt(net.biases[l][j])],
     ];
-    if (l === net.layers.length - 1 && m.sample?.y) rows.push(['target', fmt(m.sample.y[j])]);
+    if (l === net.layers.length - 1) {
+      // An output in real units: the guess and the target in those units,
+      // with the number the network sees beside the target.
+      const spec = m.lesson?.display?.outputs?.[j];
+      const a = v?.a?.[l]?.[j];
+      const y = m.sample?.y?.[j];
+      if (hasUnits(spec) && typeof a === 'number') rows.splice(3, 0, ['the guess in real units', displayValue(a, spec)]);
+      if (typeof y === 'number') rows.push(['target', hasUnits(spec) ? `${displayValue(y, spec)} (the network sees ${fmt(y)})` : fmt(y)]);
+    }
     const u = findUpdate(m, l, j, null);
     if (u) rows.push(['last bias update', `${fmt(u.old)} → ${fmt(u.new)}`]);
     return { title: cap(neuronName(net, l, j)), rows, edit: { layer: l, to: j, from: null, value: net.biases[l][j] } };

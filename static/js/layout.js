@@ -15,17 +15,23 @@
  * layoutNetwork places the neurons of a network whose layer sizes (inputs
  * first) are sizes, in a box width pixels wide.
  * @param {number[]} sizes neurons per layer, the inputs first
- * @param {{width: number, maxHeight?: number, labelWidth?: number}} box
+ * @param {{width: number, maxHeight?: number, labelWidth?: number, leftWidth?: number, rightWidth?: number}} box
+ *   leftWidth, rightWidth: room the labels beside the inputs and the outputs would like
  * @returns {Layout}
  */
 export function layoutNetwork(sizes, box) {
   const width = Math.max(160, Math.floor(box.width));
   const compact = width < 560;
-  // Room at the sides for the input and output names.
+  // Room at the sides for the input and output names (and their values in
+  // real units): what the caller asks for, at least the default, at most
+  // 30% of the width a side.
   const label = box.labelWidth ?? (compact ? 92 : 140);
+  const side = (want) => Math.round(Math.max(label, Math.min(want ?? 0, width * 0.3)));
+  const left = side(box.leftWidth);
+  const right = side(box.rightWidth);
   const maxSize = Math.max(1, ...sizes);
   const columns = sizes.length;
-  const inner = width - 2 * label;
+  const inner = width - left - right;
   const colGap = columns > 1 ? inner / (columns - 1) : 0;
 
   // The radius shrinks for many neurons but keeps a tappable minimum.
@@ -43,11 +49,11 @@ export function layoutNetwork(sizes, box) {
   const mid = height / 2;
 
   const nodes = sizes.map((n, l) => {
-    const x = columns > 1 ? label + colGap * l : width / 2;
+    const x = columns > 1 ? left + colGap * l : width / 2;
     const top = mid - (rowGap * (n - 1)) / 2;
     return Array.from({ length: n }, (_, j) => ({ x: round(x), y: round(top + rowGap * j), r: round(radius) }));
   });
-  return { width, height, radius: round(radius), nodes, labelLeft: label, labelRight: width - label, compact };
+  return { width, height, radius: round(radius), nodes, labelLeft: left, labelRight: width - right, compact };
 }
 
 /**

@@ -2,7 +2,7 @@
 // Pure; no DOM. The page puts the text in an aria-live region, so it is what
 // a screen-reader user hears after each step: one to three short sentences.
 
-import { fmt, displayValue, displayAmount, percent, realValue, changeDecimals } from './format.js';
+import { fmt, count, displayValue, displayAmount, percent, realValue, changeDecimals } from './format.js';
 
 /**
  * @typedef {{text: string, note: string|null, phase: string|null}} Narration
@@ -110,14 +110,14 @@ function fromReason(m, math) {
     case 'set':
       return { text: `Training settings changed: learning rate ${fmt(m.training?.learningRate, 3)}, batch size ${m.training?.batchSize}.`, note: null, phase: null };
     case 'pause':
-      return { text: `Paused after ${m.position?.epoch ?? 0} epochs${lastLossText(m)}.`, note: null, phase: null };
+      return { text: pausedSentence(m), note: null, phase: null };
     case 'resume':
       return { text: 'Reconnected. Everything is where you left it.', note: null, phase: null };
     case 'state':
     case 'resync':
       return whereSentence(m);
     case 'progress':
-      return { text: `Training: epoch ${m.position?.epoch ?? 0}${lastLossText(m)}.`, note: null, phase: null };
+      return { text: playingSentence(m), note: null, phase: null };
     default:
       return { text: '', note: null, phase: null };
   }
@@ -136,7 +136,7 @@ function whereSentence(m) {
   const n = m.data?.train?.length ?? 0;
   const u = p.updates ?? 0;
   return {
-    text: `Here is where training is: epoch ${(p.epoch ?? 0) + 1}, example ${Math.min((p.sample ?? 0) + 1, Math.max(n, 1))}${n ? ` of ${n}` : ''}, ${u} update${u === 1 ? '' : 's'} so far${lastLossText(m)}.`,
+    text: `Here is where training is: epoch ${count((p.epoch ?? 0) + 1)}, example ${count(Math.min((p.sample ?? 0) + 1, Math.max(n, 1)))}${n ? ` of ${count(n)}` : ''}, ${count(u)} update${u === 1 ? '' : 's'} so far${lastLossText(m)}.`,
     note: null,
     phase: null,
   };
@@ -145,6 +145,53 @@ function whereSentence(m) {
 function lastLossText(m) {
   const last = m.losses[m.losses.length - 1];
   return last ? `, training loss ${fmt(last.trainLoss, 3)}` : '';
+}
+
+/**
+ * playingSentence says what Play is doing, with the epoch the position
+ * line shows (the one under way, counted from 1): the latest training loss
+ * and whether it is falling. The count of updates, which changes too often
+ * to read aloud, is left to the position line.
+ * @param {import('./state.js').Model} m
+ */
+export function playingSentence(m) {
+  return `Training: epoch ${count((m.position?.epoch ?? 0) + 1)}. ${lossSoFar(m.losses)}`;
+}
+
+/**
+ * pausedSentence says where Play stopped, in the same counts.
+ * @param {import('./state.js').Model} m
+ */
+export function pausedSentence(m) {
+  const p = m.position ?? {};
+  const u = p.updates ?? 0;
+  return `Paused in epoch ${count((p.epoch ?? 0) + 1)} after ${count(u)} update${u === 1 ? '' : 's'}. ${lossSoFar(m.losses)}`;
+}
+
+/** TREND_POINTS is how many loss points back the trend looks. */
+const TREND_POINTS = 10;
+
+/**
+ * lossSoFar is the latest training loss and its trend over the last
+ * TREND_POINTS points: falling, rising, or flat (within 1%).
+ * @param {{epoch: number, trainLoss: number}[]} losses
+ */
+export function lossSoFar(losses) {
+  const n = losses.length;
+  if (!n) return 'The loss is measured at the end of each epoch.';
+  const last = losses[n - 1];
+  if (last.epoch === 0) return `The loss before training is ${fmt(last.trainLoss, 3)}; the first epoch's loss comes when it ends.`;
+  const head = `Training loss ${fmt(last.trainLoss, 3)} after epoch ${count(last.epoch)}`;
+  if (n < 2) return head + '.';
+  const from = losses[Math.max(0, n - 1 - TREND_POINTS)];
+  const span = last.epoch - from.epoch;
+  const over = `over the last ${span === 1 ? 'epoch' : count(span) + ' epochs'}`;
+  if (!Number.isFinite(last.trainLoss) || !Number.isFinite(from.trainLoss) || from.trainLoss <= 0) return head + '.';
+  const change = (last.trainLoss - from.trainLoss) / from.trainLoss;
+  const pct = Math.abs(change) >= 10 ? `${count(Math.abs(change) * 100)}%` : percent(Math.abs(change));
+  if (change <= -0.01) return `${head}: falling, down ${pct} ${over}.`;
+  if (change >= 0.01) return `${head}: rising, up ${pct} ${over}. A rising loss means the steps are too big: try a smaller learning rate.`;
+  return `${head}: hardly changing, within 1% ${over}.`;
 }
 
 /**

@@ -335,6 +335,15 @@ function applyProgress(m, f) {
   }
   if (f.boundary) m.boundary = f.boundary;
   if (f.position && f.position.t > 0) m.canBack = true;
+  // The latest example the engine trained on: the diagram shows it moving.
+  if (f.sample) {
+    m.sample = { index: f.sample.index, x: f.sample.x, y: f.sample.y };
+    m.values = normValues(f.values, m.network);
+    const out = m.values.a[m.values.a.length - 1] ?? [];
+    m.loss = typeof f.sampleLoss === 'number' ? { value: f.sampleLoss, prediction: out, target: f.sample.y } : null;
+    const p = m.position;
+    m.updatedSinceForward = !!(p && betweenSamples(p) && (p.batchCount ?? 0) === 0 && (p.updates ?? 0) > 0);
+  }
   return m;
 }
 

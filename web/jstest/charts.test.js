@@ -31,3 +31,24 @@ test('heatmaps come as strings or as {range, data}', () => {
   assert.equal(outputHeatmap({}), null);
   assert.equal(outputHeatmap(null), null);
 });
+
+test('the loss axis turns logarithmic when the losses span more than 100 times', async () => {
+  const { wantsLog, hasTest } = await import('../../static/js/charts.js');
+  const pts = (vs) => vs.map((v, i) => ({ epoch: i, trainLoss: v, testLoss: null }));
+  assert.equal(wantsLog(pts([0.5, 0.1, 0.02])), false);
+  assert.equal(wantsLog(pts([0.5, 0.1, 0.004])), true);
+  assert.equal(wantsLog(pts([0.3, 40])), true, 'a divergence climbs on a log axis');
+  assert.equal(wantsLog(pts([0.5, NaN, Infinity, 0])), false, 'only finite positive losses count');
+  assert.equal(hasTest(pts([0.5, 0.4])), false);
+  assert.equal(hasTest([{ epoch: 0, trainLoss: 1, testLoss: 1.2 }]), true);
+});
+
+test('tick labels tell neighbouring ticks apart and epochs are whole', async () => {
+  const { lossTicks, epochTicks, axisWidth, EPOCH_STEPS } = await import('../../static/js/charts.js');
+  assert.deepEqual(lossTicks([0.2775, 0.278, 0.2785], 0.0005, false), ['0.2775', '0.2780', '0.2785']);
+  assert.deepEqual(lossTicks([0, 0.5, 1, 1.5], 0.5, false), ['0.0', '0.5', '1.0', '1.5']);
+  assert.deepEqual(lossTicks([0.001, 0.01, 0.1, 1], undefined, true), ['0.001', '0.01', '0.1', '1']);
+  assert.deepEqual(epochTicks([0, 1, 1.5, 2000]), ['0', '1', '', '2,000']);
+  assert.ok(EPOCH_STEPS.every(Number.isInteger));
+  assert.ok(axisWidth(['0.00800']) >= 7 * 7, 'room for every digit of 0.00800');
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shortcut, speedText, SPEEDS, positionText } from '../../static/js/controls.js';
+import { shortcut, speedText, SPEEDS, positionText, pacedByPage, runCommand } from '../../static/js/controls.js';
 
 const key = (k, tagName = 'BODY', extra = {}) => ({ key: k, target: { tagName, getAttribute: () => null }, ...extra });
 
@@ -38,5 +38,16 @@ test('positionText says where training is, plainly', () => {
   assert.equal(positionText(p({ sample: 2, updates: 2 }), 30), 'epoch 1 · example 3 of 30 next · 2 updates');
   assert.equal(positionText(p({ sample: 2, phase: 'loss', layer: 1, updates: 1 }), 30), 'epoch 1 · example 3 of 30 · 1 update');
   assert.equal(positionText(p({ epoch: 1, updates: 30 }), 30), 'epoch 2 · example 1 of 30 next · 30 updates');
+  assert.equal(positionText(p({ epoch: 83443, sample: 1200, updates: 2503295 }), 3000), 'epoch 83,444 · example 1,201 of 3,000 next · 2,503,295 updates');
   assert.equal(positionText(null, 30), '');
+});
+
+test('Play is paced by the page only when slow enough to watch each step', () => {
+  assert.equal(pacedByPage(0.5, 'sample'), true);
+  assert.equal(pacedByPage(2, 'phase'), true);
+  assert.equal(pacedByPage(2, 'epoch'), false, 'an epoch a step is too big to animate');
+  assert.equal(pacedByPage(5, 'sample'), false);
+  assert.equal(pacedByPage(0, 'sample'), false, '0 is as fast as possible');
+  assert.deepEqual(runCommand(30, 'phase'), { cmd: 'run', stepsPerSecond: 30, granularity: 'sample' });
+  assert.deepEqual(runCommand(0, 'batch'), { cmd: 'run', stepsPerSecond: 0, granularity: 'batch' });
 });

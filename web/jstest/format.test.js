@@ -77,3 +77,25 @@ test('huge numbers are written short, so a diverging network stays readable', ()
   assert.equal(displayAmount(1.6433e16, { prefix: '$', decimals: 0 }), '$1.64×10¹⁶');
   assert.equal(displayAmount(250000, { prefix: '$', decimals: 0 }), '$250,000');
 });
+
+test('real amounts fit a neuron, plain values keep their power of ten apart', async () => {
+  const { shortAmount, fitValue, hasUnits, scaleSentence } = await import('../../static/js/format.js');
+  const price = { prefix: '$', scale: 100000, offset: 300000, decimals: 0 };
+  assert.equal(shortAmount(230728, price), '$231k');
+  assert.equal(shortAmount(1234, price), '$1.2k');
+  assert.equal(shortAmount(1.5e6, price), '$1.5M');
+  assert.equal(shortAmount(-54413, price), '\u2212$54k');
+  assert.equal(shortAmount(2.5, { unit: 'out of 10', decimals: 1 }), '2.5');
+  assert.deepEqual(fitValue(-0.69, 5), { inside: '\u22120.69', outside: '' });
+  assert.deepEqual(fitValue(0.000106, 5), { inside: '1.06', outside: '×10⁻⁴' });
+  assert.deepEqual(fitValue(2.9e154, 5), { inside: '2.90', outside: '×10¹⁵⁴' });
+  assert.deepEqual(fitValue(-4.37e-6, 4), { inside: '\u22124.4', outside: '×10⁻⁶' });
+  assert.equal(hasUnits(price), true);
+  assert.equal(hasUnits({ decimals: 2, classes: ['cat', 'dog'] }), false);
+  assert.equal(hasUnits({ scale: 1, offset: 0, decimals: 2 }), false);
+  assert.equal(
+    scaleSentence({ inputs: [{ unit: 'bedrooms', scale: 1, offset: 3, decimals: 0 }], outputs: [price] }, ['bedrooms'], ['price']),
+    'Numbers are shown in real units. The network itself sees each one rescaled: price in units of $100,000 around $300,000; bedrooms as the difference from 3 bedrooms. The table and the inspector show both.',
+  );
+  assert.equal(scaleSentence(undefined, ['x1'], ['y']), '');
+});

@@ -45,3 +45,15 @@ test('the table has a row for every neuron and weight', () => {
   assert.equal(w.length, 6);
   assert.deepEqual(w[4].slice(0, 3), ['h1', 'price', '0.5889']);
 });
+
+test('an output in real units shows the guess and the target in them', () => {
+  const m = reduce(initialModel(), { type: 'state', reason: 'load', state: houseState() });
+  m.lesson = { ...m.lesson, display: { outputs: [{ prefix: '$', scale: 100000, offset: 300000, decimals: 0 }] } };
+  m.sample = { index: 0, x: [0, 0, 0], y: [0.04] };
+  const last = m.network.layers.length - 1;
+  m.values = { ...m.values, a: m.values.a.map((r, l) => (l === last ? [-0.5] : r)) };
+  const info = inspect(m, { kind: 'neuron', layer: last, neuron: 0 });
+  const rows = Object.fromEntries(info.rows);
+  assert.equal(rows['the guess in real units'], '$250,000');
+  assert.equal(rows.target, '$304,000 (the network sees 0.04)');
+});

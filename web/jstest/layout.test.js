@@ -103,3 +103,13 @@ test('edge labels keep clear of obstacles', () => {
   assert.ok(p, 'placed');
   assert.ok(Math.abs(p.x - mid.x) > 5 || Math.abs(p.y - mid.y) > 5, 'moved off the obstacle');
 });
+
+test('each side gets the room its labels ask for, within 30% of the width', () => {
+  const even = layoutNetwork([2, 1], { width: 360 });
+  assert.equal(even.labelLeft, 92);
+  const asked = layoutNetwork([2, 1], { width: 360, leftWidth: 100, rightWidth: 300 });
+  assert.equal(asked.labelLeft, 100);
+  assert.equal(asked.width - asked.labelRight, 108, 'capped at 30% of 360');
+  assert.equal(asked.nodes[0][0].x, 100);
+  assert.equal(asked.nodes[1][0].x, 360 - 108);
+});

@@ -221,3 +221,17 @@ test('notes follow the live settings', () => {
   assert.equal(n.note, 'Learning rate 0.5, batches of 4, {unknown} stays.');
   assert.equal(fillIn('by {learningRate} times', { training: { learningRate: 5 } }), 'by 5 times');
 });
+
+test('Play says how far training is and whether the loss is falling, in the position line\'s counts', () => {
+  const losses = (values) => values.map((v, i) => ({ epoch: i, trainLoss: v, testLoss: null }));
+  const m = (over) => ({ ...loaded(), reason: 'progress', position: { t: 9, epoch: 83443, sample: 2, updates: 2503295 }, ...over });
+  assert.equal(
+    narrate(m({ losses: losses([0.5, 0.4]) })).text,
+    'Training: epoch 83,444. Training loss 0.400 after epoch 1: falling, down 20% over the last epoch.',
+  );
+  assert.match(narrate(m({ losses: losses([0.5]) })).text, /loss before training is 0\.500; the first epoch's loss comes when it ends\.$/);
+  assert.match(narrate(m({ losses: losses([1, 2, 4]) })).text, /rising, up 300% over the last 2 epochs\. A rising loss means/);
+  assert.match(narrate(m({ losses: losses([0.3, 0.3, 0.3001]) })).text, /hardly changing, within 1% over the last 2 epochs\.$/);
+  assert.match(narrate(m({ losses: losses(Array.from({ length: 30 }, (_, i) => 1 / (i + 1))) })).text, /over the last 10 epochs/);
+  assert.equal(narrate(m({ reason: 'pause', losses: [] })).text, 'Paused in epoch 83,444 after 2,503,295 updates. The loss is measured at the end of each epoch.');
+});

@@ -71,6 +71,25 @@ test('progress frames patch weights and losses and mark running', () => {
   assert.equal(paused.running, false);
 });
 
+test('progress frames carry the latest example: its values, blames and loss', () => {
+  const before = reduce(loaded(), { type: 'progress', position: { t: 5, epoch: 0 }, losses: [] });
+  assert.deepEqual(before.values, loaded().values, 'a frame without an example leaves the values alone');
+  const m = reduce(loaded(), {
+    type: 'progress',
+    position: { t: 90, epoch: 1, sample: 3, phase: 'forward', layer: 0, neuron: 0, batchCount: 0, updates: 9 },
+    losses: [],
+    sample: { index: 4, x: [0.5, -1], y: [0.25] },
+    values: { a: [[0.1, null], [0.75]], dZ: [[0.01, -0.02], [0.5]] },
+    sampleLoss: 0.125,
+  });
+  assert.deepEqual(m.sample, { index: 4, x: [0.5, -1], y: [0.25] });
+  assert.deepEqual(m.values.a, [[0.1, null], [0.75]]);
+  assert.deepEqual(m.values.dZ, [[0.01, -0.02], [0.5]]);
+  assert.deepEqual(m.values.z, [[null, null], [null]], 'z is not sent while running');
+  assert.deepEqual(m.loss, { value: 0.125, prediction: [0.75], target: [0.25] });
+  assert.equal(m.updatedSinceForward, true, 'between examples after an update');
+});
+
 test('diverged stops running', () => {
   let m = reduce(loaded(), { type: 'running', running: true });
   m = reduce(m, { type: 'events', events: [{ type: 'diverged', reason: 'the loss became infinite' }] });

@@ -1,0 +1,372 @@
+package e2e
+
+// What a learner sees during Play and at the loss phase (issue 11): the
+// network moving, speed changes at once, the mistake drawn, the loss chart
+// from epoch 0, no console errors, labels whole on a phone and in an embed.
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// outputChanges samples the output neuron's text every 20 ms for ms
+// milliseconds and counts how often it changed.
+func outputChanges(p *browserPage, ms int) int {
+	p.t.Helper()
+	return browserEval[int](p, fmt.Sprintf(`new Promise((resolve) => {
+		const text = () => [...document.querySelectorAll('.node-value.output')].map((e) => e.textContent).join('|');
+		let last = text(), changes = 0;
+		const start = performance.now();
+		const id = setInterval(() => {
+			const now = text();
+			if (now !== last) { changes++; last = now; }
+			if (performance.now() - start >= %d) { clearInterval(id); resolve(changes); }
+		}, 20);
+	})`, ms))
+}
+
+// setSpeed moves the speed slider as a learner does (an input event).
+func setSpeed(p *browserPage, index int) {
+	p.t.Helper()
+	browserEval[bool](p, fmt.Sprintf(`(() => { const s = document.querySelector('[data-role=speed]'); s.value = '%d'; s.dispatchEvent(new Event('input', {bubbles: true})); return true; })()`, index))
+}
+
+// TestBrowserPlayLooksAlive: from a fresh page, Play at the default speed
+// shows the examples going by: the output neuron's text changes at least
+// five times in two seconds, and the values are the latest example's.
+func TestBrowserPlayLooksAlive(t *testing.T) {
+	base := startBrowserServer(t)
+	p := newBrowserPage(t, 1280, 800, false)
+	p.open(base + "/")
+	p.click("[data-role=play]")
+	p.waitFor("playing", `window.netstep.model().running && window.netstep.model().sample !== null`)
+	n := outputChanges(p, 2000)
+	t.Logf("the output neuron's text changed %d times in 2 s at the default speed", n)
+	if n < 5 {
+		t.Errorf("the output neuron's text changed %d times in 2 s of Play, want at least 5", n)
+	}
+	// The diagram shows an example whole: inputs, output, blames.
+	got := browserEval[map[string]any](p, `(() => {
+		const m = window.netstep.model();
+		return {inputs: [...document.querySelectorAll('.node-value.input')].every((e) => e.textContent !== ''),
+			blamed: document.querySelectorAll('.node.blamed').length, loss: m.loss && m.loss.value};
+	})()`)
+	if got["inputs"] != true || got["blamed"].(float64) == 0 || got["loss"] == nil {
+		t.Errorf("during Play the diagram shows %v; want every input, the blames and the example's loss", got)
+	}
+	say := p.narration()
+	if !strings.HasPrefix(say, "Training: epoch ") {
+		t.Errorf("narration during Play = %q", say)
+	}
+	p.click("[data-role=play]")
+	p.waitFor("paused", `!window.netstep.model().running`)
+	// One source for every counter: the narration's epoch is the position line's.
+	p.waitFor("the pause narration", `document.querySelector('[data-role=narration] .say').textContent.startsWith('Paused in epoch')`)
+	pos := browserEval[string](p, `document.querySelector('[data-role=position]').textContent`)
+	epoch := strings.Fields(pos)[1]
+	if say := p.narration(); !strings.HasPrefix(say, "Paused in epoch "+epoch+" ") {
+		t.Errorf("paused narration %q; the position line says %q", say, pos)
+	}
+	p.noErrors()
+}
+
+// TestBrowserSpeedChangeDuringPlay: moving the speed slider during Play
+// changes how fast training goes, without Pause and Play.
+func TestBrowserSpeedChangeDuringPlay(t *testing.T) {
+	base := startBrowserServer(t)
+	p := newBrowserPage(t, 1280, 800, false)
+	p.open(base + "/")
+	rate := func() float64 {
+		t.Helper()
+		a := browserEval[float64](p, `window.netstep.model().position.t`)
+		time.Sleep(1500 * time.Millisecond)
+		b := browserEval[float64](p, `window.netstep.model().position.t`)
+		return (b - a) / 1.5
+	}
+	setSpeed(p, 3) // 5 steps a second
+	p.click("[data-role=play]")
+	p.waitFor("playing", `window.netstep.model().running && window.netstep.model().position.t > 0`)
+	slow := rate()
+	setSpeed(p, 5) // 30 steps a second
+	time.Sleep(400 * time.Millisecond)
+	fast := rate()
+	t.Logf("micro-steps a second: %.0f at 5 steps a second, %.0f after moving the slider to 30", slow, fast)
+	if !(fast > 2.5*slow) {
+		t.Errorf("moving the slider from 5 to 30 steps a second during Play changed the rate from %.0f to %.0f micro-steps a second", slow, fast)
+	}
+	// Down to a page-paced speed and back: Play goes on.
+	setSpeed(p, 1)
+	time.Sleep(1200 * time.Millisecond)
+	if !browserEval[bool](p, `window.netstep.model().running`) {
+		t.Errorf("Play stopped when the slider moved to 1 step a second")
+	}
+	p.click("[data-role=play]")
+	p.waitFor("paused", `!window.netstep.model().running`)
+	p.noErrors()
+}
+
+// TestBrowserLossPhaseDrawsTheMistake: stepping phase by phase, the stage
+// changes at every phase; at the loss phase it shows the guess and the
+// truth in dollars, how far off, and the engine's loss.
+func TestBrowserLossPhaseDrawsTheMistake(t *testing.T) {
+	base := startBrowserServer(t)
+	p := newBrowserPage(t, 1280, 800, true)
+	p.open(base + "/")
+	_, loss := browserFirstSample(t, "house-prices")
+	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "phase")))
+	stage := func() string {
+		return browserEval[string](p, `document.querySelector('[data-role=stage] svg').outerHTML`)
+	}
+	before := stage()
+	for _, phase := range []string{"forward", "loss", "backward", "update"} {
+		seq := browserEval[float64](p, `window.netstep.model().seq`)
+		p.click("[data-role=step]")
+		p.waitFor("the "+phase+" phase", fmt.Sprintf(`window.netstep.model().seq > %v && window.netstep.model().events.some((e) => e.type === '%s')`, seq, phase))
+		after := stage()
+		if after == before {
+			t.Errorf("the stage did not change at the %s phase", phase)
+		}
+		before = after
+		if phase != "loss" {
+			continue
+		}
+		got := browserEval[map[string]any](p, `(() => {
+			const g = document.querySelector('.mistake');
+			return {shown: getComputedStyle(g).display !== 'none', texts: [...g.querySelectorAll('text')].map((e) => e.textContent)};
+		})()`)
+		texts := fmt.Sprint(got["texts"])
+		if got["shown"] != true || !strings.Contains(texts, "guess $") || !strings.Contains(texts, "truth $") || !strings.Contains(texts, "off by $") {
+			t.Errorf("at the loss phase the mistake reads %v (shown %v)", texts, got["shown"])
+		}
+		if want := "loss " + browserFmt3(loss); !strings.Contains(texts, want) {
+			t.Errorf("the mistake reads %v; the engine's loss is %v (%s)", texts, loss, want)
+		}
+	}
+	p.noErrors()
+}
+
+// browserFmt3 writes a loss as the page does (format.js fmt with 3 decimals).
+func browserFmt3(v float64) string {
+	s := fmt.Sprintf("%.3f", v)
+	if v < 0.001 && v > 0 {
+		s = fmt.Sprintf("%.3g", v)
+	}
+	return strings.Replace(s, "-", "\u2212", 1)
+}
+
+// TestBrowserLossChartFromEpochZero: the loss chart starts with the loss
+// before any training, and has no test-loss entry without a test set.
+func TestBrowserLossChartFromEpochZero(t *testing.T) {
+	base := startBrowserServer(t)
+	p := newBrowserPage(t, 1280, 800, false)
+	p.open(base + "/")
+	p.waitFor("the epoch-0 point", `window.netstep.model().losses.length === 1 && window.netstep.model().losses[0].epoch === 0`)
+	got := browserEval[map[string]any](p, `(() => ({
+		shown: !document.querySelector('[data-role=loss-chart]').hidden,
+		summary: document.querySelector('[data-role=loss-summary]').textContent,
+		legend: [...document.querySelectorAll('[data-role=loss-chart] .u-legend .u-label')].map((e) => e.textContent),
+	}))()`)
+	if got["shown"] != true || !strings.HasPrefix(got["summary"].(string), "Before training: training loss ") {
+		t.Errorf("before training the chart is %v", got)
+	}
+	if fmt.Sprint(got["legend"]) != "[training loss test loss]" {
+		t.Errorf("legend %v, want training and test loss (house prices has a test set)", got["legend"])
+	}
+	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "epoch")))
+	p.click("[data-role=step]")
+	p.waitFor("epoch 1", `window.netstep.model().losses.length === 2`)
+	if s := browserEval[string](p, `document.querySelector('[data-role=loss-summary]').textContent`); !strings.Contains(s, "before training") {
+		t.Errorf("after an epoch the summary is %q", s)
+	}
+
+	// A lesson without a test set: no legend entry for one.
+	q := newBrowserPage(t, 1280, 800, false)
+	q.open(base + "/lesson/xor")
+	legend := browserEval[[]string](q, `[...document.querySelectorAll('[data-role=loss-chart] .u-legend .u-label')].map((e) => e.textContent)`)
+	if fmt.Sprint(legend) != "[training loss]" {
+		t.Errorf("xor (no test set) has the legend %v", legend)
+	}
+	p.noErrors()
+	q.noErrors()
+}
+
+// TestBrowserNoConsoleErrors opens every kind of page and fails on any
+// console error, uncaught exception or failed request (a missing favicon).
+func TestBrowserNoConsoleErrors(t *testing.T) {
+	base := startBrowserServer(t)
+	for _, path := range []string{"/", "/lessons", "/lesson/spiral", "/lesson/cat-or-dog", "/lesson/which-size", "/embed?lesson=house-prices"} {
+		t.Run(path, func(t *testing.T) {
+			p := newBrowserPage(t, 1280, 800, false)
+			failed := make(chan string, 16)
+			p.do(chromedp.Listen(p.ctx, func(ev any) {
+				var msg string
+				switch e := ev.(type) {
+				case *log.EventEntryAdded:
+					if e.Entry.Level == log.EntryLevelError {
+						msg = e.Entry.Text + " " + e.Entry.URL
+					}
+				case *network.EventResponseReceived:
+					if e.Response.Status >= 400 {
+						msg = fmt.Sprintf("%d %s", e.Response.Status, e.Response.URL)
+					}
+				}
+				if msg != "" {
+					select {
+					case failed <- msg:
+					default:
+					}
+				}
+			}))
+			p.do(chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+				if _, err := chromedp.Call(ctx, log.Enable, cdp.Empty{}); err != nil {
+					return err
+				}
+				_, err := chromedp.Call(ctx, network.Enable, network.EnableParams{})
+				return err
+			})))
+			p.do(chromedp.Do(p.ctx, chromedp.Navigate(base+path)))
+			time.Sleep(2 * time.Second)
+			if path != "/lessons" {
+				p.waitFor("the diagram", `!!document.querySelector('[data-role=stage] svg .node-ring')`)
+			}
+			p.noErrors()
+			for {
+				select {
+				case m := <-failed:
+					t.Errorf("%s: %s", path, m)
+					continue
+				default:
+				}
+				break
+			}
+		})
+	}
+}
+
+// TestBrowserTargetWhole: on a 390 px phone and in a 700 px embed the
+// truth beside the guess is written whole, inside the drawing.
+func TestBrowserTargetWhole(t *testing.T) {
+	base := startBrowserServer(t)
+	for _, tc := range []struct {
+		name      string
+		width     int64
+		path      string
+		openReady bool
+	}{{"phone", 390, "/", true}, {"embed", 700, "/embed?lesson=house-prices&questions=off", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newBrowserPage(t, tc.width, 844, true)
+			if tc.openReady {
+				p.open(base + tc.path)
+			} else {
+				p.do(chromedp.Do(p.ctx, chromedp.Navigate(base+tc.path)))
+				p.waitFor("the diagram", `!!window.netstep && !!document.querySelector('[data-role=stage] svg .node-ring') && !document.querySelector('[data-role=step]').disabled`)
+			}
+			browserEval[bool](p, `(() => { const g = document.querySelector('[data-role=granularity]'); g.value = 'sample'; g.dispatchEvent(new Event('change')); return true; })()`)
+			p.click("[data-role=step]")
+			p.waitFor("the loss", `window.netstep.model().loss !== null`)
+			got := browserEval[map[string]any](p, `(() => {
+				const svg = document.querySelector('[data-role=stage] svg');
+				const box = svg.viewBox.baseVal;
+				const out = [];
+				for (const e of svg.querySelectorAll('.mistake text, .node-real, .node-name')) {
+					if (!e.textContent) continue;
+					const b = e.getBBox();
+					out.push({text: e.textContent, inside: b.x >= box.x - 0.5 && b.x + b.width <= box.x + box.width + 0.5, cut: e.textContent.includes('…')});
+				}
+				return {labels: out, page: document.documentElement.scrollWidth <= window.innerWidth};
+			})()`)
+			sawTruth := false
+			for _, l := range got["labels"].([]any) {
+				l := l.(map[string]any)
+				text := l["text"].(string)
+				if strings.HasPrefix(text, "truth $") {
+					sawTruth = true
+				}
+				if l["inside"] != true || (l["cut"] == true && strings.Contains(text, "$")) {
+					t.Errorf("%q is cut or outside the drawing", text)
+				}
+			}
+			if !sawTruth {
+				t.Errorf("no truth label among %v", got["labels"])
+			}
+			if got["page"] != true {
+				t.Errorf("the page scrolls sideways")
+			}
+			p.noErrors()
+		})
+	}
+}
+
+// bigLesson is a [2, 64, 64, 64, 1] network: 8,384 edges to repaint.
+const bigLesson = `{"title":"Big","seed":3,"network":{"inputs":["x1","x2"],"outputs":["inside?"],
+ "layers":[{"size":64,"activation":"tanh"},{"size":64,"activation":"tanh"},{"size":64,"activation":"tanh"},{"size":1,"activation":"sigmoid"}]},
+ "data":{"generator":"circle","n":60,"noise":0.1,"testRatio":0.2},
+ "training":{"loss":"cross_entropy","optimizer":"sgd","learningRate":0.05,"batchSize":1,"shuffle":true}}`
+
+// playFor plays at the top speed for ms milliseconds and returns the
+// animation frames the page drew a second, and the diagram's drawing cost.
+func playFor(p *browserPage, ms int) (fps float64, cost map[string]float64) {
+	p.t.Helper()
+	setSpeed(p, 7) // as fast as possible
+	p.click("[data-role=play]")
+	p.waitFor("playing", `window.netstep.model().running && window.netstep.model().reason === 'progress'`)
+	browserEval[any](p, `window.netstep.drawCost()`)
+	fps = browserEval[float64](p, fmt.Sprintf(`new Promise((resolve) => {
+		let frames = 0;
+		const start = performance.now();
+		const tick = (now) => {
+			frames++;
+			if (now - start < %d) requestAnimationFrame(tick);
+			else resolve((frames - 1) / ((now - start) / 1000));
+		};
+		requestAnimationFrame(tick);
+	})`, ms))
+	cost = browserEval[map[string]float64](p, `window.netstep.drawCost()`)
+	p.click("[data-role=play]")
+	p.waitFor("paused", `!window.netstep.model().running`)
+	return fps, cost
+}
+
+// TestBrowserRepaintBigNetwork measures what repainting the diagram costs
+// for a [2, 64, 64, 64, 1] network while it trains at the top speed
+// (docs/benchmarks.md, "Repaint"). The bound here is loose (the machine is
+// shared); the figure is logged.
+func TestBrowserRepaintBigNetwork(t *testing.T) {
+	base := startBrowserServer(t)
+	p := newBrowserPage(t, 1280, 800, false)
+	p.open(base + "/")
+	browserEval[any](p, `window.netstep.request({cmd: 'load', lesson: `+bigLesson+`})`)
+	p.waitFor("the big network", `document.querySelectorAll('[data-role=stage] .edge').length === 8384`)
+	fps, cost := playFor(p, 3000)
+	t.Logf("[2,64,64,64,1] at top speed: %.0f repaints, %.2f ms mean, %.2f ms worst; %.1f frames a second", cost["frames"], cost["meanMs"], cost["maxMs"], fps)
+	if cost["frames"] < 10 {
+		t.Errorf("only %.0f repaints in 3 s of Play", cost["frames"])
+	}
+	if cost["meanMs"] > 40 {
+		t.Errorf("a repaint takes %.1f ms on average, want well under 40 (the target is 8, docs/benchmarks.md)", cost["meanMs"])
+	}
+	p.noErrors()
+}
+
+// TestBrowserSpiralFrameRate: the spiral lesson playing at the top speed
+// keeps the page drawing (docs/benchmarks.md, "Page"). The bound here is
+// loose; the figure is logged.
+func TestBrowserSpiralFrameRate(t *testing.T) {
+	base := startBrowserServer(t)
+	p := newBrowserPage(t, 1280, 800, false)
+	p.open(base + "/lesson/spiral")
+	fps, cost := playFor(p, 3000)
+	t.Logf("spiral at top speed: %.1f frames a second; %.0f repaints, %.2f ms mean, %.2f ms worst", fps, cost["frames"], cost["meanMs"], cost["maxMs"])
+	if fps < 20 {
+		t.Errorf("%.1f frames a second while the spiral trains at the top speed", fps)
+	}
+	p.noErrors()
+}
