@@ -118,6 +118,18 @@ export function displayValue(v, spec) {
   return displayAmount(realValue(v, spec), spec);
 }
 
+// One number format per count of decimals: making one is slow, and a
+// drawing during Play writes dozens of amounts a frame.
+const amountFormats = new Map();
+function amountFormat(decimals) {
+  let f = amountFormats.get(decimals);
+  if (!f) {
+    f = new Intl.NumberFormat('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+    amountFormats.set(decimals, f);
+  }
+  return f;
+}
+
 /**
  * displayAmount writes an amount that is already in real units.
  * @param {number} r
@@ -125,10 +137,7 @@ export function displayValue(v, spec) {
  */
 export function displayAmount(r, spec) {
   const decimals = spec.decimals ?? 2;
-  const abs = Math.abs(r) >= HUGE && Number.isFinite(r) ? scientific(Math.abs(r)) : Math.abs(r).toLocaleString('en-US', {
-    minimumFractionDigits: decimals,
-    maximumFractionDigits: decimals,
-  });
+  const abs = Math.abs(r) >= HUGE && Number.isFinite(r) ? scientific(Math.abs(r)) : amountFormat(decimals).format(Math.abs(r));
   const zero = Number(abs.replace(/,/g, '')) === 0;
   const sign = r < 0 && r !== 0 ? MINUS : '';
   const unit = spec.unit ? (/^[A-Za-z]/.test(spec.unit) ? ' ' + spec.unit : spec.unit) : '';
