@@ -44,6 +44,17 @@ type saved struct {
 	Name   string `json:"name,omitempty"` // a room's lesson name
 	Math   *bool  `json:"math,omitempty"` // a room's view
 	Gran   string `json:"gran,omitempty"`
+	// The loss before training, which state frames' losses begin with
+	// (session.startLoss): it cannot be measured again once trained.
+	Start *savedLoss `json:"start,omitempty"`
+}
+
+// savedLoss is an epoch-0 loss as the bucket holds it (engine.EpochLoss
+// writes itself for the protocol, which leaves out HasTest).
+type savedLoss struct {
+	Train   float64 `json:"train"`
+	Test    float64 `json:"test"`
+	HasTest bool    `json:"hasTest"`
 }
 
 // store is the sessions bucket.
@@ -99,6 +110,9 @@ func (s *session) save() {
 		s.savedLesson, s.savedLessonKey = l, key
 	}
 	rec := saved{ID: s.id, Lesson: s.savedLessonKey, Snap: s.tr.Snapshot()}
+	if s.startFor == s.tr {
+		rec.Start = &savedLoss{Train: s.startLoss.TrainLoss, Test: s.startLoss.TestLoss, HasTest: s.startLoss.HasTest}
+	}
 	if rm := s.room; rm != nil {
 		rec.Room, rec.Token, rec.Name, rec.Math, rec.Gran = rm.code, hex.EncodeToString(rm.tokenHash[:]), rm.lesson, rm.math, rm.gran
 	}
@@ -169,7 +183,7 @@ func (s *Server) restoreRooms() {
 		}
 		hex.Decode(th[:], []byte(rec.Token))
 		rm := &room{code: rec.Room, tokenHash: th, lesson: rec.Name, math: rec.Math, gran: rec.Gran}
-		if msg := s.reopenRoom(rm, rec.ID, tr); msg != "" {
+		if msg := s.reopenRoom(rm, rec, tr); msg != "" {
 			s.log.Warn("restoring a room", "room", rec.Room, "err", msg)
 			continue
 		}
@@ -178,11 +192,12 @@ func (s *Server) restoreRooms() {
 }
 
 // reopenRoom starts a saved room's session under its code.
-func (s *Server) reopenRoom(rm *room, id string, tr *engine.Trainer) string {
+func (s *Server) reopenRoom(rm *room, rec *saved, tr *engine.Trainer) string {
 	if msg, ok := s.reserve(); !ok {
 		return msg
 	}
-	sess := newSession(s, id, "")
+	sess := newSession(s, rec.ID, "")
+	sess.restoreStart(rec, tr)
 	tr.SetMemoryBudget(s.cfg.SessionMemory)
 	sess.room, sess.tr = rm, tr
 	sess.orphanTTL, sess.idleTTL = s.cfg.RoomTTL, s.cfg.RoomTTL
@@ -236,6 +251,7 @@ func (s *Server) revive(token string) *session {
 	sess := newSession(s, rec.ID, token)
 	tr.SetMemoryBudget(s.cfg.SessionMemory)
 	sess.tr = tr
+	sess.restoreStart(rec, tr)
 	sess.savedLessonKey = rec.Lesson
 	sess.savedLesson = tr.Lesson()
 	s.mu.Lock()
@@ -254,4 +270,11 @@ func (s *Server) revive(token string) *session {
 	s.log.Info("session revived", "session", rec.ID)
 	go sess.loop()
 	return sess
+}
+
+// restoreStart gives a revived session the loss before training it saved.
+func (s *session) restoreStart(rec *saved, tr *engine.Trainer) {
+	if st := rec.Start; st != nil {
+		s.startLoss, s.startFor = engine.EpochLoss{TrainLoss: st.Train, TestLoss: st.Test, HasTest: st.HasTest}, tr
+	}
 }
