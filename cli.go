@@ -99,6 +99,15 @@ func (i *intFlag) Set(s string) error {
 	return nil
 }
 
+// loadTrainer is a fresh trainer of the lesson loadLesson finds.
+func loadTrainer(ref string) (*engine.Trainer, error) {
+	l, err := loadLesson(ref)
+	if err != nil {
+		return nil, err
+	}
+	return engine.NewTrainer(l)
+}
+
 // loadLesson finds a lesson by built-in name or reads it from a file.
 func loadLesson(ref string) (*engine.Lesson, error) {
 	if ref == "" {
@@ -130,11 +139,7 @@ func cmdTrace(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return usageError{"--granularity: " + err.Error()}
 	}
-	l, err := loadLesson(*lesson)
-	if err != nil {
-		return err
-	}
-	tr, err := engine.NewTrainer(l)
+	tr, err := loadTrainer(*lesson)
 	if err != nil {
 		return err
 	}
@@ -162,11 +167,7 @@ func cmdTrain(ctx context.Context, args []string, getenv func(string) string, st
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	l, err := loadLesson(*lesson)
-	if err != nil {
-		return err
-	}
-	tr, err := engine.NewTrainer(l)
+	tr, err := loadTrainer(*lesson)
 	if err != nil {
 		return err
 	}
@@ -200,7 +201,7 @@ func cmdTrain(ctx context.Context, args []string, getenv func(string) string, st
 		TrainLoss        *float64 `json:"trainLoss"`
 		TestLoss         *float64 `json:"testLoss"`
 		Diverged         string   `json:"diverged,omitempty"`
-	}{Epochs: epochsDone, Samples: int64(epochsDone) * int64(l.TrainSize()), Seconds: secs, Diverged: tr.Diverged()}
+	}{Epochs: epochsDone, Samples: int64(epochsDone) * int64(tr.Lesson().TrainSize()), Seconds: secs, Diverged: tr.Diverged()}
 	if secs > 0 {
 		summary.SamplesPerSecond = float64(summary.Samples) / secs
 	}
