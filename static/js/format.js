@@ -204,7 +204,9 @@ function trim(s) {
 
 /**
  * fitValue writes a network value to fit in chars characters (a neuron's
- * circle): fmt when that fits; otherwise three, then two significant digits
+ * circle): fmt when that fits; then, between 0.001 and 100,000, a plain
+ * number with two or one significant digits (at most one character over:
+ * the page squeezes it); otherwise three, then two significant digits
  * inside, and the power of ten, when there is one, apart ("4.37" and
  * "×10⁻⁶"), for the page to write outside the circle.
  * @param {number|null|undefined} v
@@ -217,6 +219,15 @@ export function fitValue(v, chars) {
   const a = Math.abs(v);
   const sign = v < 0 ? MINUS : '';
   const exp = Math.floor(Math.log10(a));
+  // A learner reads −0.17 more easily than −1.7 ×10⁻¹: between 0.001 and
+  // 100,000 a plain number with two, then one significant digit comes
+  // first, one character over the room allowed (the page squeezes it).
+  if (exp >= -3 && exp < 5) {
+    for (const digits of [2, 1]) {
+      const plain = sign + String(Number(a.toPrecision(digits)));
+      if (plain.length <= chars + 1) return { inside: plain, outside: '' };
+    }
+  }
   for (const digits of [3, 2, 1]) {
     let mant = a / 10 ** exp;
     let e = exp;
@@ -245,8 +256,11 @@ export function scaleSentence(display, inputs, outputs) {
     if (!hasUnits(spec)) return;
     const scale = spec.scale ?? 1;
     const offset = spec.offset ?? 0;
-    const exact = { ...spec, decimals: Number.isInteger(scale) ? 0 : spec.decimals };
-    const around = displayAmount(offset, { ...spec, decimals: Number.isInteger(offset) ? 0 : spec.decimals });
+    // The scale and offset with every decimal they have (1.2 bedrooms, not
+    // "1 bedrooms"), up to four.
+    const places = (x) => Math.min(4, (String(x).split('.')[1] ?? '').length);
+    const exact = { ...spec, decimals: places(scale) };
+    const around = displayAmount(offset, { ...spec, decimals: places(offset) });
     let p;
     if (scale === 1) p = offset !== 0 ? `${name} as the difference from ${around}` : `${name} as it is`;
     else {

@@ -90,6 +90,10 @@ test('real amounts fit a neuron, plain values keep their power of ten apart', as
   assert.deepEqual(fitValue(0.000106, 5), { inside: '1.06', outside: '×10⁻⁴' });
   assert.deepEqual(fitValue(2.9e154, 5), { inside: '2.90', outside: '×10¹⁵⁴' });
   assert.deepEqual(fitValue(-4.37e-6, 4), { inside: '\u22124.4', outside: '×10⁻⁶' });
+  // Small everyday values stay plain numbers rather than powers of ten.
+  assert.deepEqual(fitValue(-0.1712, 4), { inside: '\u22120.17', outside: '' });
+  assert.deepEqual(fitValue(-0.0634, 4), { inside: '\u22120.06', outside: '' });
+  assert.deepEqual(fitValue(1234.5, 3), { inside: '1200', outside: '' });
   assert.equal(hasUnits(price), true);
   assert.equal(hasUnits({ decimals: 2, classes: ['cat', 'dog'] }), false);
   assert.equal(hasUnits({ scale: 1, offset: 0, decimals: 2 }), false);
@@ -98,4 +102,6 @@ test('real amounts fit a neuron, plain values keep their power of ten apart', as
     'Numbers are shown in real units. The network itself sees each one rescaled: price in units of $100,000 around $300,000; bedrooms as the difference from 3 bedrooms. The table and the inspector show both.',
   );
   assert.equal(scaleSentence(undefined, ['x1'], ['y']), '');
+  // A scale that is not whole keeps its decimals (1.2 bedrooms, never "1 bedrooms").
+  assert.match(scaleSentence({ inputs: [{ unit: 'bedrooms', scale: 1.2, offset: 3, decimals: 0 }], outputs: [] }, ['bedrooms'], []), /units of 1\.2 bedrooms around 3 bedrooms/);
 });
