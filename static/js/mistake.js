@@ -58,8 +58,7 @@ export function mistakeOf(m) {
       axis: { lo: 0, hi: 1, guess: onTruth, truth: 1 },
     };
   }
-  // An amount: the first output (a lesson with several outputs in units
-  // would need one line each; none has them).
+  // An amount: the first output on the line.
   const spec = specs[0];
   const real = (v) => realValue(v, hasUnits(spec) ? spec : undefined);
   const guess = real(pred[0]);
@@ -72,6 +71,26 @@ export function mistakeOf(m) {
     hi += 1;
   }
   const amount = (r) => (hasUnits(spec) ? displayAmount(r, spec) : fmt(r));
+  if (pred.length > 1) {
+    // Several outputs: the line shows the first, and the words say every
+    // output's gap, so the loss beside them (over all of them) adds up.
+    const names = m.network.outputs ?? [];
+    const name = (j) => names[j] ?? `output ${j + 1}`;
+    const gaps = pred.map((p, j) => {
+      const sj = specs[j];
+      const rj = (v) => realValue(v, hasUnits(sj) ? sj : undefined);
+      const d = Math.abs(rj(p) - rj(truth[j]));
+      return `${name(j)} off by ${hasUnits(sj) ? displayAmount(d, sj) : fmt(d)}`;
+    });
+    return {
+      kind: 'amount',
+      guess: `${name(0)}: guess ${displayValue(pred[0], hasUnits(spec) ? spec : undefined)}`,
+      truth: `truth ${amount(want)}`,
+      gap: gaps.join(', '),
+      loss: `${lossText} over all ${pred.length} outputs`,
+      axis: { lo, hi, guess, truth: want },
+    };
+  }
   return {
     kind: 'amount',
     guess: `guess ${displayValue(pred[0], hasUnits(spec) ? spec : undefined)}`,

@@ -51,3 +51,17 @@ test('classIndex', () => {
   assert.equal(classIndex([0.49]), 0);
   assert.equal(classIndex([0.1, 0.3, 0.6]), 2);
 });
+
+test('several outputs: every output\'s gap is said, and the loss is over all of them', () => {
+  // The worked example's first forward pass: o1 0.751365 for 0.01, o2
+  // 0.772928 for 0.99; its loss ½Σ(ŷ − t)² is 0.298371.
+  const m = loaded();
+  m.lesson = { ...m.lesson, display: undefined };
+  m.network = { ...m.network, outputs: ['o1', 'o2'] };
+  m.sample = { index: 0, x: [0.05, 0.1], y: [0.01, 0.99] };
+  m.loss = { value: 0.298371, prediction: [0.751365, 0.772928], target: [0.01, 0.99] };
+  const k = mistakeOf(m);
+  assert.equal(k.guess, 'o1: guess 0.75');
+  assert.equal(k.gap, 'o1 off by 0.74, o2 off by 0.22');
+  assert.equal(k.loss, 'loss 0.298 over all 2 outputs');
+});
