@@ -87,7 +87,7 @@ export function mistakeOf(m) {
       guess: `${name(0)}: guess ${displayValue(pred[0], hasUnits(spec) ? spec : undefined)}`,
       truth: `truth ${amount(want)}`,
       gap: gaps.join(', '),
-      loss: `${lossText} over all ${pred.length} outputs`,
+      loss: `${lossText} over ${pred.length === 2 ? "both" : `all ${pred.length}`} outputs`,
       axis: { lo, hi, guess, truth: want },
     };
   }

@@ -63,5 +63,5 @@ test('several outputs: every output\'s gap is said, and the loss is over all of 
   const k = mistakeOf(m);
   assert.equal(k.guess, 'o1: guess 0.75');
   assert.equal(k.gap, 'o1 off by 0.74, o2 off by 0.22');
-  assert.equal(k.loss, 'loss 0.298 over all 2 outputs');
+  assert.equal(k.loss, 'loss 0.298 over both outputs');
 });
