@@ -122,7 +122,7 @@ func TestBrowserBytesOnTheWire(t *testing.T) {
 	// made, a few seconds after start.
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		req, _ := http.NewRequest(http.MethodHead, base+"/static/vendor/uplot/uPlot.esm.js", nil)
+		req, _ := http.NewRequest(http.MethodHead, base+"/static/vendor/uplot/uPlot.min.js", nil)
 		req.Header.Set("Accept-Encoding", "br")
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {

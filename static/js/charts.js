@@ -2,7 +2,7 @@
 // boundary heatmap behind the data points plus one small heatmap per hidden
 // neuron, drawn from the server's `boundary` frames.
 
-import uPlot from '../vendor/uplot/uPlot.esm.js';
+import uPlot from '../vendor/uplot/uPlot.min.js';
 import { heatColor } from './colors.js';
 import { fmt } from './format.js';
 

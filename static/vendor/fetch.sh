@@ -52,7 +52,15 @@ cp "$work/axe-core/package/axe.min.js" "$work/axe-core/package/LICENSE" "$axe_di
 uplot_sri="$(pack uplot "$UPLOT")"
 rm -rf "$here/uplot"
 mkdir -p "$here/uplot"
-cp "$work/uplot/package/dist/uPlot.esm.js" "$work/uplot/package/dist/uPlot.min.css" "$work/uplot/package/LICENSE" "$here/uplot/"
+cp "$work/uplot/package/dist/uPlot.min.css" "$work/uplot/package/LICENSE" "$here/uplot/"
+# The package's minified build is a script that defines uPlot (22 KB gzipped
+# against 42 KB for its unminified module): one export line makes it an ES
+# module the page imports without a build step.
+{
+	echo '// @ts-nocheck (uPlot 1.6.32, minified by its authors; tsc --checkJs checks our code, not this)'
+	cat "$work/uplot/package/dist/uPlot.iife.min.js"
+	printf '\nexport default uPlot;\n'
+} > "$here/uplot/uPlot.min.js"
 
 cat > "$here/VERSIONS" <<VERSIONS
 # Vendored by static/vendor/fetch.sh; do not edit by hand.
