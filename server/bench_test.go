@@ -121,6 +121,13 @@ func BenchmarkFanOut(b *testing.B) {
 			srv.reserved++
 			srv.mu.Unlock()
 			sess := srv.start(false)
+			// A session that has loaded nothing ends when its only viewers
+			// are followers (nothing to wait for): give it a lesson first.
+			loaded := false
+			sess.do(func() { loaded = sess.load(&command{name: "load", lessonName: "xor"}) == nil })
+			if !loaded {
+				b.Fatal("the session did not load xor")
+			}
 			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				ws, err := srv.upgrader.Upgrade(w, r, nil)
 				if err != nil {
