@@ -31,6 +31,9 @@ GOOS=js GOARCH=wasm go test -count=1 -exec "$(go env GOROOT)/lib/wasm/go_js_wasm
 # shows up here (allocations are pinned by tests); the figures in
 # docs/benchmarks.md come from the full commands listed there.
 go test -run '^$' -bench . -benchtime 100x ./engine ./server
+# The page's repaint benchmark (a [2,64,64,64,1] network at top speed in
+# headless Chromium), which the race run above skips: about 20 s.
+NETSTEP_BENCH=1 go test -count=1 -run '^TestBrowserRepaintBigNetwork$' ./e2e
 node --test web/jstest/
 # The JSDoc types of static/js read by TypeScript (pinned, CI only).
 .ci/typecheck/run
