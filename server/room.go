@@ -355,14 +355,7 @@ func (s *Server) openRoom(token, lesson, creator string, tr *engine.Trainer) (*r
 		}
 		return nil, full()
 	}
-	s.rooms[rm.code] = rm
-	s.sessions[sess.id] = sess
-	s.wg.Add(1)
-	s.mu.Unlock()
-	s.metrics.sessions.Inc()
-	s.metrics.started.Inc()
-	s.metrics.rooms.Inc()
-	go sess.loop()
+	s.startRoomLocked(rm, sess)
 	return rm, ""
 }
 
@@ -628,4 +621,17 @@ func defaultLessonName(cat *engine.Catalog) string {
 		return engine.DefaultLesson
 	}
 	return cat.Names()[0]
+}
+
+// startRoomLocked registers a room and its session, unlocks s.mu (held by
+// the caller, who checked the limits under it) and starts the session.
+func (s *Server) startRoomLocked(rm *room, sess *session) {
+	s.rooms[rm.code] = rm
+	s.sessions[sess.id] = sess
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.metrics.sessions.Inc()
+	s.metrics.started.Inc()
+	s.metrics.rooms.Inc()
+	go sess.loop()
 }

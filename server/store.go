@@ -221,14 +221,7 @@ func (s *Server) reopenRoom(rm *room, rec *saved, tr *engine.Trainer) string {
 		s.mu.Unlock()
 		return "closing, or the code is taken"
 	}
-	s.rooms[rm.code] = rm
-	s.sessions[sess.id] = sess
-	s.wg.Add(1)
-	s.mu.Unlock()
-	s.metrics.sessions.Inc()
-	s.metrics.started.Inc()
-	s.metrics.rooms.Inc()
-	go sess.loop()
+	s.startRoomLocked(rm, sess)
 	return ""
 }
 
