@@ -117,6 +117,9 @@ func TestBadCommandLines(t *testing.T) {
 		{[]string{"train", "--lesson", "engine/testdata/tiny.json"}, map[string]string{"NETSTEP_EPOCHS": "-3"}, `NETSTEP_EPOCHS="-3"`, true},
 		{[]string{"train", "--lesson", "engine/testdata/tiny.json", "extra"}, nil, `unexpected argument "extra"`, true},
 		{[]string{"validate"}, nil, "needs at least one lesson file", true},
+		{[]string{"serve", "--data", "memory", "--trust-proxy", "10.0.0.0/33"}, nil, `"10.0.0.0/33" for flag -trust-proxy: "10.0.0.0/33": not an IP address or CIDR`, true},
+		{[]string{"serve", "--data", "memory", "--trust-proxy", "10.0.0.0/8,lb.example"}, nil, `-trust-proxy: "lb.example": not an IP address or CIDR`, true},
+		{[]string{"serve", "--data", "memory"}, map[string]string{"NETSTEP_TRUST_PROXY": "true"}, `NETSTEP_TRUST_PROXY="true": want the proxies' addresses`, true},
 		{[]string{"trace", "--lesson", "engine/testdata"}, nil, "", false},
 	}
 	for _, tt := range tests {
@@ -179,6 +182,37 @@ func TestListFlagBeatsItsVariable(t *testing.T) {
 		}
 		if got := origins.String(); got != tt.want {
 			t.Errorf("NETSTEP_ALLOW_ORIGIN=%q %q: origins %q, want %q", tt.env, tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestTrustProxyFlagBeatsItsVariable: --trust-proxy is a list flag like
+// the others: on the command line it replaces the variable's proxies.
+func TestTrustProxyFlagBeatsItsVariable(t *testing.T) {
+	tests := []struct {
+		env  string
+		args []string
+		want string
+	}{
+		{"10.0.0.0/8", []string{"--trust-proxy", "127.0.0.1"}, "127.0.0.1"},
+		{"10.0.0.0/8", []string{"--trust-proxy", "127.0.0.1", "--trust-proxy", "fd00::/8"}, "127.0.0.1,fd00::/8"},
+		{"10.0.0.0/8, 192.168.0.0/16", nil, "10.0.0.0/8,192.168.0.0/16"},
+		{"", nil, ""},
+	}
+	for _, tt := range tests {
+		f := newFlags("serve", "", func(k string) string {
+			if k == "NETSTEP_TRUST_PROXY" {
+				return tt.env
+			}
+			return ""
+		}, io.Discard)
+		var p proxyFlag
+		f.Var(&p, "trust-proxy", "")
+		if err := f.parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.p.String(); got != tt.want {
+			t.Errorf("NETSTEP_TRUST_PROXY=%q %q: proxies %q, want %q", tt.env, tt.args, got, tt.want)
 		}
 	}
 }

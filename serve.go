@@ -10,12 +10,14 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/netstep/netstep/engine"
+	"github.com/netstep/netstep/external"
 	"github.com/netstep/netstep/server"
 	"github.com/netstep/netstep/web"
 )
@@ -38,6 +40,29 @@ func (l *listFlag) Set(s string) error {
 	return nil
 }
 
+// proxyFlag is --trust-proxy: addresses and CIDRs, repeated or separated
+// by commas.
+type proxyFlag struct {
+	list listFlag
+	p    external.Proxies
+}
+
+func (f *proxyFlag) String() string { return f.list.String() }
+
+func (f *proxyFlag) Set(s string) error {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "false", "1", "0", "yes", "no", "on", "off":
+		return fmt.Errorf("want the proxies' addresses, not %q: name the addresses or CIDRs your proxy or load balancer connects from, such as 10.0.0.0/8,127.0.0.1", s)
+	}
+	list := append(slices.Clone(f.list), s)
+	p, err := external.ParseProxies(list)
+	if err != nil {
+		return err
+	}
+	f.list, f.p = list, p
+	return nil
+}
+
 func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("serve", "Run the server: the page, live training sessions over websockets at /ws, /healthz and /metrics.", getenv, stderr)
 	addr := f.String("addr", ":8080", "the address to listen on, HOST:PORT (the PORT variable, if set, changes the port of the default)")
@@ -48,7 +73,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.Var(&origins, "allow-origin", "another origin whose pages may open sessions, as https://host[:port]; repeat or separate with commas")
 	var embedOrigins listFlag
 	f.Var(&embedOrigins, "embed-origins", "sites allowed to frame /embed, as https://host[:port]; repeat or separate with commas (default: any site)")
-	trustProxy := f.Bool("trust-proxy", false, "take the scheme and host of absolute links (oEmbed, embed snippets, room join links and QR codes) from a reverse proxy's X-Forwarded-Proto and X-Forwarded-Host headers")
+	var trustProxy proxyFlag
+	f.Var(&trustProxy, "trust-proxy", "the reverse proxies or load balancers in front, as addresses or CIDRs (10.0.0.0/8,127.0.0.1); on requests straight from one, the client's address comes from X-Forwarded-For (every per-address limit counts it) and absolute links (oEmbed, embed snippets, room join links and QR codes) from X-Forwarded-Proto and X-Forwarded-Host; repeat or separate with commas")
 	lessonsDir := f.String("lessons", "", "a directory of your own lessons (*.json), added to the built-in ones")
 	idle := f.Duration("idle-timeout", 30*time.Minute, "a session with no command for this long ends")
 	resume := f.Duration("resume-window", 2*time.Minute, "how long a dropped session can be resumed")
@@ -146,7 +172,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		Lessons:      cat,
 		MaxSessions:  maxSessions.v,
 		AllowOrigins: origins,
-		TrustProxy:   *trustProxy,
+		TrustProxy:   trustProxy.p,
 		IdleTimeout:  *idle,
 		ResumeWindow: *resume,
 		RoomTTL:      *roomTTL,
@@ -174,7 +200,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	ifaceAddrs, _ := net.InterfaceAddrs()
 	network := networkURLs(ln.Addr(), ifaceAddrs)
 	pages, err := web.New(web.Options{Lessons: webCatalog(cat), DefaultLesson: defaultLesson(cat), Logger: log, Rooms: srv,
-		EmbedOrigins: embedOrigins, TrustProxy: *trustProxy, Addresses: network})
+		EmbedOrigins: embedOrigins, TrustProxy: trustProxy.p, Addresses: network})
 	if err != nil {
 		ln.Close()
 		return setupError(err)

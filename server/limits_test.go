@@ -13,6 +13,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
+
+	"github.com/netstep/netstep/external"
 )
 
 // stepper steps a session every interval until stop is closed and returns
@@ -236,16 +238,58 @@ func TestChurnLeavesNoGoroutines(t *testing.T) {
 }
 
 func TestClientAddr(t *testing.T) {
-	for _, tt := range []struct{ remote, want string }{
-		{"192.0.2.7:5000", "192.0.2.7"},
-		{"[2001:db8:1:2:3:4:5:6]:443", "2001:db8:1:2::/64"},
-		{"[2001:db8:1:2:ffff::1]:443", "2001:db8:1:2::/64"},
-		{"[::ffff:192.0.2.7]:80", "192.0.2.7"},
+	proxies, err := external.ParseProxies([]string{"10.0.0.0/8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{cfg: Config{TrustProxy: proxies}}
+	for _, tt := range []struct{ remote, xff, want string }{
+		{"192.0.2.7:5000", "", "192.0.2.7"},
+		{"[2001:db8:1:2:3:4:5:6]:443", "", "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:ffff::1]:443", "", "2001:db8:1:2::/64"},
+		{"[::ffff:192.0.2.7]:80", "", "192.0.2.7"},
+		{"192.0.2.7:5000", "203.0.113.9", "192.0.2.7"}, // not a proxy: the header is the client's own
+		{"10.0.0.2:5000", "6.6.6.6, 203.0.113.9", "203.0.113.9"},
+		{"10.0.0.2:5000", "2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"},
 	} {
-		r := &http.Request{RemoteAddr: tt.remote}
-		if got := clientAddr(r); got != tt.want {
-			t.Errorf("clientAddr(%s) = %s, want %s", tt.remote, got, tt.want)
+		r := &http.Request{RemoteAddr: tt.remote, Header: http.Header{}}
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
 		}
+		if got := s.clientAddr(r); got != tt.want {
+			t.Errorf("clientAddr(%s, X-Forwarded-For %q) = %s, want %s", tt.remote, tt.xff, got, tt.want)
+		}
+	}
+}
+
+// TestLimitsBehindTrustedProxy: behind a proxy named in TrustProxy, the
+// per-address handshake limit counts the address the proxy forwarded, so
+// one client spent its allowance and another behind the same proxy still
+// connects; a client putting made-up addresses on the left of the header
+// gets no new allowance from them.
+func TestLimitsBehindTrustedProxy(t *testing.T) {
+	proxies, err := external.ParseProxies([]string{"127.0.0.1", "::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestServer(t, Config{TrustProxy: proxies, HandshakeBurst: 2, HandshakesPerSecond: 0.001})
+	via := func(xff string) error {
+		ws, _, err := ts.tryDial("", http.Header{"X-Forwarded-For": {xff}})
+		if err == nil {
+			ws.Close()
+		}
+		return err
+	}
+	for i := range 2 {
+		if err := via(fmt.Sprintf("198.51.100.%d, 203.0.113.1", i)); err != nil {
+			t.Fatalf("handshake %d of the first client: %v", i+1, err)
+		}
+	}
+	if err := via("198.51.100.77, 203.0.113.1"); err == nil {
+		t.Error("a third handshake from 203.0.113.1 with a new spoofed left entry was let through")
+	}
+	if err := via("203.0.113.2"); err != nil {
+		t.Errorf("another client behind the same proxy was refused: %v", err)
 	}
 }
 

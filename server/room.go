@@ -179,7 +179,7 @@ func (s *Server) JoinRoom(r *http.Request, code string) (string, int) {
 			return code, http.StatusOK
 		}
 	}
-	if !s.joins.allow(clientAddr(r), time.Now()) {
+	if !s.joins.allow(s.clientAddr(r), time.Now()) {
 		s.metrics.refused.WithLabelValues("join_rate").Inc()
 		return "", http.StatusTooManyRequests
 	}
@@ -221,7 +221,7 @@ func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
 		fail("origin", http.StatusForbidden, "Pages from "+r.Header.Get("Origin")+" may not open rooms here.")
 		return
 	}
-	if !s.roomCreates.allow(clientAddr(r), time.Now()) {
+	if !s.roomCreates.allow(s.clientAddr(r), time.Now()) {
 		fail("room_rate", http.StatusTooManyRequests, "Too many rooms opened from your address; wait a minute.")
 		return
 	}
@@ -260,7 +260,7 @@ func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := randomString(24) // 192 bits
-	rm, msg := s.openRoom(token, name, clientAddr(r), tr)
+	rm, msg := s.openRoom(token, name, s.clientAddr(r), tr)
 	if rm == nil {
 		fail("full", http.StatusServiceUnavailable, msg)
 		return
@@ -368,7 +368,7 @@ func (s *Server) openRoom(token, lesson, creator string, tr *engine.Trainer) (*r
 // room encodes each events frame once per form its viewers read, so a room
 // with both kinds of followers prepares two messages per frame, never more.
 func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values, compact bool, refuse func(string, int, string)) {
-	if !s.joins.allow(clientAddr(r), time.Now()) {
+	if !s.joins.allow(s.clientAddr(r), time.Now()) {
 		refuse("join_rate", http.StatusTooManyRequests, "Too many tries at room codes from your address; wait a few seconds.")
 		return
 	}
@@ -400,7 +400,7 @@ func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values,
 		}
 		role = rolePresenter
 	}
-	addr := clientAddr(r)
+	addr := s.clientAddr(r)
 	admitted, why := role == rolePresenter, ""
 	if role == roleFollower {
 		admitted, why = rm.admit(addr, s.cfg.MaxFollowers, s.cfg.FollowersPerAddress)

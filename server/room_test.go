@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/netstep/netstep/engine"
+	"github.com/netstep/netstep/external"
 )
 
 // testRoom is an open room as POST /api/rooms answered.
@@ -566,7 +567,11 @@ func TestRoomLinksTrustProxyOnlyWhenTold(t *testing.T) {
 		trust bool
 		want  string
 	}{{false, "http://"}, {true, "https://course.example.org/"}} {
-		ts := newTestServer(t, Config{TrustProxy: tt.trust})
+		var proxies external.Proxies
+		if tt.trust {
+			proxies, _ = external.ParseProxies([]string{"127.0.0.1", "::1"})
+		}
+		ts := newTestServer(t, Config{TrustProxy: proxies})
 		resp, body := ts.postRoom(t, `{"lesson":"xor"}`, http.Header{"X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"course.example.org"}})
 		if resp.StatusCode != http.StatusCreated {
 			t.Fatalf("POST /api/rooms: %d %s", resp.StatusCode, body)

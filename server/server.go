@@ -23,6 +23,7 @@ import (
 
 	"github.com/netstep/netstep/cluster"
 	"github.com/netstep/netstep/engine"
+	"github.com/netstep/netstep/external"
 )
 
 // Config is everything the server can be told. Zero fields take the
@@ -31,7 +32,6 @@ type Config struct {
 	Lessons             *engine.Catalog // lessons load may name; default engine.Builtin()
 	MaxSessions         int             // live sessions, counting those awaiting resume; default 2000
 	AllowOrigins        []string        // origins besides the server's own and "null", as scheme://host[:port]
-	TrustProxy          bool            // a new room's links follow X-Forwarded-Proto/-Host (package external)
 	IdleTimeout         time.Duration   // a session with no command for this long ends; default 30 min
 	ResumeWindow        time.Duration   // how long a dropped session waits to be resumed; default 2 min
 	MaxFrameBytes       int64           // largest frame a client may send; default 1 MiB + 4 KiB (a 1 MiB lesson and its command)
@@ -59,6 +59,12 @@ type Config struct {
 	SessionMemory       int64           // bytes one session's trainer may hold (history, checkpoints, pinned edits); default 16 MiB
 	MaxMemory           int64           // bytes all sessions may hold before new work is refused (server_busy); default 1 GiB
 	Logger              *slog.Logger    // default slog.Default()
+
+	// TrustProxy names the reverse proxies in front: on a request straight
+	// from one of them, X-Forwarded-For gives the client's address every
+	// per-address limit counts, and X-Forwarded-Proto/-Host a new room's
+	// links (package external). The zero value trusts none.
+	TrustProxy external.Proxies
 
 	// Cluster, when set, is this instance's connection to NATS: room codes
 	// are then unique across every instance sharing it (directory.go).
@@ -309,7 +315,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveRoom(w, r, q, compact, refuse) // limited by the join limit instead: a class joins at once
 		return
 	}
-	if !s.handshakes.allow(clientAddr(r), time.Now()) {
+	if !s.handshakes.allow(s.clientAddr(r), time.Now()) {
 		refuse("rate", http.StatusTooManyRequests, "Too many connections from your address; wait a few seconds.")
 		return
 	}
@@ -571,16 +577,16 @@ func normalOrigin(o string) (string, bool) {
 	return u.Scheme + "://" + host, true
 }
 
-// clientAddr is the address handshakes are limited by: the peer's IPv4
-// address, or its IPv6 /64 (one household or school gets a whole /64, so
-// counting single IPv6 addresses would let one client rotate through
-// them). Behind a reverse proxy every client shares the proxy's address,
-// which the handshake burst allows for.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
+// clientAddr is the address every per-address limit counts: the client's
+// IPv4 address, or its IPv6 /64 (one household or school gets a whole
+// /64, so counting single IPv6 addresses would let one client rotate
+// through them). The client is the connection's peer or, on a request
+// straight from a proxy named in TrustProxy, the address that proxy
+// forwarded (external.Client has the one rule). Behind a proxy that is not
+// named, every client shares the proxy's address, which the handshake and
+// join bursts allow for.
+func (s *Server) clientAddr(r *http.Request) string {
+	host := external.Client(r, s.cfg.TrustProxy)
 	ip := net.ParseIP(host)
 	switch {
 	case ip == nil:

@@ -222,7 +222,7 @@ func TestOEmbedProxyScheme(t *testing.T) {
 		{"trusted when asked", true, "https://netstep.example:8080/embed"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newEmbedHandler(t, web.Options{TrustProxy: tt.trust})
+			h := newEmbedHandler(t, web.Options{TrustProxy: trusted(tt.trust)})
 			req := httptest.NewRequest(http.MethodGet, "/oembed?url="+url.QueryEscape("https://netstep.example:8080/lesson/circle"), nil)
 			req.Host = "netstep.example:8080"
 			req.Header.Set("X-Forwarded-Proto", "https")
@@ -276,7 +276,7 @@ func TestGallery(t *testing.T) {
 // TestOEmbedBehindTrustedProxy: behind a trusted proxy the lesson URL a
 // consumer asks about carries the proxy's host, and so do the answer's links.
 func TestOEmbedBehindTrustedProxy(t *testing.T) {
-	h := newEmbedHandler(t, web.Options{TrustProxy: true})
+	h := newEmbedHandler(t, web.Options{TrustProxy: trusted(true)})
 	req := httptest.NewRequest(http.MethodGet, "/oembed?url="+url.QueryEscape("https://course.example.org/lesson/circle"), nil)
 	req.Host = "10.0.0.7:8080"
 	req.Header.Set("X-Forwarded-Proto", "https")

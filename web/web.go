@@ -19,6 +19,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/netstep/netstep/external"
 	"github.com/netstep/netstep/static"
 	"github.com/netstep/netstep/templates"
 )
@@ -103,12 +104,12 @@ type Options struct {
 	// events are addressed to: origins such as https://moodle.example.edu.
 	// Empty means any site may embed a lesson.
 	EmbedOrigins []string
-	// TrustProxy makes absolute URLs (oEmbed, discovery links, embed
-	// snippets, join links and QR codes) use the X-Forwarded-Proto and
-	// X-Forwarded-Host headers of a reverse proxy in front of the server
-	// (package external). Leave it off unless such a proxy sets them on
-	// every request.
-	TrustProxy bool
+	// TrustProxy names the reverse proxies in front of the server whose
+	// X-Forwarded-Proto and X-Forwarded-Host headers absolute URLs (oEmbed,
+	// discovery links, embed snippets, join links and QR codes) follow, on
+	// requests that come straight from one of them (package external).
+	// The zero value trusts none.
+	TrustProxy external.Proxies
 	// Rooms finds classroom rooms for /join, /present and the QR codes
 	// (rooms.go). Nil: no classroom pages.
 	Rooms RoomFinder
@@ -143,7 +144,7 @@ type handler struct {
 	gallery       *template.Template
 	embedCSP      string
 	embedOrigins  []string
-	trustProxy    bool
+	trustProxy    external.Proxies
 	// galleryCards are the gallery's entries with their previews, drawn once.
 	galleryCards []galleryCard
 	join         *template.Template

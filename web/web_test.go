@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netstep/netstep/external"
 	"github.com/netstep/netstep/web"
 )
 
@@ -229,7 +230,7 @@ func TestJoinLinkTrustsProxyOnlyWhenTold(t *testing.T) {
 		trust bool
 		want  string
 	}{{false, "http://netstep.example/join/ABCDEF"}, {true, "https://course.example.org/join/ABCDEF"}} {
-		h, err := web.New(web.Options{Lessons: catalog, DefaultLesson: "house-prices", Rooms: rooms{}, TrustProxy: tt.trust})
+		h, err := web.New(web.Options{Lessons: catalog, DefaultLesson: "house-prices", Rooms: rooms{}, TrustProxy: trusted(tt.trust)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -293,4 +294,17 @@ func TestFaviconIco(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, "<svg") || !strings.HasPrefix(res.Header.Get("Content-Type"), "image/svg+xml") {
 		t.Errorf("the icon: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
 	}
+}
+
+// trusted is the proxies of the web tests: httptest's requests come from
+// 192.0.2.1, which trust names as a proxy.
+func trusted(trust bool) external.Proxies {
+	if !trust {
+		return external.Proxies{}
+	}
+	p, err := external.ParseProxies([]string{"192.0.2.1"})
+	if err != nil {
+		panic(err)
+	}
+	return p
 }
