@@ -22,6 +22,7 @@ import { reached } from './questions.js';
 import { CHANGES, roomURLs, followersText, endedText, loopbackWarning } from './room.js';
 import { createPointAdder } from './addpoints.js';
 import { createVote } from './vote.js';
+import { byRole, find, findAll } from './dom.js';
 
 /**
  * @typedef {{
@@ -57,7 +58,7 @@ const FRIENDLY = {
  * @param {AppOptions} [options]
  */
 export function createApp(root, options = {}) {
-  const $ = (role) => root.querySelector(`[data-role="${role}"]`);
+  const $ = byRole(root);
   const reduced = matchMedia('(prefers-reduced-motion: reduce)');
   const darkQuery = matchMedia('(prefers-color-scheme: dark)');
   let theme = options.theme ?? recall('netstep.theme') ?? 'auto';
@@ -89,6 +90,7 @@ export function createApp(root, options = {}) {
   // In a classroom: 'presenter', 'follower', or 'explore' (a follower's own
   // fork of the room); null on an ordinary page.
   const room = options.room ?? null;
+  /** @type {'presenter'|'follower'|'explore'|null} */
   let mode = room ? room.role : null;
   let roomEnded = false;
   let lastState = null; // after a class ended: the lesson a student explores on its own
@@ -137,7 +139,7 @@ export function createApp(root, options = {}) {
     for (const [k, v] of Object.entries(cssVariables(pal()))) html.style.setProperty(k, v);
   };
   applyTheme();
-  const themeSelect = $('theme');
+  const themeSelect = $('theme', HTMLSelectElement);
   if (themeSelect) {
     themeSelect.value = theme;
     themeSelect.addEventListener('change', () => {
@@ -202,7 +204,8 @@ export function createApp(root, options = {}) {
     if (!inspectorCard?.classList.contains('sheet')) return;
     inspectorCard.classList.remove('sheet');
     sheetClose.hidden = true;
-    if (refocus) $('stage')?.querySelector('.node.selected, .edge.selected')?.focus();
+    const stage = $('stage');
+    if (refocus && stage) find(stage, '.node.selected, .edge.selected', SVGElement)?.focus();
   }
   document.addEventListener('keydown', (ev) => {
     if (ev.key === 'Escape') closeSheet(true);
@@ -237,7 +240,7 @@ export function createApp(root, options = {}) {
     redraw: () => charts.redraw(model),
   });
   const table = createTable($('values-table'), $('table-box'));
-  const settings = createSettings($('settings'), {
+  const settings = createSettings($('settings', HTMLFormElement), {
     onApply: (lesson) => {
       stopPlaying();
       setStatus('Restarting with the new settings…');
@@ -248,7 +251,7 @@ export function createApp(root, options = {}) {
   });
 
   // The math switch.
-  const mathToggle = $('math-toggle');
+  const mathToggle = $('math-toggle', HTMLInputElement);
   const mathBox = $('math');
   const showMath = (on, fromUser = false) => {
     mathShown = on;
@@ -263,10 +266,10 @@ export function createApp(root, options = {}) {
   showMath(mathShown);
 
   // Help dialog.
-  const help = $('help');
+  const help = $('help', HTMLDialogElement);
   $('help-open').addEventListener('click', () => help.showModal());
 
-  const lessonSelect = $('lesson-select');
+  const lessonSelect = $('lesson-select', HTMLSelectElement);
   lessonSelect?.addEventListener('change', () => {
     const name = lessonSelect.value;
     if (mode === 'presenter') {
@@ -302,7 +305,7 @@ export function createApp(root, options = {}) {
         send({ cmd: 'reset' });
       } else if (a === 'math') showMath(!mathShown, true);
       else if (a === 'table') {
-        const box = $('table-box');
+        const box = $('table-box', HTMLDetailsElement);
         box.open = !box.open;
       } else if (a === 'help') help.showModal();
       else if (a.startsWith('granularity:')) {
@@ -369,19 +372,19 @@ export function createApp(root, options = {}) {
   askWait.hidden = true;
   $('play')?.closest('.controls')?.append(askWait);
   // Play stops at questions (on by default when the lesson has any).
-  const playQuestions = $('play-questions');
+  const playQuestions = $('play-questions', HTMLInputElement);
 
   /** showQuizState turns Step and Play off while a question is open and says why. */
   function showQuizState() {
     const busy = !!quiz?.busy() && mode !== 'follower';
     if (busy) {
-      $('step').disabled = true;
-      $('play').disabled = true;
+      $('step', HTMLButtonElement).disabled = true;
+      $('play', HTMLButtonElement).disabled = true;
     }
     askWait.hidden = !busy;
     askWait.textContent = quiz?.waiting() ? (vote ? 'The class is voting: Reveal when ready ↓' : 'Answer or skip ↓') : 'Finding out the answer ↓';
     const hasQuestions = Array.isArray(model.lesson?.questions) && model.lesson.questions.length > 0;
-    const box = playQuestions?.closest('[data-control]');
+    const box = /** @type {HTMLElement|null} */ (playQuestions?.closest('[data-control]'));
     if (box) box.hidden = !quiz || !hasQuestions;
   }
 
@@ -832,7 +835,7 @@ export function createApp(root, options = {}) {
     const [zero, one] = classes;
     const [across, up] = m.network.inputs;
     legend.textContent = `Background: the network's answer everywhere in the plane, blue for ${one}, orange for ${zero}. Circles: ${one}; squares: ${zero}; hollow marks: test examples. Across: ${across}; up: ${up}.`;
-    for (const input of box.querySelectorAll('input[name=boundary-add]')) {
+    for (const input of findAll(box, 'input[name=boundary-add]', HTMLInputElement)) {
       const label = input.closest('label');
       if (label && input.value === '1') label.lastChild.textContent = ` ${one} (circle)`;
       if (label && input.value === '0') label.lastChild.textContent = ` ${zero} (square)`;
@@ -868,7 +871,8 @@ export function createApp(root, options = {}) {
     controls.render(m);
     showQuizState();
     if (mode === 'follower') {
-      for (const r of ['step', 'back', 'play', 'reset', 'granularity']) $(r).disabled = true;
+      for (const r of ['step', 'back', 'play', 'reset']) $(r, HTMLButtonElement).disabled = true;
+      $('granularity', HTMLSelectElement).disabled = true;
     }
 
     showNarration(m);
@@ -988,7 +992,7 @@ export function createApp(root, options = {}) {
         setStatus(why, 'error');
         notice(why);
         for (const r of ['room-explore', 'room-follow', 'room-end']) {
-          const b = $(r);
+          const b = $(r, HTMLButtonElement);
           if (b) b.disabled = true;
         }
         narrateText(why);
@@ -1117,7 +1121,7 @@ export function createApp(root, options = {}) {
       setSlim(recall('netstep.roomBar') === 'slim');
       slim.addEventListener('click', () => setSlim(slim.getAttribute('aria-pressed') !== 'true'));
     }
-    $('join-card-open')?.addEventListener('click', () => $('join-card')?.showModal());
+    $('join-card-open')?.addEventListener('click', () => $('join-card', HTMLDialogElement)?.showModal());
     $('room-end')?.addEventListener('click', () => {
       if (confirm('End the class for every student?')) send({ cmd: 'endRoom' });
     });
@@ -1151,7 +1155,7 @@ export function createApp(root, options = {}) {
     const use = (base) => {
       const link = `${base}/join/${room.code}`;
       for (const el of root.querySelectorAll('.room-link, [data-role="join-card-link"]')) el.textContent = link;
-      for (const img of [...root.querySelectorAll('.room-qr, .join-card-qr')]) {
+      for (const img of findAll(root, '.room-qr, .join-card-qr', HTMLImageElement)) {
         img.src = `/api/rooms/${encodeURIComponent(room.code)}/qr?base=${encodeURIComponent(base)}`;
         img.alt = `QR code of the join link ${link}`;
       }

@@ -18,3 +18,61 @@ export function h(tag, attrs = {}, ...kids) {
   e.append(...kids);
   return e;
 }
+
+/**
+ * find returns the first element inside root that selector matches, or null,
+ * typed as the class the caller names (HTMLElement when none). A match of
+ * another class means the page's markup and its script disagree: find
+ * throws an error naming the selector rather than let the script fail later
+ * on a property the element lacks.
+ * @template {Element} [T=HTMLElement]
+ * @param {ParentNode} root
+ * @param {string} selector
+ * @param {new (...args: any[]) => T} [type] HTMLInputElement, HTMLDialogElement, SVGElement…
+ * @returns {T | null}
+ */
+export function find(root, selector, type) {
+  const el = root.querySelector(selector);
+  return el === null ? null : checked(el, selector, type);
+}
+
+/**
+ * findAll is find for every match, in document order.
+ * @template {Element} [T=HTMLElement]
+ * @param {ParentNode} root
+ * @param {string} selector
+ * @param {new (...args: any[]) => T} [type]
+ * @returns {T[]}
+ */
+export function findAll(root, selector, type) {
+  return [...root.querySelectorAll(selector)].map((el) => checked(el, selector, type));
+}
+
+/**
+ * checked is el as the class find was asked for, or a TypeError.
+ * @template {Element} T
+ * @param {Element} el
+ * @param {string} selector
+ * @param {new (...args: any[]) => T} [type]
+ * @returns {T}
+ */
+function checked(el, selector, type) {
+  const want = type ?? HTMLElement;
+  if (!(el instanceof want)) throw new TypeError(`${selector}: a <${el.localName}>, not a ${want.name}`);
+  return /** @type {T} */ (el);
+}
+
+/**
+ * byRole returns a find for the elements of root marked data-role="name":
+ * $('step'), $('speed', HTMLInputElement).
+ * @param {ParentNode} root
+ */
+export function byRole(root) {
+  /**
+   * @template {Element} [T=HTMLElement]
+   * @param {string} name
+   * @param {new (...args: any[]) => T} [type]
+   * @returns {T | null}
+   */
+  return (name, type) => find(root, `[data-role="${name}"]`, type);
+}
