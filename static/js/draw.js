@@ -23,6 +23,24 @@ const NS = 'http://www.w3.org/2000/svg';
  *   {kind: 'weight', layer: number, to: number, from: number|null}} Selection
  */
 
+/**
+ * EdgeView is a drawn edge: its elements, where it runs, and what the last
+ * paint set (width, stroke, dash, changed, aria), so that an unchanged edge
+ * costs no DOM write. bg is its label's backdrop, made when first shown.
+ * @typedef {{hit: SVGPathElement, line: SVGPathElement, label: SVGTextElement, bg?: SVGRectElement, g: SVGGElement,
+ *   l: number, j: number, i: number, a: import('./layout.js').NodePos, b: import('./layout.js').NodePos,
+ *   width: number, stroke: string, dash: string, changed: boolean, aria: string}} EdgeView
+ */
+
+/**
+ * NodeView is a drawn neuron: its elements (blame for layers past the
+ * inputs, real for named inputs and outputs), how many characters fit in its
+ * circle, and what the last paint set (text: its label's key, fill).
+ * @typedef {{g: SVGGElement, ring: SVGCircleElement, value: SVGTextElement, exp: SVGTextElement,
+ *   blame: SVGTextElement|null, real: SVGTextElement|null, l: number, j: number,
+ *   chars: number, text: string|null, fill: string}} NodeView
+ */
+
 function el(name, attrs = {}, parent) {
   const e = document.createElementNS(NS, name);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
@@ -42,9 +60,9 @@ export function createDiagram(container, opts) {
   let svg = null;
   let shapeKey = '';
   let lay = null;
-  /** @type {{hit: SVGPathElement, line: SVGPathElement, label: SVGTextElement, g: SVGGElement, l: number, j: number, i: number, a: import('./layout.js').NodePos, b: import('./layout.js').NodePos}[]} */
+  /** @type {EdgeView[]} */
   let edges = [];
-  /** @type {{g: SVGGElement, ring: SVGCircleElement, value: SVGTextElement, blame: SVGTextElement|null, l: number, j: number}[][]} */
+  /** @type {NodeView[][]} */
   let nodes = [];
   let pulses = null;
   let model = null;
@@ -493,6 +511,7 @@ export function createDiagram(container, opts) {
     }
     if (!plan.length) return;
     // Values appear as the wave reaches them.
+    /** @type {[SVGTextElement, number][]} an element and when it shows */
     const hide = [];
     for (const p of plan) {
       if (p.kind === 'fwd') for (const n of nodes[p.layer + 1]) if (p.neuron === undefined || p.neuron === n.j) hide.push([n.value, p.start + p.dur]);
