@@ -552,3 +552,76 @@ func TestManyEditsStayBounded(t *testing.T) {
 		t.Fatalf("Reset after many edits:\n%s", firstDiff(got, start))
 	}
 }
+
+// TestBoundaryClasses checks the class map of a softmax network cell by
+// cell against the engine's own forward pass at each cell's point, and
+// pins which-size's map after training in a golden picture (one letter per
+// cell, the output's name; lower case where the winner's share is below
+// 0.6), so a change in any cell on any machine shows up.
+func TestBoundaryClasses(t *testing.T) {
+	l, ok := Builtin().Lookup("which-size")
+	if !ok {
+		t.Fatal("no which-size lesson")
+	}
+	tr := newTrainer(t, l)
+	tr.Run(StepEpoch, 40, nil)
+	const grid = 24
+	hm := tr.Boundary(grid)
+	if hm == nil || hm.Classes == nil {
+		t.Fatalf("which-size has no class map: %+v", hm)
+	}
+	if got, want := len(hm.Classes.Winner), grid*grid; got != want || len(hm.Classes.Share) != want {
+		t.Fatalf("class map sizes %d, %d; want %d", got, len(hm.Classes.Share), want)
+	}
+	lo, hi := hm.Domain[0], hm.Domain[1]
+	step := (hi - lo) / grid
+	seen := map[byte]int{}
+	var pic strings.Builder
+	for r := range grid {
+		for c := range grid {
+			// A fresh pass at the cell's centre, one point at a time, with
+			// buffers of its own: the same layers the training uses.
+			in := []float64{lo + (float64(c)+0.5)*step, hi - (float64(r)+0.5)*step}
+			for _, ly := range tr.layers {
+				z, a := make([]float64, ly.nout), make([]float64, ly.nout)
+				ly.forward(in, z, a)
+				in = a
+			}
+			best := 0
+			for j := range in {
+				if in[j] > in[best] {
+					best = j
+				}
+			}
+			p := r*grid + c
+			if got := hm.Classes.Winner[p]; int(got) != best {
+				t.Fatalf("cell (%d, %d): winner %d, the forward pass says %d (outputs %v)", r, c, got, best, in)
+			}
+			if got, want := hm.Classes.Share[p], byte(in[best]*255+0.5); got != want {
+				t.Fatalf("cell (%d, %d): share byte %d, want %d (output %v)", r, c, got, want, in[best])
+			}
+			seen[byte(best)]++
+			letter := l.Network.Outputs[best]
+			if in[best] < 0.6 {
+				letter = strings.ToLower(letter)
+			}
+			pic.WriteString(letter)
+		}
+		pic.WriteByte('\n')
+	}
+	if len(seen) != 3 {
+		t.Errorf("after 40 epochs which-size's map shows %d classes (%v), want its three regions", len(seen), seen)
+	}
+	checkGolden(t, "builtin-which-size-classmap.txt", pic.String())
+	if b, err := json.Marshal(hm); err != nil || !strings.Contains(string(b), `"classes":{"winner":"`) {
+		t.Errorf("heatmaps JSON without classes: %v %.200s", err, b)
+	}
+
+	// Binary and regression lessons keep their single map, without classes.
+	for _, name := range []string{"cat-or-dog", "circle", "xor"} {
+		l, _ := Builtin().Lookup(name)
+		if hm := newTrainer(t, l).Boundary(grid); hm == nil || hm.Classes != nil {
+			t.Errorf("%s: heatmaps %v, want a map without classes", name, hm)
+		}
+	}
+}

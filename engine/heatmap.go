@@ -35,6 +35,29 @@ type Heatmaps struct {
 	Domain [2]float64  `json:"domain"`
 	Output []Heatmap   `json:"output"` // one per output neuron
 	Hidden [][]Heatmap `json:"hidden"` // [layer][neuron], hidden layers only
+	// Classes is the winning class in every cell, for an output layer
+	// that is a softmax over two or more classes; nil otherwise.
+	Classes *ClassMap `json:"classes,omitempty"`
+}
+
+// ClassMap is a softmax network's decision on the grid, cell by cell in
+// the order of Heatmap.Data: Winner[p] is the index of the biggest output
+// at cell p (the lowest index among equal ones, as argmax is usually
+// written), and Share[p] that output's value quantised over [0, 1]: v
+// stands for v/255. Both come from the exact outputs of the forward pass,
+// not from the quantised per-output heatmaps, so a cell whose two shares
+// round to the same byte still names the class the network picks there.
+type ClassMap struct {
+	Winner []byte
+	Share  []byte
+}
+
+// MarshalJSON writes {"winner":"base64","share":"base64"}.
+func (c ClassMap) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Winner string `json:"winner"`
+		Share  string `json:"share"`
+	}{base64.StdEncoding.EncodeToString(c.Winner), base64.StdEncoding.EncodeToString(c.Share)})
 }
 
 // Heatmap is one neuron's activation on the grid, row by row from the top
@@ -117,6 +140,9 @@ func (t *Trainer) Boundary(grid int) *Heatmaps {
 		}
 		if l == len(t.layers)-1 {
 			hm.Output = maps
+			if ly.act == Softmax && ly.nout >= 2 {
+				hm.Classes = classMap(out, ly.nout)
+			}
 		} else {
 			hm.Hidden = append(hm.Hidden, maps)
 		}
@@ -148,8 +174,36 @@ func quantise(m []float64, stride, j int, act Activation) Heatmap {
 	data := make([]byte, rows)
 	scale := 255 / (hi - lo)
 	for r := range data {
-		v := float64((col(r)-lo)*scale) + 0.5
-		data[r] = byte(min(255, max(0, v)))
+		data[r] = toByte(float64((col(r)-lo)*scale) + 0.5)
 	}
 	return Heatmap{Lo: lo, Hi: hi, Data: data}
+}
+
+// classMap picks, for every row of m (rows of k softmax outputs), the
+// index of the biggest output and its value as a byte over [0, 1].
+func classMap(m []float64, k int) *ClassMap {
+	rows := len(m) / k
+	c := &ClassMap{Winner: make([]byte, rows), Share: make([]byte, rows)}
+	for r := range rows {
+		row := m[r*k : (r+1)*k]
+		best := 0
+		for j := 1; j < k; j++ {
+			if row[j] > row[best] {
+				best = j
+			}
+		}
+		c.Winner[r] = byte(best) // k <= MaxOutputs, so it fits
+		c.Share[r] = toByte(float64(row[best]*255) + 0.5)
+	}
+	return c
+}
+
+// toByte truncates v to a byte, clamped to [0, 255]; NaN (a diverged
+// network) becomes 0 on every machine, where a plain conversion's result
+// would depend on the processor.
+func toByte(v float64) byte {
+	if !(v > 0) {
+		return 0
+	}
+	return byte(min(255, v))
 }

@@ -116,6 +116,10 @@ func TestRandomSessionDigests(t *testing.T) {
 					h.Write(binary.LittleEndian.AppendUint64(buf[:0], math.Float64bits(m.Hi)))
 					h.Write(m.Data)
 				}
+				if c := hm.Classes; c != nil {
+					h.Write(c.Winner)
+					h.Write(c.Share)
+				}
 			}
 		}
 		fmt.Fprintf(&out, "session %2d %s %x\n", s, l.Data.Generator, h.Sum(nil)[:12])

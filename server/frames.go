@@ -128,7 +128,8 @@ func appendBoundaryFrame(dst []byte, hm *engine.Heatmaps) []byte {
 
 // appendHeatmaps writes heatmaps as the protocol's boundary object:
 // {"grid","domain","output","range","hidden","hiddenRanges"} plus "outputs"
-// when there is more than one output neuron.
+// when there is more than one output neuron and "classes" when the output
+// layer is a softmax over two or more classes.
 func appendHeatmaps(dst []byte, hm *engine.Heatmaps) []byte {
 	dst = append(dst, `{"grid":`...)
 	dst = strconv.AppendInt(dst, int64(hm.Grid), 10)
@@ -182,6 +183,13 @@ func appendHeatmaps(dst []byte, hm *engine.Heatmaps) []byte {
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')
+	}
+	if c := hm.Classes; c != nil {
+		dst = append(dst, `,"classes":{"winner":`...)
+		dst = appendBase64(dst, c.Winner)
+		dst = append(dst, `,"share":`...)
+		dst = appendBase64(dst, c.Share)
+		dst = append(dst, '}')
 	}
 	return append(dst, '}')
 }

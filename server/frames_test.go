@@ -139,3 +139,40 @@ func TestStateStartsWithTheLossBeforeTraining(t *testing.T) {
 		t.Errorf("after reset the loss before training is %v, want %v", l, want.TrainLoss)
 	}
 }
+
+// TestBoundaryClasses: a softmax lesson's boundary frame carries its class
+// map exactly as the engine marshals it; a one-output lesson's has none.
+func TestBoundaryClasses(t *testing.T) {
+	for _, tt := range []struct {
+		lesson  string
+		classes bool
+	}{{"which-size", true}, {"cat-or-dog", false}} {
+		l, _ := engine.Builtin().Lookup(tt.lesson)
+		tr, err := engine.NewTrainer(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hm := tr.Boundary(16)
+		var got struct {
+			Type    string          `json:"type"`
+			Classes json.RawMessage `json:"classes"`
+		}
+		frame := appendBoundaryFrame(nil, hm)
+		if err := json.Unmarshal(frame, &got); err != nil {
+			t.Fatalf("%s: %v in %s", tt.lesson, err, frame)
+		}
+		if !tt.classes {
+			if got.Classes != nil {
+				t.Errorf("%s: classes %s in a one-output lesson's frame", tt.lesson, got.Classes)
+			}
+			continue
+		}
+		want, err := json.Marshal(hm.Classes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got.Classes) != string(want) {
+			t.Errorf("%s: classes\n got %s\nwant %s", tt.lesson, got.Classes, want)
+		}
+	}
+}
