@@ -168,19 +168,20 @@ func (c *Conn) Persistent() bool { return c.storage == jetstream.FileStorage }
 // settings up to date) with this connection's storage and replicas. ttl
 // ends keys that are not written for that long; 0 keeps them.
 func (c *Conn) Bucket(ctx context.Context, name string, ttl time.Duration) (jetstream.KeyValue, error) {
+	return c.bucket(ctx, jetstream.KeyValueConfig{Bucket: name, TTL: ttl})
+}
+
+// bucket creates or updates the bucket cfg describes, keeping one value
+// per key, with this connection's storage and replicas.
+func (c *Conn) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	cfg.History, cfg.Storage, cfg.Replicas = 1, c.storage, c.replicas
 	var kv jetstream.KeyValue
 	err := retry(ctx, func() (err error) {
-		kv, err = c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:   name,
-			History:  1,
-			TTL:      ttl,
-			Storage:  c.storage,
-			Replicas: c.replicas,
-		})
+		kv, err = c.JS.CreateOrUpdateKeyValue(ctx, cfg)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("cluster: bucket %s: %w", name, err)
+		return nil, fmt.Errorf("cluster: bucket %s: %w", cfg.Bucket, err)
 	}
 	return kv, nil
 }
