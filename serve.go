@@ -69,6 +69,10 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	metricsAddr := f.String("metrics-addr", "", "serve /metrics on this address, HOST:PORT, instead of the main one (which then answers 404 there); empty: /metrics on the main address")
 	maxSessions := &intFlag{v: 2000, lo: 1, hi: 1_000_000}
 	f.Var(maxSessions, "max-sessions", "live sessions at most; past it new connections get 503")
+	maxClusterSessions := &intFlag{v: 0, lo: 0, hi: 100_000_000}
+	f.Var(maxClusterSessions, "max-cluster-sessions", "live sessions at most over every instance sharing NATS, counted through NATS (docs/scaling.md); 0: only each instance's --max-sessions")
+	maxRooms := &intFlag{v: 200, lo: 1, hi: 1_000_000}
+	f.Var(maxRooms, "max-rooms", "classroom rooms open at once over every instance sharing NATS; past it opening a room gets 503")
 	var origins listFlag
 	f.Var(&origins, "allow-origin", "another origin whose pages may open sessions, as https://host[:port]; repeat or separate with commas")
 	var embedOrigins listFlag
@@ -91,7 +95,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.Var(natsReplicas, "nats-replicas", "with --nats: copies of each stream and bucket the NATS cluster keeps (3 on a 3-node cluster)")
 	roomEmptyTTL := f.Duration("room-empty-ttl", 10*time.Minute, "a classroom room with nobody connected ends after this")
 	roomsPerAddr := &intFlag{v: 5, lo: 1, hi: 100_000}
-	f.Var(roomsPerAddr, "rooms-per-address", "classroom rooms one client address may have open at once (a school behind one NAT: one per teacher teaching at once)")
+	f.Var(roomsPerAddr, "rooms-per-address", "classroom rooms one client address may have open at once, over every instance sharing NATS (a school behind one NAT: one per teacher teaching at once)")
 	followersPerAddr := &intFlag{v: 200, lo: 1, hi: 1_000_000}
 	f.Var(followersPerAddr, "followers-per-address", "students from one client address who may follow one room (a lecture hall behind one NAT: its size)")
 	sessionMemory := &intFlag{v: 16, lo: 1, hi: 1 << 20}
@@ -171,6 +175,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		Cluster:      nc,
 		Lessons:      cat,
 		MaxSessions:  maxSessions.v,
+		MaxRooms:     maxRooms.v,
 		AllowOrigins: origins,
 		TrustProxy:   trustProxy.p,
 		IdleTimeout:  *idle,
@@ -182,6 +187,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		RoomEmptyTTL:        *roomEmptyTTL,
 		RoomsPerAddress:     roomsPerAddr.v,
 		FollowersPerAddress: followersPerAddr.v,
+		MaxClusterSessions:  maxClusterSessions.v,
 		SessionMemory:       int64(sessionMemory.v) << 20,
 		MaxMemory:           int64(maxMemory.v) << 20,
 

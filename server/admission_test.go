@@ -1,7 +1,11 @@
 package server
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -9,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/netstep/netstep/cluster/clustertest"
 )
 
 // TestHitAndRunSessionsDoNotLockOut: sessions opened and left at once used
@@ -134,4 +140,143 @@ func TestRoomLimitsPerAddress(t *testing.T) {
 	waitFor(t, "the empty room to end", func() bool { return ts.Rooms() == 1 })
 	ts.openRoom(t, "xor")
 	p.mustDo(`{"cmd":"step","id":"s"}`) // the first room, with its presenter, is still there
+}
+
+// roomRefusal opens a room and returns "" when it opened, else the
+// refusal's message.
+func (ts *testServer) roomRefusal(t *testing.T) string {
+	t.Helper()
+	resp, body := ts.postRoom(t, `{"lesson":"xor"}`, nil)
+	if resp.StatusCode == http.StatusCreated {
+		return ""
+	}
+	var e struct{ Error string }
+	json.Unmarshal(body, &e)
+	if e.Error == "" {
+		t.Fatalf("POST /api/rooms: %d %s", resp.StatusCode, body)
+	}
+	return e.Error
+}
+
+// seesRooms waits until ts counts n rooms on the other instances.
+func (ts *testServer) seesRooms(t *testing.T, n int) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%d rooms on the other instances", n), func() bool {
+		_, rooms, _ := ts.board.others("")
+		return rooms == n
+	})
+}
+
+// TestRoomCapsAcrossInstances: rooms per address and rooms in all are
+// counted over every instance sharing NATS: a cap reached on A refuses on
+// B and C with the same message A gives; an instance that stops gives its
+// places back.
+func TestRoomCapsAcrossInstances(t *testing.T) {
+	url := clustertest.Node(t).ClientURL()
+	t.Run("per address", func(t *testing.T) {
+		var inst [3]*testServer
+		for i := range inst {
+			inst[i] = newTestServer(t, Config{Cluster: openCluster(t, url), RoomsPerAddress: 3, RoomBurst: 100})
+		}
+		a, b, c := inst[0], inst[1], inst[2]
+		for _, ts := range []*testServer{a, a, b} { // all from 127.0.0.1
+			if why := ts.roomRefusal(t); why != "" {
+				t.Fatalf("a room under the cap was refused: %s", why)
+			}
+		}
+		c.seesRooms(t, 3)
+		why := c.roomRefusal(t)
+		if !strings.Contains(why, "Your address has 3 classroom rooms open, the most one address may have.") {
+			t.Errorf("a fourth room from one address on C: %q, want it refused", why)
+		}
+		a.seesRooms(t, 1)
+		if whyA := a.roomRefusal(t); whyA != why {
+			t.Errorf("refused on A with %q, on C with %q; want one message", whyA, why)
+		}
+		// A stops: its two rooms no longer count anywhere.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		a.Shutdown(ctx)
+		c.seesRooms(t, 1)
+		for range 2 {
+			if why := c.roomRefusal(t); why != "" {
+				t.Fatalf("after A stopped, C refused: %s", why)
+			}
+		}
+		if why := c.roomRefusal(t); why == "" {
+			t.Error("C opened a fourth room for the address")
+		}
+	})
+	t.Run("in all", func(t *testing.T) {
+		a := newTestServer(t, Config{Cluster: openCluster(t, url), MaxRooms: 2, RoomBurst: 100})
+		b := newTestServer(t, Config{Cluster: openCluster(t, url), MaxRooms: 2, RoomBurst: 100})
+		for range 2 {
+			if why := a.roomRefusal(t); why != "" {
+				t.Fatalf("a room under the cap was refused: %s", why)
+			}
+		}
+		whyA := a.roomRefusal(t)
+		b.seesRooms(t, 2)
+		whyB := b.roomRefusal(t)
+		if want := "netstep is full: 2 classroom rooms are open, the most it allows."; !strings.HasPrefix(whyA, want) || whyB != whyA {
+			t.Errorf("a third room: on A %q, on B %q; want both %q", whyA, whyB, want)
+		}
+	})
+}
+
+// TestSessionCapAcrossInstances: MaxClusterSessions counts the sessions of
+// every instance; a newcomer on B is refused when A holds the rest.
+func TestSessionCapAcrossInstances(t *testing.T) {
+	url := clustertest.Node(t).ClientURL()
+	a := newTestServer(t, Config{Cluster: openCluster(t, url), MaxClusterSessions: 3})
+	b := newTestServer(t, Config{Cluster: openCluster(t, url), MaxClusterSessions: 3})
+	for range 2 {
+		a.dial(t, "?lesson=xor")
+	}
+	b.dial(t, "?lesson=xor")
+	waitFor(t, "B to count A's sessions", func() bool {
+		n, _, _ := b.board.others("")
+		return n == 2
+	})
+	_, resp, err := b.tryDial("?lesson=xor", nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("a fourth session on B: %v %v; want 503", err, resp)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if want := "netstep is full: 3 sessions are live on its servers together"; !strings.Contains(string(body), want) {
+		t.Errorf("refusal %q, want %q", body, want)
+	}
+}
+
+// TestRoomsPerAddressAtOnce: rooms opened at the same moment from one
+// address never pass RoomsPerAddress (each holds its place from the check
+// to its start).
+func TestRoomsPerAddressAtOnce(t *testing.T) {
+	for _, name := range []string{"alone", "with NATS"} {
+		t.Run(name, func(t *testing.T) {
+			cfg := Config{RoomsPerAddress: 3, RoomBurst: 100}
+			if name == "with NATS" {
+				cfg.Cluster = openCluster(t, clustertest.Node(t).ClientURL())
+			}
+			ts := newTestServer(t, cfg)
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			opened := 0
+			for range 12 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if ts.roomRefusal(t) == "" {
+						mu.Lock()
+						opened++
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			if opened != 3 || ts.Rooms() != 3 {
+				t.Errorf("12 rooms at once from one address: %d opened, %d open; want 3", opened, ts.Rooms())
+			}
+		})
+	}
 }

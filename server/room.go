@@ -295,25 +295,25 @@ func (s *Server) openRoom(token, lesson, creator string, tr *engine.Trainer) (*r
 	sess.room, sess.tr = rm, tr
 	sess.orphanTTL, sess.idleTTL = s.cfg.RoomTTL, s.cfg.RoomTTL
 	rm.sess = sess
-	full := func() string {
-		return fmt.Sprintf("netstep is full: %d rooms are open, the most this server allows. Try again later.", s.cfg.MaxRooms)
-	}
+	// The room's place is held (s.opening) from the check until it is
+	// open or given up, so that rooms opened at once never pass the caps
+	// (admission.go).
 	s.mu.Lock()
-	n, mine := len(s.rooms), 0
-	for _, other := range s.rooms {
-		if other.creator == creator {
-			mine++
-		}
+	if why := s.roomRefusalLocked(creator); why != "" {
+		s.reserved--
+		s.mu.Unlock()
+		return nil, why
 	}
+	s.opening[creator]++
 	s.mu.Unlock()
-	if n >= s.cfg.MaxRooms {
-		s.release()
-		return nil, full()
-	}
-	if mine >= s.cfg.RoomsPerAddress {
-		s.release()
-		return nil, fmt.Sprintf("Your address has %d classroom rooms open, the most one address may have. End one (or let it expire: a room nobody is in ends after %v) and try again.", mine, s.cfg.RoomEmptyTTL)
-	}
+	opened := false
+	defer func() {
+		if !opened {
+			s.mu.Lock()
+			s.openedLocked(creator)
+			s.mu.Unlock()
+		}
+	}()
 	for attempt := 0; s.dir != nil; attempt++ {
 		rm.code = drawCode()
 		if s.lookupRoom(rm.code) != nil {
@@ -343,20 +343,26 @@ func (s *Server) openRoom(token, lesson, creator string, tr *engine.Trainer) (*r
 	for s.dir == nil && (rm.code == "" || s.rooms[rm.code] != nil) {
 		rm.code = drawCode()
 	}
-	if s.closing || len(s.rooms) >= s.cfg.MaxRooms {
-		closing := s.closing
+	if s.closing {
 		if s.dir != nil {
 			s.wg.Add(1)
 			go s.releaseCode(rm.code)
 		}
 		s.mu.Unlock()
-		if closing {
-			return nil, "netstep is restarting; try again in a few seconds."
-		}
-		return nil, full()
+		return nil, "netstep is restarting; try again in a few seconds."
 	}
+	s.openedLocked(creator)
+	opened = true
 	s.startRoomLocked(rm, sess)
 	return rm, ""
+}
+
+// openedLocked gives back the place openRoom held for a room from addr:
+// the room is open (and counted in s.rooms) or given up. s.mu is held.
+func (s *Server) openedLocked(addr string) {
+	if s.opening[addr]--; s.opening[addr] <= 0 {
+		delete(s.opening, addr)
+	}
 }
 
 // serveRoom is /ws?room=CODE (a follower), /ws?room=CODE&token=TOKEN (the

@@ -30,7 +30,7 @@ import (
 // defaults named in their comments (and in docs/protocol.md).
 type Config struct {
 	Lessons             *engine.Catalog // lessons load may name; default engine.Builtin()
-	MaxSessions         int             // live sessions, counting those awaiting resume; default 2000
+	MaxSessions         int             // live sessions on this instance, counting those awaiting resume; default 2000
 	AllowOrigins        []string        // origins besides the server's own and "null", as scheme://host[:port]
 	IdleTimeout         time.Duration   // a session with no command for this long ends; default 30 min
 	ResumeWindow        time.Duration   // how long a dropped session waits to be resumed; default 2 min
@@ -46,10 +46,10 @@ type Config struct {
 	BoundaryGrid        int             // heatmap side for 2-D lessons; default 40
 	SliceBudget         time.Duration   // run mode trains this long between looks at the inbox; default 2 ms
 	RoomTTL             time.Duration   // a classroom room with no presenter connected (or no command) ends after this; default 2 h
-	MaxRooms            int             // classroom rooms open at once; default 200 (each is also a session)
+	MaxRooms            int             // classroom rooms open at once, over every instance sharing NATS; default 200 (each is also a session)
 	MaxFollowers        int             // students following one room; default 1000
 	FollowersPerAddress int             // students from one client address following one room; default 200 (a lecture hall behind one NAT)
-	RoomsPerAddress     int             // rooms opened from one client address open at once; default 5
+	RoomsPerAddress     int             // rooms opened from one client address open at once, over every instance; default 5
 	RoomEmptyTTL        time.Duration   // a room with nobody connected ends after this; default 10 min
 	JoinsPerSecond      float64         // room connections and unknown room codes per client address, sustained; default 3
 	JoinBurst           int             // per client address; default 60, a class behind one NAT
@@ -65,6 +65,11 @@ type Config struct {
 	// per-address limit counts, and X-Forwarded-Proto/-Host a new room's
 	// links (package external). The zero value trusts none.
 	TrustProxy external.Proxies
+
+	// MaxClusterSessions, when above 0, caps live sessions over every
+	// instance sharing NATS (admission.go); 0 leaves it to each
+	// instance's MaxSessions.
+	MaxClusterSessions int
 
 	// Cluster, when set, is this instance's connection to NATS: room codes
 	// are then unique across every instance sharing it (directory.go).
@@ -150,6 +155,7 @@ type Server struct {
 	turns       chan struct{} // run-mode turns: RunConcurrency tokens
 	lessons     *lessonCache  // parsed inline lessons, shared
 	dir         *directory    // the room directory in NATS, or nil
+	board       *board        // the other instances' counts, with NATS, or nil (admission.go)
 	store       *store        // saved sessions, with an embedded node on disk (store.go), or nil
 	quit        chan struct{} // closed by Shutdown: background loops end
 	memUsed     atomic.Int64  // bytes the sessions hold, by their own count (memory.go)
@@ -162,6 +168,7 @@ type Server struct {
 	rooms    map[string]*room      // open classroom rooms by code
 	mirrors  map[string]*mirror    // rooms other instances hold that followers here watch (mirror.go)
 	reserved int                   // upgrades in progress that will start a session
+	opening  map[string]int        // rooms being opened, by the address opening them (admission.go)
 	conns    map[*websocket.Conn]struct{}
 	closing  bool
 }
@@ -189,6 +196,7 @@ func New(cfg Config) (*Server, error) {
 		byToken:     map[[32]byte]*session{},
 		rooms:       map[string]*room{},
 		mirrors:     map[string]*mirror{},
+		opening:     map[string]int{},
 		conns:       map[*websocket.Conn]struct{}{},
 		turns:       make(chan struct{}, cfg.RunConcurrency),
 		lessons:     newLessonCache(),
@@ -243,6 +251,11 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		s.dir = d
+		if s.board, err = s.newBoard(); err != nil {
+			return nil, err
+		}
+		s.wg.Add(1)
+		go s.publishLoop()
 		if cfg.Cluster.Embedded() && cfg.Cluster.Persistent() {
 			if s.store, err = newStore(cfg.Cluster); err != nil {
 				return nil, err
@@ -381,11 +394,11 @@ func (s *Server) reserve() (string, bool) {
 	if s.closing {
 		return "netstep is restarting; try again in a few seconds.", false
 	}
-	if len(s.sessions)+s.reserved >= s.cfg.MaxSessions {
+	if s.sessionRefusalLocked() != "" {
 		s.evictOrphan()
 	}
-	if len(s.sessions)+s.reserved >= s.cfg.MaxSessions {
-		return fmt.Sprintf("netstep is full: %d sessions are live, the most this server allows. Try again in a minute.", s.cfg.MaxSessions), false
+	if msg := s.sessionRefusalLocked(); msg != "" {
+		return msg, false
 	}
 	s.reserved++
 	return "", true
