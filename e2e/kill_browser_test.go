@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strings"
 	"syscall"
 	"testing"
@@ -11,17 +10,20 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
+
+	netstep "github.com/netstep/netstep/server"
 )
 
 // presenterStep connects as the room's presenter, takes one step and
 // hangs up.
 func presenterStep(t *testing.T, base, code, token, id string) {
 	t.Helper()
-	u := "ws" + strings.TrimPrefix(base, "http") + "/ws?room=" + code + "&token=" + url.QueryEscape(token)
+	u := "ws" + strings.TrimPrefix(base, "http") + "/ws?room=" + code
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, Subprotocols: netstep.Credentials{Token: token}.Subprotocols()}
 	var ws *websocket.Conn
 	var err error
 	for range 50 { // the server may still be reopening its rooms
-		if ws, _, err = websocket.DefaultDialer.Dial(u, nil); err == nil {
+		if ws, _, err = d.Dial(u, nil); err == nil {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/netstep/netstep/server"
 )
 
 // The attackers, as the issue found them.
@@ -114,8 +116,8 @@ func openRoom(base *url.URL, lesson string) (code, token string, err error) {
 // presenter's (PresenterP50Ms, PresenterP99Ms) while they run.
 func runAbuse(ctx context.Context, cfg Config, rep *Report, lat *latencies, stepLoop func(*loadClient, time.Time), connectAll func(int, string) []*loadClient, load func([]*loadClient) []*loadClient, all *[]*loadClient) error {
 	base := cfg.Base
-	dialOne := func(query string) (*loadClient, error) {
-		return dial(ctx, base, query, new(atomic.Int64), new(atomic.Int64))
+	dialOne := func(query string, creds server.Credentials) (*loadClient, error) {
+		return dial(ctx, base, query, creds, new(atomic.Int64), new(atomic.Int64))
 	}
 	rep.Clients = cfg.Sessions
 	learners := load(connectAll(cfg.Sessions, ""))
@@ -126,7 +128,7 @@ func runAbuse(ctx context.Context, cfg Config, rep *Report, lat *latencies, step
 	if err != nil {
 		return err
 	}
-	presenter, err := dialOne("room=" + code + "&token=" + url.QueryEscape(token))
+	presenter, err := dialOne("room="+code, server.Credentials{Token: token})
 	if err != nil {
 		return fmt.Errorf("the presenter: %w", err)
 	}
@@ -141,7 +143,7 @@ func runAbuse(ctx context.Context, cfg Config, rep *Report, lat *latencies, step
 		go func() { defer wg.Done(); f() }()
 	}
 	attacker := func(query string, a *attack) *loadClient {
-		c, err := dialOne(query)
+		c, err := dialOne(query, server.Credentials{})
 		if err != nil {
 			a.saw([]byte(`{"type":"error","code":"connect_failed"`))
 			return nil

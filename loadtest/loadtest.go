@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/netstep/netstep/server"
 )
 
 // BenchLesson is the speed targets' lesson: 2 inputs → [8, 8] tanh → 1 tanh
@@ -306,12 +308,20 @@ func joinQuery(a, b string) string {
 	return a + "&" + b
 }
 
-func dial(ctx context.Context, base *url.URL, query string, frames, bytes *atomic.Int64) (*loadClient, error) {
+// dial connects a client with query, presenting creds (if any) as the
+// page does: as subprotocols, never in the query.
+func dial(ctx context.Context, base *url.URL, query string, creds server.Credentials, frames, bytes *atomic.Int64) (*loadClient, error) {
 	h := http.Header{"Origin": {base.Scheme + "://" + base.Host}}
+	d := dialer
+	if creds != (server.Credentials{}) {
+		withCreds := *dialer
+		withCreds.Subprotocols = creds.Subprotocols()
+		d = &withCreds
+	}
 	var ws *websocket.Conn
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		ws, _, err = dialer.DialContext(ctx, wsURL(base, query), h)
+		ws, _, err = d.DialContext(ctx, wsURL(base, query), h)
 		if err == nil {
 			break
 		}
@@ -403,7 +413,7 @@ func Run(ctx context.Context, cfg Config, pid int) (*Report, error) {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				c, err := dial(ctx, cfg.instance(i), joinQuery(query, cfg.eventsQuery(i)), &frames, &nbytes)
+				c, err := dial(ctx, cfg.instance(i), joinQuery(query, cfg.eventsQuery(i)), server.Credentials{}, &frames, &nbytes)
 				if err != nil {
 					connectFailures.Add(1)
 					return
@@ -678,7 +688,7 @@ func runClassroom(ctx context.Context, cfg Config, rep *Report, lat *latencies, 
 	if err != nil || room.Code == "" {
 		return fmt.Errorf("creating a room: HTTP %d, %v", resp.StatusCode, err)
 	}
-	presenter, err := dial(ctx, cfg.Base, "room="+room.Code+"&token="+url.QueryEscape(room.PresenterToken), frames, nbytes)
+	presenter, err := dial(ctx, cfg.Base, "room="+room.Code, server.Credentials{Token: room.PresenterToken}, frames, nbytes)
 	if err != nil {
 		return fmt.Errorf("presenter: %w", err)
 	}
@@ -699,7 +709,7 @@ func runClassroom(ctx context.Context, cfg Config, rep *Report, lat *latencies, 
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			c, err := dial(ctx, cfg.instance(i), joinQuery("room="+room.Code, cfg.eventsQuery(i)), frames, nbytes)
+			c, err := dial(ctx, cfg.instance(i), joinQuery("room="+room.Code, cfg.eventsQuery(i)), server.Credentials{}, frames, nbytes)
 			<-sem
 			if err != nil {
 				connectFailures.Add(1)

@@ -121,7 +121,7 @@ func TestRoomFollowerCapIsExact(t *testing.T) {
 func TestRoomLimitsPerAddress(t *testing.T) {
 	ts := newTestServer(t, Config{FollowersPerAddress: 3, RoomsPerAddress: 2, RoomBurst: 10, RoomEmptyTTL: 300 * time.Millisecond})
 	rm := ts.openRoom(t, "xor")
-	p, _ := ts.joinRoom(t, rm, rm.presenterQuery()) // keeps the room from expiring
+	p, _ := ts.joinRoom(t, rm, "?room="+rm.Code, rm.presenter()) // keeps the room from expiring
 	for i := range 3 {
 		if out, _ := ts.joinOutcome(rm.Code); out != "in" {
 			t.Fatalf("follower %d from one address: %s", i, out)

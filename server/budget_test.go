@@ -53,7 +53,7 @@ func TestForksOfARoomStayInBudget(t *testing.T) {
 	const budget = 8 << 20
 	ts := newTestServer(t, Config{SessionMemory: budget, CommandsPerSecond: 1000, CommandBurst: 1000})
 	rm := ts.openRoom(t, "big-2d")
-	p, _ := ts.joinRoom(t, rm, rm.presenterQuery())
+	p, _ := ts.joinRoom(t, rm, "?room="+rm.Code, rm.presenter())
 	for i := range 25 {
 		p.send(fmt.Sprintf(`{"cmd":"setWeight","id":"w%d","layer":0,"to":%d,"from":0,"value":%g}`, i, i%64, float64(i)/1e3))
 	}

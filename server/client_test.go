@@ -30,6 +30,13 @@ func quietLogger() *slog.Logger {
 
 func newTestServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
+	return newTestServerBehind(t, cfg, nil)
+}
+
+// newTestServerBehind is newTestServer with the handler wrapped by front
+// (a middleware, as a reverse proxy in front of the server would be).
+func newTestServerBehind(t testing.TB, cfg Config, front func(http.Handler) http.Handler) *testServer {
+	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger()
 	}
@@ -49,7 +56,11 @@ func newTestServer(t testing.TB, cfg Config) *testServer {
 	mux.HandleFunc("/healthz", srv.Healthz)
 	mux.Handle("/metrics", srv.Metrics())
 	mux.HandleFunc("/api/rooms", srv.CreateRoom)
-	hs := httptest.NewServer(mux)
+	var h http.Handler = mux
+	if front != nil {
+		h = front(mux)
+	}
+	hs := httptest.NewServer(h)
 	ts := &testServer{Server: srv, http: hs, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws"}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -69,11 +80,11 @@ type client struct {
 	hello map[string]any
 }
 
-// dial connects to the server (with query, e.g. "?lesson=xor") and reads
-// hello.
-func (ts *testServer) dial(t testing.TB, query string) *client {
+// dial connects to the server (with query, e.g. "?lesson=xor", and the
+// credentials given, as subprotocols) and reads hello.
+func (ts *testServer) dial(t testing.TB, query string, creds ...Credentials) *client {
 	t.Helper()
-	c, resp, err := ts.tryDial(query, nil)
+	c, resp, err := ts.tryDial(query, nil, creds...)
 	if err != nil {
 		status := 0
 		if resp != nil {
@@ -91,8 +102,13 @@ func (ts *testServer) dial(t testing.TB, query string) *client {
 	return cl
 }
 
-func (ts *testServer) tryDial(query string, header http.Header) (*websocket.Conn, *http.Response, error) {
+// tryDial connects with query and header, offering the credentials given
+// as subprotocols, as the page does.
+func (ts *testServer) tryDial(query string, header http.Header, creds ...Credentials) (*websocket.Conn, *http.Response, error) {
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	for _, c := range creds {
+		d.Subprotocols = c.Subprotocols()
+	}
 	return d.Dial(ts.url+query, header)
 }
 

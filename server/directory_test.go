@@ -69,7 +69,7 @@ func TestRoomCodesUniqueAcrossInstances(t *testing.T) {
 		t.Errorf("entry = %+v, want %+v", got, want)
 	}
 
-	p := a.dial(t, ra.presenterQuery())
+	p := a.dial(t, "?room="+ra.Code, ra.presenter())
 	p.do(`{"cmd":"endRoom","id":"end"}`)
 	waitFor(t, "the ended room's entry to go", func() bool {
 		_, err := kv.Get(context.Background(), ra.Code)

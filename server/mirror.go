@@ -14,7 +14,6 @@ package server
 import (
 	"encoding/binary"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -205,14 +204,14 @@ func (m *mirror) end(d []byte) {
 
 // serveRemoteRoom is serveRoom for a room another instance holds: a
 // presenter gets a viewer there, a follower joins this instance's mirror.
-func (s *Server) serveRemoteRoom(w http.ResponseWriter, r *http.Request, q url.Values, code string, e roomEntry, fork bool, refuse func(string, int, string)) {
+func (s *Server) serveRemoteRoom(w http.ResponseWriter, r *http.Request, creds Credentials, code string, e roomEntry, fork bool, refuse func(string, int, string)) {
 	if fork {
 		refuse("room_remote", http.StatusConflict, "Explore on my own is not available on this server for this room yet; reload the page to reach the room's own server.")
 		return
 	}
 	role := roleFollower
-	if q.Has("token") {
-		if !tokenHashOK(q.Get("token"), e.Token) {
+	if creds.Token != "" {
+		if !tokenHashOK(creds.Token, e.Token) {
 			refuse("room_token", http.StatusForbidden, "That presenter link is not valid for this room. Students join without a token, at /join/"+code+".")
 			return
 		}
@@ -225,7 +224,7 @@ func (s *Server) serveRemoteRoom(w http.ResponseWriter, r *http.Request, q url.V
 	c := s.newConn(ws, nil)
 	c.v.role = role
 	if role == roleFollower {
-		c.v.seat = q.Get("seat")
+		c.v.seat = creds.Seat
 		if !seatOK(c.v.seat) {
 			c.v.seat = randomString(9)
 		}
@@ -242,7 +241,7 @@ func (s *Server) serveRemoteRoom(w http.ResponseWriter, r *http.Request, q url.V
 	if role == rolePresenter {
 		req := nats.NewMsg(roomSubject(code, "attach"))
 		req.Header.Set(hdrTo, inbox)
-		req.Header.Set(hdrToken, q.Get("token"))
+		req.Header.Set(hdrToken, creds.Token)
 		resp, err := s.dir.c.NC.RequestMsg(req, remoteWait)
 		if err != nil || len(resp.Data) == 0 || resp.Data[0] == '!' {
 			sub.Unsubscribe()

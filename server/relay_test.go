@@ -44,7 +44,7 @@ func classAcross(t *testing.T, urls [3]string, replicas int) {
 		}
 	}
 
-	p := b.dial(t, rm.presenterQuery())
+	p := b.dial(t, "?room="+rm.Code, rm.presenter())
 	for p.read()["type"] != "room" {
 	}
 	var followers []*client
@@ -55,7 +55,7 @@ func classAcross(t *testing.T, urls [3]string, replicas int) {
 		}
 		followers = append(followers, f)
 	}
-	if _, resp, err := c.tryDial("?room="+rm.Code+"&token=wrong", nil); err == nil || resp.StatusCode != 403 {
+	if _, resp, err := c.tryDial("?room="+rm.Code, nil, Credentials{Token: "wrong"}); err == nil || resp.StatusCode != 403 {
 		t.Errorf("a wrong presenter token on another instance: %v, want 403", err)
 	}
 

@@ -373,7 +373,7 @@ func (s *Server) openedLocked(addr string) {
 // compact (?events=compact) asks for events frames in the compact form. A
 // room encodes each events frame once per form its viewers read, so a room
 // with both kinds of followers prepares two messages per frame, never more.
-func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values, compact bool, refuse func(string, int, string)) {
+func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values, creds Credentials, compact bool, refuse func(string, int, string)) {
 	if !s.joins.allow(s.clientAddr(r), time.Now()) {
 		refuse("join_rate", http.StatusTooManyRequests, "Too many tries at room codes from your address; wait a few seconds.")
 		return
@@ -386,7 +386,7 @@ func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values,
 	rm := s.lookupRoom(code)
 	if rm == nil && s.dir != nil && code != "" {
 		if e, found := s.dir.lookup(code); found && e.Owner != s.dir.c.Instance {
-			s.serveRemoteRoom(w, r, q, code, e, fork, refuse)
+			s.serveRemoteRoom(w, r, creds, code, e, fork, refuse)
 			return
 		}
 	}
@@ -399,8 +399,8 @@ func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values,
 		return
 	}
 	role := roleFollower
-	if q.Has("token") {
-		if !rm.tokenOK(q.Get("token")) {
+	if creds.Token != "" {
+		if !rm.tokenOK(creds.Token) {
 			refuse("room_token", http.StatusForbidden, "That presenter link is not valid for this room. Students join without a token, at /join/"+rm.code+".")
 			return
 		}
@@ -428,7 +428,7 @@ func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values,
 	}
 	c := s.newConn(ws, rm.sess)
 	c.v.role, c.v.compact, c.v.addr = role, compact, addr
-	if seat := q.Get("seat"); role == roleFollower && seatOK(seat) {
+	if seat := creds.Seat; role == roleFollower && seatOK(seat) {
 		c.v.seat = seat // kept only if it voted on the open question
 	}
 	if !rm.sess.do(func() { rm.sess.attach(c.v, false, false) }) {

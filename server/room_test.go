@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -59,16 +58,17 @@ func (ts *testServer) openRoom(t testing.TB, lesson string) testRoom {
 	return rm
 }
 
-func (rm testRoom) presenterQuery() string {
-	return "?room=" + rm.Code + "&token=" + url.QueryEscape(rm.PresenterToken)
+// presenter is what the room's presenter connects with.
+func (rm testRoom) presenter() Credentials {
+	return Credentials{Token: rm.PresenterToken}
 }
 
 // joinRoom connects a follower and reads up to its room frame: after
 // hello, state and room (a view frame, when the presenter set one, is
 // left unread).
-func (ts *testServer) joinRoom(t testing.TB, rm testRoom, query string) (*client, []map[string]any) {
+func (ts *testServer) joinRoom(t testing.TB, rm testRoom, query string, creds ...Credentials) (*client, []map[string]any) {
 	t.Helper()
-	c := ts.dial(t, query)
+	c := ts.dial(t, query, creds...)
 	var got []map[string]any
 	for {
 		f := c.read()
@@ -176,7 +176,7 @@ func TestRoomCodes(t *testing.T) {
 func TestRoomFollowersGetEveryEventInOrder(t *testing.T) {
 	ts := newTestServer(t, Config{})
 	rm := ts.openRoom(t, "circle-8-8")
-	p := ts.dial(t, rm.presenterQuery())
+	p := ts.dial(t, "?room="+rm.Code, rm.presenter())
 	var followers []*client
 	for i := range 8 {
 		f, first := ts.joinRoom(t, rm, "?room="+rm.Code)
@@ -249,21 +249,21 @@ func TestRoomRefusesFollowersAndWrongTokens(t *testing.T) {
 	if got := types(f.mustDo(`{"cmd":"state","id":"s"}`)); got != "state,done" {
 		t.Errorf("state from a follower: %s", got)
 	}
-	// Wrong or empty tokens never reach the room: 403 before the upgrade
-	// (400 for one longer than any token: the query's bounds).
-	for _, q := range []string{"&token=", "&token=" + rm.PresenterToken + "x", "&token=" + strings.Repeat("A", 300)} {
+	// Wrong tokens never reach the room: 403 before the upgrade (400 for
+	// one longer than any token, naming the field: credentials_test.go).
+	for _, tok := range []string{rm.PresenterToken + "x", strings.Repeat("A", 300)} {
 		want := http.StatusForbidden
-		if len(q) > 100 {
+		if len(tok) > 64 {
 			want = http.StatusBadRequest
 		}
-		_, resp, err := ts.tryDial("?room="+rm.Code+q, nil)
+		_, resp, err := ts.tryDial("?room="+rm.Code, nil, Credentials{Token: tok})
 		if err == nil || resp == nil || resp.StatusCode != want {
-			t.Errorf("presenter with %.40s: %v %v, want %d", q, resp, err, want)
+			t.Errorf("presenter with %.40s: %v %v, want %d", tok, resp, err, want)
 		}
 	}
 	// Another room's token does not drive this one.
 	other := ts.openRoom(t, "xor")
-	_, resp, err := ts.tryDial("?room="+rm.Code+"&token="+url.QueryEscape(other.PresenterToken), nil)
+	_, resp, err := ts.tryDial("?room="+rm.Code, nil, other.presenter())
 	if err == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("another room's token: %v %v, want 403", resp, err)
 	}
@@ -279,7 +279,7 @@ func TestRoomRefusesFollowersAndWrongTokens(t *testing.T) {
 func TestRoomLateJoinerGetsTheState(t *testing.T) {
 	ts := newTestServer(t, Config{})
 	rm := ts.openRoom(t, "xor")
-	p := ts.dial(t, rm.presenterQuery())
+	p := ts.dial(t, "?room="+rm.Code, rm.presenter())
 	for i := range 3 {
 		p.mustDo(fmt.Sprintf(`{"cmd":"step","id":%d,"granularity":"sample"}`, i+1))
 	}
@@ -311,7 +311,7 @@ func TestRoomLateJoinerGetsTheState(t *testing.T) {
 func TestRoomForkAndFollowAgain(t *testing.T) {
 	ts := newTestServer(t, Config{})
 	rm := ts.openRoom(t, "circle-8-8")
-	p := ts.dial(t, rm.presenterQuery())
+	p := ts.dial(t, "?room="+rm.Code, rm.presenter())
 	for i := range 4 {
 		p.mustDo(fmt.Sprintf(`{"cmd":"step","id":%d,"granularity":"sample"}`, i+1))
 	}
@@ -357,7 +357,7 @@ func TestRoomForkAndFollowAgain(t *testing.T) {
 func TestRoomPresenterResume(t *testing.T) {
 	ts := newTestServer(t, Config{ResumeWindow: 50 * time.Millisecond})
 	rm := ts.openRoom(t, "xor")
-	p := ts.dial(t, rm.presenterQuery())
+	p := ts.dial(t, "?room="+rm.Code, rm.presenter())
 	f, _ := ts.joinRoom(t, rm, "?room="+rm.Code)
 	p.mustDo(`{"cmd":"step","id":1}`)
 	f.readEventsRaw(1)
@@ -366,7 +366,7 @@ func TestRoomPresenterResume(t *testing.T) {
 	// resume window: the room waits for its presenter.
 	p.ws.Close()
 	time.Sleep(300 * time.Millisecond)
-	p2 := ts.dial(t, rm.presenterQuery())
+	p2 := ts.dial(t, "?room="+rm.Code, rm.presenter())
 	if got := types([]map[string]any{p2.read(), p2.read()}); got != "state,room" {
 		t.Fatalf("presenter back: %s, want state,room", got)
 	}
@@ -384,7 +384,7 @@ func TestRoomEnds(t *testing.T) {
 	t.Run("by the presenter", func(t *testing.T) {
 		ts := newTestServer(t, Config{})
 		rm := ts.openRoom(t, "xor")
-		p := ts.dial(t, rm.presenterQuery())
+		p := ts.dial(t, "?room="+rm.Code, rm.presenter())
 		f, _ := ts.joinRoom(t, rm, "?room="+rm.Code)
 		frames := p.do(`{"cmd":"endRoom","id":"end"}`)
 		if got := types(frames); !strings.HasSuffix(got, "roomEnded,done") {
@@ -410,7 +410,7 @@ func TestRoomEnds(t *testing.T) {
 	t.Run("after its time without a presenter", func(t *testing.T) {
 		ts := newTestServer(t, Config{RoomTTL: 300 * time.Millisecond})
 		rm := ts.openRoom(t, "xor")
-		p := ts.dial(t, rm.presenterQuery())
+		p := ts.dial(t, "?room="+rm.Code, rm.presenter())
 		f, _ := ts.joinRoom(t, rm, "?room="+rm.Code)
 		p.ws.Close()
 		start := time.Now()
@@ -507,7 +507,7 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 func TestRoomCompactFollowers(t *testing.T) {
 	ts := newTestServer(t, Config{})
 	rm := ts.openRoom(t, "circle-8-8")
-	p, _ := ts.joinRoom(t, rm, rm.presenterQuery())
+	p, _ := ts.joinRoom(t, rm, "?room="+rm.Code, rm.presenter())
 	objects := []*client{}
 	compact := []*client{}
 	for range 2 {
@@ -596,7 +596,7 @@ func TestRoomLinksTrustProxyOnlyWhenTold(t *testing.T) {
 func TestMetricsAfterEndRoom(t *testing.T) {
 	ts := newTestServer(t, Config{})
 	rm := ts.openRoom(t, "xor")
-	p := ts.dial(t, rm.presenterQuery())
+	p := ts.dial(t, "?room="+rm.Code, rm.presenter())
 	var fs []*client
 	for range 3 {
 		f, _ := ts.joinRoom(t, rm, "?room="+rm.Code)

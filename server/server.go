@@ -219,6 +219,7 @@ func New(cfg Config) (*Server, error) {
 		WriteBufferPool:   &sync.Pool{},
 		EnableCompression: false,
 		CheckOrigin:       func(*http.Request) bool { return true }, // checked before, with a plain message
+		Subprotocols:      []string{Subprotocol},                    // picked when offered (credentials.go)
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
 			http.Error(w, "websocket upgrade failed: "+reason.Error(), status)
 		},
@@ -315,6 +316,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	if q.Has("token") {
+		// Refused rather than ignored: ignored, a presenter would silently
+		// follow. A resume token or a seat in the query is ignored below.
+		refuse("query_token", http.StatusBadRequest, "token: a presenter token is not accepted in the address, which proxies and servers log; send it as the websocket subprotocol netstep.token.TOKEN (docs/protocol.md).")
+		return
+	}
+	creds, msg := credentialsOf(r)
+	if msg != "" {
+		refuse("subprotocol", http.StatusBadRequest, msg)
+		return
+	}
 	compact := false
 	switch q.Get("events") {
 	case "", "objects":
@@ -325,7 +337,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if q.Has("room") || q.Has("fork") {
-		s.serveRoom(w, r, q, compact, refuse) // limited by the join limit instead: a class joins at once
+		s.serveRoom(w, r, q, creds, compact, refuse) // limited by the join limit instead: a class joins at once
 		return
 	}
 	if !s.handshakes.allow(s.clientAddr(r), time.Now()) {
@@ -335,7 +347,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	lesson := q.Get("lesson")
 	var sess *session
 	expired := false
-	if tok := q.Get("resume"); tok != "" {
+	if tok := creds.Resume; tok != "" {
 		sess = s.lookup(tok)
 		if sess == nil {
 			sess = s.revive(tok) // saved before a restart
@@ -376,6 +388,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := s.newConn(ws, sess)
 	if !sess.do(func() {
 		sess.attach(c.v, resumed, expired)
+		if q.Has("resume") && !resumed && !expired {
+			// A page from before tokens left the address: it restores its
+			// lesson as after a restart, and the token is not honoured.
+			sess.reply(c.v, &Error{Code: CodeResumeExpired, Message: "resume: a resume token in the address is ignored, since logs keep addresses; send it as the websocket subprotocol netstep.resume.TOKEN. This is a fresh session."})
+		}
 		if lesson != "" {
 			sess.preload(c.v, lesson)
 		}

@@ -407,7 +407,7 @@ func TestResume(t *testing.T) {
 	c.ws.UnderlyingConn().Close()
 
 	token := c.hello["resume"].(string)
-	c2 := ts.dial(t, "?resume="+token)
+	c2 := ts.dial(t, "", Credentials{Resume: token})
 	if c2.hello["resumed"] != true || c2.hello["session"] != c.hello["session"] {
 		t.Fatalf("resume hello = %v", c2.hello)
 	}
@@ -443,7 +443,7 @@ func TestResumeExpires(t *testing.T) {
 	c.ws.UnderlyingConn().Close()
 	time.Sleep(500 * time.Millisecond)
 	for _, token := range []string{c.hello["resume"].(string), "made-up-token"} {
-		c2 := ts.dial(t, "?resume="+token)
+		c2 := ts.dial(t, "", Credentials{Resume: token})
 		if c2.hello["resumed"] != false || c2.hello["session"] == c.hello["session"] {
 			t.Fatalf("hello = %v; want a fresh session", c2.hello)
 		}

@@ -62,7 +62,7 @@ func TestRestartKeepsClasses(t *testing.T) {
 	c1 := open()
 	ts := newTestServer(t, Config{Cluster: c1})
 	rm := ts.openRoom(t, "circle-8-8")
-	p := ts.dial(t, rm.presenterQuery())
+	p := ts.dial(t, "?room="+rm.Code, rm.presenter())
 	p.mustDo(`{"cmd":"step","id":"1","granularity":"sample"}`)
 	p.mustDo(`{"cmd":"view","id":"v","math":true}`)
 	roomState := p.askState("rs")
@@ -97,10 +97,10 @@ func TestRestartKeepsClasses(t *testing.T) {
 	if v := f.read(); v["type"] != "view" || v["math"] != true {
 		t.Errorf("after the room frame: %v, want the presenter's view", v)
 	}
-	p = ts.dial(t, rm.presenterQuery())
+	p = ts.dial(t, "?room="+rm.Code, rm.presenter())
 	p.mustDo(`{"cmd":"step","id":"2","granularity":"sample"}`)
 
-	l = ts.dial(t, "?resume="+token)
+	l = ts.dial(t, "", Credentials{Resume: token})
 	if l.hello["resumed"] != true {
 		t.Fatalf("resuming after the restart: hello %v", l.hello)
 	}
@@ -135,13 +135,13 @@ func TestRestartKeepsClasses(t *testing.T) {
 	if got := stateOf(t, first[0]); !bytes.Equal(got, roomState) {
 		t.Errorf("the room's state after a kill differs:\n got %.200s\nwant %.200s", got, roomState)
 	}
-	l = ts.dial(t, "?resume="+token)
+	l = ts.dial(t, "", Credentials{Resume: token})
 	if s := l.read(); s["reason"] != "resume" || !bytes.Equal(stateOf(t, s), learnerState) {
 		t.Fatalf("the learner's state after a kill differs: %.300v", s)
 	}
 
 	// A room ended for good does not come back.
-	p = ts.dial(t, rm.presenterQuery())
+	p = ts.dial(t, "?room="+rm.Code, rm.presenter())
 	p.do(`{"cmd":"endRoom","id":"end"}`)
 	waitFor(t, "the room to end", func() bool { return ts.Rooms() == 0 })
 	stop(ts)

@@ -43,7 +43,7 @@ func TestAbandonedRunWaitsForItsLearner(t *testing.T) {
 		t.Fatalf("an abandoned session went on training: t %d, then %d", t1, t2)
 	}
 
-	c2 := ts.dial(t, "?resume="+token)
+	c2 := ts.dial(t, "", Credentials{Resume: token})
 	if c2.hello["resumed"] != true {
 		t.Fatalf("resume hello = %v", c2.hello)
 	}

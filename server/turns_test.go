@@ -136,7 +136,7 @@ func TestFollowersCannotStallTheirRoom(t *testing.T) {
 	}
 	ts := newTestServer(t, Config{})
 	rm := ts.openRoom(t, "spiral")
-	p, _ := ts.joinRoom(t, rm, rm.presenterQuery())
+	p, _ := ts.joinRoom(t, rm, "?room="+rm.Code, rm.presenter())
 	var fs []*client
 	for range followers {
 		f, _ := ts.joinRoom(t, rm, "?room="+rm.Code)

@@ -152,16 +152,7 @@ func decodeVote(c *command, get func(string) jsontext.Value) *Error {
 
 // seatOK reports whether s could be a seat the room gave out (base64url).
 func seatOK(s string) bool {
-	if s == "" || len(s) > maxSeatChars {
-		return false
-	}
-	for i := range len(s) {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
+	return s != "" && len(s) <= maxSeatChars && base64url(s)
 }
 
 // seatFollower gives a follower that has just joined its seat: the one it

@@ -52,7 +52,7 @@ func waitTally(t *testing.T, p *client, answered int) map[string]any {
 func TestVote(t *testing.T) {
 	ts := newTestServer(t, Config{})
 	rm := ts.openRoom(t, "cat-or-dog")
-	p := ts.dial(t, rm.presenterQuery())
+	p := ts.dial(t, "?room="+rm.Code, rm.presenter())
 	f1, first := ts.joinRoom(t, rm, "?room="+rm.Code)
 	seat, _ := first[len(first)-1]["seat"].(string)
 	if !seatOK(seat) {
@@ -140,7 +140,7 @@ func TestVote(t *testing.T) {
 	if got := counts(tally); fmt.Sprint(got) != "[0 1]" {
 		t.Errorf("with the voter gone: %v", tally)
 	}
-	f1, first = ts.joinRoom(t, rm, "?room="+rm.Code+"&seat="+seat)
+	f1, first = ts.joinRoom(t, rm, "?room="+rm.Code, Credentials{Seat: seat})
 	if first[len(first)-1]["seat"] != seat {
 		t.Errorf("rejoined with seat %q, got %v", seat, first[len(first)-1]["seat"])
 	}
@@ -150,7 +150,7 @@ func TestVote(t *testing.T) {
 	if got := counts(waitTally(t, p, 2)); fmt.Sprint(got) != "[0 2]" {
 		t.Errorf("voter back: %v", got)
 	}
-	f3, first := ts.joinRoom(t, rm, "?room="+rm.Code+"&seat=madeUpSeat")
+	f3, first := ts.joinRoom(t, rm, "?room="+rm.Code, Credentials{Seat: "madeUpSeat"})
 	if first[len(first)-1]["seat"] == "madeUpSeat" {
 		t.Error("a seat that never voted was kept")
 	}
@@ -228,7 +228,7 @@ func TestVoteTallyUnderLoad(t *testing.T) {
 	const n = 500
 	ts := newTestServer(t, Config{JoinBurst: 2 * n, JoinsPerSecond: 1000, FollowersPerAddress: n})
 	rm := ts.openRoom(t, "xor")
-	p := ts.dial(t, rm.presenterQuery())
+	p := ts.dial(t, "?room="+rm.Code, rm.presenter())
 	followers := make([]*client, n)
 	var wg sync.WaitGroup
 	gate := make(chan struct{}, 16) // joins at once: a class arrives over a minute, not in one instant
@@ -290,7 +290,7 @@ func TestVoteTallyUnderLoad(t *testing.T) {
 func TestViewSay(t *testing.T) {
 	ts := newTestServer(t, Config{})
 	rm := ts.openRoom(t, "xor")
-	p := ts.dial(t, rm.presenterQuery())
+	p := ts.dial(t, "?room="+rm.Code, rm.presenter())
 	f, _ := ts.joinRoom(t, rm, "?room="+rm.Code)
 	p.mustDo(`{"cmd":"view","id":"v","math":true,"say":"Up to here: Predicted 0.5, actual 1.\nLesson note."}`)
 	if v := f.readType("view"); v["say"] != "Up to here: Predicted 0.5, actual 1.\nLesson note." || v["math"] != true {

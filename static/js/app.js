@@ -5,7 +5,7 @@
 // and are folded into the model by the reducer; the model is drawn. Nothing
 // in the drawing changes the model.
 
-import { createSocket, RESTORED, fallbackText } from './socket.js';
+import { createSocket, credentialOK, RESTORED, fallbackText } from './socket.js';
 import { initialModel, reduce, restoreLesson, expandEvent } from './state.js';
 import { createDiagram } from './draw.js';
 import { narrate, narrateSoFar } from './narrate.js';
@@ -19,7 +19,7 @@ import { palette, cssVariables } from './colors.js';
 import { termNodes } from './glossary.js';
 import { createAsk } from './ask.js';
 import { reached } from './questions.js';
-import { CHANGES, roomURLs, followersText, endedText, loopbackWarning } from './room.js';
+import { CHANGES, roomURLs, roomCredentials, followersText, endedText, loopbackWarning } from './room.js';
 import { createPointAdder } from './addpoints.js';
 import { createVote } from './vote.js';
 import { byRole, find, findAll } from './dom.js';
@@ -973,18 +973,22 @@ export function createApp(root, options = {}) {
     }
   }
   const urls = room ? roomURLs(wsURL.href, room) : null;
-  // The live URL carries the follower's latest seat.
-  const liveURL = () => roomURLs(wsURL.href, room).live;
+  // The live connection presents the presenter's token or the follower's
+  // latest seat, as subprotocols: never in the URL, which proxies log.
+  const liveCredentials = () => roomCredentials(room);
   // A presenter link without its token would silently follow: say so.
   const missingToken = room?.role === 'presenter' && !room.token;
+  // One whose token cannot be a token the server gave out is wrong.
+  const badToken = room?.role === 'presenter' && !!room.token && !credentialOK(room.token);
   const socket = createSocket({
-    url: urls ? liveURL : wsURL.href,
-    connect: !missingToken,
+    url: urls ? urls.live : wsURL.href,
+    credentials: room ? liveCredentials : undefined,
+    connect: !missingToken && !badToken,
     onFrame: dispatch,
     // A classroom page whose handshake is refused (an ended or unknown room:
     // 404; a wrong token: 403) asks the server about the room, since the
     // browser hides the status, and stops with a sentence that says why.
-    refused: room ? (failures, tried) => roomRefusal(failures, tried) : undefined,
+    refused: room ? (failures) => roomRefusal(failures) : undefined,
     rejoin: () => mode === 'presenter' || mode === 'follower',
     onStatus: (s, why) => {
       dispatch({ type: 'connection', status: s });
@@ -1028,8 +1032,10 @@ export function createApp(root, options = {}) {
     },
   });
 
-  if (missingToken) {
-    const why = `This presenter link is missing its token (the part after #token= in the link you were given). Open the full link to drive the class, or join as a student at /join/${room.code}.`;
+  if (missingToken || badToken) {
+    const why = missingToken
+      ? `This presenter link is missing its token (the part after #token= in the link you were given). Open the full link to drive the class, or join as a student at /join/${room.code}.`
+      : `This presenter link is not valid for class ${room.code}: its token is wrong. Open the exact link you got when you started the class, or join as a student at /join/${room.code}.`;
     setStatus(why, 'error');
     notice(why);
     narrateText(why);
@@ -1041,16 +1047,15 @@ export function createApp(root, options = {}) {
    * gone (404 from /api/rooms/CODE), or it exists but the presenter's token
    * was refused twice in a row (403). Null: try again.
    * @param {number} failures
-   * @param {string} tried the URL that was refused
    */
-  async function roomRefusal(failures, tried) {
+  async function roomRefusal(failures) {
     const res = await fetch(`/api/rooms/${encodeURIComponent(room.code)}`, { cache: 'no-store' });
     if (res.status === 404) {
       return room.role === 'presenter'
         ? `The class ${room.code} has ended, or the server restarted and forgot it. Start a new class from any lesson with “Teach a class”.`
         : `The class ${room.code} has ended, or there is no class with that code. Check the code with your teacher.`;
     }
-    if (res.ok && failures >= 2 && mode === 'presenter' && new URL(tried).searchParams.has('token')) {
+    if (res.ok && failures >= 2 && mode === 'presenter' && room.token) {
       return `This presenter link is not valid for class ${room.code}: its token is wrong. Open the exact link you got when you started the class, or join as a student at /join/${room.code}.`;
     }
     return null;
@@ -1091,7 +1096,7 @@ export function createApp(root, options = {}) {
       if (modeText) modeText.textContent = next === 'explore' ? 'You are exploring on your own; the class goes on without you.' : 'You see what your teacher sees.';
       selection = null;
       if (next === 'explore') vote?.hide();
-      socket.switchTo(next === 'explore' ? urls.fork : liveURL);
+      socket.switchTo(next === 'explore' ? urls.fork : urls.live, next === 'explore' ? undefined : liveCredentials);
       (next === 'explore' ? follow : explore)?.focus();
     };
     explore?.addEventListener('click', () => setMode('explore'));

@@ -18,6 +18,7 @@ export const CHANGES = new Set(['load', 'step', 'back', 'run', 'pause', 'reset',
 /**
  * roomURLs returns the websocket URLs of a room: live (presenter or
  * follower) and fork (a private session from the room's current state).
+ * Neither carries a secret: see roomCredentials.
  * @param {string} wsBase absolute websocket URL of the endpoint, e.g. "wss://host/ws"
  * @param {RoomOptions} room
  */
@@ -25,12 +26,21 @@ export function roomURLs(wsBase, room) {
   const live = new URL(wsBase);
   live.search = '';
   live.searchParams.set('room', room.code);
-  if (room.role === 'presenter' && room.token) live.searchParams.set('token', room.token);
-  if (room.role === 'follower' && room.seat) live.searchParams.set('seat', room.seat);
   const fork = new URL(wsBase);
   fork.search = '';
   fork.searchParams.set('fork', room.code);
   return { live: live.href, fork: fork.href };
+}
+
+/**
+ * roomCredentials is what the live connection presents (as subprotocols,
+ * socket.js): the presenter's token, or a follower's seat.
+ * @param {RoomOptions} room
+ * @returns {import('./socket.js').Credentials}
+ */
+export function roomCredentials(room) {
+  if (room.role === 'presenter') return room.token ? { token: room.token } : {};
+  return room.seat ? { seat: room.seat } : {};
 }
 
 /**

@@ -3,10 +3,17 @@
 // memory only: no storage, so it works in sandboxed frames), and when the
 // server has forgotten the session (it restarted, or the token expired) it
 // restores the learner's lesson from the page's own copy by sending `load`.
+// Secrets (the resume token, a presenter's token, a follower's seat) travel
+// as websocket subprotocols, never in the URL, which proxies log.
+
+/**
+ * @typedef {{token?: string, seat?: string, resume?: string}} Credentials
+ */
 
 /**
  * @typedef {{
  *   url: string|(() => string),
+ *   credentials?: () => Credentials,
  *   onFrame: (frame: any) => void,
  *   onStatus?: (status: 'connecting'|'open'|'reconnecting'|'restored'|'fallback'|'closed', detail?: string) => void,
  *   firstLoad: () => any,
@@ -34,6 +41,36 @@ export const RESTORED =
  */
 export function fallbackText(why) {
   return `The server restarted and could not take back your trained network (${why}). The lesson starts again from its beginning.`;
+}
+
+/** SUBPROTOCOL is the subprotocol the server picks when credentials are offered. */
+export const SUBPROTOCOL = 'netstep.v1';
+
+/**
+ * credentialOK reports whether s could be a token or seat the server gave
+ * out: base64url, at most 64 characters (anything else the server refuses,
+ * and the browser would refuse to offer it as a subprotocol).
+ * @param {string|undefined} s
+ */
+export function credentialOK(s) {
+  return typeof s === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(s);
+}
+
+/**
+ * subprotocols returns the Sec-WebSocket-Protocol values that carry a
+ * connection's credentials (server/credentials.go reads them): none without
+ * credentials, else netstep.v1 and netstep.resume.TOKEN, netstep.token.TOKEN,
+ * netstep.seat.SEAT for those given. A value that is not a credential the
+ * server gave out is left out.
+ * @param {Credentials} creds
+ * @returns {string[]}
+ */
+export function subprotocols(creds) {
+  const out = [];
+  for (const k of /** @type {const} */ (['resume', 'token', 'seat'])) {
+    if (credentialOK(creds[k])) out.push(`netstep.${k}.${creds[k]}`);
+  }
+  return out.length ? [SUBPROTOCOL, ...out] : [];
 }
 
 /** ROOM_FULL is the close code of a classroom room that has no place for a student (docs/protocol.md). */
@@ -88,27 +125,33 @@ export function createSocket(opts) {
   const pending = new Map();
   const status = (s, d) => opts.onStatus?.(s, d);
   let url = opts.url;
+  let credentials = opts.credentials;
   let failures = 0; // connections in a row that closed without opening
   let restoreId = null; // the id of the restore command awaiting its answer
   let restores = 0;
 
   // urlFor is where the next connection goes: the session's own URL, or,
-  // with a resume token, the endpoint with only that token (a classroom's
-  // room= or fork= has done its work once the session exists).
+  // with a resume token, the bare endpoint (a classroom's room= or fork=
+  // has done its work once the session exists).
   function urlFor() {
     const base = typeof url === 'function' ? url() : url;
     if (!resume) return base;
     const u = new URL(base);
     u.search = '';
-    u.searchParams.set('resume', resume);
     return u.href;
+  }
+
+  // protocolsFor carries the next connection's credentials: the resume
+  // token, or the page's own (a presenter's token, a follower's seat).
+  function protocolsFor() {
+    return subprotocols(resume ? { resume } : (credentials?.() ?? {}));
   }
 
   function connect() {
     if (closed) return;
     status(everOpen ? 'reconnecting' : 'connecting');
     ready = false;
-    const sock = new WS(urlFor());
+    const sock = new WS(urlFor(), protocolsFor());
     ws = sock;
     let opened = false;
     sock.onopen = () => {
@@ -283,9 +326,11 @@ export function createSocket(opts) {
      * once, as a fresh start (a classroom's "explore on my own" and
      * "follow again"). Commands waiting for an answer are rejected.
      * @param {string|(() => string)} next
+     * @param {() => Credentials} [creds] what the new connection presents
      */
-    switchTo(next) {
+    switchTo(next, creds) {
       url = next;
+      credentials = creds;
       resume = null;
       everOpen = false;
       attempts = 0;

@@ -1,13 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { roomURLs, tokenFromHash, followersText, endedText, CHANGES } from '../../static/js/room.js';
+import { roomURLs, roomCredentials, tokenFromHash, followersText, endedText, CHANGES } from '../../static/js/room.js';
 
-test('roomURLs: the token only in the presenter URL, never in the fork URL', () => {
-  const p = roomURLs('wss://h/ws', { code: 'K7M2QX', role: 'presenter', token: 'a+b/c' });
-  assert.equal(p.live, 'wss://h/ws?room=K7M2QX&token=a%2Bb%2Fc');
+test('roomURLs: no secret in any URL; the token only in the presenter credentials', () => {
+  const presenter = { code: 'K7M2QX', role: 'presenter', token: 'Qm9-_x', seat: 'x' };
+  const p = roomURLs('wss://h/ws', presenter);
+  assert.equal(p.live, 'wss://h/ws?room=K7M2QX');
   assert.equal(p.fork, 'wss://h/ws?fork=K7M2QX');
-  const f = roomURLs('ws://h/ws?x=1', { code: 'K7M2QX', role: 'follower', token: 'ignored' });
-  assert.equal(f.live, 'ws://h/ws?room=K7M2QX');
+  assert.deepEqual(roomCredentials(presenter), { token: 'Qm9-_x' });
+  const follower = { code: 'K7M2QX', role: 'follower', token: 'ignored', seat: 'abc_9' };
+  assert.equal(roomURLs('ws://h/ws?x=1', follower).live, 'ws://h/ws?room=K7M2QX');
+  assert.deepEqual(roomCredentials(follower), { seat: 'abc_9' });
+  assert.deepEqual(roomCredentials({ code: 'K7M2QX', role: 'follower' }), {});
 });
 
 test('tokenFromHash', () => {

@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket, backoff, ROOM_FULL, fallbackText } from '../../static/js/socket.js';
+import { createSocket, backoff, ROOM_FULL, fallbackText, subprotocols, credentialOK } from '../../static/js/socket.js';
 
 // FakeWS records what the page sends and lets the test play the server.
 function harness(extra = {}) {
   const sockets = [];
   const timers = [];
   class FakeWS {
-    constructor(url) {
+    constructor(url, protocols) {
       this.url = url;
+      this.protocols = protocols;
       this.readyState = 0;
       this.sent = [];
       sockets.push(this);
@@ -80,7 +81,8 @@ test('a drop reconnects with the resume token and asks for the state', () => {
   assert.equal(h.timers[0].ms, 250);
   h.timers[0].fn();
   s = h.sockets[1];
-  assert.equal(s.url, 'ws://h/ws?resume=tok1');
+  assert.equal(s.url, 'ws://h/ws', 'the token is never in the URL');
+  assert.deepEqual(s.protocols, ['netstep.v1', 'netstep.resume.tok1']);
   s.open();
   s.frame({ type: 'hello', resume: 'tok1', resumed: true });
   assert.deepEqual(s.sent, [{ cmd: 'state' }]);
@@ -137,8 +139,9 @@ test('backoff grows and is capped', () => {
 test('switchTo: a fresh start at another URL; resume drops the old query', async () => {
   const made = [];
   class FakeWS {
-    constructor(url) {
+    constructor(url, protocols) {
       this.url = url;
+      this.protocols = protocols;
       this.readyState = 0;
       this.sent = [];
       made.push(this);
@@ -148,6 +151,7 @@ test('switchTo: a fresh start at another URL; resume drops the old query', async
   }
   const s = createSocket({
     url: 'ws://h/ws?room=K7M2QX',
+    credentials: () => ({ token: 'presenterTok' }),
     onFrame() {},
     firstLoad: () => null,
     restore: () => null,
@@ -156,16 +160,31 @@ test('switchTo: a fresh start at another URL; resume drops the old query', async
     random: () => 0,
   });
   assert.equal(made[0].url, 'ws://h/ws?room=K7M2QX');
+  assert.deepEqual(made[0].protocols, ['netstep.v1', 'netstep.token.presenterTok']);
   s.switchTo('ws://h/ws?fork=K7M2QX');
   assert.equal(made[1].url, 'ws://h/ws?fork=K7M2QX');
+  assert.deepEqual(made[1].protocols, [], 'a fork presents nothing');
   assert.equal(made[0].readyState, 3);
   assert.equal(made.length, 2, 'the old socket closing must not reconnect it');
-  // The fork's session has a resume token: a drop resumes at /ws?resume=.
+  // The fork's session has a resume token: a drop resumes at the bare
+  // endpoint with the token as a subprotocol.
   made[1].readyState = 1;
   made[1].onmessage({ data: JSON.stringify({ type: 'hello', resume: 'tok9', resumed: false }) });
   made[1].readyState = 3;
   made[1].onclose();
-  assert.equal(made[2].url, 'ws://h/ws?resume=tok9');
+  assert.equal(made[2].url, 'ws://h/ws');
+  assert.deepEqual(made[2].protocols, ['netstep.v1', 'netstep.resume.tok9']);
+  // Following again presents the credentials given with it.
+  s.switchTo('ws://h/ws?room=K7M2QX', () => ({ seat: 'seat_1' }));
+  assert.deepEqual(made[3].protocols, ['netstep.v1', 'netstep.seat.seat_1']);
+});
+
+test('subprotocols: only credentials the server could have given out, never in a URL', () => {
+  assert.deepEqual(subprotocols({}), []);
+  assert.deepEqual(subprotocols({ token: 'Qm9-_x', seat: 'abc' }), ['netstep.v1', 'netstep.token.Qm9-_x', 'netstep.seat.abc']);
+  assert.deepEqual(subprotocols({ token: 'a+b/c=' }), [], 'not base64url: the browser would throw on it');
+  assert.deepEqual(subprotocols({ resume: 'x'.repeat(65) }), []);
+  assert.ok(credentialOK('x'.repeat(64)) && !credentialOK('') && !credentialOK(undefined) && !credentialOK('a b'));
 });
 
 test('a handshake the server refuses stops reconnecting once refused() says why', async () => {
@@ -200,7 +219,8 @@ test('with rejoin, a failed resume goes back to the original URL instead of rest
   s.drop();
   h.timers.shift().fn();
   const r = h.sockets[1];
-  assert.equal(r.url, 'ws://h/ws?resume=tok1');
+  assert.equal(r.url, 'ws://h/ws');
+  assert.deepEqual(r.protocols, ['netstep.v1', 'netstep.resume.tok1']);
   r.open();
   r.frame({ type: 'hello', resume: 'tok2', resumed: false });
   assert.equal(r.readyState, 3, 'the fresh session is left');
