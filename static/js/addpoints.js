@@ -6,6 +6,7 @@
 import { restoreLesson } from './state.js';
 import { fromPixel } from './charts.js';
 import { lessonLimits } from './owndata.js';
+import { find } from './dom.js';
 
 /**
  * @typedef {{x1: number, x2: number, label: number}} Point
@@ -41,7 +42,7 @@ function round(v) {
 
 /**
  * createPointAdder wires the controls under the boundary plot.
- * @param {(role: string) => any} $
+ * @param {import('./dom.js').Finder} $
  * @param {{canvas: () => HTMLCanvasElement|null, domain: () => number[]|null, model: () => any,
  *   send: (cmd: any) => any, redraw: () => void}} opts
  */
@@ -52,7 +53,7 @@ export function createPointAdder($, opts) {
   let added = [];
   const info = $('boundary-added');
   const train = $('boundary-train');
-  const chosen = () => box.querySelector('input[name="boundary-add"]:checked')?.value ?? '';
+  const chosen = () => find(box, 'input[name="boundary-add"]:checked', HTMLInputElement)?.value ?? '';
   const show = () => {
     const n1 = added.filter((p) => p.label === 1).length;
     const n0 = added.length - n1;

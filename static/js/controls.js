@@ -108,17 +108,17 @@ export function shortcut(ev) {
 
 /**
  * createControls wires the control bar.
- * @param {(role: string) => any} $ finds an element by data-role
+ * @param {import('./dom.js').Finder} $
  * @param {{step: () => void, back: () => void, play: () => void, reset: () => void,
  *   speed?: () => void, action: (name: string) => void}} on speed: the speed slider moved
  */
 export function createControls($, on) {
-  const step = $('step');
-  const back = $('back');
-  const play = $('play');
-  const reset = $('reset');
-  const gran = $('granularity');
-  const speed = $('speed');
+  const step = $('step', HTMLButtonElement);
+  const back = $('back', HTMLButtonElement);
+  const play = $('play', HTMLButtonElement);
+  const reset = $('reset', HTMLButtonElement);
+  const gran = $('granularity', HTMLSelectElement);
+  const speed = $('speed', HTMLInputElement);
   const hint = $('step-hint');
   const position = $('position');
 

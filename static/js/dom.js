@@ -63,8 +63,13 @@ function checked(el, selector, type) {
 }
 
 /**
- * byRole returns a find for the elements of root marked data-role="name":
- * $('step'), $('speed', HTMLInputElement).
+ * Finder finds the element marked data-role="name", as the class given
+ * (HTMLElement when none), or null: $('step'), $('speed', HTMLInputElement).
+ * @typedef {ReturnType<typeof byRole>} Finder
+ */
+
+/**
+ * byRole returns the Finder of the elements inside root.
  * @param {ParentNode} root
  */
 export function byRole(root) {

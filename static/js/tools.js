@@ -6,6 +6,7 @@ import { expandEvent, restoreLesson } from './state.js';
 import { createStepLog } from './steplog.js';
 import { shareURL, embedSnippet, shareableLesson } from './share.js';
 import { parseCSV, guessRoles, tableSamples, lessonFromSamples, lessonFromPoints, lessonLimits } from './owndata.js';
+import { byRole, find } from './dom.js';
 
 /**
  * createTools wires the tools inside root, when the page has them.
@@ -14,7 +15,7 @@ import { parseCSV, guessRoles, tableSamples, lessonFromSamples, lessonFromPoints
  * @param {{inline: boolean}} opts inline: the page was opened with a #lesson= link
  */
 export function createTools(root, app, opts) {
-  const $ = (role) => root.querySelector(`[data-role="${role}"]`);
+  const $ = byRole(root);
   if (!$('share')) return;
   const log = createStepLog();
   let loads = 0;
@@ -44,9 +45,9 @@ export function createTools(root, app, opts) {
     };
   };
   const settings = () => {
-    const math = $('math-toggle');
-    const theme = $('theme');
-    return { math: math ? math.checked : undefined, granularity: $('granularity')?.value, theme: theme?.value };
+    const math = $('math-toggle', HTMLInputElement);
+    const theme = $('theme', HTMLSelectElement);
+    return { math: math ? math.checked : undefined, granularity: $('granularity', HTMLSelectElement)?.value, theme: theme?.value };
   };
 
   async function copy(text, done) {
@@ -64,8 +65,8 @@ export function createTools(root, app, opts) {
     copy(url, `Link copied. It opens this lesson with the same settings${custom ? ' (the whole lesson is inside the link)' : ''}.`);
   });
 
-  const dialog = $('embed-dialog');
-  const code = $('embed-code');
+  const dialog = $('embed-dialog', HTMLDialogElement);
+  const code = $('embed-code', HTMLTextAreaElement);
   $('embed-open').addEventListener('click', () => {
     if (!app.model().lesson) return;
     code.value = embedSnippet(location.origin, what(), settings());
@@ -108,10 +109,13 @@ export function createTools(root, app, opts) {
 
 /**
  * createOwnData wires the "your own data" panel.
+ * @param {import('./dom.js').Finder} $
+ * @param {{send: (cmd: any) => any, model: () => any}} app
+ * @param {{say: (text: string) => void, download: (name: string, type: string, text: string) => void, markCustom: () => void}} tools
  */
 function createOwnData($, app, { say, download, markCustom }) {
-  const text = $('csv');
-  const file = $('csv-file');
+  const text = $('csv', HTMLTextAreaElement);
+  const file = $('csv-file', HTMLInputElement);
   const rolesBox = $('csv-roles');
   const columns = $('csv-columns');
   const errorsList = $('data-errors');
@@ -184,14 +188,11 @@ function createOwnData($, app, { say, download, markCustom }) {
   });
 
   // Points on the plane: x1 and x2 from −6 to 6, x2 upwards.
-  const plot = $('points-plot');
+  const plot = $('points-plot', SVGSVGElement);
   const NS = 'http://www.w3.org/2000/svg';
   /** @type {{x1: number, x2: number, label: number}[]} */
   let points = [];
-  const label = () => Number(root().querySelector('input[name="point-class"]:checked')?.value ?? 1);
-  function root() {
-    return plot.closest('[data-role="data-box"]');
-  }
+  const label = () => Number(find(plot.closest('[data-role="data-box"]'), 'input[name="point-class"]:checked', HTMLInputElement)?.value ?? 1);
   const draw = () => {
     const kids = [];
     for (const d of ['M120 0V240', 'M0 120H240']) {
@@ -232,8 +233,8 @@ function createOwnData($, app, { say, download, markCustom }) {
     add(((ev.clientX - r.left) / r.width) * 12 - 6, 6 - ((ev.clientY - r.top) / r.height) * 12);
   });
   $('point-add').addEventListener('click', () => {
-    const x1 = Number($('point-x1').value);
-    const x2 = Number($('point-x2').value);
+    const x1 = Number($('point-x1', HTMLInputElement).value);
+    const x2 = Number($('point-x2', HTMLInputElement).value);
     if (!Number.isFinite(x1) || !Number.isFinite(x2)) return showErrors(['want two numbers from −6 to 6 for x1 and x2']);
     add(x1, x2);
   });
