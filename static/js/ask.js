@@ -12,6 +12,7 @@
 
 import { reaches, dueQuestions, firstGroup, choices, createResolver, stopBefore, reveal as revealText } from './questions.js';
 import { fillIn } from './narrate.js';
+import { find } from './dom.js';
 
 /** ABORTED is what ask resolves with when the question was taken away (Back, Reset, a new lesson). */
 const ABORTED = Symbol('aborted');
@@ -118,7 +119,7 @@ export function createAsk(box, opts) {
 
   /** progress shows that the page is training on towards the answer, with a way to stop. */
   function showProgress(text) {
-    let p = box.querySelector('[data-role=ask-progress]');
+    let p = find(box, '[data-role=ask-progress]');
     if (!p) {
       p = el('p', { className: 'muted' });
       p.dataset.role = 'ask-progress';
@@ -160,7 +161,7 @@ export function createAsk(box, opts) {
     waiting: () => waiting,
     /** focus moves the focus to the waiting question's first choice. */
     focus() {
-      const b = box.querySelector('.ask-choices button');
+      const b = find(box, '.ask-choices button', HTMLButtonElement);
       if (b) {
         b.focus();
         box.classList.remove('ask-nudge');
@@ -299,7 +300,7 @@ export function createAsk(box, opts) {
         box.hidden = true;
         box.replaceChildren();
       }
-      box.querySelector('[data-role=ask-close]')?.focus();
+      find(box, '[data-role=ask-close]')?.focus();
       changed();
     },
     /**

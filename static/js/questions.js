@@ -258,9 +258,9 @@ function sampleLoss(kind, act, z, y, t) {
 
 /**
  * @typedef {{type: 'answer', question: number, at: string, kind: string,
- *   ask: string, guess: string|null, answer: string, correct: boolean|null,
+ *   ask: string, guess: string|null, answer: string|null, correct: boolean|null,
  *   detail: string, why: string|null, old?: number, new?: number,
- *   before?: number, after?: number, winner?: number}} Answer
+ *   before?: number, after?: number, winner?: number, epochs?: number}} Answer
  * The answer event: what embed hosts receive as netstep:event.
  */
 
@@ -291,6 +291,13 @@ export function createResolver(m, index, guess, question) {
   const outs = []; // a winner question's output values as they come
   const outputLayer = (m.network?.layers.length ?? 1) - 1;
 
+  /**
+   * done is the Answer of this question.
+   * @param {string|null} answer null: the events could not settle it
+   * @param {string} detail
+   * @param {Partial<Answer>} [extra]
+   * @returns {Answer}
+   */
   const done = (answer, detail, extra = {}) => ({
     type: 'answer',
     question: index,
