@@ -6,8 +6,10 @@ package static
 import "embed"
 
 // FS is the static folder: js/, css/, img/ (the favicon) and vendor/. The Go and shell sources
-// are left out; the page's unit tests live in web/jstest and axe-core (used
-// by the accessibility test only) in e2e/testdata, so neither is embedded.
+// are left out, and so is vendor/uplot's uPlot.min.d.ts (its types, for
+// tsc --checkJs only); the page's unit tests live in web/jstest and axe-core
+// (used by the accessibility test only) in e2e/testdata, so neither is
+// embedded.
 //
-//go:embed js/*.js css img vendor/VERSIONS vendor/katex vendor/uplot
+//go:embed js/*.js css img vendor/VERSIONS vendor/katex vendor/uplot/*.js vendor/uplot/*.css vendor/uplot/LICENSE
 var FS embed.FS

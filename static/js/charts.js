@@ -73,7 +73,7 @@ const luts = new WeakMap();
  * heatmapRGBA colours heatmap bytes with the theme's diverging scale.
  * @param {Uint8Array} bytes
  * @param {import('./colors.js').Palette} pal
- * @returns {Uint8ClampedArray}
+ * @returns {Uint8ClampedArray<ArrayBuffer>} what ImageData takes
  */
 export function heatmapRGBA(bytes, pal) {
   let lut = luts.get(pal);
@@ -208,6 +208,7 @@ function paintHeatmap(canvas, bytes, grid, pal) {
  *   added: points the learner has placed on the plot but not trained on yet
  */
 export function createCharts(slots, opts) {
+  /** @type {uPlot|null} */
   let plot = null;
   let plotWidth = 0;
   let lastLosses = null;
@@ -271,6 +272,7 @@ export function createCharts(slots, opts) {
     plotLog = log;
     plotTest = test;
     const few = (u) => u.data[0].length <= 40;
+    /** @type {import('../vendor/uplot/uPlot.min.js').Series[]} */
     const series = [
       {},
       { label: 'training loss', stroke: pal.positive, width: 2, points: { show: few, size: 6, fill: pal.positive } },

@@ -50,8 +50,9 @@ mkdir -p "$axe_dir"
 cp "$work/axe-core/package/axe.min.js" "$work/axe-core/package/LICENSE" "$axe_dir/"
 
 uplot_sri="$(pack uplot "$UPLOT")"
-rm -rf "$here/uplot"
+# uPlot.min.d.ts is ours (the API charts.js uses, for tsc --checkJs): kept.
 mkdir -p "$here/uplot"
+rm -f "$here/uplot/uPlot.min.js" "$here/uplot/uPlot.min.css" "$here/uplot/LICENSE"
 cp "$work/uplot/package/dist/uPlot.min.css" "$work/uplot/package/LICENSE" "$here/uplot/"
 # The package's minified build is a script that defines uPlot (22 KB gzipped
 # against 42 KB for its unminified module): one export line makes it an ES
