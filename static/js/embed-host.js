@@ -16,7 +16,12 @@
   'use strict';
   if (window.netstepEmbed) return;
 
+  /**
+   * @param {MessageEventSource|null} source
+   * @returns {HTMLIFrameElement|null}
+   */
   function frameOf(source) {
+    /** @type {NodeListOf<HTMLIFrameElement>} */
     var frames = document.querySelectorAll('iframe[data-netstep]');
     for (var i = 0; i < frames.length; i++) {
       if (frames[i].contentWindow === source) return frames[i];

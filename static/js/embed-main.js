@@ -9,8 +9,10 @@ import {
   parseEmbedOptions, readyMessage, eventMessage, resizeMessage, replyMessage,
   commandFromMessage, accepts, targetOrigins,
 } from './bridge.js';
+import { byRole, findAll } from './dom.js';
 
 const root = document.getElementById('app');
+const $ = byRole(root);
 const opts = parseEmbedOptions(location.search);
 const origins = (root.dataset.origins ?? '').split(' ').filter(Boolean);
 const parent = window.parent !== window ? window.parent : null;
@@ -29,7 +31,7 @@ function post(msg) {
 
 // Controls the author chose to hide.
 if (opts.controls) {
-  for (const el of root.querySelectorAll('[data-control]')) {
+  for (const el of findAll(root, '[data-control]')) {
     if (!opts.controls.has(el.dataset.control)) el.hidden = true;
   }
 }
@@ -37,9 +39,9 @@ if (opts.controls) {
 const { lesson: inline, problem } = readLessonHash(location.hash);
 
 if (problem) {
-  root.querySelector('[data-role="status"]').textContent = `This embedded lesson cannot be shown: ${problem.message}.`;
-  root.querySelector('[data-role="status"]').dataset.kind = 'error';
-  root.querySelector('[data-role="narration"]').textContent = 'Check the #lesson= part of the embed\u2019s address.';
+  $('status').textContent = `This embedded lesson cannot be shown: ${problem.message}.`;
+  $('status').dataset.kind = 'error';
+  $('narration').textContent = 'Check the #lesson= part of the embed\u2019s address.';
 } else {
   start();
 }
@@ -63,7 +65,7 @@ function start() {
     if (ready || f.reason !== 'load') return;
     ready = true;
     post(readyMessage(f.state?.lesson?.title ?? null));
-    if (opts.autoplay) root.querySelector('[data-role="play"]')?.click();
+    if (opts.autoplay) $('play')?.click();
   });
   app.on('events', (f) => {
     for (const e of f.events ?? []) post(eventMessage(expandEvent(e)));

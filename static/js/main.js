@@ -6,13 +6,16 @@ import { createApp } from './app.js';
 import { readLessonHash } from './lessoncodec.js';
 import { createTools } from './tools.js';
 import { tokenFromHash } from './room.js';
+import { byRole } from './dom.js';
 
 const root = document.getElementById('app');
+const $ = byRole(root);
 const q = new URLSearchParams(location.search);
 const math = q.get('math');
 const { lesson: inline, problem } = readLessonHash(location.hash);
 // A classroom page: /present/CODE#token=… or /join/CODE. The token stays in
 // the fragment, which browsers never send to the server or in a Referer.
+/** @type {import('./room.js').RoomOptions|undefined} */
 const room = root.dataset.room
   ? { code: root.dataset.room, role: root.dataset.roomRole === 'presenter' ? 'presenter' : 'follower', token: tokenFromHash(location.hash) }
   : undefined;
@@ -28,7 +31,7 @@ const app = createApp(root, {
 });
 
 // "Teach a class": open a room with this page's lesson and present it.
-const start = root.querySelector('[data-role="start-room"]');
+const start = $('start-room', HTMLButtonElement);
 start?.addEventListener('click', async () => {
   start.disabled = true;
   try {
@@ -41,7 +44,7 @@ start?.addEventListener('click', async () => {
     if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
     location.assign(body.presenterUrl);
   } catch (err) {
-    const status = root.querySelector('[data-role="status"]');
+    const status = $('status');
     status.textContent = `Could not open a class: ${err.message}`;
     status.dataset.kind = 'error';
     start.disabled = false;
