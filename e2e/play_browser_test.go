@@ -124,7 +124,8 @@ func TestBrowserLossPhaseDrawsTheMistake(t *testing.T) {
 	_, loss := browserFirstSample(t, "house-prices")
 	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "phase")))
 	stage := func() string {
-		return browserEval[string](p, `document.querySelector('[data-role=stage] svg').outerHTML`)
+		// The neurons and labels are SVG, the edges a canvas under them.
+		return browserEval[string](p, `document.querySelector('[data-role=stage] svg').outerHTML + document.querySelector('[data-role=stage] canvas.net-edges').toDataURL()`)
 	}
 	before := stage()
 	for _, phase := range []string{"forward", "loss", "backward", "update"} {
@@ -351,7 +352,7 @@ func TestBrowserRepaintBigNetwork(t *testing.T) {
 	p := newBrowserPage(t, 1280, 800, false)
 	p.open(base + "/")
 	browserEval[any](p, `window.netstep.request({cmd: 'load', lesson: `+bigLesson+`})`)
-	p.waitFor("the big network", `document.querySelectorAll('[data-role=stage] .edge').length === 8384`)
+	p.waitFor("the big network", `document.querySelector('[data-role=stage] canvas.net-edges')?.dataset.edges === '8384'`)
 	fps, cost := playFor(p, 3000)
 	t.Logf("[2,64,64,64,1] at top speed: %.0f repaints, %.2f ms mean, %.2f ms worst; %.1f frames a second", cost["frames"], cost["meanMs"], cost["maxMs"], fps)
 	// Timing is the benchmark's to report, not this test's to demand: on a

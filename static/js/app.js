@@ -255,7 +255,7 @@ export function createApp(root, options = {}) {
   const mathBox = $('math');
   const showMath = (on, fromUser = false) => {
     mathShown = on;
-    if (!on) markBlameEdges([]);
+    if (!on) diagram.markBlame([]);
     mathToggle.checked = on;
     mathBox.hidden = !on;
     lastMathKey = '';
@@ -842,16 +842,6 @@ export function createApp(root, options = {}) {
     }
   }
 
-  // markBlameEdges marks the weights that carry a hidden neuron's blame
-  // back, while the math shows that sum (class "blame-path" on the
-  // diagram's edges).
-  function markBlameEdges(list) {
-    const keys = new Set(list.map((e) => `${e.layer}/${e.to}/${e.from}`));
-    for (const g of $('stage')?.querySelectorAll('.edge') ?? []) {
-      g.classList.toggle('blame-path', keys.has(`${g.getAttribute('data-l')}/${g.getAttribute('data-j')}/${g.getAttribute('data-i')}`));
-    }
-  }
-
   function render() {
     scheduled = false;
     const prev = pendingPrev;
@@ -881,7 +871,7 @@ export function createApp(root, options = {}) {
 
     if (mathShown) {
       const sel = selection ?? defaultSelection(m);
-      markBlameEdges(blameEdges(m, sel));
+      diagram.markBlame(blameEdges(m, sel));
       const key = m.seq + JSON.stringify(sel);
       if (key !== lastMathKey && !(m.running && m.reason === 'progress')) {
         lastMathKey = key;

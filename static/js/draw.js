@@ -7,8 +7,9 @@
 // diamonds right to left; updates grow or shrink the changed edges from
 // their old width to the new. With reduced motion everything is instant.
 
-import { layoutNetwork, layerSizes, edgePath, pointOnEdge, placeEdgeLabels } from './layout.js';
-import { signColor, dashFor, edgeWidth } from './colors.js';
+import { layoutNetwork, layerSizes, edgePath, pointOnEdge, placeEdgeLabels, edgeNear } from './layout.js';
+import { createEdgeLayer, widthSteps, CHANGED, BLAME, SELECTED } from './edges.js';
+import { signColor, edgeWidth } from './colors.js';
 import { fmt, displayValue, realValue, hasUnits, shortAmount, fitValue, scaleSentence, changeDecimals } from './format.js';
 import { shortName, neuronName } from './narrate.js';
 import { mistakeOf } from './mistake.js';
@@ -24,21 +25,13 @@ const NS = 'http://www.w3.org/2000/svg';
  */
 
 /**
- * EdgeView is a drawn edge: its elements, where it runs, and what the last
- * paint set (width, stroke, dash, changed, aria), so that an unchanged edge
- * costs no DOM write. bg is its label's backdrop, made when first shown.
- * @typedef {{hit: SVGPathElement, line: SVGPathElement, label: SVGTextElement, bg?: SVGRectElement, g: SVGGElement,
- *   l: number, j: number, i: number, a: import('./layout.js').NodePos, b: import('./layout.js').NodePos,
- *   width: number, stroke: string, dash: string, changed: boolean, aria: string}} EdgeView
- */
-
-/**
  * NodeView is a drawn neuron: its elements (blame for layers past the
- * inputs, real for named inputs and outputs), how many characters fit in its
- * circle, and what the last paint set (text: its label's key, fill).
+ * inputs, real for named inputs and outputs), its value's font size and how
+ * many characters fit in its circle, and what the last paint set (text: its
+ * label's key, fill, squeezed: its value pressed to the circle's width).
  * @typedef {{g: SVGGElement, ring: SVGCircleElement, value: SVGTextElement, exp: SVGTextElement,
  *   blame: SVGTextElement|null, real: SVGTextElement|null, l: number, j: number,
- *   chars: number, text: string|null, fill: string}} NodeView
+ *   fontSize: number, squeezed: boolean, chars: number, text: string|null, fill: string}} NodeView
  */
 
 function el(name, attrs = {}, parent) {
@@ -60,8 +53,20 @@ export function createDiagram(container, opts) {
   let svg = null;
   let shapeKey = '';
   let lay = null;
-  /** @type {EdgeView[]} */
-  let edges = [];
+  /** @type {ReturnType<typeof createEdgeLayer>|null} the edges, drawn on a canvas */
+  let edgeLayer = null;
+  // Each edge's weight (layer l, to neuron j, from neuron i), by edge index.
+  let edgeL = new Uint16Array(0);
+  let edgeJ = new Uint16Array(0);
+  let edgeI = new Uint16Array(0);
+  /** @type {{g: SVGGElement, aria: string}[]} a small network's focusable edges, by edge index */
+  let hits = [];
+  /** @type {SVGGElement|null} */
+  let gLabels = null;
+  /** @type {Map<number, {label: SVGTextElement, bg: SVGRectElement|null}>} the edges' labels, made when first wanted */
+  let labels = new Map();
+  /** @type {Set<number>} the edges whose blame path is marked */
+  let blamePath = new Set();
   /** @type {NodeView[][]} */
   let nodes = [];
   let pulses = null;
@@ -72,7 +77,7 @@ export function createDiagram(container, opts) {
   let lastWidth = 0;
   let labelAll = false;
   let labelPx = 0; // the edge labels' font size, read once per drawing
-  /** @type {number[]} where each layer's edges start in edges: edges[offs[l] + j*nin + i] */
+  /** @type {number[]} where each layer's edges start: edge offs[l] + j*nin + i */
   let offs = [];
   /** @type {any} the mistake strip's elements */
   let strip = null;
@@ -88,7 +93,8 @@ export function createDiagram(container, opts) {
   function build(m) {
     const fit = opts.fit?.();
     const zoom = fit?.zoom ?? 1;
-    const width = Math.max(280, (container.clientWidth || 800) / zoom);
+    const boxWidth = container.clientWidth || 800;
+    const width = Math.max(280, boxWidth / zoom);
     lastWidth = width;
     const sizes = layerSizes(m.network);
     // An embed's frame takes its height from the content (embed.js), so
@@ -105,45 +111,62 @@ export function createDiagram(container, opts) {
       role: 'group',
       'aria-label': `Network diagram: ${sizes.join('–')} neurons. Tab to a neuron or weight to inspect it.`,
     });
+    // The edges are strokes on a canvas under the SVG (edges.js); small
+    // networks also get an invisible SVG path per edge, which a keyboard
+    // and a screen reader reach as a button.
+    const canvas = document.createElement('canvas');
+    canvas.className = 'net-edges';
+    canvas.setAttribute('aria-hidden', 'true');
     const gEdges = el('g', { class: 'edges' }, svg);
-    const gLabels = el('g', { class: 'edge-labels', 'aria-hidden': 'true' }, svg);
+    gLabels = el('g', { class: 'edge-labels', 'aria-hidden': 'true' }, svg);
     const gNodes = el('g', { class: 'nodes' }, svg);
     // Text lives outside the focusable neurons, whose names come from
     // aria-label alone, and is hidden from assistive technology: the label
     // says the same in words.
     const gText = el('g', { class: 'node-texts', 'aria-hidden': 'true' }, svg);
     pulses = el('g', { class: 'pulses', 'aria-hidden': 'true' }, svg);
-    edges = [];
     offs = [];
+    blamePath = new Set();
     updFor = null;
     labelPx = 0;
+    labels = new Map();
     const total = m.network.weights.reduce((s, l) => s + l.length * (l[0]?.length ?? 0), 0);
+    canvas.dataset.edges = String(total);
     const focusableEdges = total <= 120;
     // Every edge carries its number only when there are few enough to
     // read; otherwise only the selected edge and the biggest changes do.
     labelAll = total <= 9;
+    const ends = new Float32Array(4 * total);
+    edgeL = new Uint16Array(total);
+    edgeJ = new Uint16Array(total);
+    edgeI = new Uint16Array(total);
+    hits = [];
+    let k = 0;
     m.network.weights.forEach((layer, l) => {
-      offs.push(edges.length);
+      offs.push(k);
       layer.forEach((row, j) =>
         row.forEach((_, i) => {
           const a = lay.nodes[l][i];
           const b = lay.nodes[l + 1][j];
-          const d = edgePath(a, b);
-          const g = el('g', { class: 'edge', 'data-l': l, 'data-j': j, 'data-i': i }, gEdges);
+          ends.set([a.x + a.r, a.y, b.x - b.r, b.y], 4 * k);
+          edgeL[k] = l;
+          edgeJ[k] = j;
+          edgeI[k] = i;
           if (focusableEdges) {
-            g.setAttribute('tabindex', '0');
-            g.setAttribute('role', 'button');
+            const g = el('g', { class: 'edge', 'data-l': l, 'data-j': j, 'data-i': i, tabindex: 0, role: 'button' }, gEdges);
+            el('path', { d: edgePath(a, b), class: 'edge-hit' }, g);
+            hits.push({ g, aria: '' });
           }
-          const hit = el('path', { d, class: 'edge-hit' }, g);
-          const line = el('path', { d, class: 'edge-line' }, g);
-          // Where the label goes depends on its text: paint places it.
-          const label = el('text', { class: 'edge-label', 'text-anchor': 'middle', 'dominant-baseline': 'central' }, gLabels);
-          // width, stroke and dash: what the last paint set, so an
-          // unchanged edge costs no DOM write.
-          edges.push({ g, hit, line, label, l, j, i, a, b, width: -1, stroke: '', dash: '', changed: false, aria: '' });
+          k++;
         }),
       );
     });
+    edgeLayer = createEdgeLayer(canvas, ends);
+    // The canvas covers the SVG exactly: as many CSS pixels as the
+    // diagram is shown at, times the screen's pixel ratio.
+    const units = boxWidth / lay.width;
+    edgeLayer.size(boxWidth, (lay.height + MISTAKE_H) * units, units);
+    updByEdge = new Array(total).fill(null);
     nodes = sizes.map((n, li) =>
       Array.from({ length: n }, (_, j) => {
         const l = li - 1; // -1: inputs
@@ -167,12 +190,14 @@ export function createDiagram(container, opts) {
           real = el('text', { x, y: p.y + (left ? 9 : 4), class: 'node-real', 'text-anchor': anchor, 'dominant-baseline': 'central' }, gText);
         }
         const fs = Number(value.getAttribute('font-size'));
-        return { g, ring, value, exp, blame, real, l, j, chars: Math.max(3, Math.floor((2 * p.r - 4) / (fs * 0.6))), text: null, fill: '' };
+        return { g, ring, value, exp, blame, real, l, j, fontSize: fs, squeezed: false, chars: Math.max(3, Math.floor((2 * p.r - 4) / (fs * 0.6))), text: null, fill: '' };
       }),
     );
     strip = buildStrip();
     svg.addEventListener('click', onPick);
     svg.addEventListener('focusin', onPick);
+    // Without an element per edge, the pointer finds its edge by geometry.
+    if (!hits.length) svg.addEventListener('pointermove', onHover);
     svg.addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter' || ev.key === ' ') {
         onPick(ev);
@@ -184,7 +209,59 @@ export function createDiagram(container, opts) {
     scaleNote.className = 'scale-note';
     scaleNote.textContent = scaleSentence(m.lesson?.display, m.network.inputs, m.network.outputs);
     scaleNote.hidden = !scaleNote.textContent;
-    container.replaceChildren(svg, scaleNote);
+    const wrap = document.createElement('div');
+    wrap.className = 'net-wrap';
+    wrap.append(canvas, svg);
+    container.replaceChildren(wrap, scaleNote);
+    // The canvas's pixels follow the size it is shown at (a scrollbar or
+    // a zoom changes it by a few pixels without a rebuild).
+    sizeWatch?.disconnect();
+    if (typeof ResizeObserver === 'function') {
+      sizeWatch = new ResizeObserver((entries) => {
+        const box = entries[entries.length - 1].contentRect;
+        if (!box.width || !edgeLayer) return;
+        edgeLayer.size(box.width, box.height, box.width / lay.width);
+        edgeLayer.draw(opts.palette());
+      });
+      sizeWatch.observe(canvas);
+    }
+  }
+
+  /** @type {ResizeObserver|null} */
+  let sizeWatch = null;
+
+  /**
+   * pointAt is where in the diagram's units a pointer event happened.
+   * @param {MouseEvent} ev
+   */
+  function pointAt(ev) {
+    const ctm = svg.getScreenCTM();
+    if (!ctm) return null;
+    const p = new DOMPoint(ev.clientX, ev.clientY).matrixTransform(ctm.inverse());
+    return { x: p.x, y: p.y };
+  }
+
+  /** edgeUnder is the weight under a pointer event, on a drawing without an element per edge. */
+  function edgeUnder(ev) {
+    const p = pointAt(ev);
+    if (!p) return null;
+    // Seven CSS pixels either side of the line, in the diagram's units.
+    const units = svg.getBoundingClientRect().width / lay.width || 1;
+    return edgeNear(lay, p.x, p.y, 7 / units);
+  }
+
+  let hoverAsked = false;
+  let hoverEvent = null;
+  /** onHover shows a pointer hand over an edge, at most once an animation frame. */
+  function onHover(ev) {
+    hoverEvent = ev;
+    if (hoverAsked) return;
+    hoverAsked = true;
+    requestAnimationFrame(() => {
+      hoverAsked = false;
+      const over = !/** @type {Element} */ (hoverEvent.target).closest?.('.node') && edgeUnder(hoverEvent) !== null;
+      svg.style.cursor = over ? 'pointer' : '';
+    });
   }
 
   /**
@@ -261,20 +338,49 @@ export function createDiagram(container, opts) {
 
   function onPick(ev) {
     const t = /** @type {Element} */ (ev.target).closest?.('.node, .edge');
-    if (!t) return;
-    const l = Number(t.getAttribute('data-l'));
-    const j = Number(t.getAttribute('data-j'));
     /** @type {Selection} */
-    const sel = t.classList.contains('node') ? { kind: 'neuron', layer: l, neuron: j } : { kind: 'weight', layer: l, to: j, from: Number(t.getAttribute('data-i')) };
+    let sel = null;
+    if (t) {
+      const l = Number(t.getAttribute('data-l'));
+      const j = Number(t.getAttribute('data-j'));
+      sel = t.classList.contains('node') ? { kind: 'neuron', layer: l, neuron: j } : { kind: 'weight', layer: l, to: j, from: Number(t.getAttribute('data-i')) };
+    } else if (ev.type === 'click' && !hits.length) {
+      const w = edgeUnder(ev);
+      if (w) sel = { kind: 'weight', ...w };
+    }
+    if (!sel) return;
     if (selected && JSON.stringify(selected) === JSON.stringify(sel) && ev.type === 'focusin') return;
     selected = sel;
     markSelected();
+    edgeLayer.draw(opts.palette());
     opts.onSelect(sel);
   }
 
   function markSelected() {
-    for (const e of edges) e.g.classList.toggle('selected', !!selected && selected.kind === 'weight' && selected.layer === e.l && selected.to === e.j && selected.from === e.i);
+    const k = selected?.kind === 'weight' ? edgeAt(selected.layer, selected.to, selected.from) : -1;
+    edgeLayer.clearFlag(SELECTED);
+    if (k >= 0) edgeLayer.flag(k, SELECTED, true);
+    hits.forEach((h, e) => h.g.classList.toggle('selected', e === k));
     for (const layer of nodes) for (const n of layer) n.g.classList.toggle('selected', !!selected && selected.kind === 'neuron' && selected.layer === n.l && selected.neuron === n.j);
+  }
+
+  /**
+   * markBlame marks the edges that carry a hidden neuron's blame back
+   * (math.js blameEdges), with a band under them.
+   * @param {{layer: number, to: number, from: number}[]} list
+   */
+  function markBlame(list) {
+    if (!edgeLayer) return;
+    const want = new Set();
+    for (const w of list) {
+      const k = edgeAt(w.layer, w.to, w.from);
+      if (k >= 0) want.add(k);
+    }
+    for (const k of blamePath) if (!want.has(k)) edgeLayer.flag(k, BLAME, false);
+    for (const k of want) edgeLayer.flag(k, BLAME, true);
+    hits.forEach((h, e) => h.g.classList.toggle('blame-path', want.has(e)));
+    blamePath = want;
+    edgeLayer.draw(opts.palette());
   }
 
   /**
@@ -296,7 +402,7 @@ export function createDiagram(container, opts) {
   function indexUpdates(m) {
     if (updFor === m.updates) return;
     updFor = m.updates;
-    updByEdge = new Array(edges.length).fill(null);
+    updByEdge.fill(null);
     for (const u of m.updates) {
       if (u.bias) continue;
       const k = edgeAt(u.layer, u.to, u.from);
@@ -315,61 +421,44 @@ export function createDiagram(container, opts) {
     if (l < 0 || l >= offs.length) return -1;
     const nin = lay.nodes[l].length;
     const k = offs[l] + j * nin + i;
-    return k < edges.length && i < nin ? k : -1;
+    return k < edgeL.length && i < nin ? k : -1;
   }
 
   /** paint sets every attribute from the model (the final picture). */
-  function paint(m, widths) {
+  function paint(m) {
     const pal = opts.palette();
     let maxAbs = 0;
     for (const layer of m.network.weights) for (const row of layer) for (const w of row) maxAbs = Math.max(maxAbs, Math.abs(w));
     indexUpdates(m);
-    // Widths in steps of a tenth of a pixel, or of half a pixel for a big
-    // network: each step is one attribute write per edge that crosses it,
-    // and thousands of edges change width on every frame of Play.
-    const steps = edges.length > 1000 ? 2 : 10;
+    const steps = widthSteps(edgeL.length);
     const updated = m.events.some((x) => x.type === 'update');
-    /** @type {{e: typeof edges[number], rank: number, texts: string[]}[]} */
+    const selK = selected?.kind === 'weight' ? edgeAt(selected.layer, selected.to, selected.from) : -1;
+    /** @type {{k: number, rank: number, texts: string[]}[]} */
     const wanted = [];
-    for (let k = 0; k < edges.length; k++) {
-      const e = edges[k];
-      const w = m.network.weights[e.l][e.j][e.i];
-      const width = widths?.get(e) ?? Math.round(edgeWidth(w, maxAbs) * steps) / steps;
-      if (width !== e.width) {
-        e.width = width;
-        e.line.setAttribute('stroke-width', String(width));
-      }
-      const stroke = signColor(w, pal);
-      if (stroke !== e.stroke) {
-        e.stroke = stroke;
-        e.line.setAttribute('stroke', stroke);
-      }
-      const dash = dashFor(w);
-      if (dash !== e.dash) {
-        e.dash = dash;
-        e.line.setAttribute('stroke-dasharray', dash);
-      }
-      const u = updByEdge[k];
-      const changed = !!u && updated;
-      if (changed !== e.changed) {
-        e.changed = changed;
-        e.g.classList.toggle('changed', changed);
-      }
-      if (e.g.hasAttribute('tabindex')) {
-        const aria = `weight ${shortName(m.network, e.l - 1, e.i)} to ${shortName(m.network, e.l, e.j)}: ${fmt(w)}${u ? `, last update ${fmt(u.old)} to ${fmt(u.new)}` : ''}`;
-        if (aria !== e.aria) {
-          e.aria = aria;
-          e.g.setAttribute('aria-label', aria);
+    // Edge k is weight (l, j, i) at k = offs[l] + j·nin + i: the order of
+    // these loops.
+    let k = 0;
+    for (const layer of m.network.weights) {
+      for (const row of layer) {
+        for (let i = 0; i < row.length; i++, k++) {
+          const w = row[i];
+          edgeLayer.set(k, w, Math.round(edgeWidth(w, maxAbs) * steps) / steps);
+          const u = updByEdge[k];
+          const changed = !!u && updated;
+          edgeLayer.flag(k, CHANGED, changed);
+          if (hits.length) {
+            const aria = `weight ${shortName(m.network, edgeL[k] - 1, i)} to ${shortName(m.network, edgeL[k], edgeJ[k])}: ${fmt(w)}${u ? `, last update ${fmt(u.old)} to ${fmt(u.new)}` : ''}`;
+            if (aria !== hits[k].aria) {
+              hits[k].aria = aria;
+              hits[k].g.setAttribute('aria-label', aria);
+            }
+          }
+          const top = changed && topChanged.has(u);
+          if (labelAll || k === selK || top) wanted.push({ k, rank: k === selK ? 0 : top ? 1 : 2, texts: changed ? changeTexts(u) : [fmt(w)] });
         }
       }
-      const isSel = selected?.kind === 'weight' && selected.layer === e.l && selected.to === e.j && selected.from === e.i;
-      const top = changed && topChanged.has(u);
-      if (labelAll || isSel || top) wanted.push({ e, rank: isSel ? 0 : top ? 1 : 2, texts: changed ? changeTexts(u) : [fmt(w)] });
-      else if (e.label.textContent) {
-        e.label.textContent = '';
-        if (e.bg) e.bg.style.display = 'none';
-      }
     }
+    edgeLayer.draw(pal);
     const v = m.values;
     const disp = m.lesson?.display;
     const last = nodes.length - 1;
@@ -392,10 +481,12 @@ export function createDiagram(container, opts) {
         // A long number is squeezed into its neuron rather than spilling
         // over the edges.
         const room = 2 * lay.radius - 10;
-        if (fit.inside.length * Number(n.value.getAttribute('font-size')) * 0.6 > room) {
+        const squeeze = fit.inside.length * n.fontSize * 0.6 > room;
+        if (squeeze && !n.squeezed) {
           n.value.setAttribute('textLength', String(room));
           n.value.setAttribute('lengthAdjust', 'spacingAndGlyphs');
-        } else if (n.value.hasAttribute('textLength')) n.value.removeAttribute('textLength');
+        } else if (!squeeze && n.squeezed) n.value.removeAttribute('textLength');
+        n.squeezed = squeeze;
         const fill = a === null ? 'var(--node-fill)' : `color-mix(in srgb, ${signColor(a, pal)} ${Math.round(Math.min(1, Math.abs(a)) * 28)}%, var(--node-fill))`;
         if (fill !== n.fill) {
           n.fill = fill;
@@ -433,17 +524,66 @@ export function createDiagram(container, opts) {
    * placeLabels puts the wanted edge labels where none collides with
    * another, a neuron or a neuron's blame: the selected edge first, then
    * the biggest changes, then the rest. A label with no room stays empty
-   * (its number is in the inspector and the table).
-   * @param {{e: typeof edges[number], rank: number, texts: string[]}[]} wanted
+   * (its number is in the inspector and the table). Labels are made the
+   * first time an edge needs one, and emptied when it no longer does.
+   * @param {{k: number, rank: number, texts: string[]}[]} wanted
    */
   function placeLabels(wanted) {
-    if (!wanted.length) return;
-    wanted.sort((x, y) => x.rank - y.rank);
-    // The font size is read once per drawing: reading styles on every
-    // repaint would make the browser recompute them each time.
-    if (!labelPx) labelPx = parseFloat(getComputedStyle(wanted[0].e.label).fontSize) || 11;
-    const px = labelPx;
-    const obstacles = [];
+    const shown = new Set();
+    if (wanted.length) {
+      wanted.sort((x, y) => x.rank - y.rank);
+      const spots = placeEdgeLabels(
+        wanted.map(({ k, texts }) => ({ a: lay.nodes[edgeL[k]][edgeI[k]], b: lay.nodes[edgeL[k] + 1][edgeJ[k]], texts })),
+        { width: lay.width, height: lay.height, charPx: labelSize() * 0.6, linePx: labelSize(), obstacles: blameBoxes() },
+      );
+      const px = labelSize();
+      spots.forEach((p, q) => {
+        if (!p) return;
+        const k = wanted[q].k;
+        shown.add(k);
+        let lb = labels.get(k);
+        if (!lb) {
+          // A plate under the digits, so that no edge runs through them (an
+          // edge through "0.15" reads as the clock time "0:15").
+          const bg = el('rect', { class: 'edge-label-bg', rx: 3 }, gLabels);
+          const label = el('text', { class: 'edge-label', 'text-anchor': 'middle', 'dominant-baseline': 'central' }, gLabels);
+          lb = { label, bg };
+          labels.set(k, lb);
+        }
+        lb.label.setAttribute('x', String(p.x));
+        lb.label.setAttribute('y', String(p.y));
+        setText(lb.label, p.text);
+        const w = p.text.length * px * 0.6 + 6;
+        lb.bg.setAttribute('x', (p.x - w / 2).toFixed(1));
+        lb.bg.setAttribute('y', (p.y - px / 2 - 2).toFixed(1));
+        lb.bg.setAttribute('width', w.toFixed(1));
+        lb.bg.setAttribute('height', String(px + 4));
+        lb.bg.style.display = '';
+      });
+    }
+    for (const [k, lb] of labels) {
+      if (shown.has(k) || !lb.label.textContent) continue;
+      lb.label.textContent = '';
+      lb.bg.style.display = 'none';
+    }
+  }
+
+  /**
+   * labelSize is the edge labels' font size, read once per drawing:
+   * reading styles on every repaint would make the browser recompute them.
+   */
+  function labelSize() {
+    if (!labelPx) {
+      const probe = el('text', { class: 'edge-label' }, gLabels);
+      labelPx = parseFloat(getComputedStyle(probe).fontSize) || 11;
+      probe.remove();
+    }
+    return labelPx;
+  }
+
+  /** blameBoxes are where the blames under the neurons are written. */
+  function blameBoxes() {
+    const out = [];
     for (const layer of nodes) {
       for (const n of layer) {
         const text = n.blame?.textContent;
@@ -451,37 +591,10 @@ export function createDiagram(container, opts) {
         const x = Number(n.blame.getAttribute('x'));
         const y = Number(n.blame.getAttribute('y'));
         const w = text.length * 6.6;
-        obstacles.push({ x0: x - w / 2, x1: x + w / 2, y0: y - 11, y1: y + 3 });
+        out.push({ x0: x - w / 2, x1: x + w / 2, y0: y - 11, y1: y + 3 });
       }
     }
-    const spots = placeEdgeLabels(
-      wanted.map(({ e, texts }) => ({ a: e.a, b: e.b, texts })),
-      { width: lay.width, height: lay.height, charPx: px * 0.6, linePx: px, obstacles },
-    );
-    spots.forEach((p, k) => {
-      const e = wanted[k].e;
-      const label = e.label;
-      if (!p) {
-        label.textContent = '';
-        if (e.bg) e.bg.style.display = 'none';
-        return;
-      }
-      label.setAttribute('x', String(p.x));
-      label.setAttribute('y', String(p.y));
-      label.textContent = p.text;
-      // A plate under the digits, so that no edge runs through them (an
-      // edge through "0.15" reads as the clock time "0:15").
-      if (!e.bg) {
-        e.bg = el('rect', { class: 'edge-label-bg', rx: 3 });
-        label.before(e.bg);
-      }
-      const w = p.text.length * px * 0.6 + 6;
-      e.bg.setAttribute('x', (p.x - w / 2).toFixed(1));
-      e.bg.setAttribute('y', (p.y - px / 2 - 2).toFixed(1));
-      e.bg.setAttribute('width', w.toFixed(1));
-      e.bg.setAttribute('height', String(px + 4));
-      e.bg.style.display = '';
-    });
+    return out;
   }
 
   /** animate plays the phases of the last step's events. */
@@ -518,19 +631,19 @@ export function createDiagram(container, opts) {
       if (p.kind === 'bwd') for (const n of nodes[p.layer + 1]) if (n.blame && (p.neuron === undefined || p.neuron === n.j)) hide.push([n.blame, p.start + p.dur]);
     }
     for (const [e] of hide) e.classList.add('pending');
+    /** @type {{k: number, w: number, w0: number, w1: number}[]} */
     const upEdges = [];
     if (ups.length && prev?.network) {
       let maxAbs = 0;
       for (const layer of m.network.weights) for (const row of layer) for (const w of row) maxAbs = Math.max(maxAbs, Math.abs(w));
       for (const u of ups) {
-        const e = edges[edgeAt(u.layer, u.to, u.from)];
-        if (e) upEdges.push({ e, w0: edgeWidth(u.old, maxAbs), w1: edgeWidth(u.new, maxAbs) });
+        const k = edgeAt(u.layer, u.to, u.from);
+        if (k >= 0) upEdges.push({ k, w: u.new, w0: edgeWidth(u.old, maxAbs), w1: edgeLayer.width(k) });
       }
-      for (const { e, w0 } of upEdges) {
-        e.line.setAttribute('stroke-width', String(w0));
-        e.width = w0;
-      }
+      for (const { k, w, w0 } of upEdges) edgeLayer.set(k, w, w0);
+      edgeLayer.draw(opts.palette());
     }
+    const steps = widthSteps(edgeL.length);
     const dots = [];
     const t0 = performance.now();
     const frame = (now) => {
@@ -540,15 +653,16 @@ export function createDiagram(container, opts) {
         const f = (el_ - p.start) / p.dur;
         if (p.kind === 'upd') {
           const c = Math.max(0, Math.min(1, f));
-          for (const { e, w0, w1 } of upEdges) e.line.setAttribute('stroke-width', (w0 + (w1 - w0) * ease(c)).toFixed(2));
+          for (const { k, w, w0, w1 } of upEdges) edgeLayer.set(k, w, Math.round((w0 + (w1 - w0) * ease(c)) * steps) / steps);
+          edgeLayer.draw(opts.palette());
           continue;
         }
         if (f < 0 || f > 1) continue;
-        for (const e of edges) {
-          if (e.l !== p.layer) continue;
-          if (p.neuron !== undefined && e.j !== p.neuron) continue;
-          const a = lay.nodes[e.l][e.i];
-          const b = lay.nodes[e.l + 1][e.j];
+        const end = p.layer + 1 < offs.length ? offs[p.layer + 1] : edgeL.length;
+        for (let e = offs[p.layer]; e < end; e++) {
+          if (p.neuron !== undefined && edgeJ[e] !== p.neuron) continue;
+          const a = lay.nodes[p.layer][edgeI[e]];
+          const b = lay.nodes[p.layer + 1][edgeJ[e]];
           const pt = pointOnEdge(a, b, p.kind === 'fwd' ? ease(f) : 1 - ease(f));
           const d = dots[k] ?? (dots[k] = el('rect', { width: 8, height: 8, rx: 4 }, pulses));
           d.setAttribute('class', p.kind === 'fwd' ? 'pulse fwd' : 'pulse bwd');
@@ -571,10 +685,8 @@ export function createDiagram(container, opts) {
       cancelFn = null;
       for (const d of dots) d.remove();
       for (const [e] of hide) e.classList.remove('pending');
-      for (const { e, w1 } of upEdges) {
-        e.line.setAttribute('stroke-width', String(w1));
-        e.width = w1;
-      }
+      for (const { k, w, w1 } of upEdges) edgeLayer.set(k, w, w1);
+      edgeLayer.draw(opts.palette());
     };
     anim = requestAnimationFrame(frame);
     cancelFn = finish;
@@ -609,10 +721,14 @@ export function createDiagram(container, opts) {
       paint(m);
       if (prev && m.events !== prev.events) animate(m, prev);
     },
+    /** markBlame marks the edges that carry a hidden neuron's blame back (math.js blameEdges). */
+    markBlame,
     /** select highlights a selection made elsewhere (table, math). */
     select(sel) {
       selected = sel;
+      if (!edgeLayer) return;
       markSelected();
+      edgeLayer.draw(opts.palette());
     },
     /** resize redraws when the container's width changed (or always, with force: the fit changed). */
     resize(force = false) {

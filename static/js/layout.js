@@ -150,3 +150,70 @@ export function placeEdgeLabels(labels, box) {
     return null;
   });
 }
+
+/**
+ * curveAt is where, as a fraction t along every edge between two columns
+ * of neurons, the curve edgePath crosses the vertical line at x, and the
+ * curve's vertical progress s and steepness there. The curve's x runs
+ * x1 + (x2 − x1)·(1.5t − 1.5t² + t³), which only grows, and its y runs
+ * ya + (yb − ya)·(3t² − 2t³), so one t serves every edge of the column.
+ * @param {number} x
+ * @param {number} x1 where the edges leave their neurons
+ * @param {number} x2 where they reach the next ones
+ * @returns {{s: number, ds: number}} s: the fraction of the way down
+ *   from ya to yb; ds: d(s)/dx, for the edge's slope
+ */
+export function curveAt(x, x1, x2) {
+  const span = x2 - x1;
+  const want = (x - x1) / span;
+  let lo = 0;
+  let hi = 1;
+  for (let k = 0; k < 30; k++) {
+    const t = (lo + hi) / 2;
+    if (1.5 * t - 1.5 * t * t + t * t * t < want) lo = t;
+    else hi = t;
+  }
+  const t = (lo + hi) / 2;
+  return { s: 3 * t * t - 2 * t * t * t, ds: (6 * t - 6 * t * t) / (span * (1.5 - 3 * t + 3 * t * t)) };
+}
+
+/**
+ * edgeNear finds the edge whose curve passes nearest the point (x, y),
+ * within tol pixels, in a layout: the weight a click or a tap on a
+ * drawing without an element per edge means. It costs one pass over the
+ * edges of the one column the point is in.
+ * @param {Layout} lay
+ * @param {number} x
+ * @param {number} y
+ * @param {number} tol
+ * @returns {{layer: number, to: number, from: number}|null} layer: the
+ *   weight's layer (0: from the inputs), to: the neuron it feeds, from: the
+ *   neuron it comes from
+ */
+export function edgeNear(lay, x, y, tol) {
+  for (let l = 0; l + 1 < lay.nodes.length; l++) {
+    const left = lay.nodes[l];
+    const right = lay.nodes[l + 1];
+    if (!left.length || !right.length) continue;
+    const x1 = left[0].x + left[0].r;
+    const x2 = right[0].x - right[0].r;
+    if (x < x1 || x > x2 || x2 <= x1) continue;
+    const { s, ds } = curveAt(x, x1, x2);
+    let best = null;
+    let bestD = tol;
+    for (let j = 0; j < right.length; j++) {
+      const yb = right[j].y;
+      for (let i = 0; i < left.length; i++) {
+        const ya = left[i].y;
+        const slope = (yb - ya) * ds;
+        const d = Math.abs(ya + (yb - ya) * s - y) / Math.sqrt(1 + slope * slope);
+        if (d <= bestD) {
+          bestD = d;
+          best = { layer: l, to: j, from: i };
+        }
+      }
+    }
+    return best;
+  }
+  return null;
+}

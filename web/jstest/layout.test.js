@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { layoutNetwork, edgePath, pointOnEdge, layerSizes, placeEdgeLabels } from '../../static/js/layout.js';
+import { layoutNetwork, edgePath, pointOnEdge, layerSizes, placeEdgeLabels, edgeNear, curveAt } from '../../static/js/layout.js';
 
 test('layers run left to right and stay inside the box', () => {
   for (const width of [1280, 800, 390, 320]) {
@@ -112,4 +112,38 @@ test('each side gets the room its labels ask for, within 30% of the width', () =
   assert.equal(asked.width - asked.labelRight, 108, 'capped at 30% of 360');
   assert.equal(asked.nodes[0][0].x, 100);
   assert.equal(asked.nodes[1][0].x, 360 - 108);
+});
+
+test('edgeNear finds the edge under a point on its curve, and nothing far from every edge', () => {
+  const lay = layoutNetwork([2, 64, 64, 1], { width: 900, maxHeight: 500 });
+  for (const [l, j, i] of [[0, 5, 1], [1, 63, 0], [1, 0, 63], [1, 31, 32], [2, 0, 17]]) {
+    const a = lay.nodes[l][i];
+    const b = lay.nodes[l + 1][j];
+    for (const t of [0.2, 0.5, 0.8]) {
+      const p = pointOnEdge(a, b, t);
+      const got = edgeNear(lay, p.x, p.y, 0.5);
+      // Where edges cross (the middle of a symmetric layer) any of them
+      // is right: the one found passes through the point too.
+      const ga = lay.nodes[got.layer][got.from];
+      const gb = lay.nodes[got.layer + 1][got.to];
+      const { s } = curveAt(p.x, ga.x + ga.r, gb.x - gb.r);
+      assert.ok(Math.abs(ga.y + (gb.y - ga.y) * s - p.y) < 0.5, `edge ${l}/${j}/${i} at t=${t}: found ${JSON.stringify(got)}`);
+      if (t !== 0.5) assert.deepEqual(got, { layer: l, to: j, from: i }, `edge ${l}/${j}/${i} at t=${t}`);
+    }
+  }
+  // Above the drawing, and left of the inputs, no edge is near.
+  assert.equal(edgeNear(lay, 450, -40, 5), null);
+  assert.equal(edgeNear(lay, 2, lay.height / 2, 5), null);
+});
+
+test('edgeNear measures across a steep edge, not straight down', () => {
+  const lay = layoutNetwork([2, 1], { width: 400 });
+  const a = lay.nodes[0][0];
+  const b = lay.nodes[1][0];
+  const mid = pointOnEdge(a, b, 0.5);
+  // Half a pixel off the curve in x is at most half a pixel away.
+  assert.notEqual(edgeNear(lay, mid.x + 0.5, mid.y, 0.6), null);
+  const { s, ds } = curveAt(mid.x, a.x + a.r, b.x - b.r);
+  assert.ok(Math.abs(a.y + (b.y - a.y) * s - mid.y) < 1e-6);
+  assert.ok(ds > 0);
 });

@@ -1,0 +1,378 @@
+// edges.js: the network's edges, drawn on one canvas under the SVG neurons.
+//
+// An SVG element per edge costs the browser style, layout and paint work
+// for every edge, and a DOM write for every edge whose width changes: at
+// 8,384 edges a repaint took hundreds of milliseconds. On a canvas the
+// edges are strokes: those that look alike (same sign, same width) are one
+// path, so a repaint is one pass over the edges and a few dozen strokes,
+// whatever their number. The neurons, labels and pulses stay SVG above.
+//
+// Widths are told apart to a tenth of a pixel, or to half a pixel past
+// BIG_EDGES edges (a half pixel is what an eye tells apart among thousands
+// of lines). Past BIG_EDGES the canvas's own strokes cost too much (a
+// software canvas took a second for 8,384 curves, most of it filling
+// thousands of overlapping anti-aliased strokes), so the edges are written
+// into the canvas's pixels here, one column of pixels at a time, without
+// anti-aliasing, which at that density nobody sees; where every edge of a
+// layer crosses a column is one table, shared by all of them. Every array
+// is made once per network (and per size of the canvas).
+
+import { mix, hexToRgb } from './colors.js';
+
+/** BIG_EDGES is the number of edges past which widths go in half pixels. */
+export const BIG_EDGES = 1000;
+
+/** The widest edge (colors.js edgeWidth: 1 to 7 pixels). */
+const MIN_W = 1;
+const MAX_W = 7;
+
+/**
+ * widthSteps is how many widths a pixel is cut into for n edges.
+ * @param {number} n
+ */
+export function widthSteps(n) {
+  return n > BIG_EDGES ? 2 : 10;
+}
+
+/**
+ * lookOf is the look of an edge: its sign (0 positive, 1 negative, 2 zero)
+ * and its width cut into steps per pixel, as one small number.
+ * @param {number} w the weight
+ * @param {number} width its width in pixels
+ * @param {number} steps widthSteps
+ */
+export function lookOf(w, width, steps) {
+  const per = (MAX_W - MIN_W) * steps + 1;
+  const k = Math.max(0, Math.min(per - 1, Math.round((width - MIN_W) * steps)));
+  return (w > 0 ? 0 : w < 0 ? 1 : 2) * per + k;
+}
+
+/**
+ * looks is how many looks there are at steps widths a pixel.
+ * @param {number} steps
+ */
+export function looks(steps) {
+  return 3 * ((MAX_W - MIN_W) * steps + 1);
+}
+
+/**
+ * bucketEdges orders the first n edges by look (a counting sort), so each
+ * look is drawn as one path: order[starts[k]] up to order[starts[k + 1]]
+ * are the edges of look k. It allocates nothing; the caller's arrays are
+ * reused for every repaint.
+ * @param {Uint16Array} look the look of each edge
+ * @param {number} n
+ * @param {Uint32Array} starts looks + 1 entries
+ * @param {Uint32Array} next looks entries of scratch
+ * @param {Uint32Array} order n entries or more
+ */
+export function bucketEdges(look, n, starts, next, order) {
+  starts.fill(0);
+  for (let e = 0; e < n; e++) starts[look[e] + 1]++;
+  for (let k = 1; k < starts.length; k++) starts[k] += starts[k - 1];
+  next.set(starts.subarray(0, next.length));
+  for (let e = 0; e < n; e++) order[next[look[e]]++] = e;
+}
+
+/** Flags of an edge. */
+export const CHANGED = 1;
+export const BLAME = 2;
+export const SELECTED = 4;
+
+const DASH = [[], [7, 4], [2, 4]];
+
+/**
+ * curveTable is, for each pixel column from x1 to x2 (device pixels),
+ * how far down its way from ya to yb an edge is there (s) and the rate of
+ * that per pixel (ds): the curve of layout.js edgePath, whose x only grows.
+ * @param {number} x1
+ * @param {number} x2
+ * @returns {{s: Float32Array, ds: Float32Array}}
+ */
+export function curveTable(x1, x2) {
+  const n = Math.max(0, Math.round(x2) - Math.round(x1));
+  const s = new Float32Array(n);
+  const ds = new Float32Array(n);
+  let t = 0;
+  for (let x = 0; x < n; x++) {
+    // x(t)/span = 1.5t − 1.5t² + t³: Newton from the last column's t.
+    const want = (x + 0.5) / n;
+    for (let k = 0; k < 6; k++) {
+      const f = 1.5 * t - 1.5 * t * t + t * t * t - want;
+      t -= f / (1.5 - 3 * t + 3 * t * t);
+    }
+    t = Math.max(0, Math.min(1, t));
+    s[x] = 3 * t * t - 2 * t * t * t;
+    ds[x] = (6 * t - 6 * t * t) / (n * (1.5 - 3 * t + 3 * t * t));
+  }
+  return { s, ds };
+}
+
+/**
+ * rasterEdge writes one edge into pixels (width × height, one uint32 a
+ * pixel): at each column from x1, a run of pixels as thick as px measured
+ * across the edge, centred where the curve from ya to yb is (table from
+ * curveTable). dash (on, off) in columns leaves gaps; [0, 0] draws solid.
+ * @param {Uint32Array} pixels
+ * @param {number} width
+ * @param {number} height
+ * @param {number} x1
+ * @param {number} ya
+ * @param {number} yb
+ * @param {{s: Float32Array, ds: Float32Array}} table
+ * @param {number} px
+ * @param {number} color
+ * @param {number} on
+ * @param {number} off
+ */
+export function rasterEdge(pixels, width, height, x1, ya, yb, table, px, color, on, off) {
+  const { s, ds } = table;
+  const dy = yb - ya;
+  const x0 = Math.round(x1);
+  const period = on + off;
+  const half = px / 2;
+  for (let x = 0; x < s.length; x++) {
+    const col = x0 + x;
+    if (col < 0 || col >= width) continue;
+    if (off > 0 && x % period >= on) continue;
+    const slope = dy * ds[x];
+    const h = half * Math.sqrt(1 + slope * slope);
+    const y = ya + dy * s[x];
+    let top = Math.round(y - h);
+    let bottom = Math.round(y + h);
+    if (bottom <= top) bottom = top + 1;
+    if (top < 0) top = 0;
+    if (bottom > height) bottom = height;
+    for (let o = top * width + col, end = bottom * width + col; o < end; o += width) pixels[o] = color;
+  }
+}
+
+/**
+ * rgba32 is a colour as one pixel of an ImageData's uint32 view (little
+ * endian: alpha, blue, green, red from the top byte down).
+ * @param {[number, number, number]} rgb
+ */
+export function rgba32(rgb) {
+  return ((255 << 24) | (rgb[2] << 16) | (rgb[1] << 8) | rgb[0]) >>> 0;
+}
+
+/**
+ * createEdgeLayer draws the edges whose ends are ends (four numbers an
+ * edge: where it leaves its neuron and where it arrives, in the diagram's
+ * units) on canvas.
+ * @param {HTMLCanvasElement} canvas
+ * @param {Float32Array} ends x1, y1, x2, y2 of each edge
+ */
+export function createEdgeLayer(canvas, ends) {
+  const n = ends.length / 4;
+  const steps = widthSteps(n);
+  const width = new Float32Array(n).fill(-1);
+  const sign = new Int8Array(n);
+  const look = new Uint16Array(n);
+  const flags = new Uint8Array(n);
+  const starts = new Uint32Array(looks(steps) + 1);
+  const next = new Uint32Array(looks(steps));
+  const order = new Uint32Array(n);
+  let dirty = true;
+  let scale = 1;
+  const raster = n > BIG_EDGES;
+  /** @type {ImageData|null} */
+  let image = null;
+  let pixels = new Uint32Array(0);
+  /** @type {{s: Float32Array, ds: Float32Array}[]} each edge's column table, shared within a layer */
+  let tables = [];
+  /** @type {import('./colors.js').Palette|null} */
+  let drawnWith = null;
+  const ctx = canvas.getContext('2d');
+
+  function curve(e) {
+    const x1 = ends[4 * e];
+    const y1 = ends[4 * e + 1];
+    const x2 = ends[4 * e + 2];
+    const y2 = ends[4 * e + 3];
+    const dx = (x2 - x1) / 2;
+    ctx.moveTo(x1, y1);
+    ctx.bezierCurveTo(x1 + dx, y1, x2 - dx, y2, x2, y2);
+  }
+
+  /** strokeFlagged draws a wide, faint band under the edges with flag f. */
+  function strokeFlagged(f, color, alpha, lineWidth) {
+    let any = false;
+    for (let e = 0; e < n; e++) {
+      if (!(flags[e] & f)) continue;
+      if (!any) ctx.beginPath();
+      any = true;
+      curve(e);
+    }
+    if (!any) return;
+    ctx.globalAlpha = alpha;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = lineWidth;
+    ctx.setLineDash(DASH[0]);
+    ctx.stroke();
+    ctx.globalAlpha = 1;
+  }
+
+  /**
+   * drawPixels is draw for a big network: the highlights, then each look's
+   * edges, written into the pixels and put on the canvas at once.
+   * @param {import('./colors.js').Palette} pal
+   */
+  function drawPixels(pal) {
+    if (!image) return;
+    const w = image.width;
+    const h = image.height;
+    pixels.fill(0);
+    const one = (e, px, color, on, off) => rasterEdge(pixels, w, h, ends[4 * e] * scale, ends[4 * e + 1] * scale, ends[4 * e + 3] * scale, tables[e], px * scale, color, on, off);
+    const band = (f, color) => {
+      const c = rgba32(mix(pal.surface, color, 0.4));
+      for (let e = 0; e < n; e++) if (flags[e] & f) one(e, 14, c, 1, 0);
+    };
+    band(BLAME, pal.backward);
+    band(SELECTED, pal.focus);
+    bucketEdges(look, n, starts, next, order);
+    const per = looks(steps) / 3;
+    const glowColor = rgba32(mix(pal.surface, pal.forward, 0.45));
+    const colors = [pal.positive, pal.negative, pal.neutral].map((c) => rgba32(hexToRgb(c)));
+    for (let k = 0; k + 1 < starts.length; k++) {
+      const a = starts[k];
+      const b = starts[k + 1];
+      if (a === b) continue;
+      const kind = Math.floor(k / per);
+      const px = MIN_W + (k % per) / steps;
+      const [on, off] = kind === 0 ? [1, 0] : DASH[kind].map((v) => Math.max(1, Math.round(v * scale)));
+      for (let q = a; q < b; q++) if (flags[order[q]] & CHANGED) one(order[q], px + 4, glowColor, 1, 0);
+      for (let q = a; q < b; q++) one(order[q], px, colors[kind], on, off);
+    }
+    ctx.putImageData(image, 0, 0);
+  }
+
+  return {
+    /** count is the number of edges. */
+    count: n,
+    /**
+     * size gives the canvas its pixels: cssWidth × cssHeight CSS pixels at
+     * the screen's devicePixelRatio, units CSS pixels to a unit of ends.
+     * @param {number} cssWidth
+     * @param {number} cssHeight
+     * @param {number} units
+     */
+    size(cssWidth, cssHeight, units) {
+      const dpr = globalThis.devicePixelRatio || 1;
+      const w = Math.max(1, Math.round(cssWidth * dpr));
+      const h = Math.max(1, Math.round(cssHeight * dpr));
+      if (canvas.width !== w || canvas.height !== h) {
+        canvas.width = w;
+        canvas.height = h;
+      }
+      const was = scale;
+      scale = units * dpr;
+      dirty = true;
+      if (!raster || (image && image.width === w && image.height === h && was === scale)) return;
+      image = new ImageData(w, h);
+      pixels = new Uint32Array(image.data.buffer);
+      const byEnds = new Map();
+      tables = [];
+      for (let e = 0; e < n; e++) {
+        const x1 = Math.round(ends[4 * e] * scale);
+        const x2 = Math.round(ends[4 * e + 2] * scale);
+        const key = x1 * 65536 + x2;
+        let t = byEnds.get(key);
+        if (!t) byEnds.set(key, (t = curveTable(x1, x2)));
+        tables.push(t);
+      }
+    },
+    /**
+     * set gives edge e its weight w and width: it is redrawn only if its
+     * look changed.
+     * @param {number} e
+     * @param {number} w
+     * @param {number} px
+     */
+    set(e, w, px) {
+      const s = w > 0 ? 1 : w < 0 ? -1 : 0;
+      if (px === width[e] && s === sign[e]) return;
+      width[e] = px;
+      sign[e] = s;
+      look[e] = lookOf(w, px, steps);
+      dirty = true;
+    },
+    /** width is edge e's width as last set. */
+    width: (e) => width[e],
+    /**
+     * flag turns flag f of edge e on or off.
+     * @param {number} e
+     * @param {number} f CHANGED, BLAME or SELECTED
+     * @param {boolean} on
+     */
+    flag(e, f, on) {
+      const v = on ? flags[e] | f : flags[e] & ~f;
+      if (v === flags[e]) return;
+      flags[e] = v;
+      dirty = true;
+    },
+    /**
+     * clearFlag turns flag f off on every edge.
+     * @param {number} f
+     */
+    clearFlag(f) {
+      for (let e = 0; e < n; e++) {
+        if (flags[e] & f) {
+          flags[e] &= ~f;
+          dirty = true;
+        }
+      }
+    },
+    /**
+     * draw repaints the canvas if anything changed since the last time.
+     * @param {import('./colors.js').Palette} pal
+     */
+    draw(pal) {
+      if (!dirty && pal === drawnWith) return false;
+      dirty = false;
+      drawnWith = pal;
+      if (raster) {
+        drawPixels(pal);
+        return true;
+      }
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      ctx.setTransform(scale, 0, 0, scale, 0, 0);
+      ctx.lineCap = 'round';
+      strokeFlagged(BLAME, pal.backward, 0.4, 14);
+      strokeFlagged(SELECTED, pal.focus, 0.35, 14);
+      bucketEdges(look, n, starts, next, order);
+      const per = looks(steps) / 3;
+      for (let k = 0; k + 1 < starts.length; k++) {
+        const a = starts[k];
+        const b = starts[k + 1];
+        if (a === b) continue;
+        const kind = Math.floor(k / per);
+        const px = MIN_W + (k % per) / steps;
+        // The edges an update just changed glow in the forward colour.
+        let glow = false;
+        for (let q = a; q < b; q++) {
+          if (!(flags[order[q]] & CHANGED)) continue;
+          if (!glow) ctx.beginPath();
+          glow = true;
+          curve(order[q]);
+        }
+        if (glow) {
+          ctx.globalAlpha = 0.45;
+          ctx.strokeStyle = pal.forward;
+          ctx.lineWidth = px + 4;
+          ctx.setLineDash(DASH[0]);
+          ctx.stroke();
+          ctx.globalAlpha = 1;
+        }
+        ctx.beginPath();
+        for (let q = a; q < b; q++) curve(order[q]);
+        ctx.strokeStyle = kind === 0 ? pal.positive : kind === 1 ? pal.negative : pal.neutral;
+        ctx.lineWidth = px;
+        ctx.setLineDash(DASH[kind]);
+        ctx.stroke();
+      }
+      return true;
+    },
+  };
+}

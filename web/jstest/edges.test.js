@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bucketEdges, lookOf, looks, widthSteps, curveTable, rasterEdge, rgba32, BIG_EDGES } from '../../static/js/edges.js';
+
+test('widths are told apart to a tenth of a pixel, or a half past BIG_EDGES edges', () => {
+  assert.equal(widthSteps(145), 10);
+  assert.equal(widthSteps(BIG_EDGES + 1), 2);
+  assert.notEqual(lookOf(0.5, 2.1, 10), lookOf(0.5, 2.2, 10));
+  assert.equal(lookOf(0.5, 2.1, 2), lookOf(0.5, 2.2, 2));
+  // Sign is part of the look; widths outside 1..7 are clamped, never out of range.
+  assert.notEqual(lookOf(0.5, 3, 10), lookOf(-0.5, 3, 10));
+  assert.notEqual(lookOf(0, 3, 10), lookOf(-0.5, 3, 10));
+  assert.equal(lookOf(1, 99, 10), lookOf(1, 7, 10));
+  assert.ok(lookOf(-1, -5, 2) >= 0 && lookOf(0, 99, 2) < looks(2));
+});
+
+test('bucketEdges orders the edges by look, each edge once, reusing its arrays', () => {
+  const steps = 10;
+  const weights = [0.3, -0.2, 0.3, 0, -0.9, 0.31, 0.3];
+  const widths = [2, 1.5, 2, 1, 6.5, 2.1, 2];
+  const look = new Uint16Array(weights.map((w, e) => lookOf(w, widths[e], steps)));
+  const starts = new Uint32Array(looks(steps) + 1);
+  const next = new Uint32Array(looks(steps));
+  const order = new Uint32Array(weights.length);
+  for (let round = 0; round < 2; round++) {
+    bucketEdges(look, weights.length, starts, next, order);
+    assert.deepEqual([...order].sort(), [0, 1, 2, 3, 4, 5, 6]);
+    for (let q = 1; q < order.length; q++) assert.ok(look[order[q - 1]] <= look[order[q]], 'sorted by look');
+    // The three edges of weight 0.3 and width 2 are one bucket.
+    const k = look[0];
+    assert.deepEqual([...order.subarray(starts[k], starts[k + 1])], [0, 2, 6]);
+    assert.equal(starts[starts.length - 1], weights.length);
+  }
+});
+
+test('curveTable follows the curve from its start to its end', () => {
+  const { s, ds } = curveTable(100, 300);
+  assert.equal(s.length, 200);
+  assert.ok(s[0] < 0.01 && s[199] > 0.99, 'from one neuron to the other');
+  assert.ok(Math.abs(s[100] - 0.5) < 0.02, 'half way down half way across');
+  for (let x = 1; x < s.length; x++) assert.ok(s[x] >= s[x - 1], 'never back up');
+  assert.ok(ds[100] > ds[5], 'steepest in the middle');
+});
+
+test('rasterEdge draws an edge as thick as asked, with gaps when dashed, inside the pixels', () => {
+  const w = 60;
+  const h = 40;
+  const px = new Uint32Array(w * h);
+  const table = curveTable(10, 50);
+  rasterEdge(px, w, h, 10, 20, 20, table, 3, 7, 1, 0);
+  // A flat edge: columns 10 to 49 of rows 19..21 (3 pixels), nothing else.
+  const lit = (x) => [...Array(h).keys()].filter((y) => px[y * w + x] === 7);
+  assert.deepEqual(lit(30), [19, 20, 21]);
+  assert.deepEqual(lit(9), []);
+  assert.deepEqual(lit(50), []);
+  px.fill(0);
+  rasterEdge(px, w, h, 10, 20, 20, table, 1, 7, 7, 4);
+  assert.equal(lit(10 + 3).length, 1, 'in a dash');
+  assert.equal(lit(10 + 8).length, 0, 'in a gap');
+  // Off the canvas: clipped, never written out of bounds.
+  px.fill(0);
+  rasterEdge(px, w, h, -20, -50, 90, curveTable(-20, 80), 5, 7, 1, 0);
+  assert.equal(px.length, w * h);
+  assert.ok(px.some((v) => v === 7));
+});
+
+test('rgba32 puts red in the low byte and full alpha in the top one', () => {
+  assert.equal(rgba32([0x11, 0x22, 0x33]), 0xff332211);
+});
