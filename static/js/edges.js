@@ -230,21 +230,28 @@ export function createEdgeLayer(canvas, ends) {
     };
     band(BLAME, pal.backward);
     band(SELECTED, pal.focus);
-    bucketEdges(look, n, starts, next, order);
-    const per = looks(steps) / 3;
     const glowColor = rgba32(mix(pal.surface, pal.forward, 0.45));
     const colors = [pal.positive, pal.negative, pal.neutral].map((c) => rgba32(hexToRgb(c)));
-    for (let k = 0; k + 1 < starts.length; k++) {
-      const a = starts[k];
-      const b = starts[k + 1];
-      if (a === b) continue;
-      const kind = Math.floor(k / per);
-      const px = MIN_W + (k % per) / steps;
+    eachLook((kind, px, a, b) => {
       const [on, off] = kind === 0 ? [1, 0] : DASH[kind].map((v) => Math.max(1, Math.round(v * scale)));
       for (let q = a; q < b; q++) if (flags[order[q]] & CHANGED) one(order[q], px + 4, glowColor, 1, 0);
       for (let q = a; q < b; q++) one(order[q], px, colors[kind], on, off);
-    }
+    });
     ctx.putImageData(image, 0, 0);
+  }
+
+  /**
+   * eachLook orders the edges by look and calls fn with each look's sign
+   * (0 positive, 1 negative, 2 zero), width, and its run order[a] up to
+   * order[b].
+   * @param {(kind: number, px: number, a: number, b: number) => void} fn
+   */
+  function eachLook(fn) {
+    bucketEdges(look, n, starts, next, order);
+    const per = looks(steps) / 3;
+    for (let k = 0; k + 1 < starts.length; k++) {
+      if (starts[k] !== starts[k + 1]) fn(Math.floor(k / per), MIN_W + (k % per) / steps, starts[k], starts[k + 1]);
+    }
   }
 
   return {
@@ -341,14 +348,7 @@ export function createEdgeLayer(canvas, ends) {
       ctx.lineCap = 'round';
       strokeFlagged(BLAME, pal.backward, 0.4, 14);
       strokeFlagged(SELECTED, pal.focus, 0.35, 14);
-      bucketEdges(look, n, starts, next, order);
-      const per = looks(steps) / 3;
-      for (let k = 0; k + 1 < starts.length; k++) {
-        const a = starts[k];
-        const b = starts[k + 1];
-        if (a === b) continue;
-        const kind = Math.floor(k / per);
-        const px = MIN_W + (k % per) / steps;
+      eachLook((kind, px, a, b) => {
         // The edges an update just changed glow in the forward colour.
         let glow = false;
         for (let q = a; q < b; q++) {
@@ -371,7 +371,7 @@ export function createEdgeLayer(canvas, ends) {
         ctx.lineWidth = px;
         ctx.setLineDash(DASH[kind]);
         ctx.stroke();
-      }
+      });
       return true;
     },
   };
