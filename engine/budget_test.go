@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"runtime"
 	"testing"
 )
@@ -155,5 +156,59 @@ func TestBackLimitedMatchesBack(t *testing.T) {
 	}
 	if _, err := newTrainer(t, l).BackLimited(10); err != ErrAtStart {
 		t.Errorf("BackLimited at the start: %v, want ErrAtStart", err)
+	}
+}
+
+// TestCancelBack: a Back given up part way (CancelBack) leaves the trainer
+// exactly as it was before the Back (its snapshot, every number, position,
+// history and losses), and the trainer goes on as if the Back had never
+// been asked for: the same later Back, the same next step.
+func TestCancelBack(t *testing.T) {
+	l := circleBench(t, []int{8, 8})
+	a, b := newTrainer(t, l), newTrainer(t, l)
+	for _, tr := range []*Trainer{a, b} {
+		tr.Run(StepSample, 3000, nil)
+		tr.SetWeight(0, 1, 0, false, 0.25) // a pinned copy among the checkpoints
+		tr.Run(StepEpoch, 3, nil)
+	}
+	before, wantState := b.Snapshot(), stateJSON(t, b)
+	for try := range 3 {
+		for range 5 + try {
+			if done, err := b.BackLimited(3); done || err != nil {
+				t.Fatalf("BackLimited(3) after a long run: done %v, %v; want an unfinished Back", done, err)
+			}
+		}
+		if b.Position() == a.Position() {
+			t.Fatal("an unfinished Back has not moved the trainer; the test shows nothing")
+		}
+		if !b.CancelBack() {
+			t.Fatal("CancelBack found no Back to cancel")
+		}
+		if got := stateJSON(t, b); got != wantState {
+			t.Fatalf("after CancelBack:\n%s", firstDiff(got, wantState))
+		}
+		if !bytes.Equal(b.Snapshot(), before) {
+			t.Fatal("after CancelBack the snapshot differs from the one before the Back")
+		}
+	}
+	if b.CancelBack() {
+		t.Error("CancelBack with no Back under way reported one")
+	}
+	for range 2 {
+		if err := a.Back(); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Back(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := stateJSON(t, b), stateJSON(t, a); got != want {
+			t.Fatalf("Back after a cancelled Back:\n%s", firstDiff(got, want))
+		}
+	}
+	var ea, eb []byte
+	a.Step(StepSample, func(e *Event) { ea = e.AppendJSON(ea) })
+	b.Step(StepSample, func(e *Event) { eb = e.AppendJSON(eb) })
+	if !bytes.Equal(ea, eb) {
+		t.Fatalf("the step after a cancelled Back:\n%s", firstDiff(string(eb), string(ea)))
 	}
 }

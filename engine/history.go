@@ -92,6 +92,7 @@ func (t *Trainer) MemoryBytes() int64 {
 	for _, sl := range t.spare {
 		n += int64(cap(sl)) * 8
 	}
+	n += int64(cap(t.undo.slab))*8 + int64(cap(t.undo.losses))*32
 	return n + 1024
 }
 
@@ -136,7 +137,8 @@ func (t *Trainer) drop(c checkpoint) {
 }
 
 func (t *Trainer) pushHistory() {
-	t.partial, t.backing = false, false
+	t.partial = false
+	t.endBack()
 	if len(t.history) == maxHistory {
 		// Keep the first entry (the beginning) and every other entry of
 		// the older half; keep the newer half exactly.
@@ -194,31 +196,108 @@ func (t *Trainer) Back() error {
 // whole sample replayed at once counts as its micro-steps) and reports
 // whether the Back is complete. Calling it again continues the same Back.
 // Replaying from a checkpoint after a long run can take seconds, so a
-// server takes it in pieces between which it can give the CPU to others
-// or stop. Any other call (Step, Run, Set, SetWeight, Reset) while a Back
-// is unfinished leaves the trainer at the earlier moment of the same
-// timeline it has replayed to, a state it passed through.
+// server takes it in pieces between which it can give the CPU to others,
+// stop, or give up with CancelBack. Any other call (Step, Run, Set,
+// SetWeight, Reset) while a Back is unfinished leaves the trainer at the
+// earlier moment of the same timeline it has replayed to, a state it
+// passed through. An unfinished Back holds one more copy of the numbers
+// (for CancelBack), which MemoryBytes counts.
 func (t *Trainer) BackLimited(budget int) (bool, error) {
 	if !t.backing {
 		if len(t.history) == 0 {
 			return true, ErrAtStart
 		}
 		target := t.history[len(t.history)-1]
+		t.keepForCancel()
 		t.history = t.history[:len(t.history)-1]
 		t.rewind(target)
 		t.backing, t.backTarget = true, target
 	}
 	if t.replay(t.backTarget, budget) {
-		t.backing = false
+		t.endBack()
 		t.note(Command{Kind: CommandBack, Steps: 1})
 		return true, nil
 	}
 	return false, nil
 }
 
+// backUndo is what CancelBack needs to put the trainer back where it was
+// before an unfinished Back: its numbers and scalars, the checkpoints after
+// the one the replay started from (set aside by rewind, not yet dropped),
+// its epoch losses and whether it was inside an unfinished step.
+type backUndo struct {
+	slab       []float64
+	s          scalars
+	target     int64
+	later      []checkpoint
+	losses     []EpochLoss
+	lossStride int
+	partial    bool
+	partialG   Granularity
+}
+
+// keepForCancel saves what CancelBack restores, before a Back begins.
+func (t *Trainer) keepForCancel() {
+	u := &t.undo
+	if n := len(t.spare); n > 0 {
+		u.slab, t.spare = t.spare[n-1], t.spare[:n-1]
+	} else if len(u.slab) != len(t.slab) {
+		u.slab = make([]float64, len(t.slab))
+	}
+	copy(u.slab, t.slab)
+	u.s, u.target = t.s, t.history[len(t.history)-1]
+	u.losses = append(u.losses[:0], t.losses...)
+	u.lossStride = t.lossStride
+	u.partial, u.partialG = t.partial, t.partialG
+	u.later = u.later[:0]
+}
+
+// endBack ends an unfinished Back where it is (complete, or given up for
+// another call): what CancelBack would have needed is let go.
+func (t *Trainer) endBack() {
+	if !t.backing {
+		return
+	}
+	t.backing = false
+	u := &t.undo
+	for _, c := range u.later {
+		t.drop(c)
+	}
+	clear(u.later)
+	u.later = u.later[:0]
+	if u.slab != nil && len(t.spare) < t.maxCk/2 {
+		t.spare = append(t.spare, u.slab)
+	}
+	u.slab = nil
+	u.losses = u.losses[:0]
+}
+
+// CancelBack gives up an unfinished BackLimited and puts the trainer back
+// exactly where it was before that Back began: the same numbers, position,
+// history, checkpoints and losses, as if Back had never been asked for
+// (nothing is logged). It reports whether there was a Back to cancel.
+func (t *Trainer) CancelBack() bool {
+	if !t.backing {
+		return false
+	}
+	u := &t.undo
+	copy(t.slab, u.slab)
+	t.s = u.s
+	t.orderEpoch = -1
+	t.sink = nil
+	t.history = append(t.history, u.target)
+	t.checkpoints = append(t.checkpoints, u.later...)
+	u.later = u.later[:0] // in use again: endBack must not drop them
+	t.losses = append(t.losses[:0], u.losses...)
+	t.lossStride = u.lossStride
+	t.partial, t.partialG = u.partial, u.partialG
+	t.endBack()
+	return true
+}
+
 // Reset returns to the lesson's starting weights and forgets the history.
 func (t *Trainer) Reset() {
-	t.backing = false
+	t.endBack()
 	t.history = t.history[:0]
 	t.checkpoints = append(t.checkpoints[:0], checkpoint{s: scalars{hp: t.lesson.Training}, pinned: true})
 	t.restoreFrom(&t.checkpoints[0])
@@ -245,9 +324,10 @@ func (t *Trainer) rewind(target int64) {
 	for k > 0 && t.checkpoints[k].s.pos.T > target {
 		k--
 	}
-	for _, c := range t.checkpoints[k+1:] {
-		t.drop(c)
-	}
+	// The checkpoints after k are set aside, not dropped, until the Back
+	// ends (endBack) or is cancelled (CancelBack).
+	t.undo.later = append(t.undo.later[:0], t.checkpoints[k+1:]...)
+	clear(t.checkpoints[k+1:])
 	t.checkpoints = t.checkpoints[:k+1]
 	t.restoreFrom(&t.checkpoints[k])
 	n := len(t.losses)

@@ -153,6 +153,7 @@ type Trainer struct {
 	log         []Command // commands since Record or the last TakeLog
 	backing     bool      // a BackLimited Back is unfinished
 	backTarget  int64     // the micro-step it replays to
+	undo        backUndo  // how to cancel it (CancelBack)
 	budget      int64     // SetMemoryBudget's bytes, or 0
 	maxCk       int       // unpinned checkpoints kept (maxCheckpoints, or fewer under a budget)
 	maxPin      int       // pinned copies kept (maxPinned, or fewer under a budget)
@@ -216,8 +217,8 @@ func (t *Trainer) loadLessonWeights() {
 // the same step, which stays one step for Back; any other call (Step, Run,
 // Back, Set, SetWeight, Reset) ends the unfinished step where it is. The
 // netstep server uses it to let other sessions train between the pieces of
-// one session's long step; that session's own next commands (pause
-// included) wait until the step is complete, as they do after any step.
+// one session's long step, and to stop that step where it has got to when
+// its learner pauses or sends another command.
 func (t *Trainer) StepLimited(g Granularity, emit func(*Event), budget int) (bool, error) {
 	if t.s.diverged != "" {
 		t.partial = false
@@ -680,7 +681,8 @@ func (t *Trainer) Run(g Granularity, n int, onEpoch func(*Event)) error {
 	if n <= 0 {
 		return nil // changes nothing, not even an unfinished step
 	}
-	t.partial, t.backing = false, false
+	t.partial = false
+	t.endBack()
 	t.sink, t.epochsOnly = onEpoch, true
 	defer func() { t.sink, t.epochsOnly = nil, false }()
 	for ; n > 0; n-- {

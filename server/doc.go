@@ -26,7 +26,11 @@
 // served, so sessions playing at full speed share the cores fairly and a
 // core stays free for learners who are stepping. Steps big enough to be
 // run-mode work (an epoch of a large lesson) are taken in pieces
-// (engine.Trainer.StepLimited), one turn per piece.
+// (engine.Trainer.StepLimited), one turn per piece, and so are Back's
+// replays (engine.Trainer.BackLimited). Between pieces a driver's Pause or
+// other command that changes the training interrupts them (interrupt.go):
+// a big step stops where it got to, a Back is given up
+// (engine.Trainer.CancelBack).
 //
 // # Rooms
 //

@@ -20,6 +20,7 @@ const (
 	CodeVotingClosed  = "voting_closed"
 	CodeNotFollower   = "not_follower"
 	CodeServerBusy    = "server_busy"
+	CodeInterrupted   = "interrupted"
 	CodeInternal      = "internal"
 )
 

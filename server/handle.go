@@ -112,12 +112,14 @@ func (s *session) handle(m message) {
 	case "reveal":
 		err = s.reveal(c)
 	}
-	if err == nil && s.room != nil && v.role.drives() {
+	// A step stopped part way by the next command has still moved.
+	changed := err == nil || (c.name == "step" && err.Code == CodeInterrupted)
+	if changed && s.room != nil && v.role.drives() {
 		s.voteAfter(c)
 	}
 	s.reply(v, err)
 	s.resyncLagging()
-	if err == nil && mutates[c.name] && c.name != "endRoom" {
+	if changed && mutates[c.name] && c.name != "endRoom" {
 		s.save()
 	}
 }
@@ -145,7 +147,11 @@ func (s *session) load(c *command) *Error {
 
 // back undoes the last step. Its replay (seconds of CPU after a long Play)
 // is taken in pieces of about a slice, each in a turn of its own, so that
-// sessions playing interleave with it and a shutdown stops it.
+// sessions playing interleave with it. Between pieces a driver's
+// interrupting command or a shutdown gives the Back up: the trainer is put
+// back exactly where it was (engine.Trainer.CancelBack), so what a
+// shutdown saves and what the next command starts from is the position the
+// page shows.
 func (s *session) back(c *command) *Error {
 	if s.run.on {
 		return errorf(CodeRunning, "back: training is running; pause first")
@@ -156,6 +162,7 @@ func (s *session) back(c *command) *Error {
 	budget := s.srv.cfg.SliceBudget
 	for {
 		if !s.takeTurn() {
+			s.tr.CancelBack()
 			return errorf(CodeInternal, "back: the server is shutting down")
 		}
 		t0 := time.Now()
@@ -175,8 +182,13 @@ func (s *session) back(c *command) *Error {
 		s.giveTurn()
 		select {
 		case <-s.quit:
+			s.tr.CancelBack()
 			return errorf(CodeInternal, "back: the server is shutting down")
 		default:
+		}
+		if s.interrupted() {
+			s.tr.CancelBack()
+			return errorf(CodeInterrupted, "back: given up for the command sent after it; nothing was undone")
 		}
 	}
 	s.sendState(nil, c.id, "back", false)

@@ -78,10 +78,11 @@ type session struct {
 	lastHeat  time.Time     // when heatmaps were last computed
 	heatEvery time.Duration // the least time between heatmaps: boundaryInterval, more for big networks
 	steps     atomic.Int64
-	holdsTurn bool // between taking a run turn and giving it back
-	compact   bool // the owner's events in the engine's compact positional form (?events=compact); fixed at start
-	piece     int  // micro-steps per piece of a big step, adapted to SliceBudget
-	backPiece int  // micro-steps per piece of a Back replay, adapted to SliceBudget
+	holdsTurn bool      // between taking a run turn and giving it back
+	compact   bool      // the owner's events in the engine's compact positional form (?events=compact); fixed at start
+	piece     int       // micro-steps per piece of a big step, adapted to SliceBudget
+	backPiece int       // micro-steps per piece of a Back replay, adapted to SliceBudget
+	held      []message // messages read between the pieces of a long command, handled after it (interrupt.go)
 
 	version    uint64     // counts changes to the trainer: a cached state is current while it is the same
 	stateCache stateCache // a room's last encoded state, for late joiners and followers' state
@@ -232,6 +233,7 @@ func (s *session) loop() {
 		case m := <-s.in:
 			s.buf = getBuf()
 			s.handle(m)
+			s.handleHeld()
 		case f := <-s.ctl:
 			s.buf = getBuf()
 			f()

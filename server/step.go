@@ -83,12 +83,17 @@ func (s *session) step(c *command) *Error {
 			}
 		}
 	}
+	var stopped *Error
 	if s.bigStep(c.gran) {
 		// A step this big is run-mode work: it is taken in pieces of about
 		// a slice, each waiting its turn, so that one client's epochs
 		// cannot keep a core from everyone else.
-		if err := s.stepInPieces(c.gran, emit); err != nil {
+		if err := s.stepInPieces(c.gran, emit); err != nil && err.Code != CodeInterrupted {
 			return err
+		} else if err != nil {
+			// Stopped where it got to: the events so far end with that
+			// position, and the step's answer says so.
+			stopped = err
 		}
 	} else if err := s.tr.Step(c.gran, emit); err != nil {
 		return errorf(CodeDiverged, "step: %v", err)
@@ -109,15 +114,16 @@ func (s *session) step(c *command) *Error {
 	} else if updated {
 		s.boundaryChanged()
 	}
-	return nil
+	return stopped
 }
 
 // stepInPieces takes a big step with engine.Trainer.StepLimited, one piece
 // of about SliceBudget per run turn, giving the turn back between pieces so
-// that sessions playing (or taking big steps) interleave with it. This
-// session's own commands are not read meanwhile: they are answered, in
-// order, once the step is done (a step is one command; pause stops Play,
-// not a step).
+// that sessions playing (or taking big steps) interleave with it. Between
+// pieces a driver's interrupting command (Pause, another step, Back…)
+// stops the step where it has got to, a position the whole step passes
+// through (interrupt.go): the error then has code interrupted and says
+// where. Other messages wait until the step is done.
 func (s *session) stepInPieces(g engine.Granularity, emit func(*engine.Event)) *Error {
 	if s.piece <= 0 {
 		s.piece = 1024
@@ -145,6 +151,15 @@ func (s *session) stepInPieces(g engine.Granularity, emit func(*engine.Event)) *
 		}
 		if done {
 			return nil
+		}
+		select {
+		case <-s.quit:
+			return errorf(CodeInternal, "step: the server is shutting down")
+		default:
+		}
+		if s.interrupted() {
+			p := s.tr.Position()
+			return errorf(CodeInterrupted, "step: stopped for the command sent after it, after %d epochs and %d samples; Back undoes the part taken", p.Epoch, p.Sample)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -184,10 +185,30 @@ func TestShutdownDuringALongBack(t *testing.T) {
 	start := time.Now()
 	c.mustDo(`{"cmd":"back","id":"b1"}`)
 	first := time.Since(start)
+	before := numbers(t, c.askState("before"))
+	sess := ts.sessionsList()[0]
 	c.send(`{"cmd":"back","id":"b2"}`)
 	time.Sleep(first / 10)
 	codes := make(chan int)
-	go func() { codes <- c.closeCode() }()
+	var b2 map[string]any // the second Back's answer, if it got one
+	go func() {
+		c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for {
+			_, data, err := c.ws.ReadMessage()
+			if err != nil {
+				code := websocket.CloseAbnormalClosure
+				if ce, ok := err.(*websocket.CloseError); ok {
+					code = ce.Code
+				}
+				codes <- code
+				return
+			}
+			var f map[string]any
+			if json.Unmarshal(data, &f) == nil && idString(f["id"]) == "b2" && (f["type"] == "done" || f["type"] == "error") {
+				b2 = f
+			}
+		}
+	}()
 	start = time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
@@ -206,6 +227,14 @@ func TestShutdownDuringALongBack(t *testing.T) {
 	}
 	if first > 500*time.Millisecond && took > limit {
 		t.Errorf("shutdown during a Back took %v, the Back alone %v: it waited for the replay", took, first)
+	}
+	// The Back given up for the shutdown leaves the session where it was
+	// (which is what a server with --data saves): the session has ended,
+	// so its trainer can be read here.
+	if b2["type"] == "done" {
+		t.Logf("the second Back finished before the shutdown reached it (%v)", b2)
+	} else if got := referenceNumbers(t, sess.tr); got != before {
+		t.Errorf("after a shutdown during a Back the session is not where it was before the Back:\n%s", firstDifference(got, before))
 	}
 }
 

@@ -45,6 +45,7 @@ const FRIENDLY = {
   at_start: 'Nothing to undo: this is the start.',
   diverged: 'Training has diverged. Go Back or Reset.',
   running: 'Pause first.',
+  interrupted: 'Stopped for your next command.',
   slow_down: 'Too many commands at once; wait a moment.',
   not_presenter: 'Only the presenter can change this room.',
 };
