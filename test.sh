@@ -41,6 +41,6 @@ go test -run '^$' -bench . -benchtime 100x ./engine ./server
 # headless Chromium), which the race run above skips: about 20 s.
 NETSTEP_BENCH=1 go test -count=1 -run '^TestBrowserRepaintBigNetwork$' ./e2e
 node --test web/jstest/
-# The JSDoc types of static/js read by TypeScript (pinned, CI only).
+# tsc --checkJs over static/js (TypeScript pinned, CI only): any type error fails.
 .ci/typecheck/run
 ./fuzz.sh

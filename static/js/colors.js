@@ -140,7 +140,8 @@ export function edgeWidth(w, maxAbs) {
 export function mix(a, b, t) {
   const ca = hexToRgb(a);
   const cb = hexToRgb(b);
-  return [0, 1, 2].map((i) => Math.round(ca[i] + (cb[i] - ca[i]) * t));
+  const at = (i) => Math.round(ca[i] + (cb[i] - ca[i]) * t);
+  return [at(0), at(1), at(2)];
 }
 
 /**

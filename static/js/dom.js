@@ -3,10 +3,11 @@
 /**
  * h creates an element with attributes (text sets its text; false, null and
  * undefined leave an attribute out; true sets an empty one) and children.
- * @param {string} tag
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
  * @param {Record<string, any>} [attrs]
  * @param {...(Node|string)} kids
- * @returns {HTMLElement}
+ * @returns {HTMLElementTagNameMap[K]} h('input') is an HTMLInputElement
  */
 export function h(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);

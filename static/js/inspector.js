@@ -20,12 +20,12 @@ export function inspect(m, sel) {
     if (l < 0) {
       const x = m.sample?.x?.[j];
       const spec = m.lesson?.display?.inputs?.[j];
-      return {
-        title: `Input: ${net.inputs[j] ?? `x${j + 1}`}`,
-        rows: [['value', x === undefined ? '– (no example yet)' : fmt(x)], ...(spec && x !== undefined ? [['in real units', displayValue(x, spec)]] : [])],
-        edit: null,
-      };
+      /** @type {[string, string][]} */
+      const rows = [['value', x === undefined ? '– (no example yet)' : fmt(x)]];
+      if (spec && x !== undefined) rows.push(['in real units', displayValue(x, spec)]);
+      return { title: `Input: ${net.inputs[j] ?? `x${j + 1}`}`, rows, edit: null };
     }
+    /** @type {[string, string][]} */
     const rows = [
       ['activation', net.layers[l].activation],
       ['z (weighted sum)', fmt(v?.z?.[l]?.[j])],
@@ -53,6 +53,7 @@ export function inspect(m, sel) {
   const g = sampleGradient(m, l, j, i);
   const bg = i === null ? m.grads?.biases?.[l]?.[j] : m.grads?.weights?.[l]?.[j]?.[i];
   const u = findUpdate(m, l, j, i);
+  /** @type {[string, string][]} */
   const rows = [
     ['weight', fmt(w, 4)],
     ['∂L/∂w, this example', fmt(g, 4)],
@@ -84,6 +85,7 @@ export function createInspector(el, opts) {
   function build(info) {
     title = h('h3', { class: 'inspect-title', text: info.title });
     dl = h('dl', { class: 'inspect' });
+    /** @type {HTMLElement[]} */
     const kids = [title, dl];
     if (info.edit) {
       const what = info.edit.from === null ? 'bias' : 'weight';

@@ -385,6 +385,7 @@ function forwardFormulas(m, l, j) {
     return [{ caption: `${name} has not been computed for this example yet. Step forward to see its sum.`, tex: `z = \\textstyle\\sum_i w_i a_i + b` }];
   }
   const sum = sumOfProducts(w, ins, b, z, d);
+  /** @type {Formula[]} */
   const out = [{
     caption: `Forward: ${name} adds up its inputs times their weights, plus its bias.`,
     tex: `z = \\textstyle\\sum_i w_i a_i + b = ${sum.tex}`,
@@ -590,23 +591,24 @@ function blameFormulas(m, l, j) {
     }
     // ∂L/∂ŷ from the loss.
     let grad = null;
+    let head = ''; // ∂L/∂ŷ in symbols
     if (known(dA) && known(a) && known(t)) {
       if (kind === 'mse') {
         const K = m.network.layers[l].size;
         grad = equation([a, t], (s) => ({ tex: `\\tfrac{2}{${K}}(${tex(s[0], false)} - ${tex(s[1])})`, js: `2/${K}*(${js(s[0])}-${js(s[1])})` }), (x) => (2 / K) * (x[0] - x[1]), dA, d);
-        grad.head = `\\frac{\\partial L}{\\partial \\hat y} = \\tfrac{2}{K}(\\hat y - t)`;
+        head = `\\frac{\\partial L}{\\partial \\hat y} = \\tfrac{2}{K}(\\hat y - t)`;
       } else if (kind === 'cross_entropy') {
         grad = t === 1
           ? equation([a], (s) => ({ tex: `-\\dfrac{1}{${tex(s[0], false)}}`, js: `-1/${js(s[0])}` }), (x) => -1 / x[0], dA, d)
           : t === 0
             ? equation([a], (s) => ({ tex: `\\dfrac{1}{1 - ${tex(s[0])}}`, js: `1/(1-${js(s[0])})` }), (x) => 1 / (1 - x[0]), dA, d)
             : equation([a, t], (s) => ({ tex: `-\\dfrac{${tex(s[1], false)}}{${tex(s[0], false)}} + \\dfrac{1 - ${tex(s[1])}}{1 - ${tex(s[0])}}`, js: `-${js(s[1])}/${js(s[0])}+(1-${js(s[1])})/(1-${js(s[0])})` }), (x) => -x[1] / x[0] + (1 - x[1]) / (1 - x[0]), dA, d);
-        grad.head = `\\frac{\\partial L}{\\partial \\hat y} = -\\dfrac{t}{\\hat y} + \\dfrac{1 - t}{1 - \\hat y}`;
+        head = `\\frac{\\partial L}{\\partial \\hat y} = -\\dfrac{t}{\\hat y} + \\dfrac{1 - t}{1 - \\hat y}`;
       } else {
         grad = equation([a, t], (s) => ({ tex: `${tex(s[0], false)} - ${tex(s[1])}`, js: `${js(s[0])}-${js(s[1])}` }), (x) => x[0] - x[1], dA, d);
-        grad.head = `\\frac{\\partial L}{\\partial \\hat y} = \\hat y - t`;
+        head = `\\frac{\\partial L}{\\partial \\hat y} = \\hat y - t`;
       }
-      out.push({ caption: `Backward starts at the loss: how the loss changes as ${name}'s output changes.`, tex: `${grad.head} = ${grad.tex}`, checks: [grad.check] });
+      out.push({ caption: `Backward starts at the loss: how the loss changes as ${name}'s output changes.`, tex: `${head} = ${grad.tex}`, checks: [grad.check] });
     }
   } else {
     out.push(...backpropFormula(m, l, j, d));
@@ -782,6 +784,7 @@ export function loadKatex() {
  */
 export async function renderMath(container, list) {
   const frag = document.createDocumentFragment();
+  /** @type {[HTMLElement, string][]} a formula's element and its TeX */
   const targets = [];
   for (const f of list) {
     const fig = document.createElement('figure');

@@ -163,9 +163,9 @@ export function playingSentence(m) {
  * @param {import('./state.js').Model} m
  */
 export function pausedSentence(m) {
-  const p = m.position ?? {};
-  const u = p.updates ?? 0;
-  return `Paused in epoch ${count((p.epoch ?? 0) + 1)} after ${count(u)} update${u === 1 ? '' : 's'}. ${lossSoFar(m.losses)}`;
+  const p = m.position;
+  const u = p?.updates ?? 0;
+  return `Paused in epoch ${count((p?.epoch ?? 0) + 1)} after ${count(u)} update${u === 1 ? '' : 's'}. ${lossSoFar(m.losses)}`;
 }
 
 /** TREND_POINTS is how many loss points back the trend looks. */

@@ -243,6 +243,7 @@ export function createVote(box, opts) {
   }
 
   function renderReveal(f, labels) {
+    /** @type {HTMLElement[]} */
     const kids = [heading(f.withdrawn ? 'Question withdrawn' : 'What really happened'), h('p', { class: 'ask-question', text: open?.ask ?? '' })];
     if (f.withdrawn) kids.push(h('p', { text: 'Your teacher moved on before the answer; here is how the class voted.' }));
     if (f.detail) kids.push(h('p', { class: 'ask-verdict', 'data-role': 'vote-detail', text: f.detail }));
