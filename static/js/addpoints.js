@@ -41,6 +41,22 @@ function round(v) {
 }
 
 /**
+ * addedText says how many points of each class the learner has added, in
+ * the order the classes were first added, with the names the choices show.
+ * @param {Point[]} added
+ * @param {(label: number) => string} labelOf
+ */
+export function addedText(added, labelOf) {
+  if (!added.length) return '';
+  /** @type {Map<number, number>} */
+  const n = new Map();
+  for (const p of added) n.set(p.label, (n.get(p.label) ?? 0) + 1);
+  const parts = [...n].map(([label, c]) => `${c} ${labelOf(label)}`);
+  const list = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}` : parts[0];
+  return `Added ${list} point${added.length === 1 ? '' : 's'}, drawn with a ring. Train to use them.`;
+}
+
+/**
  * createPointAdder wires the controls under the boundary plot.
  * @param {import('./dom.js').Finder} $
  * @param {{canvas: () => HTMLCanvasElement|null, domain: () => number[]|null, model: () => any,
@@ -54,10 +70,9 @@ export function createPointAdder($, opts) {
   const info = $('boundary-added');
   const train = $('boundary-train');
   const chosen = () => find(box, 'input[name="boundary-add"]:checked', HTMLInputElement)?.value ?? '';
+  const labelOf = (/** @type {number} */ v) => find(box, `input[name="boundary-add"][value="${v}"]`, HTMLInputElement)?.closest('label')?.textContent?.trim() ?? `class ${v}`;
   const show = () => {
-    const n1 = added.filter((p) => p.label === 1).length;
-    const n0 = added.length - n1;
-    info.textContent = added.length ? `Added ${n1} class 1 (circle) and ${n0} class 0 (square) point${added.length === 1 ? '' : 's'}, drawn with a ring. Train to use them.` : '';
+    info.textContent = addedText(added, labelOf);
     train.hidden = added.length === 0;
     $('boundary-undo').hidden = added.length === 0;
     opts.redraw();

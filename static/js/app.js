@@ -21,6 +21,7 @@ import { createAsk } from './ask.js';
 import { reached } from './questions.js';
 import { CHANGES, roomURLs, roomCredentials, followersText, endedText, loopbackWarning } from './room.js';
 import { createPointAdder } from './addpoints.js';
+import { mapPanels } from './classmap.js';
 import { createVote } from './vote.js';
 import { byRole, find, findAll } from './dom.js';
 
@@ -822,25 +823,37 @@ export function createApp(root, options = {}) {
   // lessonPanels fits the decision-boundary card to the lesson: hidden
   // when the training set is too small for a map to mean anything (the
   // worked example's single point), and with the lesson's class and input
-  // names instead of "class 1" and "class 0".
+  // names instead of "class 1" and "class 0" (classmap.js mapPanels).
   let panelsFor = null;
+  let panelDefault = null;
   function lessonPanels(m) {
     const box = $('boundary-box');
     if (!box) return;
     if ((m.data?.train?.length ?? 0) < 4) box.hidden = true;
     if (panelsFor === m.lesson) return;
     panelsFor = m.lesson;
-    const classes = m.lesson?.display?.outputs?.[0]?.classes;
-    const legend = box.querySelector('p.muted.small');
-    if (!legend || m.network?.outputs?.length !== 1 || !Array.isArray(classes) || classes.length !== 2) return;
-    const [zero, one] = classes;
-    const [across, up] = m.network.inputs;
-    legend.textContent = `Background: the network's answer everywhere in the plane, blue for ${one}, orange for ${zero}. Circles: ${one}; squares: ${zero}; hollow marks: test examples. Across: ${across}; up: ${up}.`;
-    for (const input of findAll(box, 'input[name=boundary-add]', HTMLInputElement)) {
-      const label = input.closest('label');
-      if (label && input.value === '1') label.lastChild.textContent = ` ${one} (circle)`;
-      if (label && input.value === '0') label.lastChild.textContent = ` ${zero} (square)`;
+    const legend = find(box, 'p.muted.small');
+    const field = find(box, 'fieldset.add-points');
+    if (!legend || !field) return;
+    const choices = () => findAll(field, 'input[name=boundary-add]', HTMLInputElement).filter((i) => i.value !== '');
+    panelDefault ??= { caption: legend.cloneNode(true), choices: choices().map((i) => ({ value: i.value, label: i.closest('label')?.textContent?.trim() ?? i.value })) };
+    const fit = mapPanels(m);
+    if (fit) legend.textContent = fit.caption;
+    else legend.replaceChildren(...panelDefault.caption.cloneNode(true).childNodes);
+    for (const i of choices()) i.closest('label')?.remove();
+    for (const c of fit?.choices ?? panelDefault.choices) {
+      const label = document.createElement('label');
+      label.className = 'check';
+      const input = document.createElement('input');
+      input.type = 'radio';
+      input.name = 'boundary-add';
+      input.value = c.value;
+      label.append(input, ` ${c.label}`);
+      field.append(label);
     }
+    const off = find(field, 'input[name=boundary-add][value=""]', HTMLInputElement);
+    if (off) off.checked = true;
+    adder.update?.();
   }
 
   function render() {

@@ -4,6 +4,7 @@
 
 import uPlot from '../vendor/uplot/uPlot.min.js';
 import { heatColor } from './colors.js';
+import { createClassMap } from './classmap.js';
 import { fmt } from './format.js';
 
 /**
@@ -245,6 +246,7 @@ export function createCharts(slots, opts) {
   const canvas = document.createElement('canvas');
   canvas.setAttribute('role', 'img');
   canvas.className = 'boundary-canvas';
+  const classMap = createClassMap(slots.boundary);
 
   // The log axis: automatic (null) until the learner chooses.
   let userLog = null;
@@ -355,6 +357,8 @@ export function createCharts(slots, opts) {
       canvas.style.height = size + 'px';
     }
     if (!canvas.isConnected) slots.boundary.replaceChildren(canvas);
+    // Several classes (a softmax): the class map of classmap.js.
+    if (classMap.draw(canvas, b, data, { size, pal, model: lastModel, added: opts.added?.() ?? [] })) return paintHiddenMaps(b, pal);
     const ctx = paintHeatmap(canvas, decodeHeatmap(out), b.grid, pal);
     ctx.save();
     ctx.scale(dpr, dpr);
@@ -392,7 +396,10 @@ export function createCharts(slots, opts) {
     }
     ctx.restore();
     canvas.setAttribute('aria-label', `Decision boundary over the plane from ${b.domain[0]} to ${b.domain[1]}, with ${n1} points of class 1 and ${n0} of class 0.`);
+    paintHiddenMaps(b, pal);
+  }
 
+  function paintHiddenMaps(b, pal) {
     // The hidden neurons' maps: their canvases are made once for a
     // network and repainted in place.
     const maps = b.hidden ?? [];
