@@ -175,7 +175,8 @@ func TestBrowserAddPointsOnTheBoundary(t *testing.T) {
 	p.waitFor("the boundary plot", `!!document.querySelector('.boundary-canvas') && !document.querySelector('[data-role=boundary-box]').hidden`)
 	n := browserEval[float64](p, `window.netstep.model().data.train.length`)
 	p.click(`[data-role=boundary-add] input[value="1"]`)
-	// Two clicks near the top-left corner of the plot: class 1 far outside the circle.
+	// Two clicks near the top-left corner of the plot: class 1 (the lesson's
+	// "inner point") far outside the circle.
 	for _, at := range [][2]float64{{0.1, 0.1}, {0.15, 0.1}} {
 		browserEval[any](p, fmt.Sprintf(`(() => {
 			const c = document.querySelector('.boundary-canvas');
@@ -184,7 +185,7 @@ func TestBrowserAddPointsOnTheBoundary(t *testing.T) {
 			c.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: r.left + r.width * %v, clientY: r.top + r.height * %v}));
 		})()`, at[0], at[1]))
 	}
-	p.waitFor("two added points", `document.querySelector('[data-role=boundary-added]').textContent.startsWith('Added 2 class 1')`)
+	p.waitFor("two added points", `document.querySelector('[data-role=boundary-added]').textContent.startsWith('Added 2 inner point (circle) points')`)
 	p.click("[data-role=boundary-train]")
 	p.waitFor("the lesson with the points", fmt.Sprintf(`window.netstep.model().data.train.length === %v`, n+2))
 	pts := browserEval[[][]float64](p, `window.netstep.model().data.train.slice(-2).map(s => s.point)`)

@@ -840,8 +840,12 @@ export function createApp(root, options = {}) {
     const fit = mapPanels(m);
     if (fit) legend.textContent = fit.caption;
     else legend.replaceChildren(...panelDefault.caption.cloneNode(true).childNodes);
+    const want = fit?.choices ?? panelDefault.choices;
+    const have = choices().map((i) => ({ value: i.value, label: i.closest('label')?.textContent?.trim() ?? i.value }));
+    // The same choices (a lesson sent again): leave the learner's pick.
+    if (JSON.stringify(want) === JSON.stringify(have)) return;
     for (const i of choices()) i.closest('label')?.remove();
-    for (const c of fit?.choices ?? panelDefault.choices) {
+    for (const c of want) {
       const label = document.createElement('label');
       label.className = 'check';
       const input = document.createElement('input');
