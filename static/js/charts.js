@@ -83,9 +83,19 @@ export function heatmapRGBA(bytes, pal) {
     for (let v = 0; v < 256; v++) lut.push(heatColor(v / 255, pal));
     luts.set(pal, lut);
   }
-  const out = new Uint8ClampedArray(bytes.length * 4);
-  for (let i = 0; i < bytes.length; i++) {
-    const c = lut[bytes[i]];
+  return lookupRGBA(bytes, lut);
+}
+
+/**
+ * lookupRGBA turns colour indices into opaque RGBA pixels through lut.
+ * @param {ArrayLike<number>} indices
+ * @param {number[][]} lut [r, g, b] colours
+ * @returns {Uint8ClampedArray<ArrayBuffer>}
+ */
+export function lookupRGBA(indices, lut) {
+  const out = new Uint8ClampedArray(indices.length * 4);
+  for (let i = 0; i < indices.length; i++) {
+    const c = lut[indices[i]];
     out[i * 4] = c[0];
     out[i * 4 + 1] = c[1];
     out[i * 4 + 2] = c[2];
@@ -186,6 +196,17 @@ export function epochTicks(ticks) {
 const offscreens = new Map();
 
 function paintHeatmap(canvas, bytes, grid, pal) {
+  return paintRGBA(canvas, heatmapRGBA(bytes, pal), grid);
+}
+
+/**
+ * paintRGBA draws grid×grid pixels over the whole canvas, smoothed, and
+ * returns its context.
+ * @param {HTMLCanvasElement} canvas
+ * @param {Uint8ClampedArray<ArrayBuffer>} rgba
+ * @param {number} grid
+ */
+export function paintRGBA(canvas, rgba, grid) {
   let off = offscreens.get(grid);
   if (!off) {
     off = document.createElement('canvas');
@@ -194,7 +215,7 @@ function paintHeatmap(canvas, bytes, grid, pal) {
     offscreens.set(grid, off);
   }
   const octx = off.getContext('2d');
-  octx.putImageData(new ImageData(heatmapRGBA(bytes, pal), grid, grid), 0, 0);
+  octx.putImageData(new ImageData(rgba, grid, grid), 0, 0);
   const ctx = canvas.getContext('2d');
   ctx.imageSmoothingEnabled = true;
   ctx.imageSmoothingQuality = 'high';

@@ -8,7 +8,7 @@
 // map drawn by charts.js.
 
 import { contrast, mix } from './colors.js';
-import { decodeHeatmap, toPixel } from './charts.js';
+import { decodeHeatmap, lookupRGBA, paintRGBA, toPixel } from './charts.js';
 import { percent } from './format.js';
 
 /**
@@ -99,17 +99,13 @@ export function classMapRGBA(winner, share, colors, surface) {
   const k = colors.length;
   // 16 strengths per class are more than the eye tells apart.
   const levels = 16;
-  const lut = colors.map((c) => Array.from({ length: levels + 1 }, (_, s) => mix(surface, c, FAINTEST + ((STRONGEST - FAINTEST) * s) / levels)));
-  const out = new Uint8ClampedArray(winner.length * 4);
+  const lut = colors.flatMap((c) => Array.from({ length: levels + 1 }, (_, s) => mix(surface, c, FAINTEST + ((STRONGEST - FAINTEST) * s) / levels)));
+  const at = new Uint16Array(winner.length);
   for (let i = 0; i < winner.length; i++) {
     const w = winner[i] < k ? winner[i] : 0;
-    const c = lut[w][Math.round(certainty(share[i], k) * levels)];
-    out[i * 4] = c[0];
-    out[i * 4 + 1] = c[1];
-    out[i * 4 + 2] = c[2];
-    out[i * 4 + 3] = 255;
+    at[i] = w * (levels + 1) + Math.round(certainty(share[i], k) * levels);
   }
-  return out;
+  return lookupRGBA(at, lut);
 }
 
 /**
@@ -170,9 +166,6 @@ export function textOn(fill, pal) {
   return contrast(fill, pal.text) >= contrast(fill, pal.surface) ? pal.text : pal.surface;
 }
 
-// One offscreen canvas per grid size, reused by every paint.
-const offscreens = new Map();
-
 /**
  * createClassMap returns the drawer of a boundary canvas's class map and
  * its legend, which it keeps just after the plot's slot.
@@ -209,19 +202,7 @@ export function createClassMap(slot) {
       const letters = classLetters(env.model?.network?.outputs ?? [], names);
       const winner = decodeHeatmap(b.classes.winner);
       const share = decodeHeatmap(b.classes.share);
-      const grid = b.grid;
-      let off = offscreens.get(grid);
-      if (!off) {
-        off = document.createElement('canvas');
-        off.width = grid;
-        off.height = grid;
-        offscreens.set(grid, off);
-      }
-      off.getContext('2d').putImageData(new ImageData(classMapRGBA(winner, share, colors, pal.surface), grid, grid), 0, 0);
-      const ctx = canvas.getContext('2d');
-      ctx.imageSmoothingEnabled = true;
-      ctx.imageSmoothingQuality = 'high';
-      ctx.drawImage(off, 0, 0, canvas.width, canvas.height);
+      const ctx = paintRGBA(canvas, classMapRGBA(winner, share, colors, pal.surface), b.grid);
       ctx.save();
       ctx.scale(canvas.width / size, canvas.height / size);
       ctx.textAlign = 'center';
