@@ -211,6 +211,7 @@ func runAbuse(ctx context.Context, cfg Config, rep *Report, lat *latencies, step
 		for time.Now().Before(until) && ctx.Err() == nil {
 			t0 := time.Now()
 			if err := presenter.do(map[string]any{"cmd": "step", "granularity": cfg.Granularity}); err != nil {
+				rep.PresenterFailures++
 				return
 			}
 			pres = append(pres, time.Since(t0))

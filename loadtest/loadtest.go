@@ -98,13 +98,14 @@ type Report struct {
 	VoteSeconds  float64 `json:"voteSeconds,omitempty"`  // from the question to the tally of every vote
 	// Abuse mode: the presenter's steps while the attacks ran, and what each
 	// attack sent and was answered (error codes), or could not connect.
-	PresenterP50Ms   float64                     `json:"presenterP50Ms,omitempty"`
-	PresenterP99Ms   float64                     `json:"presenterP99Ms,omitempty"`
-	Attacks          map[string]map[string]int64 `json:"attacks,omitempty"`
-	FramesReceived   int64                       `json:"framesReceived"`
-	BytesReceived    int64                       `json:"bytesReceived"`
-	Seconds          float64                     `json:"seconds"`
-	ServerGoroutines int                         `json:"-"`
+	PresenterP50Ms    float64                     `json:"presenterP50Ms,omitempty"`
+	PresenterP99Ms    float64                     `json:"presenterP99Ms,omitempty"`
+	PresenterFailures int64                       `json:"presenterFailures,omitempty"` // steps refused or dropped
+	Attacks           map[string]map[string]int64 `json:"attacks,omitempty"`
+	FramesReceived    int64                       `json:"framesReceived"`
+	BytesReceived     int64                       `json:"bytesReceived"`
+	Seconds           float64                     `json:"seconds"`
+	ServerGoroutines  int                         `json:"-"`
 }
 
 // IsLoopback reports whether host names this machine: a load test sends
