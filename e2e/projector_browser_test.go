@@ -3,10 +3,12 @@ package e2e
 // The presenter's page on a projector: 1920×1080 with the projector theme.
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 func TestBrowserPresenterProjector(t *testing.T) {
@@ -23,15 +25,9 @@ func TestBrowserPresenterProjector(t *testing.T) {
 	p := newBrowserPage(t, 1920, 1080, false)
 	p.do(chromedp.Do(p.ctx, chromedp.Navigate(path+"?theme=projector#"+frag)))
 	p.waitFor("the presenter's diagram", `!!window.netstep && !!window.netstep.model().network && !!document.querySelector('[data-role=stage] svg .node-ring')`)
-	if h := browserEval[float64](p, `document.querySelector('[data-role=stage] svg').getBoundingClientRect().height`); h < 600 {
-		t.Errorf("the diagram is %.0f px tall at 1920×1080, want at least 600", h)
-	}
-	if got := browserEval[float64](p, labelPx); got < 1.5*learnerLabel {
-		t.Errorf("node labels %.1f px tall on the presenter's projector, %.1f on a learner's: want at least 1.5×", got, learnerLabel)
-	}
-	if bottom := browserEval[float64](p, `document.querySelector('.narration-box').getBoundingClientRect().bottom`); bottom > 1080 {
-		t.Errorf("the narration ends at %.0f px, below the fold", bottom)
-	}
+	// With the full join bar (and the loopback warning: this server is on
+	// 127.0.0.1) everything a teacher needs is on screen without scrolling.
+	onScreen(t, p, "with the full join bar", "[data-role=stage] svg", "[data-role=step]", ".narration-box")
 	// The join bar folds to a strip; the join card is one click away.
 	full := browserEval[float64](p, `document.querySelector('[data-role=room-bar]').getBoundingClientRect().height`)
 	p.click("[data-role=room-slim]")
@@ -39,6 +35,12 @@ func TestBrowserPresenterProjector(t *testing.T) {
 	if slim := browserEval[float64](p, `document.querySelector('[data-role=room-bar]').getBoundingClientRect().height`); slim > 80 || slim >= full {
 		t.Errorf("the slim bar is %.0f px tall (full: %.0f)", slim, full)
 	}
+	// Teaching with the slim strip, the diagram takes most of the height.
+	p.waitFor("the diagram fitted to the slim bar", `document.querySelector('[data-role=stage] svg').getBoundingClientRect().height >= 600`)
+	if got := browserEval[float64](p, labelPx); got < 1.5*learnerLabel {
+		t.Errorf("node labels %.1f px tall on the presenter's projector, %.1f on a learner's: want at least 1.5×", got, learnerLabel)
+	}
+	onScreen(t, p, "with the slim bar", "[data-role=stage] svg", "[data-role=step]", ".narration-box")
 	p.click("[data-role=join-card-open]")
 	p.waitFor("the join card", `document.querySelector('[data-role=join-card]').open && document.querySelector('.join-card-qr').getBoundingClientRect().width >= 600`)
 	shoot(t, p, "presenter-join-card.png")
@@ -63,5 +65,31 @@ func TestBrowserPresenterProjector(t *testing.T) {
 		t.Errorf("after a reload the step size and math switch are %q, want phase true", got)
 	}
 	p.waitFor("the narration of where the class is", `document.querySelector('[data-role=narration] .say').textContent.startsWith('Here is where training is: epoch 1, example 1')`)
+
+	// A question opens (→, as a clicker sends it): it appears beside the
+	// diagram, whose top stays on screen, and the page does not scroll.
+	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "sample")))
+	browserEval[bool](p, `document.querySelector('[data-role=granularity]').dispatchEvent(new Event('change'))`)
+	browserEval[bool](p, `(document.activeElement?.blur(), true)`)
+	p.key(kb.ArrowRight)
+	p.waitFor("the question to the class", `!!document.querySelector('[data-role=vote-reveal]')`)
+	onScreen(t, p, "with a question open", "[data-role=stage] svg", "[data-role=vote]", "[data-role=vote-reveal]", "[data-role=step]")
+	if y := browserEval[float64](p, `scrollY`); y != 0 {
+		t.Errorf("opening the question scrolled the page by %.0f px", y)
+	}
+	shoot(t, p, "presenter-question.png")
 	p.noErrors()
+}
+
+// onScreen checks that each element is wholly inside the window (the
+// page's top-left corner is where the window starts): nothing of it has
+// left the top, nothing is below the fold.
+func onScreen(t *testing.T, p *browserPage, when string, selectors ...string) {
+	t.Helper()
+	for _, sel := range selectors {
+		r := browserEval[[]float64](p, fmt.Sprintf(`(() => { const r = document.querySelector(%q).getBoundingClientRect(); return [r.top, r.bottom, innerHeight]; })()`, sel))
+		if r[0] < 0 || r[1] > r[2] {
+			t.Errorf("%s, %s spans %.0f–%.0f px of a %.0f px window: want it all on screen", when, sel, r[0], r[1], r[2])
+		}
+	}
 }

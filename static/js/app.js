@@ -7,7 +7,7 @@
 
 import { createSocket, credentialOK, RESTORED, fallbackText } from './socket.js';
 import { initialModel, reduce, restoreLesson, expandEvent } from './state.js';
-import { createDiagram } from './draw.js';
+import { createDiagram, MISTAKE_H } from './draw.js';
 import { narrate, narrateSoFar } from './narrate.js';
 import { formulas, defaultSelection, renderMath, blameEdges } from './math.js';
 import { createCharts } from './charts.js';
@@ -126,13 +126,31 @@ export function createApp(root, options = {}) {
   }
 
   // presenterFit sizes a presenter's diagram for the room: with the
-  // projector theme on a wide screen, 1.8× larger (its labels too) and up
-  // to most of the window's height, the narration beside it.
+  // projector theme on a wide screen, 1.8× larger (its labels too). On a
+  // wide screen the drawing takes the window's height that is left under
+  // the bars and above the step controls, so that the diagram, Step and the
+  // question beside them are on screen together without scrolling (a
+  // teacher who scrolls down to Step pushes the diagram's top off the
+  // projector); the full join bar leaves less, the slim strip more.
   function presenterFit() {
     const wide = innerWidth >= 1200;
-    if (resolvedTheme() === 'projector' && wide) return { zoom: 1.8, maxHeight: innerHeight * 0.72 };
-    return { zoom: 1, maxHeight: Math.max(240, innerHeight * (wide ? 0.6 : 0.5)) };
+    const zoom = resolvedTheme() === 'projector' && wide ? 1.8 : 1;
+    if (!wide) return { zoom, maxHeight: Math.max(240, innerHeight * 0.5) };
+    const stage = $('stage');
+    const controls = root.querySelector('.stage-col .controls');
+    const svg = stage?.querySelector('svg');
+    if (!stage || !controls || !svg) return { zoom, maxHeight: innerHeight * 0.6 };
+    const box = stage.getBoundingClientRect();
+    // The page's own offsets, not the scrolled ones: the fit is the same
+    // wherever the page is scrolled to.
+    const top = box.top + scrollY;
+    const around = box.height - svg.getBoundingClientRect().height; // the stage's padding and scale note
+    const below = controls.getBoundingClientRect().bottom - box.bottom; // the legend and the controls
+    const left = innerHeight - top - around - below - MISTAKE_H * zoom - 12;
+    return { zoom, maxHeight: Math.max(zoom * 150, left) };
   }
+  let fitted = false;
+  if (room?.role === 'presenter') addEventListener('resize', () => diagram.resize(true));
 
   // Theme.
   const applyTheme = () => {
@@ -723,16 +741,20 @@ export function createApp(root, options = {}) {
       if (modeText) modeText.textContent = text;
       const followers = $('room-followers');
       if (followers) followers.textContent = text;
-      for (const r of ['room-end', 'room-follow', 'room-slim', 'join-card-open', 'vote-pick', 'vote-ask', 'vote-quick']) {
+      for (const r of ['room-end', 'room-follow', 'room-slim', 'join-card-open']) {
         const b = $(r);
         if (b) b.hidden = true;
       }
+      // Nobody can join an ended class: no link, no QR code, no questions.
+      for (const el of root.querySelectorAll('.room-qr, .room-how, .room-warning, .room-ask')) /** @type {HTMLElement} */ (el).hidden = true;
+      $('join-card')?.close();
       const explore = $('room-explore');
       if (explore && mode === 'follower') {
         explore.textContent = 'Explore the last state on my own';
         explore.hidden = false;
       } else if (explore) explore.hidden = true;
       vote?.hide();
+      schedule();
     }
     if (frame.type === 'error') {
       if (frame.code === 'internal') setStatus(`Something went wrong on the server: ${frame.message}`, 'error');
@@ -871,6 +893,12 @@ export function createApp(root, options = {}) {
     // than the steps themselves.
     const t0 = performance.now();
     diagram.render(m, quiz?.settling() === 'epoch' ? null : prev);
+    if (room?.role === 'presenter' && !fitted) {
+      // The first drawing was sized before the page had laid out around
+      // it: fit it again to the room it has (presenterFit).
+      fitted = true;
+      requestAnimationFrame(() => diagram.resize(true));
+    }
     const took = performance.now() - t0;
     drawn.frames++;
     drawn.total += took;
@@ -878,7 +906,9 @@ export function createApp(root, options = {}) {
     if (selection) diagram.select(selection);
     controls.render(m);
     showQuizState();
-    if (mode === 'follower') {
+    if (mode === 'follower' || (roomEnded && mode === 'presenter')) {
+      // A follower's teacher drives; an ended class's presenter has no
+      // session left to drive.
       for (const r of ['step', 'back', 'play', 'reset']) $(r, HTMLButtonElement).disabled = true;
       $('granularity', HTMLSelectElement).disabled = true;
     }

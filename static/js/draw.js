@@ -15,7 +15,7 @@ import { shortName, neuronName } from './narrate.js';
 import { mistakeOf } from './mistake.js';
 
 /** MISTAKE_H is the height of the strip under the network where the mistake is drawn. */
-const MISTAKE_H = 64;
+export const MISTAKE_H = 64;
 
 const NS = 'http://www.w3.org/2000/svg';
 
