@@ -38,8 +38,9 @@ const (
 	codeLen      = 6
 )
 
-// Limits on what creating a room reads.
-const maxCreateBody = 4 << 10
+// Limits on what creating a room reads: a lesson object (engine.MaxLessonBytes)
+// with room to spare for the JSON around it, as a load frame.
+const maxCreateBody = engine.MaxLessonBytes + 4<<10
 
 // room is a classroom room: its code, the hash of its presenter token and
 // its session.
@@ -225,8 +226,12 @@ func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
 		fail("room_rate", http.StatusTooManyRequests, "Too many rooms opened from your address; wait a minute.")
 		return
 	}
+	if e := s.memoryFull("room"); e != nil {
+		fail("memory", http.StatusServiceUnavailable, e.Message)
+		return
+	}
 	var req struct {
-		Lesson string `json:"lesson"`
+		Lesson json.RawMessage `json:"lesson"`
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxCreateBody+1))
 	if err != nil || len(body) > maxCreateBody {
@@ -237,26 +242,18 @@ func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
-			fail("room_body", http.StatusBadRequest, `The body must be empty or {"lesson":"NAME"}: `+err.Error())
+			fail("room_body", http.StatusBadRequest, `The body must be empty, {"lesson":"NAME"} or {"lesson":{…a lesson object…}}: `+err.Error())
 			return
 		}
 	}
-	name := req.Lesson
-	if name == "" {
-		name = defaultLessonName(s.cfg.Lessons)
-	}
-	l, ok := s.cfg.Lessons.Lookup(name)
-	if !ok {
-		fail("room_lesson", http.StatusBadRequest, fmt.Sprintf("There is no lesson called %q; the lessons are %s.", name, joinQuoted(s.cfg.Lessons.Names())))
-		return
-	}
-	if e := s.memoryFull("room"); e != nil {
-		fail("memory", http.StatusServiceUnavailable, e.Message)
+	l, name, e := s.roomLesson(req.Lesson)
+	if e != nil {
+		fail("room_lesson", http.StatusBadRequest, e.Message)
 		return
 	}
 	tr, err := engine.NewTrainer(l)
 	if err != nil {
-		fail("room_lesson", http.StatusInternalServerError, "The lesson "+name+" does not build: "+err.Error())
+		fail("room_lesson", http.StatusBadRequest, "The lesson "+name+" does not build: "+err.Error())
 		return
 	}
 	token := randomString(24) // 192 bits
@@ -279,6 +276,40 @@ func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Location", out.PresenterURL[:strings.IndexByte(out.PresenterURL, '#')])
 	w.WriteHeader(http.StatusCreated)
 	json.NewEncoder(w).Encode(out)
+}
+
+// roomLesson is the lesson a new room opens with: raw is a built-in
+// lesson's name (empty or missing: the default) or a lesson object, the
+// one a learner's page has loaded ("Teach a class" from a lesson of one's
+// own, or from where the learner has trained to), checked exactly as a load
+// command's lesson is, with errors that name the field. name is what the
+// room calls it: the lesson's name, or its title for a lesson without one.
+func (s *Server) roomLesson(raw json.RawMessage) (l *engine.Lesson, name string, e *Error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		if len(raw) > 0 && string(raw) != "null" {
+			if err := json.Unmarshal(raw, &name); err != nil {
+				return nil, "", errorf(CodeBadCommand, "lesson: want a lesson's name or a lesson object, got %s", engine.Describe(raw))
+			}
+		}
+		if name == "" {
+			name = defaultLessonName(s.cfg.Lessons)
+		}
+		l, ok := s.cfg.Lessons.Lookup(name)
+		if !ok {
+			return nil, "", errorf(CodeBadCommand, "lesson: there is no lesson called %s; the lessons are %s.", engine.Describe(raw), joinQuoted(s.cfg.Lessons.Names()))
+		}
+		return l, name, nil
+	}
+	l, err := s.lessons.parse(raw)
+	if err != nil {
+		return nil, "", lessonError(err)
+	}
+	name = l.Name
+	if name == "" {
+		name = l.Title
+	}
+	return l, name, nil
 }
 
 // openRoom starts a room's session with tr loaded, or says why it cannot.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/netstep/netstep/cluster"
 	"github.com/netstep/netstep/engine"
 	"github.com/netstep/netstep/external"
 )
@@ -614,4 +616,112 @@ func TestMetricsAfterEndRoom(t *testing.T) {
 	waitFor(t, "no connection counted", func() bool {
 		return ts.metricValue(t, "netstep_connections") == 0 && ts.metricValue(t, "netstep_followers") == 0
 	})
+}
+
+// TestRoomWithTheLearnersLesson: "Teach a class" from a lesson of one's own
+// (or from where the learner has trained to) sends the lesson object the
+// page has loaded; the room opens with it, checks it as a load command
+// checks a lesson, and keeps it across a restart.
+func TestRoomWithTheLearnersLesson(t *testing.T) {
+	doc, err := mustLesson(t, "xor").JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var own map[string]any
+	if err := json.Unmarshal(doc, &own); err != nil {
+		t.Fatal(err)
+	}
+	delete(own, "name")
+	own["title"] = "My own XOR"
+	net := own["network"].(map[string]any)
+	net["weights"] = [][][]float64{{{0.31, -0.52}, {0.73, 0.14}}, {{-0.25, 0.66}}}
+	net["biases"] = [][]float64{{0.05, -0.07}, {0.11}}
+	body, _ := json.Marshal(map[string]any{"lesson": own})
+
+	dir := t.TempDir()
+	open := func() *cluster.Conn {
+		c, err := cluster.Open(context.Background(), cluster.Options{StoreDir: dir, Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c1 := open()
+	ts := newTestServer(t, Config{Cluster: c1})
+	resp, got := ts.postRoom(t, string(body), nil)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /api/rooms with a lesson object: %d %s", resp.StatusCode, got)
+	}
+	var rm testRoom
+	if err := json.Unmarshal(got, &rm); err != nil {
+		t.Fatal(err)
+	}
+	if rm.Lesson != "My own XOR" {
+		t.Errorf("the room's lesson is %q, want the lesson's title", rm.Lesson)
+	}
+	type seen struct {
+		Lesson  struct{ Title string }
+		Network struct {
+			Weights [][][]float64
+			Biases  [][]float64
+		}
+	}
+	check := func(when string, state []byte) {
+		t.Helper()
+		var s seen
+		if err := json.Unmarshal(state, &s); err != nil {
+			t.Fatal(err)
+		}
+		if s.Lesson.Title != "My own XOR" {
+			t.Errorf("%s: the room's lesson is %q, want My own XOR", when, s.Lesson.Title)
+		}
+		if fmt.Sprint(s.Network.Weights, s.Network.Biases) != fmt.Sprint(net["weights"], net["biases"]) {
+			t.Errorf("%s: weights %v %v, want the lesson's %v %v", when, s.Network.Weights, s.Network.Biases, net["weights"], net["biases"])
+		}
+	}
+	p := ts.dial(t, rm.presenterQuery())
+	check("presenting", p.askState("s"))
+	p.ws.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ts.Shutdown(ctx)
+	cancel()
+	ts.http.Close()
+	c1.Close()
+
+	c2 := open()
+	t.Cleanup(c2.Close)
+	ts = newTestServer(t, Config{Cluster: c2})
+	if ts.Rooms() != 1 {
+		t.Fatalf("%d rooms after the restart, want 1", ts.Rooms())
+	}
+	_, first := ts.joinRoom(t, rm, "?room="+rm.Code)
+	check("after a restart", stateOf(t, first[0]))
+
+	// A lesson from outside is checked like any other: errors name the field.
+	bad := func(mod func(map[string]any)) string {
+		var l map[string]any
+		json.Unmarshal(doc, &l)
+		mod(l)
+		b, _ := json.Marshal(map[string]any{"lesson": l})
+		return string(b)
+	}
+	for _, tt := range []struct {
+		name, body, want string
+	}{
+		{"a bad field", bad(func(l map[string]any) { l["training"].(map[string]any)["learningRate"] = "fast" }), `lesson.training.learningRate: want a number`},
+		{"weights of the wrong shape", bad(func(l map[string]any) { l["network"].(map[string]any)["weights"] = [][][]float64{{{1}}} }), `lesson.network.weights`},
+		{"neither a name nor an object", `{"lesson":5}`, `lesson: want a lesson's name or a lesson object, got 5`},
+		{"an unknown name", `{"lesson":"nope"}`, `lesson: there is no lesson called "nope"`},
+		{"too big", `{"lesson":{"title":"` + strings.Repeat("x", maxCreateBody) + `"}}`, `at most`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, got := ts.postRoom(t, tt.body, nil)
+			var answer struct{ Error string }
+			json.Unmarshal(got, &answer)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(answer.Error, tt.want) {
+				t.Errorf("HTTP %d %s, want 400 with %q", resp.StatusCode, got, tt.want)
+			}
+		})
+	}
 }
