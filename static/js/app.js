@@ -962,6 +962,33 @@ export function createApp(root, options = {}) {
     });
   }
 
+  /**
+   * showLessonChoice makes the lesson list show the lesson running, which
+   * need not be the one the page was served with (a room opened with a
+   * teacher's own lesson, a lesson from a file): a lesson of one's own is
+   * named as such, and is not a choice to load.
+   */
+  function showLessonChoice(lesson) {
+    if (!lessonSelect) return;
+    let own = lessonSelect.querySelector('option[data-own]');
+    const builtin = [...lessonSelect.options].find((o) => !o.dataset.own && o.value === lesson.name);
+    if (builtin) {
+      own?.remove();
+      lessonSelect.value = builtin.value;
+      return;
+    }
+    if (!own) {
+      own = document.createElement('option');
+      own.dataset.own = 'true';
+      own.value = '';
+      own.disabled = true;
+      lessonSelect.prepend(own);
+    }
+    own.textContent = `Your own: ${lesson.title || 'untitled lesson'}`;
+    lessonSelect.value = '';
+    own.selected = true;
+  }
+
   let aboutFor = null;
   function renderAbout(lesson) {
     if (aboutFor === lesson) return;
@@ -970,6 +997,7 @@ export function createApp(root, options = {}) {
       $('lesson-title').textContent = lesson.title;
       document.title = `${lesson.title} · netstep`;
     }
+    showLessonChoice(lesson);
     introTips.replaceChildren();
     const intro = $('intro');
     intro.replaceChildren(...termNodes(document, lesson.intro ?? lesson.summary ?? '', lesson.glossary ?? [], introTips));

@@ -5,8 +5,9 @@
 import { createApp } from './app.js';
 import { readLessonHash } from './lessoncodec.js';
 import { createTools } from './tools.js';
-import { tokenFromHash } from './room.js';
+import { tokenFromHash, openClass } from './room.js';
 import { byRole } from './dom.js';
+import { restoreLesson } from './state.js';
 
 const root = document.getElementById('app');
 const $ = byRole(root);
@@ -30,19 +31,22 @@ const app = createApp(root, {
   room,
 });
 
-// "Teach a class": open a room with this page's lesson and present it.
+// "Teach a class": open a room with this page's lesson as it is now (a
+// lesson of the learner's own, its current weights) and present it.
 const start = $('start-room', HTMLButtonElement);
 start?.addEventListener('click', async () => {
   start.disabled = true;
   try {
-    const res = await fetch('/api/rooms', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ lesson: root.dataset.lesson }),
-    });
-    const body = await res.json();
-    if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
-    location.assign(body.presenterUrl);
+    const m = app.model();
+    const opened = await openClass(fetch, restoreLesson(m), m.lesson ?? inline ?? root.dataset.lesson);
+    if (opened.note) {
+      try {
+        sessionStorage.setItem(`netstep.classNote.${opened.code}`, opened.note);
+      } catch {
+        // Storage is off: the presenter's page cannot say it.
+      }
+    }
+    location.assign(opened.presenterUrl);
   } catch (err) {
     const status = $('status');
     status.textContent = `Could not open a class: ${err.message}`;
@@ -50,6 +54,16 @@ start?.addEventListener('click', async () => {
     start.disabled = false;
   }
 });
+if (room) {
+  // What "Teach a class" had to say about the lesson it opened the room with.
+  try {
+    const note = sessionStorage.getItem(`netstep.classNote.${room.code}`);
+    if (note) app.notice(note, 'warn');
+    sessionStorage.removeItem(`netstep.classNote.${room.code}`);
+  } catch {
+    // Storage is off.
+  }
+}
 createTools(root, app, { inline: !!inline });
 if (problem) app.notice(`The lesson in this link could not be read (${problem.message}); showing the built-in lesson instead.`);
 // For the browser tests and curious learners with the console open.

@@ -83,3 +83,38 @@ export function endedText(role, reason) {
   if (/presenter ended/.test(reason ?? '')) return 'Your teacher ended the class. Thank you for following!';
   return 'This class has ended.';
 }
+
+/**
+ * openClass asks the server for a room ("Teach a class") with the lesson
+ * as the learner's page has it now (restoreLesson: its current weights and
+ * settings), so that the class starts where the teacher is, with the
+ * teacher's own lesson if it is one. A lesson the server refuses as it is
+ * now (weights that diverged to 1e7 no longer make a valid lesson) falls
+ * back to the lesson the page opened with, and the note says so.
+ * @param {typeof fetch} fetcher
+ * @param {object|null} current the lesson as it is now, or null
+ * @param {object|string} original the page's own lesson object, or a built-in lesson's name
+ * @returns {Promise<{presenterUrl: string, code: string, note: string}>}
+ */
+export async function openClass(fetcher, current, original) {
+  const post = async (lesson) => {
+    const res = await fetcher('/api/rooms', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ lesson }),
+    });
+    const body = await res.json().catch(() => ({}));
+    return { res, body };
+  };
+  let why = '';
+  if (current) {
+    const { res, body } = await post(current);
+    if (res.ok) return { ...body, note: '' };
+    if (res.status !== 400) throw new Error(body.error ?? `HTTP ${res.status}`);
+    why = body.error ?? `HTTP ${res.status}`;
+  }
+  const { res, body } = await post(original);
+  if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
+  const note = why ? `The class starts from the lesson's beginning: the server refused the lesson as it is now (${why}).` : '';
+  return { ...body, note };
+}

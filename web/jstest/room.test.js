@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { roomURLs, roomCredentials, tokenFromHash, followersText, endedText, CHANGES } from '../../static/js/room.js';
+import { roomURLs, roomCredentials, tokenFromHash, followersText, endedText, CHANGES, openClass } from '../../static/js/room.js';
 
 test('roomURLs: no secret in any URL; the token only in the presenter credentials', () => {
   const presenter = { code: 'K7M2QX', role: 'presenter', token: 'Qm9-_x', seat: 'x' };
@@ -31,4 +31,25 @@ test('followersText and endedText', () => {
 test('CHANGES: what a follower may not send', () => {
   for (const c of ['step', 'back', 'load', 'set', 'view', 'endRoom']) assert.ok(CHANGES.has(c), c);
   assert.ok(!CHANGES.has('state'));
+});
+
+test('openClass: the lesson as it is now, else the original, said plainly', async () => {
+  const sent = [];
+  const answer = (status, body) => ({ ok: status < 300, status, json: async () => body });
+  const ok = answer(201, { code: 'K7M2QX', presenterUrl: 'http://h/present/K7M2QX#token=t' });
+  let out = await openClass(async (url, init) => (sent.push(JSON.parse(init.body)), ok), { title: 'now' }, 'xor');
+  assert.deepEqual(sent, [{ lesson: { title: 'now' } }]);
+  assert.equal(out.note, '');
+  assert.equal(out.code, 'K7M2QX');
+
+  sent.length = 0;
+  const refused = answer(400, { error: 'lesson.network.weights[0][0][0]: want a number from -1000 to 1000' });
+  out = await openClass(async (url, init) => (sent.push(JSON.parse(init.body)), sent.length === 1 ? refused : ok), { title: 'now' }, { title: 'mine' });
+  assert.deepEqual(sent, [{ lesson: { title: 'now' } }, { lesson: { title: 'mine' } }]);
+  assert.match(out.note, /from the lesson's beginning.*weights\[0\]\[0\]\[0\]/);
+
+  await assert.rejects(openClass(async () => answer(503, { error: 'netstep is full' }), { title: 'now' }, 'xor'), /netstep is full/);
+  sent.length = 0;
+  await openClass(async (url, init) => (sent.push(JSON.parse(init.body)), ok), null, 'xor');
+  assert.deepEqual(sent, [{ lesson: 'xor' }]);
 });
