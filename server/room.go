@@ -627,8 +627,9 @@ func (s *session) endRoom() *Error {
 	if s.room == nil {
 		return errorf(CodeBadCommand, "endRoom: this session is not a classroom room")
 	}
-	s.roomEnding("ended")
-	s.stop(websocket.CloseNormalClosure, "the presenter ended the room")
+	const why = "the presenter ended the room"
+	s.roomEnding(why) // the students' pages say their teacher ended it (docs/protocol.md)
+	s.stop(websocket.CloseNormalClosure, why)
 	return nil
 }
 

@@ -395,8 +395,8 @@ func TestRoomEnds(t *testing.T) {
 		for {
 			fr := f.read()
 			if fr["type"] == "roomEnded" {
-				if fr["code"] != rm.Code {
-					t.Errorf("roomEnded %v", fr)
+				if fr["code"] != rm.Code || fr["reason"] != "the presenter ended the room" {
+					t.Errorf("roomEnded %v, want the code and the presenter's reason", fr)
 				}
 				break
 			}
@@ -679,7 +679,7 @@ func TestRoomWithTheLearnersLesson(t *testing.T) {
 			t.Errorf("%s: weights %v %v, want the lesson's %v %v", when, s.Network.Weights, s.Network.Biases, net["weights"], net["biases"])
 		}
 	}
-	p := ts.dial(t, rm.presenterQuery())
+	p := ts.dial(t, "?room="+rm.Code, rm.presenter())
 	check("presenting", p.askState("s"))
 	p.ws.Close()
 

@@ -76,7 +76,10 @@ func (h *handler) roomPage(w http.ResponseWriter, r *http.Request, role string) 
 		return
 	}
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	h.renderPage(w, r, pageData{Lesson: h.defaultLesson, Room: canon, RoomRole: role, JoinURL: h.joinURL(r, canon)})
+	// The room's lesson is whatever its session runs (a teacher's own, one
+	// loaded since): the page names it when the state comes, and until then
+	// names the class, not the default lesson.
+	h.renderPage(w, r, pageData{Title: "Class " + canon, Room: canon, RoomRole: role, JoinURL: h.joinURL(r, canon)})
 }
 
 // roomStatus serves GET /api/rooms/{code}: {"code":"K7M2QX"} when the room

@@ -285,8 +285,9 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, name, oembed st
 
 // renderPage writes the page for data.Lesson, which is in the catalog.
 func (h *handler) renderPage(w http.ResponseWriter, r *http.Request, data pageData) {
-	name := data.Lesson
-	data.Title, _ = h.lessons.Title(name)
+	if data.Title == "" {
+		data.Title, _ = h.lessons.Title(data.Lesson)
+	}
 	for _, n := range h.lessons.Names() {
 		t, _ := h.lessons.Title(n)
 		data.Lessons = append(data.Lessons, Lesson{Name: n, Title: t})

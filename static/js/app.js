@@ -1065,6 +1065,16 @@ export function createApp(root, options = {}) {
           const b = $(r, HTMLButtonElement);
           if (b) b.disabled = true;
         }
+        // A student refused (a full room, an ended class) follows nobody:
+        // the bar must not say otherwise.
+        const modeText = $('room-mode');
+        if (modeText && mode === 'follower') {
+          modeText.textContent = 'You are not following this class.';
+          for (const r of ['room-explore', 'room-follow']) {
+            const b = $(r, HTMLButtonElement);
+            if (b) b.hidden = true;
+          }
+        }
         narrateText(why);
       } else if (s === 'connecting') setStatus('Connecting…');
       else if (s === 'open') setStatus('Connected.', 'ok');
