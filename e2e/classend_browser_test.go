@@ -10,13 +10,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/netstep/netstep/engine"
 )
 
 // endClass presses End the class on the presenter's page, saying yes to
@@ -141,29 +140,16 @@ func TestBrowserJoinLinkFromLoopback(t *testing.T) {
 
 func TestBrowserTeachOwnLesson(t *testing.T) {
 	base := startBrowserServer(t)
-	l, ok := engine.Builtin().Lookup("xor")
-	if !ok {
-		t.Fatal("no xor lesson")
-	}
-	doc, err := l.JSON()
+	// A lesson of the teacher's own, as a #lesson= link carries it.
+	raw, err := os.ReadFile("testdata/own-lesson.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var own map[string]any
-	if err := json.Unmarshal(doc, &own); err != nil {
-		t.Fatal(err)
-	}
-	delete(own, "name")
-	own["title"] = "Our own XOR"
-	net := own["network"].(map[string]any)
-	net["weights"] = [][][]float64{{{0.31, -0.52}, {0.73, 0.14}}, {{-0.25, 0.66}}}
-	net["biases"] = [][]float64{{0.05, -0.07}, {0.11}}
-	raw, _ := json.Marshal(own)
 
 	p := newBrowserPage(t, 1280, 800, false)
 	p.open(base + "/?questions=off#lesson=" + base64.RawURLEncoding.EncodeToString(raw))
-	if got := browserEval[string](p, `document.querySelector('[data-role=lesson-title]').textContent`); got != "Our own XOR" {
-		t.Fatalf("the page shows lesson %q, want Our own XOR", got)
+	if got := browserEval[string](p, `document.querySelector('[data-role=lesson-title]').textContent`); got != "Our own OR" {
+		t.Fatalf("the page shows lesson %q, want Our own OR", got)
 	}
 	// The teacher trains a little first: the class starts from there.
 	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "epoch")))
@@ -175,11 +161,11 @@ func TestBrowserTeachOwnLesson(t *testing.T) {
 
 	p.click("[data-role=start-room]")
 	p.waitFor("the presenter's page", `location.pathname.startsWith('/present/') && !!window.netstep && !!window.netstep.model().network`)
-	if got := browserEval[string](p, `document.querySelector('[data-role=lesson-title]').textContent`); got != "Our own XOR" {
-		t.Errorf("the class shows lesson %q, want Our own XOR", got)
+	if got := browserEval[string](p, `document.querySelector('[data-role=lesson-title]').textContent`); got != "Our own OR" {
+		t.Errorf("the class shows lesson %q, want Our own OR", got)
 	}
-	if got := browserEval[string](p, `document.querySelector('[data-role=lesson-select]').selectedOptions[0].textContent`); got != "Your own: Our own XOR" {
-		t.Errorf("the lesson list shows %q, want Your own: Our own XOR", got)
+	if got := browserEval[string](p, `document.querySelector('[data-role=lesson-select]').selectedOptions[0].textContent`); got != "Your own: Our own OR" {
+		t.Errorf("the lesson list shows %q, want Your own: Our own OR", got)
 	}
 	if got := browserEval[string](p, weights); got != want {
 		t.Errorf("the class starts with weights %s, the teacher had %s", got, want)

@@ -70,6 +70,13 @@ func TestBrowserClassVote(t *testing.T) {
 	for i, s := range students {
 		s.waitFor(fmt.Sprintf("the question on student %d's page", i), fmt.Sprintf(`document.querySelector('[data-role=vote] .ask-question')?.textContent === %q && document.querySelectorAll('[data-role=vote] [data-choice]').length === 2`, ask))
 	}
+	// On the phone the panel is under the diagram: the question comes into
+	// view by itself, choices and all.
+	students[0].waitFor("the choices on the phone's screen", `(() => { const r = document.querySelector('[data-role=vote] .ask-choices').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; })()`)
+	// Every choice's bar has the same track, so equal counts draw equal bars.
+	if got := browserEval[int](teacher, `new Set([...document.querySelectorAll('[data-role=vote] .vote-bar')].map((e) => Math.round(e.getBoundingClientRect().width))).size`); got != 1 {
+		t.Errorf("the tally's bars have %d different widths, want one", got)
+	}
 	// The students' narration is the teacher's: the summary of the small
 	// steps up to the question, with the guess and the loss in it.
 	say := teacher.narration()

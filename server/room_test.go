@@ -639,13 +639,7 @@ func TestRoomWithTheLearnersLesson(t *testing.T) {
 	body, _ := json.Marshal(map[string]any{"lesson": own})
 
 	dir := t.TempDir()
-	open := func() *cluster.Conn {
-		c, err := cluster.Open(context.Background(), cluster.Options{StoreDir: dir, Logger: quietLogger()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	open := func() *cluster.Conn { return diskCluster(t, dir) }
 	c1 := open()
 	ts := newTestServer(t, Config{Cluster: c1})
 	resp, got := ts.postRoom(t, string(body), nil)
@@ -724,4 +718,15 @@ func TestRoomWithTheLearnersLesson(t *testing.T) {
 			}
 		})
 	}
+}
+
+// diskCluster opens an embedded NATS node keeping its data in dir, as
+// serve's does: another one on the same dir after a stop is a restart.
+func diskCluster(t testing.TB, dir string) *cluster.Conn {
+	t.Helper()
+	c, err := cluster.Open(context.Background(), cluster.Options{StoreDir: dir, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -41,13 +41,7 @@ func (c *client) askState(id string) []byte {
 // never stopped.
 func TestRestartKeepsClasses(t *testing.T) {
 	dir := t.TempDir()
-	open := func() *cluster.Conn {
-		c, err := cluster.Open(context.Background(), cluster.Options{StoreDir: dir, Logger: quietLogger()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	open := func() *cluster.Conn { return diskCluster(t, dir) }
 	stop := func(ts *testServer) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

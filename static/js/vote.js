@@ -332,13 +332,22 @@ export function createVote(box, opts) {
           resolver = null;
           revealing = false;
           break;
-        case 'question':
-          if (open?.question !== f.question) mine = null;
+        case 'question': {
+          const fresh = open?.question !== f.question;
+          if (fresh) mine = null;
           open = f;
           closed = !!f.closed;
           if (typeof f.yours === 'number') mine = f.yours;
           renderOpen();
+          // On a student's phone the panel sits under the diagram, below
+          // the fold: a new question comes into view. (Never on the
+          // presenter's page, whose projector must not move.)
+          if (fresh && !presenter()) {
+            const still = globalThis.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
+            box.scrollIntoView?.({ block: 'nearest', behavior: still ? 'auto' : 'smooth' });
+          }
           break;
+        }
         case 'tally':
           if (!open || f.question !== open.question) return;
           tally = f;
