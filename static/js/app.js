@@ -746,8 +746,8 @@ export function createApp(root, options = {}) {
         if (b) b.hidden = true;
       }
       // Nobody can join an ended class: no link, no QR code, no questions.
-      for (const el of root.querySelectorAll('.room-qr, .room-how, .room-warning, .room-ask')) /** @type {HTMLElement} */ (el).hidden = true;
-      $('join-card')?.close();
+      for (const el of findAll(root, '.room-qr, .room-how, .room-warning, .room-ask')) el.hidden = true;
+      $('join-card', HTMLDialogElement)?.close();
       const explore = $('room-explore');
       if (explore && mode === 'follower') {
         explore.textContent = 'Explore the last state on my own';
@@ -970,7 +970,7 @@ export function createApp(root, options = {}) {
    */
   function showLessonChoice(lesson) {
     if (!lessonSelect) return;
-    let own = lessonSelect.querySelector('option[data-own]');
+    let own = find(lessonSelect, 'option[data-own]', HTMLOptionElement);
     const builtin = [...lessonSelect.options].find((o) => !o.dataset.own && o.value === lesson.name);
     if (builtin) {
       own?.remove();
