@@ -185,7 +185,7 @@ func (s *Server) publishLoop() {
 	t := time.NewTicker(loadPoll)
 	defer t.Stop()
 	var last load
-	var at time.Time
+	var at, swept time.Time
 	for {
 		select {
 		case <-s.quit:
@@ -194,6 +194,10 @@ func (s *Server) publishLoop() {
 			cancel()
 			return
 		case <-t.C:
+		}
+		if time.Since(swept) >= loadHeartbeat {
+			s.sweepStandIns()
+			swept = time.Now()
 		}
 		s.mu.Lock()
 		l := s.localLoadLocked()

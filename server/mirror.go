@@ -202,6 +202,16 @@ func (m *mirror) end(d []byte) {
 	m.mu.Unlock()
 }
 
+// hasEnded reports whether the room's end has come through.
+func (m *mirror) hasEnded() bool {
+	if m == nil {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ended
+}
+
 // serveRemoteRoom is serveRoom for a room another instance holds: a
 // presenter gets a viewer there, a follower joins this instance's mirror.
 func (s *Server) serveRemoteRoom(w http.ResponseWriter, r *http.Request, creds Credentials, code string, e roomEntry, fork bool, refuse func(string, int, string)) {
@@ -217,26 +227,44 @@ func (s *Server) serveRemoteRoom(w http.ResponseWriter, r *http.Request, creds C
 		}
 		role = rolePresenter
 	}
+	inbox := "netstep.viewer." + s.dir.c.Instance + "." + randomString(12)
+	// A follower's place is taken by the owner, before the upgrade, as
+	// the owner's own followers' are (followers.go).
+	var id, seat, full string
+	if role == roleFollower {
+		if seat = creds.Seat; !seatOK(seat) {
+			seat = ""
+		}
+		var err error
+		id, seat, full, err = s.admitRemote(code, s.clientAddr(r), seat, inbox)
+		if err != nil {
+			refuse("room_remote", http.StatusServiceUnavailable, "The room's server does not answer; try again in a few seconds.")
+			return
+		}
+	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		if id != "" {
+			s.leaveRemote(code, id)
+		}
+		return
+	}
+	if full != "" {
+		s.refuseFull(ws, full)
 		return
 	}
 	c := s.newConn(ws, nil)
-	c.v.role = role
-	if role == roleFollower {
-		c.v.seat = creds.Seat
-		if !seatOK(c.v.seat) {
-			c.v.seat = randomString(9)
-		}
-	}
-	inbox := "netstep.viewer." + s.dir.c.Instance + "." + randomString(12)
+	c.v.role, c.v.seat = role, seat
 	sub, err := s.dir.c.NC.Subscribe(inbox, func(msg *nats.Msg) { deliverOutbox(c.v, msg.Data) })
 	if err != nil {
+		if id != "" {
+			s.leaveRemote(code, id)
+		}
 		s.untrack(ws)
 		ws.Close()
 		return
 	}
-	rc := &remoteConn{srv: s, code: code, inbox: inbox, sub: sub, v: c.v}
+	rc := &remoteConn{srv: s, code: code, inbox: inbox, sub: sub, v: c.v, id: id}
 	c.remote = rc
 	if role == rolePresenter {
 		req := nats.NewMsg(roomSubject(code, "attach"))
@@ -255,6 +283,7 @@ func (s *Server) serveRemoteRoom(w http.ResponseWriter, r *http.Request, creds C
 		m, err := s.mirrorFor(code)
 		if err != nil {
 			sub.Unsubscribe()
+			s.leaveRemote(code, id)
 			s.untrack(ws)
 			ws.Close()
 			return
@@ -291,7 +320,7 @@ type remoteConn struct {
 	inbox  string
 	sub    *nats.Subscription
 	v      *viewer
-	id     string  // a presenter's viewer on the owner
+	id     string  // its viewer on the owner: a presenter's, or a follower's stand-in (followers.go)
 	mirror *mirror // a follower's mirror
 }
 
@@ -300,12 +329,7 @@ type remoteConn struct {
 func (rc *remoteConn) forward(data []byte) bool {
 	req := nats.NewMsg(roomSubject(rc.code, "in"))
 	req.Data = data
-	if rc.id != "" {
-		req.Header.Set(hdrViewer, rc.id)
-	} else {
-		req.Header.Set(hdrTo, rc.inbox)
-		req.Header.Set(hdrSeat, rc.v.seat)
-	}
+	req.Header.Set(hdrViewer, rc.id)
 	resp, err := rc.srv.dir.c.NC.RequestMsg(req, remoteWait)
 	if err != nil || (len(resp.Data) > 0 && resp.Data[0] == '!') {
 		rc.v.close(websocket.CloseServiceRestart, "the room's server does not answer; reconnect")
@@ -320,7 +344,10 @@ func (rc *remoteConn) leave() {
 	if rc.mirror != nil {
 		rc.mirror.leave(rc.v)
 	}
-	if rc.id != "" {
+	switch {
+	case rc.v.role == roleFollower && !rc.mirror.hasEnded():
+		rc.srv.leaveRemote(rc.code, rc.id)
+	case rc.id != "":
 		rc.srv.dir.c.NC.Publish(roomSubject(rc.code, "leave"), []byte(rc.id))
 	}
 }

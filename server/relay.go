@@ -9,8 +9,9 @@ package server
 //	netstep.room.CODE.f       frames: [kind][seq, 8 bytes big-endian][frame]
 //	netstep.room.CODE.sync    → [seq][frames]: what a joining follower gets (state, room, view, question)
 //	netstep.room.CODE.attach  a presenter on another instance: its frames go to the subject it names
+//	netstep.room.CODE.admit   a follower on another instance wants a place (followers.go)
 //	netstep.room.CODE.in      a remote viewer's command, as the page sent it
-//	netstep.room.CODE.leave   a remote presenter has gone
+//	netstep.room.CODE.leave   a remote presenter or follower has gone
 //
 // See docs/scaling.md.
 
@@ -28,7 +29,7 @@ import (
 // Headers of the requests between instances.
 const (
 	hdrViewer = "Netstep-Viewer" // the remote presenter's id the owner gave it
-	hdrTo     = "Netstep-To"     // where a follower's answer goes
+	hdrTo     = "Netstep-To"     // where a remote viewer's frames go
 	hdrSeat   = "Netstep-Seat"   // a remote follower's seat, for votes
 	hdrToken  = "Netstep-Token"  // the presenter token, on attach
 	hdrReason = "Netstep-Reason" // a sync's state frame's reason: state or resync
@@ -64,6 +65,7 @@ func (s *Server) startRelay(rm *room) error {
 		"attach": func(m *nats.Msg) { s.relayAttach(rm, m) },
 		"in":     func(m *nats.Msg) { s.relayIn(rm, m) },
 		"leave":  func(m *nats.Msg) { s.relayLeave(rm, m) },
+		"admit":  func(m *nats.Msg) { s.relayAdmit(rm, m) }, // followers.go
 	}
 	for what, h := range handlers {
 		sub, err := nc.Subscribe(roomSubject(rm.code, what), h)
@@ -163,18 +165,12 @@ func (s *Server) relayAttach(rm *room, m *nats.Msg) {
 	m.Respond([]byte(id))
 }
 
-// relayIn hands a remote viewer's command to the session: a presenter's
-// to its viewer here, a follower's to a viewer made for its answer.
+// relayIn hands a remote viewer's command to the session, as its viewer
+// here's: a presenter's, or a follower's stand-in (followers.go).
 func (s *Server) relayIn(rm *room, m *nats.Msg) {
-	var v *viewer
-	if id := m.Header.Get(hdrViewer); id != "" {
-		rm.relay.mu.Lock()
-		v = rm.relay.remote[id]
-		rm.relay.mu.Unlock()
-	} else if to := m.Header.Get(hdrTo); to != "" {
-		v = s.outboxViewer(roleFollower, to)
-		v.seat = m.Header.Get(hdrSeat)
-	}
+	rm.relay.mu.Lock()
+	v := rm.relay.remote[m.Header.Get(hdrViewer)]
+	rm.relay.mu.Unlock()
 	if v == nil {
 		m.Respond([]byte("!viewer"))
 		return
@@ -188,10 +184,17 @@ func (s *Server) relayIn(rm *room, m *nats.Msg) {
 	m.Respond(nil)
 }
 
-// relayLeave detaches a remote presenter.
+// relayLeave detaches a remote presenter, or lets a remote follower go
+// (followers.go).
 func (s *Server) relayLeave(rm *room, m *nats.Msg) {
+	defer m.Respond(nil) // a follower's leave is a request
 	rm.relay.mu.Lock()
 	v := rm.relay.remote[string(m.Data)]
+	if v != nil && v.role == roleFollower {
+		rm.relay.mu.Unlock()
+		s.remoteFollowerLeft(rm, string(m.Data), v)
+		return
+	}
 	delete(rm.relay.remote, string(m.Data))
 	rm.relay.mu.Unlock()
 	if v != nil {

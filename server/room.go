@@ -452,9 +452,7 @@ func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values,
 	if !admitted {
 		// Upgraded only to say so: the student's page shows the reason
 		// instead of reconnecting for ever.
-		s.metrics.refused.WithLabelValues("room_full").Inc()
-		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(CloseRoomFull, why), time.Now().Add(time.Second))
-		ws.Close()
+		s.refuseFull(ws, why)
 		return
 	}
 	c := s.newConn(ws, rm.sess)
@@ -537,12 +535,19 @@ func (s *session) roomAttached(v *viewer) {
 // roomDetached runs when a room's viewer has gone.
 func (s *session) roomDetached(v *viewer) {
 	if v.role == roleFollower {
-		s.room.leave(v.addr)
-		s.srv.metrics.followers.Dec()
-		s.unseatFollower(v)
-		s.roomCount(nil)
-		s.tallyChanged()
+		s.followerLeft(v)
 	}
+}
+
+// followerLeft gives a follower's place back and takes it out of the
+// count and the tally: one connected here, or on another instance
+// (followers.go).
+func (s *session) followerLeft(v *viewer) {
+	s.room.leave(v.addr)
+	s.srv.metrics.followers.Dec()
+	s.unseatFollower(v)
+	s.roomCount(nil)
+	s.tallyChanged()
 }
 
 // roomCount sends the number of followers to every presenter (except skip).

@@ -156,6 +156,7 @@ type Server struct {
 	lessons     *lessonCache  // parsed inline lessons, shared
 	dir         *directory    // the room directory in NATS, or nil
 	board       *board        // the other instances' counts, with NATS, or nil (admission.go)
+	standIns    standIns      // followers on other instances of rooms held here (followers.go)
 	store       *store        // saved sessions, with an embedded node on disk (store.go), or nil
 	quit        chan struct{} // closed by Shutdown: background loops end
 	memUsed     atomic.Int64  // bytes the sessions hold, by their own count (memory.go)
@@ -197,6 +198,7 @@ func New(cfg Config) (*Server, error) {
 		rooms:       map[string]*room{},
 		mirrors:     map[string]*mirror{},
 		opening:     map[string]int{},
+		standIns:    standIns{m: map[*viewer]standIn{}},
 		conns:       map[*websocket.Conn]struct{}{},
 		turns:       make(chan struct{}, cfg.RunConcurrency),
 		lessons:     newLessonCache(),
