@@ -186,7 +186,7 @@ func (s *session) back(c *command) *Error {
 			return errorf(CodeInternal, "back: the server is shutting down")
 		default:
 		}
-		if s.interrupted() {
+		if s.interrupted("back") {
 			s.tr.CancelBack()
 			return errorf(CodeInterrupted, "back: given up for the command sent after it; nothing was undone")
 		}

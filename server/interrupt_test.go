@@ -9,10 +9,11 @@ import (
 	"github.com/netstep/netstep/engine"
 )
 
-// holdUntilQueued makes the session wait, when it is about to handle the
-// command called name, until another message is queued behind it: the
-// interruption then happens at the first look between pieces, whatever
-// the machine's speed, instead of depending on when the message arrives.
+// holdUntilQueued makes the session wait, the first time it is about to
+// handle the command called name, until another message is queued behind
+// it: the interruption then happens at the first look between pieces,
+// whatever the machine's speed, instead of depending on when the message
+// arrives.
 func holdUntilQueued(t *testing.T, ts *testServer, name string) {
 	t.Helper()
 	sessions := ts.sessionsList()
@@ -20,10 +21,12 @@ func holdUntilQueued(t *testing.T, ts *testServer, name string) {
 		t.Fatalf("%d sessions; want the test's one", len(sessions))
 	}
 	sess := sessions[0]
+	held := false // read and written on the session's goroutine only
 	hook := func(c *command) {
-		if c.name != name {
+		if c.name != name || held {
 			return
 		}
+		held = true
 		for deadline := time.Now().Add(10 * time.Second); len(sess.in) == 0 && time.Now().Before(deadline); {
 			time.Sleep(time.Millisecond)
 		}
@@ -68,21 +71,23 @@ func referenceNumbers(t *testing.T, tr *engine.Trainer) string {
 	return numbers(t, b)
 }
 
-// longBackSession is a learner on big-2d with a memory budget so small
-// that two checkpoints are kept: after a few epochs a Back replays
-// hundreds of samples, thousands of pieces' worth at the start. It returns
+// longBackSession is a learner on circle-8-8 with a memory budget so
+// small that two checkpoints are kept: after a few epochs a Back replays a
+// whole epoch, thousands of micro-steps, many pieces at the start. It returns
 // the client and an engine trainer at the same place.
 func longBackSession(t *testing.T) (*testServer, *client, *engine.Trainer) {
 	t.Helper()
 	ts := newTestServer(t, Config{SessionMemory: 1})
-	c := ts.dial(t, "?lesson=big-2d")
+	c := ts.dial(t, "?lesson=circle-8-8")
 	c.read()
-	l, _ := ts.cfg.Lessons.Lookup("big-2d")
+	l, _ := ts.cfg.Lessons.Lookup("circle-8-8")
 	ref, err := engine.NewTrainer(l)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 6 {
+	// With two checkpoints kept, after 4 epochs they are at 0 and 2 and 4:
+	// the next Back (to 3) replays a whole epoch from 2, hundreds of pieces.
+	for i := range 4 {
 		c.mustDo(`{"cmd":"step","granularity":"epoch","id":"e` + string(rune('0'+i)) + `"}`)
 		ref.Step(engine.StepEpoch, nil)
 	}
@@ -162,13 +167,33 @@ func TestNewCommandInterruptsALongBack(t *testing.T) {
 	if got, want := numbers(t, c.askState("after")), referenceNumbers(t, ref); got != want {
 		t.Errorf("the step after an interrupted Back differs from the engine's step without it")
 	}
-	// The answers a driver's view or state would get wait instead: they do
-	// not interrupt (interrupts).
-	if interrupting(message{v: &viewer{role: roleOwner}, cmd: command{name: "view"}}) || !interrupting(message{v: &viewer{role: roleOwner}, cmd: command{name: "pause"}}) {
-		t.Error("view interrupts, or pause does not")
+	// A driver's view or state waits instead (it leaves the numbers
+	// alone), and so do a follower's messages.
+	owner := &viewer{role: roleOwner}
+	if interrupting(message{v: owner, cmd: command{name: "view"}}, "back") || !interrupting(message{v: owner, cmd: command{name: "pause"}}, "back") {
+		t.Error("view interrupts a Back, or pause does not")
 	}
-	if interrupting(message{v: &viewer{role: roleFollower}, cmd: command{name: "pause"}}) {
+	if interrupting(message{v: &viewer{role: roleFollower}, cmd: command{name: "pause"}}, "back") {
 		t.Error("a follower's message interrupts its presenter's Back")
+	}
+}
+
+// TestBackTwiceGoesBackTwice: Back pressed again during a long Back does
+// not give the first up (it asks for more of the same): both are done, in
+// order, and the session is two steps back.
+func TestBackTwiceGoesBackTwice(t *testing.T) {
+	ts, c, ref := longBackSession(t)
+	holdUntilQueued(t, ts, "back")
+	c.send(`{"cmd":"back","id":"b1"}`)
+	c.send(`{"cmd":"back","id":"b2"}`)
+	first, second, _ := answers(t, c, "b1", "b2")
+	if first["type"] != "done" || second["type"] != "done" {
+		t.Fatalf("two Backs answered %v and %v; want both done", first, second)
+	}
+	ref.Back()
+	ref.Back()
+	if got, want := numbers(t, c.askState("after")), referenceNumbers(t, ref); got != want {
+		t.Errorf("after two Backs the session differs from the engine's:\n%s", firstDifference(got, want))
 	}
 }
 

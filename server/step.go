@@ -157,7 +157,7 @@ func (s *session) stepInPieces(g engine.Granularity, emit func(*engine.Event)) *
 			return errorf(CodeInternal, "step: the server is shutting down")
 		default:
 		}
-		if s.interrupted() {
+		if s.interrupted("step") {
 			p := s.tr.Position()
 			return errorf(CodeInterrupted, "step: stopped for the command sent after it, after %d epochs and %d samples; Back undoes the part taken", p.Epoch, p.Sample)
 		}
