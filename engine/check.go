@@ -137,6 +137,31 @@ func (c *checker) oneOf(path string, v *jsonValue, options []string) (string, bo
 	return "", false
 }
 
+// requiredStr reads the member name of the object obj at path, a string of
+// at most maxLen characters; a missing one is reported with want, what the
+// member should hold.
+func (c *checker) requiredStr(path string, obj *jsonValue, name string, maxLen int, want string) string {
+	v := obj.get(name)
+	if v == nil {
+		c.addf(join(path, name), "missing; want %s", want)
+		return ""
+	}
+	s, _ := c.str(join(path, name), v, maxLen)
+	return s
+}
+
+// requiredOneOf reads the member name of the object obj at path, which must
+// be one of options.
+func (c *checker) requiredOneOf(path string, obj *jsonValue, name string, options []string) string {
+	v := obj.get(name)
+	if v == nil {
+		c.addf(join(path, name), "missing; want one of %s", joinNames(options))
+		return ""
+	}
+	s, _ := c.oneOf(join(path, name), v, options)
+	return s
+}
+
 // list reads a list of minLen to maxLen elements.
 func (c *checker) list(path string, v *jsonValue, minLen, maxLen int) ([]*jsonValue, bool) {
 	if v.kind != jsonArray {

@@ -383,11 +383,7 @@ func (c *checker) patch(path string, v *jsonValue, t *Training) {
 	if rv := v.get("regularization"); rv != nil {
 		p := join(path, "regularization")
 		if c.object(p, rv, "kind", "rate") {
-			if kv := rv.get("kind"); kv != nil {
-				t.Regularization.Kind, _ = c.oneOf(join(p, "kind"), kv, regKinds)
-			} else {
-				c.addf(join(p, "kind"), "missing; want none, l1 or l2")
-			}
+			t.Regularization.Kind = c.requiredOneOf(p, rv, "kind", regKinds)
 			if r := rv.get("rate"); r != nil {
 				t.Regularization.Rate, _ = c.number(join(p, "rate"), r, 0, 1)
 			}
@@ -474,18 +470,10 @@ func (l *Lesson) parseWords(c *checker, root *jsonValue) {
 			if !c.object(p, it, "at", "say") {
 				continue
 			}
-			var n Note
-			if a := it.get("at"); a != nil {
-				n.At, _ = c.oneOf(join(p, "at"), a, noteTimes)
-			} else {
-				c.addf(join(p, "at"), "missing; want one of %s", joinNames(noteTimes))
-			}
-			if s := it.get("say"); s != nil {
-				n.Say, _ = c.str(join(p, "say"), s, maxText)
-			} else {
-				c.addf(join(p, "say"), "missing; want the sentence to show")
-			}
-			l.Notes = append(l.Notes, n)
+			l.Notes = append(l.Notes, Note{
+				At:  c.requiredOneOf(p, it, "at", noteTimes),
+				Say: c.requiredStr(p, it, "say", maxText, "the sentence to show"),
+			})
 		}
 	}
 	if v := root.get("glossary"); v != nil {
@@ -495,18 +483,10 @@ func (l *Lesson) parseWords(c *checker, root *jsonValue) {
 			if !c.object(p, it, "term", "meaning") {
 				continue
 			}
-			var t Term
-			if s := it.get("term"); s != nil {
-				t.Term, _ = c.str(join(p, "term"), s, maxName)
-			} else {
-				c.addf(join(p, "term"), "missing; want the word")
-			}
-			if s := it.get("meaning"); s != nil {
-				t.Meaning, _ = c.str(join(p, "meaning"), s, maxText)
-			} else {
-				c.addf(join(p, "meaning"), "missing; want what the word means")
-			}
-			l.Glossary = append(l.Glossary, t)
+			l.Glossary = append(l.Glossary, Term{
+				Term:    c.requiredStr(p, it, "term", maxName, "the word"),
+				Meaning: c.requiredStr(p, it, "meaning", maxText, "what the word means"),
+			})
 		}
 	}
 	if v := root.get("questions"); v != nil {
@@ -521,21 +501,10 @@ func (l *Lesson) parseQuestion(c *checker, p string, it *jsonValue) {
 	if !c.object(p, it, "at", "kind", "ask", "why", "answer", "horizon", "layer", "to", "from", "bias") {
 		return
 	}
-	var q Question
-	if a := it.get("at"); a != nil {
-		q.At, _ = c.oneOf(join(p, "at"), a, questionTimes)
-	} else {
-		c.addf(join(p, "at"), "missing; want one of %s", joinNames(questionTimes))
-	}
-	if k := it.get("kind"); k != nil {
-		q.Kind, _ = c.oneOf(join(p, "kind"), k, questionKinds)
-	} else {
-		c.addf(join(p, "kind"), "missing; want one of %s", joinNames(questionKinds))
-	}
-	if s := it.get("ask"); s != nil {
-		q.Ask, _ = c.str(join(p, "ask"), s, maxText)
-	} else {
-		c.addf(join(p, "ask"), "missing; want the question")
+	q := Question{
+		At:   c.requiredOneOf(p, it, "at", questionTimes),
+		Kind: c.requiredOneOf(p, it, "kind", questionKinds),
+		Ask:  c.requiredStr(p, it, "ask", maxText, "the question"),
 	}
 	if s := it.get("why"); s != nil {
 		q.Why, _ = c.str(join(p, "why"), s, maxText)
