@@ -47,15 +47,33 @@ function harness(extra = {}) {
     restore: () => restoreCmd,
     ...extra,
   });
-  return { sockets, timers, frames, statuses, sock, setRestore: (c) => (restoreCmd = c) };
+  return {
+    sockets,
+    timers,
+    frames,
+    statuses,
+    sock,
+    setRestore: (c) => (restoreCmd = c),
+    /** greet opens the newest socket and sends it the server's hello (a fresh session, token tok1 unless hello says). */
+    greet(hello = {}) {
+      const s = sockets.at(-1);
+      s.open();
+      s.frame({ type: 'hello', resume: 'tok1', resumed: false, ...hello });
+      return s;
+    },
+    /** reconnect drops the newest socket and runs the page's reconnect timer: it returns the next socket. */
+    reconnect() {
+      sockets.at(-1).drop();
+      timers.shift().fn();
+      return sockets.at(-1);
+    },
+  };
 }
 
 test('first connection loads the page lesson', () => {
   const h = harness();
-  const s = h.sockets[0];
+  const s = h.greet();
   assert.equal(s.url, 'ws://h/ws');
-  s.open();
-  s.frame({ type: 'hello', resume: 'tok1', resumed: false });
   assert.deepEqual(s.sent, [{ cmd: 'load', name: 'house' }]);
   assert.equal(h.frames[0].type, 'hello');
   assert.deepEqual(h.statuses, ['connecting', 'open']);
@@ -73,14 +91,11 @@ test('commands wait while connecting and go out after hello', () => {
 
 test('a drop reconnects with the resume token and asks for the state', () => {
   const h = harness();
-  let s = h.sockets[0];
-  s.open();
-  s.frame({ type: 'hello', resume: 'tok1', resumed: false });
-  s.drop();
+  h.greet().drop();
   assert.equal(h.timers.length, 1);
   assert.equal(h.timers[0].ms, 250);
   h.timers[0].fn();
-  s = h.sockets[1];
+  const s = h.sockets[1];
   assert.equal(s.url, 'ws://h/ws', 'the token is never in the URL');
   assert.deepEqual(s.protocols, ['netstep.v1', 'netstep.resume.tok1']);
   s.open();
@@ -91,14 +106,9 @@ test('a drop reconnects with the resume token and asks for the state', () => {
 
 test('after a server restart the page restores its own lesson', () => {
   const h = harness();
-  let s = h.sockets[0];
-  s.open();
-  s.frame({ type: 'hello', resume: 'tok1', resumed: false });
-  s.drop();
-  h.timers[0].fn();
-  s = h.sockets[1];
-  s.open();
-  s.frame({ type: 'hello', resume: 'tok2', resumed: false });
+  h.greet();
+  h.reconnect();
+  const s = h.greet({ resume: 'tok2' });
   s.frame({ type: 'error', code: 'resume_expired', message: 'gone' });
   assert.deepEqual(s.sent, [{ cmd: 'load', lesson: { title: 'mine' }, id: 'restore-1' }]);
   assert.equal(h.statuses.at(-1), 'restored');
@@ -108,20 +118,14 @@ test('after a server restart the page restores its own lesson', () => {
 test('restore falls back to the first load when the page has nothing yet', () => {
   const h = harness();
   h.setRestore(null);
-  let s = h.sockets[0];
-  s.drop();
-  h.timers[0].fn();
-  s = h.sockets[1];
-  s.open();
-  s.frame({ type: 'hello', resume: 'x', resumed: false });
+  h.reconnect();
+  const s = h.greet({ resume: 'x' });
   assert.deepEqual(s.sent, [{ cmd: 'load', name: 'house' }]);
 });
 
 test('request resolves on done and rejects on error', async () => {
   const h = harness();
-  const s = h.sockets[0];
-  s.open();
-  s.frame({ type: 'hello', resume: 't', resumed: false });
+  const s = h.greet({ resume: 't' });
   const ok = h.sock.request({ cmd: 'step' });
   const bad = h.sock.request({ cmd: 'back' });
   const [a, b] = s.sent.slice(1);
@@ -136,46 +140,25 @@ test('backoff grows and is capped', () => {
   assert.equal(backoff(0, 0.999), 312);
 });
 
-test('switchTo: a fresh start at another URL; resume drops the old query', async () => {
-  const made = [];
-  class FakeWS {
-    constructor(url, protocols) {
-      this.url = url;
-      this.protocols = protocols;
-      this.readyState = 0;
-      this.sent = [];
-      made.push(this);
-    }
-    send(s) { this.sent.push(s); }
-    close() { this.readyState = 3; this.onclose?.(); }
-  }
-  const s = createSocket({
-    url: 'ws://h/ws?room=K7M2QX',
-    credentials: () => ({ token: 'presenterTok' }),
-    onFrame() {},
-    firstLoad: () => null,
-    restore: () => null,
-    WebSocket: FakeWS,
-    setTimeout: (fn) => fn(),
-    random: () => 0,
-  });
+test('switchTo: a fresh start at another URL; resume drops the old query', () => {
+  const h = harness({ url: 'ws://h/ws?room=K7M2QX', credentials: () => ({ token: 'presenterTok' }), firstLoad: () => null, restore: () => null });
+  const made = h.sockets;
   assert.equal(made[0].url, 'ws://h/ws?room=K7M2QX');
   assert.deepEqual(made[0].protocols, ['netstep.v1', 'netstep.token.presenterTok']);
-  s.switchTo('ws://h/ws?fork=K7M2QX');
+  h.sock.switchTo('ws://h/ws?fork=K7M2QX');
   assert.equal(made[1].url, 'ws://h/ws?fork=K7M2QX');
   assert.deepEqual(made[1].protocols, [], 'a fork presents nothing');
   assert.equal(made[0].readyState, 3);
   assert.equal(made.length, 2, 'the old socket closing must not reconnect it');
+  assert.equal(h.timers.length, 0);
   // The fork's session has a resume token: a drop resumes at the bare
   // endpoint with the token as a subprotocol.
-  made[1].readyState = 1;
-  made[1].onmessage({ data: JSON.stringify({ type: 'hello', resume: 'tok9', resumed: false }) });
-  made[1].readyState = 3;
-  made[1].onclose();
+  h.greet({ resume: 'tok9' });
+  h.reconnect();
   assert.equal(made[2].url, 'ws://h/ws');
   assert.deepEqual(made[2].protocols, ['netstep.v1', 'netstep.resume.tok9']);
   // Following again presents the credentials given with it.
-  s.switchTo('ws://h/ws?room=K7M2QX', () => ({ seat: 'seat_1' }));
+  h.sock.switchTo('ws://h/ws?room=K7M2QX', () => ({ seat: 'seat_1' }));
   assert.deepEqual(made[3].protocols, ['netstep.v1', 'netstep.seat.seat_1']);
 });
 
@@ -204,25 +187,18 @@ test('a handshake the server refuses stops reconnecting once refused() says why'
 test('refused() is not asked about connections that had opened', () => {
   let asked = 0;
   const h = harness({ refused: () => (asked++, 'no') });
-  h.sockets[0].open();
-  h.sockets[0].frame({ type: 'hello', resume: 'tok1', resumed: false });
-  h.sockets[0].drop();
+  h.greet().drop();
   assert.equal(asked, 0);
   assert.equal(h.timers.length, 1);
 });
 
 test('with rejoin, a failed resume goes back to the original URL instead of restoring', () => {
   const h = harness({ url: 'ws://h/ws?room=ABC', rejoin: () => true, firstLoad: () => null, restore: () => null });
-  const s = h.sockets[0];
-  s.open();
-  s.frame({ type: 'hello', resume: 'tok1', resumed: false });
-  s.drop();
-  h.timers.shift().fn();
-  const r = h.sockets[1];
+  h.greet();
+  const r = h.reconnect();
   assert.equal(r.url, 'ws://h/ws');
   assert.deepEqual(r.protocols, ['netstep.v1', 'netstep.resume.tok1']);
-  r.open();
-  r.frame({ type: 'hello', resume: 'tok2', resumed: false });
+  h.greet({ resume: 'tok2' });
   assert.equal(r.readyState, 3, 'the fresh session is left');
   h.timers.shift().fn();
   assert.equal(h.sockets[2].url, 'ws://h/ws?room=ABC');
@@ -249,14 +225,9 @@ test('a restore the server refuses falls back to the original lesson and says so
   const why = [];
   const seen = [];
   const h = harness({ onStatus: (s, d) => why.push([s, d]), onFrame: (f) => seen.push(f) });
-  const s = h.sockets[0];
-  s.open();
-  s.frame({ type: 'hello', resume: 'tok1', resumed: false });
-  s.drop();
-  h.timers.shift().fn();
-  const s2 = h.sockets[1];
-  s2.open();
-  s2.frame({ type: 'hello', resume: 'tok2', resumed: false, limits: { maxFrameBytes: 1 << 20 } });
+  h.greet();
+  h.reconnect();
+  const s2 = h.greet({ resume: 'tok2', limits: { maxFrameBytes: 1 << 20 } });
   const restore = s2.sent[0];
   assert.equal(restore.cmd, 'load');
   assert.deepEqual(restore.lesson, { title: 'mine' });
@@ -272,14 +243,9 @@ test('a restore too big for the server is not sent: the original lesson is', () 
   const why = [];
   const h = harness({ onStatus: (s, d) => why.push([s, d]) });
   h.setRestore({ cmd: 'load', lesson: { title: 'x'.repeat(5000) } });
-  const s = h.sockets[0];
-  s.open();
-  s.frame({ type: 'hello', resume: 'tok1', resumed: false });
-  s.drop();
-  h.timers.shift().fn();
-  const s2 = h.sockets[1];
-  s2.open();
-  s2.frame({ type: 'hello', resume: 'tok2', resumed: false, limits: { maxFrameBytes: 4096 } });
+  h.greet();
+  h.reconnect();
+  const s2 = h.greet({ resume: 'tok2', limits: { maxFrameBytes: 4096 } });
   assert.deepEqual(s2.sent, [{ cmd: 'load', name: 'house' }]);
   assert.equal(why.at(-1)[0], 'fallback');
   assert.match(why.at(-1)[1], /more than the 4096 the server takes/);
@@ -288,14 +254,9 @@ test('a restore too big for the server is not sent: the original lesson is', () 
 test('a restore the server takes says what was restored and what was not', () => {
   const why = [];
   const h = harness({ onStatus: (s, d) => why.push([s, d]) });
-  const s = h.sockets[0];
-  s.open();
-  s.frame({ type: 'hello', resume: 'tok1', resumed: false });
-  s.drop();
-  h.timers.shift().fn();
-  const s2 = h.sockets[1];
-  s2.open();
-  s2.frame({ type: 'hello', resume: 'tok2', resumed: false });
+  h.greet();
+  h.reconnect();
+  const s2 = h.greet({ resume: 'tok2' });
   s2.frame({ type: 'done', id: s2.sent[0].id });
   assert.equal(s2.sent.length, 1);
   assert.equal(why.at(-1)[0], 'restored');
