@@ -298,6 +298,11 @@ function applyEvents(m, raw, position) {
     // the layers done in earlier steps stay, so the old weights that this
     // example's forward pass used can still be found.
     const key = (u) => `${u.layer}/${u.to}/${u.bias ? 'b' : u.from}`;
+    // A step over several updates (an epoch) keeps each weight's last one:
+    // the update of the example the network now holds, whose old value,
+    // gradient and new value belong together.
+    const last = new Map(updates.map((u) => [key(u), u]));
+    if (last.size < updates.length) updates = [...last.values()];
     const fresh = new Set(updates.map(key));
     m.updates = continuing ? [...m.updates.filter((u) => !fresh.has(key(u))), ...updates] : updates;
   }

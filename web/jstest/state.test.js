@@ -123,6 +123,19 @@ test('sampleGradient is dZ times the incoming activation', () => {
   assert.equal(sampleGradient(loaded(), 1, 0, 0), null);
 });
 
+test('a step over several examples keeps each weight\'s last update, the one of the example it holds', () => {
+  const second = [
+    { type: 'sample', epoch: 0, index: 1, x: [1, 1], y: [2] },
+    { type: 'update', layer: 1, to: 0, from: 0, old: 0.58895, grad: 0.1, new: 0.56895, batch: 1 },
+    { type: 'epoch', epoch: 1, trainLoss: 0.5, testLoss: 0.6 },
+  ];
+  const m = reduce(loaded(), { type: 'events', events: [...sampleEvents(), ...second] });
+  assert.equal(m.updates.length, 3, 'one update per weight');
+  const u = findUpdate(m, 1, 0, 0);
+  assert.deepEqual([u.old, u.grad, u.new], [0.58895, 0.1, 0.56895], 'old, gradient and new of the same update');
+  assert.equal(findUpdate(m, 0, 0, 0).new, 0.1721, 'a weight the last example left alone keeps its update');
+});
+
 test('findUpdate finds weights and biases', () => {
   const m = reduce(loaded(), { type: 'events', events: sampleEvents() });
   assert.equal(findUpdate(m, 1, 0, 0).new, 0.58895);
