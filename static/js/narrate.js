@@ -86,7 +86,7 @@ function narrateStep(m, math) {
     return withNote(m, 'backward', blameSentence(m, backward, math));
   }
   if (forward.length) {
-    if (forward.length === 1) return withNote(m, 'forward', oneForwardSentence(m, forward[0]));
+    if (forward.length === 1) return withNote(m, 'forward', oneForwardSentence(m, forward[0], math));
     return withNote(m, 'forward', forwardSentence(m, forward));
   }
   if (samples.length) return withNote(m, 'sample', sampleSentence(m, samples[samples.length - 1]));
@@ -438,7 +438,7 @@ function oneBlameSentence(m, e, math) {
   const last = m.network.layers.length - 1;
   if (!math) {
     if (e.layer < last) return `Blame reaches ${who}, sent back from the neurons it feeds along its weights: ${fmt(e.dA)} on its output, times how steeply its activation responds (${fmt(e.slope)}), gives a blame of ${fmt(e.dZ)}.`;
-    return `Blame starts at ${who}: ${fmt(e.dZ)}, so ${blameMeaning(e.dZ)}.`;
+    return `Blame starts at ${who}, a blame of ${fmt(e.dZ)}: ${blameMeaning(e.dZ)}.`;
   }
   if (e.slope !== undefined && e.dA !== undefined) {
     return `Blame reaches ${who}: ∂L/∂a = ${fmt(e.dA)}, times the activation's slope ${fmt(e.slope)}, gives ∂L/∂z = ${fmt(e.dZ)}.`;
@@ -466,8 +466,9 @@ function activationOf(m, l) {
   return m.network.layers[l]?.activation ?? 'the activation';
 }
 
-function oneForwardSentence(m, e) {
+function oneForwardSentence(m, e, math) {
   const who = neuronName(m.network, e.layer, e.neuron);
+  if (!math) return `${cap(who)} adds up its weighted inputs and bias into a total of ${fmt(e.z)}. Then ${activationOf(m, e.layer)} turns that total into ${fmt(e.a)}.`;
   return `${cap(who)} adds up its weighted inputs and bias: z = ${fmt(e.z)}. Then ${activationOf(m, e.layer)} turns that into a = ${fmt(e.a)}.`;
 }
 

@@ -71,8 +71,14 @@ test('the loss note shows when the step stops at the loss', () => {
 });
 
 test('single micro-steps name the neuron and its numbers', () => {
-  const f = narrate(afterEvents([{ type: 'forward', layer: 0, neuron: 1, z: 1.55, a: 0.8249 }]));
+  const f = narrate(afterEvents([{ type: 'forward', layer: 0, neuron: 1, z: 1.55, a: 0.8249 }]), { math: true });
   assert.equal(f.text, 'Hidden neuron 2 adds up its weighted inputs and bias: z = 1.55. Then sigmoid turns that into a = 0.82.');
+  // With the math off: a total and what the activation makes of it, no symbols.
+  const fPlain = narrate(afterEvents([{ type: 'forward', layer: 0, neuron: 1, z: 1.55, a: 0.8249 }]));
+  assert.equal(fPlain.text, 'Hidden neuron 2 adds up its weighted inputs and bias into a total of 1.55. Then sigmoid turns that total into 0.82.');
+  // The output's blame: one sentence, its number named as a blame.
+  const out = narrate(afterEvents([{ type: 'backward', layer: 1, neuron: 0, dA: -0.5, dZ: -0.5, slope: 1 }]));
+  assert.equal(out.text, `Blame starts at the price output, a blame of ${MINUS}0.50: its total was too small, so a bigger total would lower the loss.`);
   const b = narrate(afterEvents([{ type: 'backward', layer: 0, neuron: 0, dA: -0.2, dZ: -0.0369, slope: 0.1846 }]), { math: true });
   assert.equal(b.text, `Blame reaches hidden neuron 1: ∂L/∂a = ${MINUS}0.20, times the activation's slope 0.18, gives ∂L/∂z = ${MINUS}0.04.`);
   // With the math off: plain words, no ∂.
