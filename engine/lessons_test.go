@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -410,5 +412,47 @@ func TestWorkedExample(t *testing.T) {
 	// The loss after the update, quoted in the lesson's notes.
 	if math.Abs(epochLoss-0.280471) > 5e-7 {
 		t.Errorf("loss after one step %.7f, want 0.280471 as the notes say", epochLoss)
+	}
+}
+
+// TestBuiltinNotesHoldEveryTime: a note is shown every time its moment
+// comes round and the learner may change the training settings, so a
+// built-in note or question that names the learning rate or batch size by
+// its number also says the one in force ({learningRate}, {batchSize}); an
+// epoch's note does not say the examples have been seen "once" (on the
+// second epoch they have been seen twice); and no text counts the weights
+// of a network whose layers the settings can change.
+func TestBuiltinNotesHoldEveryTime(t *testing.T) {
+	named := []struct {
+		re          *regexp.Regexp
+		placeholder string
+	}{
+		{regexp.MustCompile(`(?i)learning rate (of )?[0-9]`), "{learningRate}"},
+		{regexp.MustCompile(`(?i)batch size (of )?[0-9]`), "{batchSize}"},
+	}
+	once := regexp.MustCompile(`\bonce\b`)
+	counted := regexp.MustCompile(`\b[0-9]+ weights\b`)
+	for _, name := range Builtin().Names() {
+		l, _ := Builtin().Lookup(name)
+		texts := map[string]string{}
+		for i, n := range l.Notes {
+			texts[fmt.Sprintf("notes[%d] (%s)", i, n.At)] = n.Say
+		}
+		for i, q := range l.Questions {
+			texts[fmt.Sprintf("questions[%d].ask", i)] = q.Ask
+		}
+		for where, text := range texts {
+			for _, n := range named {
+				if n.re.MatchString(text) && !strings.Contains(text, n.placeholder) {
+					t.Errorf("%s %s names %q by its number without %s: %q", name, where, n.re.FindString(text), n.placeholder, text)
+				}
+			}
+			if strings.HasSuffix(where, "(epoch)") && len(once.FindAllString(text, -1)) > strings.Count(text, "once more") {
+				t.Errorf("%s %s says \"once\", untrue from the second epoch: %q", name, where, text)
+			}
+			if m := counted.FindString(text); m != "" {
+				t.Errorf("%s %s counts %q, which the settings can change: %q", name, where, m, text)
+			}
+		}
 	}
 }
