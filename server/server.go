@@ -75,6 +75,12 @@ type Config struct {
 	// are then unique across every instance sharing it (directory.go).
 	// Nil runs alone, as tests do.
 	Cluster *cluster.Conn
+
+	// OwnerLease is how long a learner's session stays this instance's
+	// after its last renewal in NATS (renewed every third of it): once an
+	// instance dies, its sessions move to another instance this long
+	// after, at most (store.go). Default 6 s; at least a second.
+	OwnerLease time.Duration
 }
 
 func (c *Config) fill() {
@@ -94,6 +100,8 @@ func (c *Config) fill() {
 	def(&c.MaxSessions, 2000)
 	defDur(&c.IdleTimeout, 30*time.Minute)
 	defDur(&c.ResumeWindow, 2*time.Minute)
+	defDur(&c.OwnerLease, 6*time.Second)
+	c.OwnerLease = max(c.OwnerLease, cluster.MinLease)
 	if c.MaxFrameBytes <= 0 {
 		// A lesson may be 1 MiB (engine.MaxLessonBytes): with its load
 		// command around it, it still fits in a frame.
@@ -259,11 +267,18 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.wg.Add(1)
 		go s.publishLoop()
-		if cfg.Cluster.Embedded() && cfg.Cluster.Persistent() {
-			if s.store, err = newStore(cfg.Cluster); err != nil {
+		if !cfg.Cluster.Embedded() || cfg.Cluster.Persistent() {
+			if s.store, err = newStore(cfg.Cluster, cfg.OwnerLease); err != nil {
 				return nil, err
 			}
-			s.restoreRooms()
+			if s.store.rooms {
+				s.restoreRooms()
+			}
+			if err := s.serveHandovers(); err != nil {
+				return nil, err
+			}
+			s.wg.Add(1)
+			go s.renewLoop(s.quit)
 		}
 		s.wg.Add(1)
 		go s.refreshLoop(s.quit)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/netstep/netstep/cluster"
 	"github.com/netstep/netstep/engine"
 )
 
@@ -90,8 +91,10 @@ type session struct {
 	stateLater *time.Timer
 	charged    int64 // bytes this session adds to the server's memory count
 
-	lastSave       time.Time      // when save last ran (store.go)
-	savedLesson    *engine.Lesson // the lesson last saved, and its key
+	lastSave       time.Time                     // when save last ran (store.go)
+	claim          atomic.Pointer[cluster.Claim] // this instance's ownership of a learner's saved session, or nil (store.go)
+	savedRev       uint64                        // the bucket revision of the last save
+	savedLesson    *engine.Lesson                // the lesson last saved, and its key
 	savedLessonKey string
 
 	// orphaned is when the last driver left (unix nanoseconds), 0 while one
@@ -280,7 +283,8 @@ func (s *session) loop() {
 			}
 		case <-s.quit:
 			if s.srv.isClosing() {
-				s.save() // it comes back when the server does
+				s.save() // it comes back when the server does, or on another instance at once
+				s.releaseClaim()
 			}
 			reason = s.end(s.stopCode, s.stopText)
 			return

@@ -54,7 +54,7 @@ func TestRestartKeepsClasses(t *testing.T) {
 	}
 
 	c1 := open()
-	ts := newTestServer(t, Config{Cluster: c1})
+	ts := newTestServer(t, Config{Cluster: c1, OwnerLease: time.Second})
 	rm := ts.openRoom(t, "circle-8-8")
 	p := ts.dial(t, "?room="+rm.Code, rm.presenter())
 	p.mustDo(`{"cmd":"step","id":"1","granularity":"sample"}`)
@@ -80,7 +80,7 @@ func TestRestartKeepsClasses(t *testing.T) {
 	c1.Close()
 
 	c2 := open()
-	ts = newTestServer(t, Config{Cluster: c2})
+	ts = newTestServer(t, Config{Cluster: c2, OwnerLease: time.Second})
 	if ts.Rooms() != 1 {
 		t.Fatalf("%d rooms after the restart, want 1", ts.Rooms())
 	}
@@ -124,7 +124,7 @@ func TestRestartKeepsClasses(t *testing.T) {
 
 	c3 := open()
 	t.Cleanup(c3.Close)
-	ts = newTestServer(t, Config{Cluster: c3})
+	ts = newTestServer(t, Config{Cluster: c3, OwnerLease: time.Second})
 	f, first = ts.joinRoom(t, rm, "?room="+rm.Code)
 	if got := stateOf(t, first[0]); !bytes.Equal(got, roomState) {
 		t.Errorf("the room's state after a kill differs:\n got %.200s\nwant %.200s", got, roomState)
