@@ -31,8 +31,10 @@ package cluster
 //   - Held reports false once the claim is lost or its last successful
 //     renewal began more than a lease ago (measured on this instance's
 //     monotonic clock from before the renewal was sent, so it errs on the
-//     side of stopping early). An instance serves an owned thing only
-//     while Held; fencing covers the window in which it does not know yet.
+//     side of stopping early). A thing that must never be served twice is
+//     served only while Held; fencing covers the window in which its old
+//     owner does not know yet. (A learner's session is served on through
+//     a NATS outage: only its saves need the claim.)
 //   - Release deletes the record at this claim's revision, so another
 //     instance may claim the name at once (a handover, a drain).
 //
