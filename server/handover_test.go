@@ -97,7 +97,7 @@ func (m *mover) back() {
 // the state before it moved) and carry on.
 func (m *mover) resumeOn(in *instance, want []byte) {
 	m.t.Helper()
-	m.c = in.dial(m.t, "?resume="+m.token)
+	m.c = in.dial(m.t, "", Credentials{Resume: m.token})
 	if m.c.hello["resumed"] != true {
 		m.t.Fatalf("resuming on another instance: hello %v", m.c.hello)
 	}

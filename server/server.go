@@ -367,7 +367,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if tok := creds.Resume; tok != "" {
 		sess = s.lookup(tok)
 		if sess == nil {
-			sess = s.revive(tok) // saved before a restart
+			sess = s.revive(tok) // saved before a restart, or held by another instance
 		}
 		expired = sess == nil
 	}
