@@ -13,6 +13,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -100,27 +102,16 @@ func (d *directory) release(code string) error {
 
 // refreshLoop keeps this instance's rooms in the directory until quit.
 func (s *Server) refreshLoop(quit <-chan struct{}) {
-	defer s.wg.Done()
-	t := time.NewTicker(roomRefresh)
-	defer t.Stop()
-	for {
-		select {
-		case <-quit:
-			return
-		case <-t.C:
-		}
+	s.every(quit, roomRefresh, func() {
 		s.mu.Lock()
-		rooms := make([]*room, 0, len(s.rooms))
-		for _, rm := range s.rooms {
-			rooms = append(rooms, rm)
-		}
+		rooms := slices.Collect(maps.Values(s.rooms))
 		s.mu.Unlock()
 		for _, rm := range rooms {
 			if err := s.dir.refresh(rm); err != nil {
 				s.log.Warn("room directory: refreshing an entry", "room", rm.code, "err", err)
 			}
 		}
-	}
+	})
 }
 
 // releaseCode takes an ended room out of the directory.

@@ -286,6 +286,22 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// every runs f every d until quit, as a background loop Shutdown waits for
+// (the caller has added it to s.wg).
+func (s *Server) every(quit <-chan struct{}, d time.Duration, f func()) {
+	defer s.wg.Done()
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-quit:
+			return
+		case <-t.C:
+			f()
+		}
+	}
+}
+
 // Healthz answers GET /healthz: 200 "ok" while the server accepts sessions,
 // 503 once it is shutting down.
 func (s *Server) Healthz(w http.ResponseWriter, r *http.Request) {

@@ -31,6 +31,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -525,20 +527,9 @@ func (s *session) handOver() {
 // renewLoop renews this instance's claims on its learners' sessions every
 // third of the lease until quit. A claim found lost goes to its session.
 func (s *Server) renewLoop(quit <-chan struct{}) {
-	defer s.wg.Done()
-	t := time.NewTicker(s.store.owners.Lease() / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-quit:
-			return
-		case <-t.C:
-		}
+	s.every(quit, s.store.owners.Lease()/3, func() {
 		s.mu.Lock()
-		sessions := make([]*session, 0, len(s.sessions))
-		for _, sess := range s.sessions {
-			sessions = append(sessions, sess)
-		}
+		sessions := slices.Collect(maps.Values(s.sessions))
 		s.mu.Unlock()
 		for _, sess := range sessions {
 			c := sess.claim.Load()
@@ -558,7 +549,7 @@ func (s *Server) renewLoop(quit <-chan struct{}) {
 				sess.log.Warn("renewing a session's claim", "err", err)
 			}
 		}
-	}
+	})
 }
 
 // restoreStart gives a revived session the loss before training it saved.
