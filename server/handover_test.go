@@ -124,7 +124,8 @@ func closeReason(t *testing.T, c *client) (int, string) {
 // instance, and the session it finds there steps on exactly (byte for
 // byte) as a session that never moved, Back history included: handed over
 // by a live owner, rebuilt from its last save when its owner was killed,
-// handed back when its owner drains on SIGTERM; and an owner cut off from
+// handed back when its owner drains on SIGTERM; a Play going on when it
+// moved goes on where it arrives; and an owner cut off from
 // the cluster can never write it again once another instance has it.
 func TestSessionMovesBetweenInstances(t *testing.T) {
 	url := clustertest.Node(t).ClientURL()
@@ -193,6 +194,33 @@ func TestSessionMovesBetweenInstances(t *testing.T) {
 		m.step(engine.StepEpoch, engine.StepSample)
 		m.back()
 		m.step(engine.StepBatch)
+	})
+
+	t.Run("a Play carries on", func(t *testing.T) {
+		a, b := startInstance(t, url, time.Minute), startInstance(t, url, time.Minute)
+		m := newMover(t, a)
+		m.c.mustDo(`{"cmd":"run","id":"r","stepsPerSecond":50,"granularity":"sample"}`)
+		for m.c.read()["type"] != "progress" {
+		}
+		c := b.dial(t, "", Credentials{Resume: m.token})
+		if c.hello["resumed"] != true {
+			t.Fatalf("resuming a playing session on another instance: hello %v", c.hello)
+		}
+		s := c.read()
+		if s["reason"] != "resume" {
+			t.Fatalf("after hello: %v, want the state", s)
+		}
+		from := s["state"].(map[string]any)["position"].(map[string]any)["t"].(float64)
+		for {
+			f := c.read()
+			if f["type"] != "progress" {
+				continue
+			}
+			if t := f["position"].(map[string]any)["t"].(float64); t > from {
+				break
+			}
+		}
+		c.mustDo(`{"cmd":"pause","id":"p"}`)
 	})
 
 	t.Run("a cut-off owner is fenced out", func(t *testing.T) {
