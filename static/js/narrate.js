@@ -396,7 +396,8 @@ export function updateSentence(m, updates) {
   for (const u of updates) if (Math.abs(u.new - u.old) > Math.abs(big.new - big.old)) big = u;
   const lr = m.training?.learningRate;
   const sgd = (m.training?.optimizer ?? 'sgd') === 'sgd' && typeof lr === 'number';
-  const how = sgd ? `, each by ${fmt(lr, 3)} (the learning rate) times its gradient` : '';
+  // The learning rate as the learner set it: 5, not 5.000.
+  const how = sgd ? `, each by ${fillIn('{learningRate}', m)} (the learning rate) times its gradient` : '';
   const biggest = Math.abs(big.new - big.old) / Math.max(Math.abs(big.old), Math.abs(big.new), SIZE);
   const size = biggest >= 0.3 ? 'Some steps were big. ' : '';
   const lead = updates.length > 1 ? `Update: all ${updates.length} weights and biases moved against their gradients${how}. ${size}The biggest change: ` : 'Update: ';

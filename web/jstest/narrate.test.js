@@ -191,7 +191,9 @@ test('how big a change is depends on its size', () => {
     { layer: 1, to: 0, bias: true, from: null, old: -0.46, grad: -0.544, new: 2.26, batch: 1 },
     { layer: 1, to: 0, from: 0, bias: false, old: 0.2, grad: 0.01, new: 0.15, batch: 1 },
   ]);
-  assert.match(text, /each by 5\.000 \(the learning rate\) times its gradient\. Some steps were big\./);
+  assert.match(text, /each by 5 \(the learning rate\) times its gradient\. Some steps were big\./);
+  const slow = updateSentence({ ...m, training: { ...m.training, learningRate: 0.03 } }, [{ layer: 1, to: 0, bias: true, from: null, old: 0.5, grad: 0.1, new: 0.497, batch: 1 }, { layer: 1, to: 0, from: 0, bias: false, old: 0.2, grad: 0.01, new: 0.1997, batch: 1 }]);
+  assert.match(slow, /each by 0\.03 \(the learning rate\)/);
   assert.doesNotMatch(text, /small step/);
 });
 
