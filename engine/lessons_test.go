@@ -456,3 +456,19 @@ func TestBuiltinNotesHoldEveryTime(t *testing.T) {
 		}
 	}
 }
+
+// TestBuiltinNamesReadInSentences: the narration and the math name a
+// weight by its ends ("the weight from height to hidden neuron 2"), so no
+// built-in input or output is called by a word they use for the network's
+// own parts; "the weight from weight" says nothing.
+func TestBuiltinNamesReadInSentences(t *testing.T) {
+	reserved := []string{"weight", "bias", "gradient", "blame", "loss", "input", "output"}
+	for _, name := range Builtin().Names() {
+		l, _ := Builtin().Lookup(name)
+		for _, n := range append(slices.Clone(l.Network.Inputs), l.Network.Outputs...) {
+			if slices.Contains(reserved, strings.ToLower(strings.TrimSpace(n))) {
+				t.Errorf("%s: a neuron named %q reads as the network's own %s in the narration", name, n, n)
+			}
+		}
+	}
+}
