@@ -4,7 +4,7 @@
 
 import uPlot from '../vendor/uplot/uPlot.min.js';
 import { heatColor } from './colors.js';
-import { createClassMap } from './classmap.js';
+import { boundaryLabel, createClassMap } from './classmap.js';
 import { fmt } from './format.js';
 
 /**
@@ -416,7 +416,7 @@ export function createCharts(slots, opts) {
       ctx.stroke();
     }
     ctx.restore();
-    canvas.setAttribute('aria-label', `Decision boundary over the plane from ${b.domain[0]} to ${b.domain[1]}, with ${n1} points of class 1 and ${n0} of class 0.`);
+    canvas.setAttribute('aria-label', boundaryLabel(lastModel, b.domain, n1, n0));
     paintHiddenMaps(b, pal);
   }
 

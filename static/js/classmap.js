@@ -303,3 +303,20 @@ export function mapPanels(m) {
     ],
   };
 }
+
+/**
+ * boundaryLabel is the text alternative of a one-output lesson's map: the
+ * points of each class, by the lesson's class names when it has two
+ * (cat-or-dog's "7 dog points and 9 cat points"), else as class 1 and class 0.
+ * @param {any} m
+ * @param {number[]} domain
+ * @param {number} n1 points whose target is 1
+ * @param {number} n0 the others
+ */
+export function boundaryLabel(m, domain, n1, n0) {
+  const classes = m?.lesson?.display?.outputs?.[0]?.classes;
+  const [across, up] = m?.network?.inputs ?? [];
+  const axes = across && up ? ` (across: ${across}; up: ${up})` : '';
+  const points = Array.isArray(classes) && classes.length === 2 ? `${n1} ${classes[1]} points and ${n0} ${classes[0]} points` : `${n1} points of class 1 and ${n0} of class 0`;
+  return `Decision boundary over the plane from ${domain[0]} to ${domain[1]}${axes}, with ${points}.`;
+}

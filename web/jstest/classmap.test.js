@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLASS_COLORS, FAINTEST, STRONGEST, certainty, classColors, classLetters, classMapRGBA, classNames, classOf, mapLabel, mapPanels, regionShares, textOn } from '../../static/js/classmap.js';
+import { boundaryLabel, CLASS_COLORS, FAINTEST, STRONGEST, certainty, classColors, classLetters, classMapRGBA, classNames, classOf, mapLabel, mapPanels, regionShares, textOn } from '../../static/js/classmap.js';
 import { addedText } from '../../static/js/addpoints.js';
 import { PALETTES, contrast, hexToRgb, mix } from '../../static/js/colors.js';
 
@@ -128,4 +128,10 @@ test('addedText counts the added points by class', () => {
   assert.equal(addedText([{ x1: 0, x2: 0, label: 2 }], (v) => names[v]), 'Added 1 size L (L) point, drawn with a ring. Train to use them.');
   const three = [2, 0, 2].map((label) => ({ x1: 0, x2: 0, label }));
   assert.equal(addedText(three, (v) => names[v]), 'Added 2 size L (L) and 1 size S (S) points, drawn with a ring. Train to use them.');
+});
+
+test('boundaryLabel names a two-class lesson\'s classes and axes', () => {
+  const dogs = { network: { inputs: ['ear pointiness', 'snout length'] }, lesson: { display: { outputs: [{ classes: ['cat', 'dog'] }] } } };
+  assert.equal(boundaryLabel(dogs, [-3, 3], 7, 9), 'Decision boundary over the plane from -3 to 3 (across: ear pointiness; up: snout length), with 7 dog points and 9 cat points.');
+  assert.equal(boundaryLabel({ network: { inputs: ['x1', 'x2'] } }, [-6, 6], 2, 3), 'Decision boundary over the plane from -6 to 6 (across: x1; up: x2), with 2 points of class 1 and 3 of class 0.');
 });
