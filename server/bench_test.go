@@ -36,7 +36,14 @@ func benchSession(b *testing.B, file string) (*session, *viewer) {
 // frame at most ten times a second).
 func BenchmarkStepSample(b *testing.B) {
 	s, v := benchSession(b, "testdata/circle-8-8.json")
-	cmd := []byte(`{"cmd":"step","id":"17","granularity":"sample"}`)
+	benchCommand(b, s, v, []byte(`{"cmd":"step","id":"17","granularity":"sample"}`))
+}
+
+// benchCommand handles cmd once per op, from its bytes to the encoded
+// frames taken from v's queue, and reports the bytes on the wire and the
+// CPU time per op.
+func benchCommand(b *testing.B, s *session, v *viewer, cmd []byte) {
+	b.Helper()
 	var spare []*frame
 	var bytesOut int
 	b.ReportAllocs()
@@ -71,23 +78,7 @@ func reportCPU(b *testing.B, cpu0 time.Duration) {
 func BenchmarkStepSampleCompact(b *testing.B) {
 	s, v := benchSession(b, "testdata/circle-8-8.json")
 	s.compact, v.compact = true, true
-	cmd := []byte(`{"cmd":"step","id":"17","granularity":"sample"}`)
-	var spare []*frame
-	var bytesOut int
-	b.ReportAllocs()
-	cpu0 := processCPU()
-	for b.Loop() {
-		c, _ := decodeCommand(cmd)
-		s.handle(message{v: v, cmd: c})
-		frames, _, _, _, _ := v.take(spare)
-		for _, f := range frames {
-			bytesOut += len(f.data)
-		}
-		clear(frames)
-		spare = frames[:0]
-	}
-	b.ReportMetric(float64(bytesOut)/float64(b.N), "wire-bytes/op")
-	reportCPU(b, cpu0)
+	benchCommand(b, s, v, []byte(`{"cmd":"step","id":"17","granularity":"sample"}`))
 }
 
 // BenchmarkStepSampleEncodeOnly is the step and its events frame alone,

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,6 +101,35 @@ func (ts *testServer) dial(t testing.TB, query string, creds ...Credentials) *cl
 	}
 	cl.hello = h
 	return cl
+}
+
+// dialAtOnce opens n websockets with query at the same moment, as a class
+// behind one address does; each one refused fails the test. It closes them
+// and returns how long they took.
+func (ts *testServer) dialAtOnce(t *testing.T, n int, query string) time.Duration {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	start := time.Now()
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ws, _, err := ts.tryDial(query, nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			ws.Close()
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	return took
 }
 
 // tryDial connects with query and header, offering the credentials given

@@ -17,6 +17,27 @@ import (
 	"github.com/netstep/netstep/external"
 )
 
+// learnerStepping opens a learner's session on xor that steps every 10 ms
+// in the background, beside what the test does; finish stops it and
+// returns each step's latency.
+func (ts *testServer) learnerStepping(t *testing.T) (finish func() []time.Duration) {
+	learner := ts.dial(t, "?lesson=xor")
+	learner.read()
+	stop := make(chan struct{})
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		lat = stepper(t, learner, 10*time.Millisecond, stop)
+	}()
+	return func() []time.Duration {
+		close(stop)
+		wg.Wait()
+		return lat
+	}
+}
+
 // stepper steps a session every interval until stop is closed and returns
 // each step's latency, command sent to done received.
 func stepper(t *testing.T, c *client, interval time.Duration, stop <-chan struct{}) []time.Duration {
@@ -53,16 +74,7 @@ func percentile(lat []time.Duration, p float64) time.Duration {
 
 func TestFloodGetsSlowDownThen1008(t *testing.T) {
 	ts := newTestServer(t, Config{})
-	learner := ts.dial(t, "?lesson=xor")
-	learner.read()
-	stop := make(chan struct{})
-	var lat []time.Duration
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		lat = stepper(t, learner, 10*time.Millisecond, stop)
-	}()
+	finish := ts.learnerStepping(t)
 
 	flood := ts.dial(t, "")
 	codes := make(chan string, 10000)
@@ -101,8 +113,7 @@ func TestFloodGetsSlowDownThen1008(t *testing.T) {
 		t.Error("no slow_down frame before the close")
 	}
 	time.Sleep(100 * time.Millisecond)
-	close(stop)
-	wg.Wait()
+	lat := finish()
 	if len(lat) == 0 {
 		t.Error("the learner got no step answered during the flood")
 	}
@@ -111,16 +122,7 @@ func TestFloodGetsSlowDownThen1008(t *testing.T) {
 
 func TestSlowReaderIsDroppedNotWaitedFor(t *testing.T) {
 	ts := newTestServer(t, Config{WriteTimeout: 500 * time.Millisecond})
-	learner := ts.dial(t, "?lesson=xor")
-	learner.read()
-	stop := make(chan struct{})
-	var lat []time.Duration
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		lat = stepper(t, learner, 10*time.Millisecond, stop)
-	}()
+	finish := ts.learnerStepping(t)
 
 	// A backgrounded tab: asks for big frames and never reads them.
 	slow := ts.dial(t, "?lesson=circle-8-8")
@@ -134,8 +136,7 @@ func TestSlowReaderIsDroppedNotWaitedFor(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	close(stop)
-	wg.Wait()
+	lat := finish()
 	if len(lat) == 0 {
 		t.Error("the learner got no step answered beside the slow reader")
 	}

@@ -1,10 +1,7 @@
 package server
 
 import (
-	"bytes"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gorilla/websocket"
@@ -59,40 +56,7 @@ func classAcross(t *testing.T, urls [3]string, replicas int) {
 		t.Errorf("a wrong presenter token on another instance: %v, want 403", err)
 	}
 
-	const steps = 12
-	var want [][]byte
-	for i := range steps {
-		g := []string{"micro", "phase", "sample", "batch"}[i%4]
-		id := fmt.Sprint(i + 1)
-		p.send(fmt.Sprintf(`{"cmd":"step","id":%q,"granularity":%q}`, id, g))
-		for {
-			raw := p.readRaw()
-			if bytes.HasPrefix(raw, []byte(`{"type":"events"`)) {
-				want = append(want, raw)
-			}
-			if bytes.HasPrefix(raw, []byte(`{"type":"done","id":"`+id+`"`)) {
-				break
-			}
-			if bytes.HasPrefix(raw, []byte(`{"type":"error"`)) {
-				t.Fatalf("the presenter on another instance got %s", raw)
-			}
-		}
-	}
-	var wg sync.WaitGroup
-	for i, f := range followers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got := f.readEventsRaw(len(want))
-			for k := range want {
-				if !bytes.Equal(got[k], want[k]) {
-					t.Errorf("follower %d, events frame %d:\n got %.200s\nwant %.200s", i, k, got[k], want[k])
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	followersGetEveryEvent(t, followers, p.stepEveryGranularity(12))
 
 	f := followers[3] // on C
 	frames := f.do(`{"cmd":"state","id":"s"}`)

@@ -81,6 +81,54 @@ func (ts *testServer) joinRoom(t testing.TB, rm testRoom, query string, creds ..
 	}
 }
 
+// stepEveryGranularity has the presenter p take steps, micro, phase,
+// sample and batch in turn, and returns the events frames it got, as sent:
+// what every follower must get, frame for frame.
+func (p *client) stepEveryGranularity(steps int) [][]byte {
+	p.t.Helper()
+	var want [][]byte
+	for i := range steps {
+		g := []string{"micro", "phase", "sample", "batch"}[i%4]
+		id := fmt.Sprint(i + 1)
+		p.send(fmt.Sprintf(`{"cmd":"step","id":%q,"granularity":%q}`, id, g))
+		for {
+			raw := p.readRaw()
+			if bytes.HasPrefix(raw, []byte(`{"type":"events"`)) {
+				want = append(want, raw)
+			}
+			if bytes.HasPrefix(raw, []byte(`{"type":"done","id":"`+id+`"`)) {
+				break
+			}
+			if bytes.HasPrefix(raw, []byte(`{"type":"error"`)) {
+				p.t.Fatalf("the presenter's step %s got %s", id, raw)
+			}
+		}
+	}
+	return want
+}
+
+// followersGetEveryEvent checks that every follower reads the events
+// frames want, byte for byte and in order (each follower read at once, so
+// a slow reader does not hold up the others).
+func followersGetEveryEvent(t *testing.T, followers []*client, want [][]byte) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i, f := range followers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got := f.readEventsRaw(len(want))
+			for k := range want {
+				if !bytes.Equal(got[k], want[k]) {
+					t.Errorf("follower %d, events frame %d:\n got %.200s\nwant %.200s", i, k, got[k], want[k])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // readEventsRaw reads frames until n events frames have come, and returns
 // their bytes with the id left out (followers' frames carry the
 // presenter's id too).
@@ -197,37 +245,7 @@ func TestRoomFollowersGetEveryEventInOrder(t *testing.T) {
 			break
 		}
 	}
-	const steps = 12
-	var want [][]byte
-	for i := range steps {
-		g := []string{"micro", "phase", "sample", "batch"}[i%4]
-		id := fmt.Sprint(i + 1)
-		p.send(fmt.Sprintf(`{"cmd":"step","id":%q,"granularity":%q}`, id, g))
-		for {
-			raw := p.readRaw()
-			if bytes.HasPrefix(raw, []byte(`{"type":"events"`)) {
-				want = append(want, raw)
-			}
-			if bytes.HasPrefix(raw, []byte(`{"type":"done","id":"`+id+`"`)) {
-				break
-			}
-		}
-	}
-	var wg sync.WaitGroup
-	for i, f := range followers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got := f.readEventsRaw(len(want))
-			for k := range want {
-				if !bytes.Equal(got[k], want[k]) {
-					t.Errorf("follower %d, events frame %d:\n got %.200s\nwant %.200s", i, k, got[k], want[k])
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	followersGetEveryEvent(t, followers, p.stepEveryGranularity(12))
 }
 
 func TestRoomRefusesFollowersAndWrongTokens(t *testing.T) {
@@ -467,27 +485,7 @@ func TestRoomJoinRate(t *testing.T) {
 func TestRoomClassJoinsAtOnce(t *testing.T) {
 	ts := newTestServer(t, Config{})
 	rm := ts.openRoom(t, "xor")
-	var wg sync.WaitGroup
-	errs := make(chan error, 60)
-	start := time.Now()
-	for range 60 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ws, _, err := ts.tryDial("?room="+rm.Code, nil)
-			if err != nil {
-				errs <- err
-				return
-			}
-			ws.Close()
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if d := time.Since(start); d > 3*time.Second {
+	if d := ts.dialAtOnce(t, 60, "?room="+rm.Code); d > 3*time.Second {
 		t.Errorf("60 students took %v to join", d)
 	}
 }
