@@ -472,3 +472,75 @@ func TestBuiltinNamesReadInSentences(t *testing.T) {
 		}
 	}
 }
+
+// TestHousePricesNotesNumbers: the numbers house-prices' intro and update
+// note quote come from the engine: the first house's guess, its price, and
+// the guess for the same house after the first update.
+func TestHousePricesNotesNumbers(t *testing.T) {
+	tr := builtinTrainer(t, "house-prices")
+	var x []float64
+	var guess, price float64
+	tr.Step(StepSample, func(e *Event) {
+		switch e.Type {
+		case EventSample:
+			x = append([]float64(nil), e.X...)
+		case EventLoss:
+			guess, price = e.Prediction[0], e.Target[0]
+		}
+	})
+	in := x
+	for _, ly := range tr.layers {
+		z, a := make([]float64, ly.nout), make([]float64, ly.nout)
+		ly.forward(in, z, a)
+		in = a
+	}
+	// The built-in display: dollars = 300,000 + 100,000 × the network's value.
+	dollars := func(v float64) float64 { return 300000 + 100000*v }
+	l, _ := Builtin().Lookup("house-prices")
+	var update string
+	for _, n := range l.Notes {
+		if n.At == "update" {
+			update = n.Say
+		}
+	}
+	for _, c := range []struct {
+		what        string
+		value, unit float64
+		text        string
+	}{
+		{"first guess", dollars(guess), 10000, l.Intro},
+		{"first price", dollars(price), 1000, l.Intro},
+		{"first guess", dollars(guess), 10000, update},
+		{"guess after the first update", dollars(in[0]), 500, update},
+	} {
+		want := fmt.Sprintf("$%d,%03d", int(math.Round(c.value/c.unit)*c.unit)/1000, int(math.Round(c.value/c.unit)*c.unit)%1000)
+		if !strings.Contains(c.text, want) {
+			t.Errorf("the %s is %.0f; want the text to say %s: %q", c.what, c.value, want, c.text)
+		}
+	}
+}
+
+// TestTooFastWhyNumbers: too-fast's question explains itself with the
+// first two houses' mistakes, which the engine computes.
+func TestTooFastWhyNumbers(t *testing.T) {
+	tr := builtinTrainer(t, "too-fast")
+	var gaps []float64
+	for range 2 {
+		tr.Step(StepSample, func(e *Event) {
+			if e.Type == EventLoss {
+				gaps = append(gaps, 100000*(e.Prediction[0]-e.Target[0]))
+			}
+		})
+	}
+	if len(gaps) != 2 || gaps[0] >= 0 || gaps[1] <= 0 {
+		t.Fatalf("the first two mistakes %v; want one too low, then one too high", gaps)
+	}
+	l, _ := Builtin().Lookup("too-fast")
+	why := l.Questions[0].Why
+	for i, how := range []string{"too low", "too high"} {
+		want := fmt.Sprintf("$%d,000 %s", int(math.Round(math.Abs(gaps[i])/1000)), how)
+		if !strings.Contains(why, want) {
+			t.Errorf("house %d was off by %.0f; want the why to say %q: %q", i+1, gaps[i], want, why)
+		}
+	}
+}
