@@ -24,6 +24,7 @@ type metrics struct {
 	errors    *prometheus.CounterVec
 	dropped   prometheus.Counter
 	refused   *prometheus.CounterVec
+	takeovers prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -51,8 +52,10 @@ func newMetrics() *metrics {
 			Name: "netstep_frames_dropped_total", Help: "Frames not sent to a viewer: replaced by a newer one, or dropped with a viewer that fell behind."}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "netstep_upgrades_refused_total", Help: "Websocket upgrades refused, by reason."}, []string{"reason"}),
+		takeovers: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "netstep_room_takeovers_total", Help: "Rooms this instance took over from another (gone, or draining) or brought back at start."}),
 	}
-	m.reg.MustRegister(m.sessions, m.viewers, m.rooms, m.followers, m.memory, m.encodes, m.started, m.steps, m.errors, m.dropped, m.refused,
+	m.reg.MustRegister(m.sessions, m.viewers, m.rooms, m.followers, m.memory, m.encodes, m.started, m.steps, m.errors, m.dropped, m.refused, m.takeovers,
 		// go_gc_heap_live_bytes (the heap marked live by the last GC) and
 		// go_gc_cycles_total_gc_cycles_total besides the usual go_memstats:
 		// the load generator divides them by the sessions to get the real

@@ -9,16 +9,22 @@ package server
 // numbers (NATS dropped a frame for a slow instance) resyncs every
 // follower here with a fresh state, as an overflowing queue does. A
 // presenter connected here gets a viewer on the owner (relayAttach) whose
-// frames come back on a subject of its own.
+// frames come back on a subject of its own. When another instance takes
+// the room over (roomlog.go), its frames come under a higher term: every
+// follower here resyncs from the new owner, and frames of a lower term (a
+// fenced-out old owner's) are dropped.
 
 import (
 	"encoding/binary"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/nats-io/nats.go"
+
+	"github.com/netstep/netstep/cluster"
 )
 
 // remoteWait bounds a request to a room's owner.
@@ -31,7 +37,8 @@ type mirror struct {
 	sub  *nats.Subscription
 
 	mu      sync.Mutex
-	last    uint64              // the newest sequence number seen
+	term    uint64              // the owner's term: frames of a lower one are dropped
+	last    uint64              // the newest sequence number seen in it
 	members map[*viewer]*member // followers here
 	ended   bool
 }
@@ -39,15 +46,22 @@ type mirror struct {
 // member is one follower of a mirror. Until its sync arrives it is
 // pending and keeps the frames that come meanwhile.
 type member struct {
-	pending bool
-	from    uint64 // frames after this sequence number are its
-	held    []relayed
+	pending  bool
+	fromTerm uint64 // frames after this term and sequence number are its
+	from     uint64
+	held     []relayed
 }
 
 type relayed struct {
 	kind frameKind
+	term uint64
 	seq  uint64
 	data []byte
+}
+
+// after reports whether r comes after term and seq.
+func (r *relayed) after(term, seq uint64) bool {
+	return r.term > term || r.term == term && r.seq > seq
 }
 
 // mirrorFor returns the mirror of the room code held elsewhere, subscribing
@@ -76,15 +90,28 @@ func (m *mirror) receive(msg *nats.Msg) {
 	if len(d) < 1 {
 		return
 	}
-	if frameKind(d[0]) == frameClose || len(d) < 9 {
+	switch {
+	case frameKind(d[0]) == frameHandover && len(d) >= 9:
+		m.handover(binary.BigEndian.Uint64(d[1:9]))
+		return
+	case frameKind(d[0]) == frameClose || len(d) < 17:
 		m.end(d)
 		return
 	}
-	r := relayed{kind: frameKind(d[0]), seq: binary.BigEndian.Uint64(d[1:9]), data: d[9:]}
+	r := relayed{kind: frameKind(d[0]), term: binary.BigEndian.Uint64(d[1:9]), seq: binary.BigEndian.Uint64(d[9:17]), data: d[17:]}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if r.term < m.term {
+		return // an old owner's, fenced out
+	}
+	// A new term is a new owner, whose first frame is a state for every
+	// follower (what the old one sent last may not have reached this
+	// instance): missing that, every follower here resyncs.
 	gap := m.last != 0 && r.seq != m.last+1
-	m.last = r.seq
+	if r.term != m.term {
+		gap = m.last != 0 && (r.seq != 1 || r.kind != kindState)
+	}
+	m.term, m.last = r.term, r.seq
 	if gap {
 		m.srv.metrics.dropped.Inc()
 		for v, mb := range m.members {
@@ -100,7 +127,7 @@ func (m *mirror) receive(msg *nats.Msg) {
 			mb.held = append(mb.held, r)
 			continue
 		}
-		if r.seq <= mb.from {
+		if !r.after(mb.fromTerm, mb.from) {
 			continue
 		}
 		if f == nil {
@@ -135,14 +162,14 @@ func (m *mirror) sync(v *viewer, reason string) {
 	req.Header.Set(hdrSeat, v.seat)
 	req.Header.Set(hdrReason, reason)
 	resp, err := m.srv.dir.c.NC.RequestMsg(req, remoteWait)
-	if err != nil || len(resp.Data) < 8 {
+	if err != nil || len(resp.Data) < 16 {
 		m.srv.log.Warn("room on another instance: no answer to sync", "room", m.code, "err", err)
 		v.close(websocket.CloseServiceRestart, "the room's server does not answer; reconnect")
 		return
 	}
 	d := resp.Data
-	seq := binary.BigEndian.Uint64(d)
-	d = d[8:]
+	term, seq := binary.BigEndian.Uint64(d), binary.BigEndian.Uint64(d[8:])
+	d = d[16:]
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mb := m.members[v]
@@ -161,11 +188,11 @@ func (m *mirror) sync(v *viewer, reason string) {
 		d = d[5+n:]
 	}
 	for _, r := range mb.held {
-		if r.seq > seq {
+		if r.after(term, seq) {
 			v.push(newFrame(mirrorKind(r.kind), r.data, 1))
 		}
 	}
-	mb.pending, mb.from, mb.held = false, seq, nil
+	mb.pending, mb.fromTerm, mb.from, mb.held = false, term, seq, nil
 }
 
 // leave removes a follower; the last one here ends the subscription.
@@ -185,6 +212,24 @@ func (m *mirror) leave(v *viewer) {
 	}
 	m.mu.Unlock()
 	m.srv.mu.Unlock()
+}
+
+// handover runs when the room's owner has released it (it drains): this
+// instance, which has followers of it, claims it, unless it is shutting
+// down too; of several instances trying, one gets it and the others'
+// followers resync to its frames.
+func (m *mirror) handover(term uint64) {
+	m.mu.Lock()
+	old := term < m.term
+	m.mu.Unlock()
+	if old || m.srv.roomData == nil || m.srv.isClosing() {
+		return
+	}
+	go func() {
+		if _, err := m.srv.takeOverRoom(m.code, 0); err != nil && !errors.Is(err, cluster.ErrOwned) {
+			m.srv.log.Warn("taking over a released room", "room", m.code, "err", err)
+		}
+	}()
 }
 
 // end closes every follower here: the room has ended (d is the owner's

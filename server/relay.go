@@ -6,24 +6,33 @@ package server
 // the room's subject, from which every other instance fans it out to its
 // own followers (mirror.go). Other instances reach the owner by request:
 //
-//	netstep.room.CODE.f       frames: [kind][seq, 8 bytes big-endian][frame]
-//	netstep.room.CODE.sync    → [seq][frames]: what a joining follower gets (state, room, view, question)
+//	netstep.room.CODE.f       frames: [kind][term, 8 bytes big-endian][seq, 8 bytes][frame]
+//	netstep.room.CODE.sync    → [term][seq][frames]: what a joining follower gets (state, room, view, question)
 //	netstep.room.CODE.attach  a presenter on another instance: its frames go to the subject it names
 //	netstep.room.CODE.admit   a follower on another instance wants a place (followers.go)
 //	netstep.room.CODE.in      a remote viewer's command, as the page sent it
 //	netstep.room.CODE.leave   a remote presenter or follower has gone
+//	netstep.room.CODE.alive   answered at once while the owner serves the room
 //
-// See docs/scaling.md.
+// The term is the owner's claim on the room (roomlog.go): a room taken over
+// by another instance continues under a higher term, sequence numbers
+// starting again from 1, and other instances drop frames of a lower term
+// (an old owner's, fenced out). See docs/scaling.md.
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"sync"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/netstep/netstep/cluster"
+	"github.com/netstep/netstep/engine"
 )
 
 // Headers of the requests between instances.
@@ -36,36 +45,73 @@ const (
 )
 
 // frameClose is the kind of the last message on a room's subject: the
-// room has ended; its data is the close text.
-const frameClose frameKind = 255
+// room has ended; its data is the close text. frameHandover says the
+// owner has released the room (it drains): [kind][term].
+const (
+	frameClose    frameKind = 255
+	frameHandover frameKind = 254
+)
 
 func roomSubject(code, what string) string { return "netstep.room." + code + "." + what }
 
-// relay is a room's link to the other instances. seq and lossEpoch are
-// owned by the session goroutine; remote by its lock.
+// relay is a room's link to the other instances, and with a room store
+// its claim and log (roomlog.go). Everything but remote is owned by the
+// session goroutine once it runs; remote by its lock.
 type relay struct {
 	nc        *nats.Conn
 	subject   string
+	term      uint64 // the claim's revision when it was made: frames carry it
 	seq       uint64
 	lossEpoch int // the newest epoch loss published
 	subs      []*nats.Subscription
 	out       []byte
 
+	store     *roomStore
+	claim     *cluster.Claim  // this instance's claim on the room, or nil without a room store
+	op        uint64          // the last log entry written
+	snapOp    uint64          // the last log entry the last snapshot includes
+	logged    *engine.Trainer // the trainer whose changes the log follows
+	needSnap  bool            // the next write must be a snapshot
+	lesson    *engine.Lesson  // the lesson last saved, and its key
+	lessonKey string
+	moved     bool // taken over or handed over: nothing goes out from here any more
+
 	mu     sync.Mutex
 	remote map[string]*viewer // presenters on other instances, by id
 }
 
-// startRelay links rm to the other instances. It runs before the room's
-// session starts.
+// startRelay links rm, a new room, to the other instances; with a room
+// store it claims the room and writes its first snapshot. It runs before
+// the room's session starts.
 func (s *Server) startRelay(rm *room) error {
+	var claim *cluster.Claim
+	if s.roomData != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), directoryWait)
+		defer cancel()
+		c, err := s.roomData.owners.Claim(ctx, claimName(rm.code))
+		if err != nil {
+			return err
+		}
+		claim = c
+	}
+	return s.startRelayWith(rm, claim, 0)
+}
+
+// startRelayWith links rm to the other instances, holding claim (or nil),
+// its log written up to entry op.
+func (s *Server) startRelayWith(rm *room, claim *cluster.Claim, op uint64) error {
 	nc := s.dir.c.NC
-	r := &relay{nc: nc, subject: roomSubject(rm.code, "f"), remote: map[string]*viewer{}}
+	r := &relay{nc: nc, subject: roomSubject(rm.code, "f"), term: 1, remote: map[string]*viewer{}, store: s.roomData, claim: claim, op: op, snapOp: op}
+	if claim != nil {
+		r.term = claim.Revision()
+	}
 	handlers := map[string]nats.MsgHandler{
 		"sync":   func(m *nats.Msg) { s.relaySync(rm, m) },
 		"attach": func(m *nats.Msg) { s.relayAttach(rm, m) },
 		"in":     func(m *nats.Msg) { s.relayIn(rm, m) },
 		"leave":  func(m *nats.Msg) { s.relayLeave(rm, m) },
 		"admit":  func(m *nats.Msg) { s.relayAdmit(rm, m) }, // followers.go
+		"alive":  func(m *nats.Msg) { m.Respond(nil) },
 	}
 	for what, h := range handlers {
 		sub, err := nc.Subscribe(roomSubject(rm.code, what), h)
@@ -76,6 +122,11 @@ func (s *Server) startRelay(rm *room) error {
 		r.subs = append(r.subs, sub)
 	}
 	rm.relay = r
+	if claim != nil && (!rm.sess.snapRoom() || r.needSnap) {
+		r.stop()
+		rm.relay = nil
+		return errors.New("the room's snapshot was not written")
+	}
 	return nil
 }
 
@@ -87,16 +138,30 @@ func (r *relay) stop() {
 
 // publish sends one frame to the other instances (session goroutine).
 func (r *relay) publish(kind frameKind, data []byte) {
+	if r.moved {
+		return
+	}
 	r.seq++
 	r.out = append(r.out[:0], byte(kind))
+	r.out = binary.BigEndian.AppendUint64(r.out, r.term)
 	r.out = binary.BigEndian.AppendUint64(r.out, r.seq)
 	r.out = append(r.out, data...)
 	r.nc.Publish(r.subject, r.out)
 }
 
+// publishHandover tells the other instances the room has been released.
+func (r *relay) publishHandover() {
+	r.out = binary.BigEndian.AppendUint64(append(r.out[:0], byte(frameHandover)), r.term)
+	r.nc.Publish(r.subject, r.out)
+	r.nc.Flush()
+}
+
 // publishClose tells the other instances the room has ended: their
 // followers close with code.
 func (r *relay) publishClose(code int, text string) {
+	if r.moved {
+		return
+	}
 	r.out = binary.BigEndian.AppendUint16(append(r.out[:0], byte(frameClose)), uint16(code))
 	r.nc.Publish(r.subject, append(r.out, text...))
 }
@@ -130,6 +195,7 @@ func (s *Server) relaySync(rm *room, m *nats.Msg) {
 			v.push(&frame{kind: kindOrdered, data: rm.viewJSON})
 		}
 		sess.voteJoined(v)
+		out = binary.BigEndian.AppendUint64(out, rm.relay.term)
 		out = binary.BigEndian.AppendUint64(out, rm.relay.seq)
 		frames, _, _, _, _ := v.take(nil)
 		for _, f := range frames {

@@ -416,9 +416,21 @@ func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request, q url.Values,
 	code, _ := NormalizeRoomCode(raw)
 	rm := s.lookupRoom(code)
 	if rm == nil && s.dir != nil && code != "" {
-		if e, found := s.dir.lookup(code); found && e.Owner != s.dir.c.Instance {
-			s.serveRemoteRoom(w, r, creds, code, e, fork, refuse)
-			return
+		if e, found := s.dir.lookup(code); found {
+			remote := e.Owner != s.dir.c.Instance
+			if s.roomData != nil {
+				// Its owner may have gone or released it: then it is
+				// taken over here (roomlog.go).
+				rm, remote = s.routeRoom(code)
+				if rm == nil && !remote {
+					refuse("room_moving", http.StatusServiceUnavailable, "This class's server is not answering; it carries on elsewhere in a few seconds.")
+					return
+				}
+			}
+			if remote {
+				s.serveRemoteRoom(w, r, creds, code, e, fork, refuse)
+				return
+			}
 		}
 	}
 	if rm == nil {

@@ -130,7 +130,7 @@ func (s *session) sendProgress() {
 	if s.room != nil {
 		rl = s.room.relay
 	}
-	if len(s.viewers) == 0 && rl == nil {
+	if len(s.viewers) == 0 && rl == nil || !s.durable() {
 		return
 	}
 	var hm *engine.Heatmaps

@@ -166,6 +166,7 @@ type Server struct {
 	board       *board        // the other instances' counts, with NATS, or nil (admission.go)
 	standIns    standIns      // followers on other instances of rooms held here (followers.go)
 	store       *store        // saved sessions, with an embedded node on disk (store.go), or nil
+	roomData    *roomStore    // rooms' claims, snapshots and logs, with NATS that keeps data (roomlog.go), or nil
 	quit        chan struct{} // closed by Shutdown: background loops end
 	memUsed     atomic.Int64  // bytes the sessions hold, by their own count (memory.go)
 
@@ -173,11 +174,12 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
-	byToken  map[[32]byte]*session // keyed by the token's hash: lookups leak no timing about tokens
-	rooms    map[string]*room      // open classroom rooms by code
-	mirrors  map[string]*mirror    // rooms other instances hold that followers here watch (mirror.go)
-	reserved int                   // upgrades in progress that will start a session
-	opening  map[string]int        // rooms being opened, by the address opening them (admission.go)
+	byToken  map[[32]byte]*session    // keyed by the token's hash: lookups leak no timing about tokens
+	rooms    map[string]*room         // open classroom rooms by code
+	mirrors  map[string]*mirror       // rooms other instances hold that followers here watch (mirror.go)
+	taking   map[string]chan struct{} // rooms being taken over here, closed when done (roomlog.go)
+	reserved int                      // upgrades in progress that will start a session
+	opening  map[string]int           // rooms being opened, by the address opening them (admission.go)
 	conns    map[*websocket.Conn]struct{}
 	closing  bool
 }
@@ -207,6 +209,7 @@ func New(cfg Config) (*Server, error) {
 		mirrors:     map[string]*mirror{},
 		opening:     map[string]int{},
 		standIns:    standIns{m: map[*viewer]standIn{}},
+		taking:      map[string]chan struct{}{},
 		conns:       map[*websocket.Conn]struct{}{},
 		turns:       make(chan struct{}, cfg.RunConcurrency),
 		lessons:     newLessonCache(),
@@ -268,6 +271,10 @@ func New(cfg Config) (*Server, error) {
 		s.wg.Add(1)
 		go s.publishLoop()
 		if !cfg.Cluster.Embedded() || cfg.Cluster.Persistent() {
+			// NATS keeps data beyond this process: rooms outlive it.
+			if s.roomData, err = newRoomStore(cfg.Cluster); err != nil {
+				return nil, err
+			}
 			if s.store, err = newStore(cfg.Cluster, cfg.OwnerLease); err != nil {
 				return nil, err
 			}
@@ -277,8 +284,9 @@ func New(cfg Config) (*Server, error) {
 			if err := s.serveHandovers(); err != nil {
 				return nil, err
 			}
-			s.wg.Add(1)
+			s.wg.Add(2)
 			go s.renewLoop(s.quit)
+			go s.every(s.quit, roomRenew, s.renewRooms)
 		}
 		s.wg.Add(1)
 		go s.refreshLoop(s.quit)
@@ -528,7 +536,7 @@ func (s *Server) forget(sess *session) {
 			if rm.relay != nil {
 				rm.relay.stop()
 			}
-			if s.dir != nil {
+			if s.dir != nil && (rm.relay == nil || !rm.relay.moved) { // a room that moved lives on elsewhere
 				s.wg.Add(1) // the session's own count is still held: Shutdown waits for this too
 				go s.releaseCode(rm.code)
 			}

@@ -283,8 +283,12 @@ func (s *session) loop() {
 			}
 		case <-s.quit:
 			if s.srv.isClosing() {
-				s.save() // it comes back when the server does, or on another instance at once
-				s.releaseClaim()
+				if s.room != nil {
+					s.handRoomOver() // another instance, or this one restarted, carries on (roomlog.go)
+				} else {
+					s.save() // it comes back when the server does, or on another instance at once
+					s.releaseClaim()
+				}
 			}
 			reason = s.end(s.stopCode, s.stopText)
 			return
@@ -337,7 +341,8 @@ func putBuf(b []byte) {
 // end closes every viewer with code and returns the reason for the log.
 func (s *session) end(code int, text string) string {
 	if s.room != nil {
-		if s.srv.store == nil || !s.srv.isClosing() {
+		moved := s.room.relay != nil && s.room.relay.moved
+		if !moved && (s.srv.store == nil || !s.srv.isClosing()) {
 			s.roomEnding(text) // a saved room does not end with its server: it comes back
 		}
 		if rl := s.room.relay; rl != nil {
@@ -475,6 +480,9 @@ func newFrame(kind frameKind, data []byte, n int) *frame {
 
 // broadcast sends a frame to every viewer.
 func (s *session) broadcast(kind frameKind, data []byte) {
+	if !s.durable() {
+		return
+	}
 	s.relayOut(kind, data)
 	f := s.frame(kind, data)
 	for _, v := range s.viewers {
@@ -502,6 +510,9 @@ func (s *session) eventForms() (objects, compact bool) {
 // broadcastForm sends an events frame to the viewers that read its form,
 // encoded and prepared once for all of them.
 func (s *session) broadcastForm(data []byte, compact bool) {
+	if !s.durable() {
+		return
+	}
 	if !compact {
 		s.relayOut(kindOrdered, data)
 	}
@@ -595,6 +606,9 @@ func (s *session) sendBoundary() {
 // A room keeps the last one it encoded, so that its late joiners and its
 // followers' state asks cost a copy while the trainer has not changed.
 func (s *session) sendState(v *viewer, id []byte, reason string, full bool) {
+	if !s.durable() {
+		return
+	}
 	if c := &s.stateCache; v != nil && id == nil && reason == "state" && s.room != nil && c.frame != nil && c.version == s.version && c.full == full {
 		v.push(c.plainFrame())
 		v.lossEpoch = c.lastEpoch
@@ -619,6 +633,9 @@ func (s *session) sendState(v *viewer, id []byte, reason string, full bool) {
 // sendStateTo sends one state frame, encoded once (or taken from a room's
 // cache), to the viewers vs: one frame, prepared once when they are many.
 func (s *session) sendStateTo(vs []*viewer, id []byte, reason string, full bool) {
+	if !s.durable() {
+		return
+	}
 	buf, last := s.stateBytes(id, reason, full)
 	f := newFrame(kindState, buf, len(vs))
 	for _, v := range vs {

@@ -4,6 +4,7 @@ package server
 // frames of bounded size, and big steps taken in pieces, one turn each.
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/netstep/netstep/engine"
@@ -46,6 +47,18 @@ func (s *session) step(c *command) *Error {
 	}()
 	var total, omitted int64
 	updated := false
+	// A room that writes its log (roomlog.go) holds a big step's frames
+	// until the step is done and written: nothing of a step goes out
+	// before it is durable.
+	var held []heldFrame
+	hold := s.room != nil && s.room.relay != nil && s.room.relay.claim != nil
+	out := func(data []byte, compact bool) {
+		if hold {
+			held = append(held, heldFrame{data: bytes.Clone(data), compact: compact})
+			return
+		}
+		s.broadcastForm(data, compact)
+	}
 	emit := func(e *engine.Event) {
 		if e.Type == engine.EventUpdate {
 			updated = true
@@ -63,7 +76,7 @@ func (s *session) step(c *command) *Error {
 			total += int64(len(bo) - n)
 			if len(bo) >= eventsFrameBytes {
 				bo = appendEventsMore(bo)
-				s.broadcastForm(bo, false)
+				out(bo, false)
 				bo = appendEventsHead(bo[:0], c.id)
 			}
 		}
@@ -78,7 +91,7 @@ func (s *session) step(c *command) *Error {
 			}
 			if len(bc) >= eventsFrameBytes {
 				bc = appendEventsMore(bc)
-				s.broadcastForm(bc, true)
+				out(bc, true)
 				bc = appendEventsHead(bc[:0], c.id)
 			}
 		}
@@ -100,6 +113,9 @@ func (s *session) step(c *command) *Error {
 	}
 	s.steps.Add(1)
 	s.srv.metrics.steps.Inc()
+	for _, h := range held {
+		s.broadcastForm(h.data, h.compact)
+	}
 	if objects {
 		bo = appendEventsEnd(bo, omitted, s.tr.Position())
 		s.broadcastForm(bo, false)
@@ -180,4 +196,10 @@ func (s *session) bigStep(g engine.Granularity) bool {
 		samples = s.tr.Training().BatchSize
 	}
 	return samples*l.ParamCount() > bigStepWork
+}
+
+// heldFrame is an events frame a step holds back until it is durable.
+type heldFrame struct {
+	data    []byte
+	compact bool
 }

@@ -122,6 +122,10 @@ func (s *session) storeKey() string {
 // claim is lost (another instance took the session over), the write is
 // refused and the session ends here.
 func (s *session) save() {
+	if s.room != nil {
+		s.snapRoom() // rooms are kept with their claims (roomlog.go)
+		return
+	}
 	st := s.srv.store
 	if st == nil || s.tr == nil || s.room != nil && !st.rooms {
 		return
@@ -225,8 +229,12 @@ const movedText = "this session moved to another server"
 
 // unsave deletes a session that has ended for good.
 func (s *session) unsave() {
+	if s.room != nil {
+		s.unsaveRoom()
+		return
+	}
 	st := s.srv.store
-	if st == nil || s.tr == nil || s.room != nil && !st.rooms {
+	if st == nil || s.tr == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), directoryWait)
@@ -289,38 +297,9 @@ func (st *store) load(key string) (*saved, *engine.Trainer, uint64, error) {
 	return &rec, tr, e.Revision(), nil
 }
 
-// restoreRooms opens every saved room again under its code.
-func (s *Server) restoreRooms() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	keys, err := s.store.kv.ListKeysFiltered(ctx, "room.*")
-	if err != nil {
-		s.log.Warn("restoring rooms: listing them", "err", err)
-		return
-	}
-	for key := range keys.Keys() {
-		rec, tr, _, err := s.store.load(key)
-		if err != nil {
-			s.log.Warn("restoring a room", "err", err)
-			continue
-		}
-		var th [32]byte
-		if b, err := hex.DecodeString(rec.Token); err != nil || len(b) != len(th) {
-			s.log.Warn("restoring a room: its token hash", "room", rec.Room)
-			continue
-		}
-		hex.Decode(th[:], []byte(rec.Token))
-		rm := &room{code: rec.Room, tokenHash: th, lesson: rec.Name, math: rec.Math, gran: rec.Gran}
-		if msg := s.reopenRoom(rm, rec, tr); msg != "" {
-			s.log.Warn("restoring a room", "room", rec.Room, "err", msg)
-			continue
-		}
-		s.log.Info("room restored", "room", rm.code, "session", rec.ID, "lesson", rec.Name)
-	}
-}
-
-// reopenRoom starts a saved room's session under its code.
-func (s *Server) reopenRoom(rm *room, rec *saved, tr *engine.Trainer) string {
+// reopenRoom starts a saved room's session under its code, holding claim
+// (roomlog.go), its log written up to entry op.
+func (s *Server) reopenRoom(rm *room, rec *saved, tr *engine.Trainer, claim *cluster.Claim, op uint64) string {
 	if msg, ok := s.reserve(); !ok {
 		return msg
 	}
@@ -338,7 +317,7 @@ func (s *Server) reopenRoom(rm *room, rec *saved, tr *engine.Trainer) string {
 			s.release()
 			return err.Error()
 		}
-		if err := s.startRelay(rm); err != nil {
+		if err := s.startRelayWith(rm, claim, op); err != nil {
 			s.release()
 			return err.Error()
 		}
@@ -347,6 +326,9 @@ func (s *Server) reopenRoom(rm *room, rec *saved, tr *engine.Trainer) string {
 	s.reserved--
 	if s.closing || s.rooms[rm.code] != nil {
 		s.mu.Unlock()
+		if rm.relay != nil {
+			rm.relay.stop()
+		}
 		return "closing, or the code is taken"
 	}
 	s.startRoomLocked(rm, sess)
