@@ -25,6 +25,7 @@ type metrics struct {
 	dropped   prometheus.Counter
 	refused   *prometheus.CounterVec
 	takeovers prometheus.Counter
+	logWrite  prometheus.Histogram
 }
 
 func newMetrics() *metrics {
@@ -54,8 +55,11 @@ func newMetrics() *metrics {
 			Name: "netstep_upgrades_refused_total", Help: "Websocket upgrades refused, by reason."}, []string{"reason"}),
 		takeovers: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "netstep_room_takeovers_total", Help: "Rooms this instance took over from another (gone, or draining) or brought back at start."}),
+		logWrite: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "netstep_room_log_write_seconds", Help: "Time to write a room's changes to its log in JetStream, acknowledged, before its frames go out.",
+			Buckets: []float64{.0001, .0002, .0005, .001, .002, .005, .01, .05, .25, 1}}),
 	}
-	m.reg.MustRegister(m.sessions, m.viewers, m.rooms, m.followers, m.memory, m.encodes, m.started, m.steps, m.errors, m.dropped, m.refused, m.takeovers,
+	m.reg.MustRegister(m.sessions, m.viewers, m.rooms, m.followers, m.memory, m.encodes, m.started, m.steps, m.errors, m.dropped, m.refused, m.takeovers, m.logWrite,
 		// go_gc_heap_live_bytes (the heap marked live by the last GC) and
 		// go_gc_cycles_total_gc_cycles_total besides the usual go_memstats:
 		// the load generator divides them by the sessions to get the real

@@ -28,6 +28,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -72,6 +73,8 @@ type relay struct {
 	snapOp    uint64          // the last log entry the last snapshot includes
 	logged    *engine.Trainer // the trainer whose changes the log follows
 	needSnap  bool            // the next write must be a snapshot
+	snapAt    time.Time       // when the last snapshot was written
+	view      []byte          // the view frame the last snapshot has
 	lesson    *engine.Lesson  // the lesson last saved, and its key
 	lessonKey string
 	moved     bool // taken over or handed over: nothing goes out from here any more

@@ -34,6 +34,7 @@ package server
 // reaches whichever instance holds it. See docs/scaling.md.
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -58,6 +59,8 @@ const (
 	roomLease      = 10 * time.Second // a dead owner that is not noticed otherwise loses its rooms after this
 	roomRenew      = roomLease / 3
 	roomLogSlots   = 64 // log entries kept between two snapshots, at most
+	roomSnapEvery  = 32 // log entries after which a command's save writes a snapshot
+	roomSnapAfter  = 2 * time.Second
 	aliveWait      = time.Second
 )
 
@@ -185,7 +188,9 @@ func (s *session) durable() bool {
 	entry = engine.AppendCommands(entry, cmds)
 	ctx, cancel := context.WithTimeout(context.Background(), directoryWait)
 	defer cancel()
+	t0 := time.Now()
 	_, err := rl.claim.Put(ctx, logKey(s.room.code, rl.op+1), entry)
+	s.srv.metrics.logWrite.Observe(time.Since(t0).Seconds())
 	switch {
 	case errors.Is(err, cluster.ErrLost):
 		s.roomMoved()
@@ -197,6 +202,21 @@ func (s *session) durable() bool {
 	}
 	rl.op++
 	return true
+}
+
+// saveRoom runs after each command that changed the room, and about every
+// second of Play (session goroutine): the log has every change already, so
+// a snapshot is written only when the log has grown (roomSnapEvery
+// entries, or roomSnapAfter since the last), or the presenter's view (not
+// in the log) changed. A rebuild thus replays a few entries at most.
+func (s *session) saveRoom() {
+	rl := s.room.relay
+	if rl == nil || rl.claim == nil || !s.durable() {
+		return
+	}
+	if rl.op-rl.snapOp >= roomSnapEvery || rl.op > rl.snapOp && time.Since(rl.snapAt) >= roomSnapAfter || !bytes.Equal(rl.view, s.room.viewJSON) {
+		s.snapRoom()
+	}
 }
 
 // snapRoom writes the room's snapshot, which includes every change so far
@@ -247,7 +267,7 @@ func (s *session) snapRoom() bool {
 		s.log.Warn("saving a room", "room", rm.code, "err", err)
 		return true
 	}
-	rl.snapOp, rl.needSnap = rl.op, false
+	rl.snapOp, rl.needSnap, rl.snapAt, rl.view = rl.op, false, time.Now(), rm.viewJSON
 	return true
 }
 

@@ -123,7 +123,7 @@ func (s *session) storeKey() string {
 // refused and the session ends here.
 func (s *session) save() {
 	if s.room != nil {
-		s.snapRoom() // rooms are kept with their claims (roomlog.go)
+		s.saveRoom() // rooms are kept with their claims (roomlog.go)
 		return
 	}
 	st := s.srv.store
