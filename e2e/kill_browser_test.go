@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 
+	"github.com/netstep/netstep/cluster/clustertest"
 	netstep "github.com/netstep/netstep/server"
 )
 
@@ -85,4 +86,39 @@ func TestBrowserClassroomSurvivesKill(t *testing.T) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestBrowserClassSurvivesOwnerKill: two instances share a NATS node; a
+// room is opened on A, and a follower's page watches it on B. A is killed
+// (SIGKILL): the page stays connected to B, the presenter's next step,
+// sent to B, finds the room taken over there from its last durable step,
+// and the page follows it.
+func TestBrowserClassSurvivesOwnerKill(t *testing.T) {
+	nats := clustertest.Node(t).ClientURL()
+	a := startServer(t, "127.0.0.1:0", "--nats", nats)
+	b := startServer(t, "127.0.0.1:0", "--nats", nats)
+	resp, err := http.Post(a.base+"/api/rooms", "application/json", strings.NewReader(`{"lesson":"xor"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var room struct{ Code, PresenterToken string }
+	json.NewDecoder(resp.Body).Decode(&room)
+	resp.Body.Close()
+
+	p := newBrowserPage(t, 1280, 720, false)
+	p.do(chromedp.Do(p.ctx, chromedp.Navigate(b.base+"/join/"+room.Code)))
+	p.waitFor("the room's lesson", `!!window.netstep && !!window.netstep.model().network`)
+	weights := `JSON.stringify(window.netstep.model().network.weights)`
+	start := browserEval[string](p, weights)
+	presenterStep(t, a.base, room.Code, room.PresenterToken, "1")
+	p.waitFor("the presenter's step on A", weights+` !== `+jsString(start))
+	before := browserEval[string](p, weights)
+
+	a.cmd.Process.Signal(syscall.SIGKILL)
+	a.stop()
+	killed := time.Now()
+	presenterStep(t, b.base, room.Code, room.PresenterToken, "2")
+	p.waitFor("the page to follow the step B took over", weights+` !== `+jsString(before)+` && `+weights+` !== `+jsString(start))
+	t.Logf("owner killed: the follower's page on B had the next step %v later", time.Since(killed).Round(time.Millisecond))
+	p.noErrors()
 }

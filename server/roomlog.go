@@ -112,7 +112,14 @@ func (st *roomStore) get(ctx context.Context, key string) ([]byte, error) {
 // roomRecord is a room's snapshot as the bucket holds it.
 type roomRecord struct {
 	saved
-	Op uint64 `json:"op"` // the last log entry the snapshot includes
+	Op  uint64     `json:"op"`            // the last log entry the snapshot includes
+	Run *savedPlay `json:"run,omitempty"` // Play was on: it resumes when the presenter is back
+}
+
+// savedPlay is a Play the room was running.
+type savedPlay struct {
+	G   string  `json:"g"`
+	SPS float64 `json:"sps"`
 }
 
 // load rebuilds a room's trainer: its snapshot, then every log entry after
@@ -257,6 +264,11 @@ func (s *session) snapRoom() bool {
 		rec.Start = &savedLoss{Train: s.startLoss.TrainLoss, Test: s.startLoss.TestLoss, HasTest: s.startLoss.HasTest}
 	}
 	rec.Room, rec.Token, rec.Name, rec.Math, rec.Gran = rm.code, hex.EncodeToString(rm.tokenHash[:]), rm.lesson, rm.math, rm.gran
+	if r := s.run; r.on {
+		rec.Run = &savedPlay{G: r.g.String(), SPS: r.sps}
+	} else if r := s.suspended; r.on {
+		rec.Run = &savedPlay{G: r.g.String(), SPS: r.sps}
+	}
 	b, _ := json.Marshal(rec)
 	_, err := rl.claim.Put(ctx, snapKey(rm.code), b)
 	switch {
@@ -434,9 +446,17 @@ func (s *Server) takeOverRoom(code string, rev uint64) (*room, error) {
 		claim.Release(ctx)
 		return nil, errors.New(msg)
 	}
-	// The new term's first frame: every follower's state, whatever the
-	// old owner's last frames were.
-	rm.sess.do(func() { rm.sess.sendState(nil, nil, "resync", true) })
+	rm.sess.do(func() {
+		// The new term's first frame: every follower's state, whatever
+		// the old owner's last frames were.
+		rm.sess.sendState(nil, nil, "resync", true)
+		if p := rec.Run; p != nil {
+			// A Play resumes when the presenter is back.
+			if g, err := engine.ParseGranularity(p.G); err == nil && p.SPS >= 0 && p.SPS <= maxStepsPerSecond {
+				rm.sess.suspended = suspendedRun{on: true, g: g, sps: p.SPS}
+			}
+		}
+	})
 	s.metrics.takeovers.Inc()
 	s.log.Info("room taken over", "room", code, "term", claim.Revision(), "entries", rec.Op, "ms", time.Since(t0).Milliseconds())
 	return rm, nil
