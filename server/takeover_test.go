@@ -279,3 +279,27 @@ func TestRoomOldOwnerFenced(t *testing.T) {
 	cl.step(t, p, 3)
 	cl.check(t)
 }
+
+// TestRoomDrainKeepsPlay: a room playing when its instance drains plays on
+// once the presenter is back on another instance.
+func TestRoomDrainKeepsPlay(t *testing.T) {
+	url := clustertest.Node(t).ClientURL()
+	cl := newClass(t, [3]string{url, url, url}, 1)
+	cl.p.mustDo(`{"cmd":"run","id":"play","stepsPerSecond":20,"granularity":"sample"}`)
+	for cl.followers[0].read()["type"] != "progress" {
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		cl.a.Shutdown(ctx)
+	}()
+	cl.p.closeCode()
+	p := cl.reconnectPresenter(t, cl.b)
+	for {
+		if f := p.read(); f["type"] == "progress" {
+			break
+		}
+	}
+	for cl.followers[2].read()["type"] != "progress" { // on C
+	}
+}
