@@ -128,6 +128,9 @@ func (s *Server) startRelayWith(rm *room, claim *cluster.Claim, op uint64) error
 	if claim != nil && (!rm.sess.snapRoom() || r.needSnap) {
 		r.stop()
 		rm.relay = nil
+		ctx, cancel := context.WithTimeout(context.Background(), directoryWait)
+		defer cancel()
+		claim.Release(ctx)
 		return errors.New("the room's snapshot was not written")
 	}
 	return nil
