@@ -46,7 +46,7 @@ func BenchmarkRoomStepDurable(b *testing.B) {
 				b.Fatalf("%s: room store %v", mode, inst[0].roomData != nil)
 			}
 			rm := inst[0].openRoom(b, "circle-8-8")
-			p := inst[0].dial(b, rm.presenterQuery())
+			p := inst[0].dial(b, "?room="+rm.Code, rm.presenter())
 			for p.read()["type"] != "room" {
 			}
 			f, _ := inst[1].joinRoom(b, rm, "?room="+rm.Code)

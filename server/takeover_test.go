@@ -39,7 +39,7 @@ func newClass(t *testing.T, urls [3]string, replicas int) *classOf {
 	cl := &classOf{a: inst[0], b: inst[1], c: inst[2]}
 	cl.rm = cl.a.openRoom(t, "circle-8-8")
 	cl.ref = testTrainer(t, "testdata/circle-8-8.json")
-	cl.p = cl.a.dial(t, cl.rm.presenterQuery())
+	cl.p = cl.a.dial(t, "?room="+cl.rm.Code, cl.rm.presenter())
 	for cl.p.read()["type"] != "room" {
 	}
 	for _, ts := range []*testServer{cl.b, cl.b, cl.c, cl.c} {
@@ -120,7 +120,7 @@ func (cl *classOf) reconnectPresenter(t *testing.T, ts *testServer) *client {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		ws, resp, err := ts.tryDial(cl.rm.presenterQuery(), nil)
+		ws, resp, err := ts.tryDial("?room="+cl.rm.Code, nil, cl.rm.presenter())
 		if err == nil {
 			p := &client{t: t, ws: ws}
 			t.Cleanup(func() { ws.Close() })
