@@ -161,7 +161,7 @@ func (m *mirror) sync(v *viewer, reason string) {
 	req := nats.NewMsg(roomSubject(m.code, "sync"))
 	req.Header.Set(hdrSeat, v.seat)
 	req.Header.Set(hdrReason, reason)
-	resp, err := m.srv.dir.c.NC.RequestMsg(req, remoteWait)
+	resp, err := m.srv.requestOwner(req)
 	if err != nil || len(resp.Data) < 16 {
 		m.srv.log.Warn("room on another instance: no answer to sync", "room", m.code, "err", err)
 		v.close(websocket.CloseServiceRestart, "the room's server does not answer; reconnect")
@@ -315,7 +315,7 @@ func (s *Server) serveRemoteRoom(w http.ResponseWriter, r *http.Request, creds C
 		req := nats.NewMsg(roomSubject(code, "attach"))
 		req.Header.Set(hdrTo, inbox)
 		req.Header.Set(hdrToken, creds.Token)
-		resp, err := s.dir.c.NC.RequestMsg(req, remoteWait)
+		resp, err := s.requestOwner(req)
 		if err != nil || len(resp.Data) == 0 || resp.Data[0] == '!' {
 			sub.Unsubscribe()
 			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseServiceRestart, "the room's server does not answer; try again"), time.Now().Add(time.Second))

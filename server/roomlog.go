@@ -62,6 +62,7 @@ const (
 	roomSnapEvery  = 32 // log entries after which a command's save writes a snapshot
 	roomSnapAfter  = 2 * time.Second
 	aliveWait      = time.Second
+	ownerSettle    = 2 * time.Second // how long a request waits for a room's new owner to subscribe
 )
 
 // roomStore is the bucket of rooms' claims, snapshots and logs.
@@ -419,6 +420,11 @@ func (s *Server) takeOverRoom(code string, rev uint64) (*room, error) {
 		close(ch)
 	}()
 
+	// Answer for the room while it is rebuilt here, so that no other
+	// instance takes it for gone meanwhile (its requests are retried).
+	if sub, err := s.dir.c.NC.Subscribe(roomSubject(code, "alive"), func(m *nats.Msg) { m.Respond(nil) }); err == nil {
+		defer sub.Unsubscribe()
+	}
 	t0 := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -518,5 +524,19 @@ func (s *Server) renewRooms() {
 		} else if err != nil {
 			s.log.Warn("room data: renewing a room's claim", "room", rm.code, "err", err)
 		}
+	}
+}
+
+// requestOwner sends a request to a room's owner, and sends it again for up
+// to ownerSettle while nobody answers: a room just taken over or handed
+// over subscribes a moment after its claim.
+func (s *Server) requestOwner(req *nats.Msg) (*nats.Msg, error) {
+	deadline := time.Now().Add(ownerSettle)
+	for {
+		resp, err := s.dir.c.NC.RequestMsg(req, remoteWait)
+		if !errors.Is(err, nats.ErrNoResponders) || time.Now().After(deadline) {
+			return resp, err
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
