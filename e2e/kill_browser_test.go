@@ -49,6 +49,51 @@ func presenterStep(t *testing.T, base, code, token, id string) {
 	}
 }
 
+// followedRoom is a room opened on one server with a follower's page
+// watching it on another (or the same), after the presenter's first step.
+type followedRoom struct {
+	code, token string
+	page        *browserPage
+	start       string // the page's weights before the first step, as JSON
+	before      string // and after it
+}
+
+// pageWeights is what the page's weights are, as JSON.
+const pageWeights = `JSON.stringify(window.netstep.model().network.weights)`
+
+// followRoom opens an xor room on open, has a follower's page join it on
+// watch, and the presenter take a step through open, which the page
+// follows.
+func followRoom(t *testing.T, open, watch string) *followedRoom {
+	t.Helper()
+	resp, err := http.Post(open+"/api/rooms", "application/json", strings.NewReader(`{"lesson":"xor"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var room struct{ Code, PresenterToken string }
+	json.NewDecoder(resp.Body).Decode(&room)
+	resp.Body.Close()
+	fr := &followedRoom{code: room.Code, token: room.PresenterToken, page: newBrowserPage(t, 1280, 720, false)}
+	p := fr.page
+	// Not p.open: a follower's Step button stays disabled.
+	p.do(chromedp.Do(p.ctx, chromedp.Navigate(watch+"/join/"+room.Code)))
+	p.waitFor("the room's lesson", `!!window.netstep && !!window.netstep.model().network`)
+	fr.start = browserEval[string](p, pageWeights)
+	presenterStep(t, open, fr.code, fr.token, "1")
+	p.waitFor("the presenter's step", pageWeights+` !== `+jsString(fr.start))
+	fr.before = browserEval[string](p, pageWeights)
+	return fr
+}
+
+// followsNextStep has the presenter take a second step through server and
+// waits for the page to follow it.
+func (fr *followedRoom) followsNextStep(t *testing.T, server, what string) {
+	t.Helper()
+	presenterStep(t, server, fr.code, fr.token, "2")
+	fr.page.waitFor(what, pageWeights+` !== `+jsString(fr.before)+` && `+pageWeights+` !== `+jsString(fr.start))
+	fr.page.noErrors()
+}
+
 // TestBrowserClassroomSurvivesKill: a follower's page watches a room; the
 // server is killed (SIGKILL, nothing saved at the stop) and started again
 // on the same --data; the follower's page reconnects by itself to the same
@@ -57,30 +102,11 @@ func TestBrowserClassroomSurvivesKill(t *testing.T) {
 	data := t.TempDir()
 	first := startServer(t, "127.0.0.1:0", "--data", data)
 	addr := strings.TrimPrefix(first.base, "http://")
-	resp, err := http.Post(first.base+"/api/rooms", "application/json", strings.NewReader(`{"lesson":"xor"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var room struct{ Code, PresenterToken string }
-	json.NewDecoder(resp.Body).Decode(&room)
-	resp.Body.Close()
-
-	p := newBrowserPage(t, 1280, 720, false)
-	// Not p.open: a follower's Step button stays disabled.
-	p.do(chromedp.Do(p.ctx, chromedp.Navigate(first.base+"/join/"+room.Code)))
-	p.waitFor("the room's lesson", `!!window.netstep && !!window.netstep.model().network`)
-	weights := `JSON.stringify(window.netstep.model().network.weights)`
-	start := browserEval[string](p, weights)
-	presenterStep(t, first.base, room.Code, room.PresenterToken, "1")
-	p.waitFor("the presenter's step", weights+` !== `+jsString(start))
-	before := browserEval[string](p, weights)
-
+	fr := followRoom(t, first.base, first.base)
 	first.cmd.Process.Signal(syscall.SIGKILL)
 	first.stop()
 	second := startServer(t, addr, "--data", data)
-	presenterStep(t, second.base, room.Code, room.PresenterToken, "2")
-	p.waitFor("the page to follow the step after the restart", weights+` !== `+jsString(before)+` && `+weights+` !== `+jsString(start))
-	p.noErrors()
+	fr.followsNextStep(t, second.base, "the page to follow the step after the restart")
 }
 
 func jsString(s string) string {
@@ -97,28 +123,10 @@ func TestBrowserClassSurvivesOwnerKill(t *testing.T) {
 	nats := clustertest.Node(t).ClientURL()
 	a := startServer(t, "127.0.0.1:0", "--nats", nats)
 	b := startServer(t, "127.0.0.1:0", "--nats", nats)
-	resp, err := http.Post(a.base+"/api/rooms", "application/json", strings.NewReader(`{"lesson":"xor"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var room struct{ Code, PresenterToken string }
-	json.NewDecoder(resp.Body).Decode(&room)
-	resp.Body.Close()
-
-	p := newBrowserPage(t, 1280, 720, false)
-	p.do(chromedp.Do(p.ctx, chromedp.Navigate(b.base+"/join/"+room.Code)))
-	p.waitFor("the room's lesson", `!!window.netstep && !!window.netstep.model().network`)
-	weights := `JSON.stringify(window.netstep.model().network.weights)`
-	start := browserEval[string](p, weights)
-	presenterStep(t, a.base, room.Code, room.PresenterToken, "1")
-	p.waitFor("the presenter's step on A", weights+` !== `+jsString(start))
-	before := browserEval[string](p, weights)
-
+	fr := followRoom(t, a.base, b.base)
 	a.cmd.Process.Signal(syscall.SIGKILL)
 	a.stop()
 	killed := time.Now()
-	presenterStep(t, b.base, room.Code, room.PresenterToken, "2")
-	p.waitFor("the page to follow the step B took over", weights+` !== `+jsString(before)+` && `+weights+` !== `+jsString(start))
+	fr.followsNextStep(t, b.base, "the page to follow the step B took over")
 	t.Logf("owner killed: the follower's page on B had the next step %v later", time.Since(killed).Round(time.Millisecond))
-	p.noErrors()
 }
