@@ -176,8 +176,21 @@ func TestRoomSurvivesItsOwner(t *testing.T) {
 // and the class carries on with every step, followers on B and C getting
 // every events frame in order.
 func TestRoomDrain(t *testing.T) {
-	url := clustertest.Node(t).ClientURL()
-	cl := newClass(t, [3]string{url, url, url}, 1)
+	t.Run("one NATS node", func(t *testing.T) {
+		url := clustertest.Node(t).ClientURL()
+		drain(t, [3]string{url, url, url}, 1)
+	})
+	t.Run("three-node NATS cluster", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("a 3-node cluster takes a few seconds")
+		}
+		nodes := clustertest.Cluster(t, 3)
+		drain(t, [3]string{nodes[0].ClientURL(), nodes[1].ClientURL(), nodes[2].ClientURL()}, 3)
+	})
+}
+
+func drain(t *testing.T, urls [3]string, replicas int) {
+	cl := newClass(t, urls, replicas)
 	local, _ := cl.a.joinRoom(t, cl.rm, "?room="+cl.rm.Code)
 	cl.step(t, cl.p, 5)
 	cl.check(t)
