@@ -41,6 +41,8 @@ type mirror struct {
 	last    uint64              // the newest sequence number seen in it
 	members map[*viewer]*member // followers here
 	ended   bool
+
+	gone chan struct{} // closed when the mirror has no followers left
 }
 
 // member is one follower of a mirror. Until its sync arrives it is
@@ -79,8 +81,36 @@ func (s *Server) mirrorFor(code string) (*mirror, error) {
 	}
 	sub.SetPendingLimits(-1, 256<<20)
 	m.sub = sub
+	m.gone = make(chan struct{})
 	s.mirrors[code] = m
+	if s.roomData != nil {
+		s.wg.Add(1)
+		go m.watch()
+	}
 	return m, nil
+}
+
+// watch looks every ownerCheck whether the room's owner still answers,
+// while the mirror has followers: when NATS has no subscriber left for it
+// (its process is gone), this instance takes the room over (routeRoom),
+// so that its followers carry on without waiting for the presenter.
+func (m *mirror) watch() {
+	defer m.srv.wg.Done()
+	t := time.NewTicker(ownerCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.gone:
+			return
+		case <-m.srv.quit:
+			return
+		case <-t.C:
+		}
+		_, err := m.srv.dir.c.NC.Request(roomSubject(m.code, "alive"), nil, aliveWait)
+		if errors.Is(err, nats.ErrNoResponders) && m.srv.lookupRoom(m.code) == nil {
+			m.srv.routeRoom(m.code)
+		}
+	}
 }
 
 // receive runs on the subscription's goroutine, one frame at a time, in
@@ -209,6 +239,7 @@ func (m *mirror) leave(v *viewer) {
 	if len(m.members) == 0 && m.srv.mirrors[m.code] == m {
 		delete(m.srv.mirrors, m.code)
 		m.sub.Unsubscribe()
+		close(m.gone)
 	}
 	m.mu.Unlock()
 	m.srv.mu.Unlock()

@@ -62,6 +62,7 @@ const (
 	roomSnapEvery  = 32 // log entries after which a command's save writes a snapshot
 	roomSnapAfter  = 2 * time.Second
 	aliveWait      = time.Second
+	ownerCheck     = 2 * time.Second // how often an instance with followers of a room elsewhere checks its owner answers
 	ownerSettle    = 2 * time.Second // how long a request waits for a room's new owner to subscribe
 )
 

@@ -316,3 +316,32 @@ func TestRoomDrainKeepsPlay(t *testing.T) {
 	for cl.followers[2].read()["type"] != "progress" { // on C
 	}
 }
+
+// TestRoomTakenOverForItsFollowers: when the owner is killed and nobody
+// reconnects to it (the presenter has stepped away), an instance with
+// followers of the room notices within a few seconds and takes it over;
+// the presenter, back later, finds it there, and every step is the
+// reference's.
+func TestRoomTakenOverForItsFollowers(t *testing.T) {
+	url := clustertest.Node(t).ClientURL()
+	cl := newClass(t, [3]string{url, url, url}, 1)
+	cl.step(t, cl.p, 4)
+	cl.check(t)
+	start := time.Now()
+	kill(cl.a)
+	deadline := time.Now().Add(3 * ownerCheck)
+	for cl.b.Rooms()+cl.c.Rooms() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("nobody took the room over within %v", 3*ownerCheck)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("owner killed: an instance with followers took the room over %v later", time.Since(start).Round(time.Millisecond))
+	for _, f := range cl.followers {
+		for f.read()["type"] != "state" { // the new owner's first frame
+		}
+	}
+	p := cl.reconnectPresenter(t, cl.c)
+	cl.step(t, p, 4)
+	cl.check(t)
+}
