@@ -449,21 +449,16 @@ func (s *Server) takeOverRoom(code string, rev uint64) (*room, error) {
 		claim.Release(ctx)
 		return nil, err
 	}
-	if msg := s.reopenRoom(rm, &rec.saved, tr, claim, rec.Op); msg != "" {
+	var play suspendedRun // a Play resumes when the presenter is back
+	if p := rec.Run; p != nil {
+		if g, err := engine.ParseGranularity(p.G); err == nil && p.SPS >= 0 && p.SPS <= maxStepsPerSecond {
+			play = suspendedRun{on: true, g: g, sps: p.SPS}
+		}
+	}
+	if msg := s.reopenRoom(rm, &rec.saved, tr, claim, rec.Op, play); msg != "" {
 		claim.Release(ctx)
 		return nil, errors.New(msg)
 	}
-	rm.sess.do(func() {
-		// The new term's first frame: every follower's state, whatever
-		// the old owner's last frames were.
-		rm.sess.sendState(nil, nil, "resync", true)
-		if p := rec.Run; p != nil {
-			// A Play resumes when the presenter is back.
-			if g, err := engine.ParseGranularity(p.G); err == nil && p.SPS >= 0 && p.SPS <= maxStepsPerSecond {
-				rm.sess.suspended = suspendedRun{on: true, g: g, sps: p.SPS}
-			}
-		}
-	})
 	s.metrics.takeovers.Inc()
 	s.log.Info("room taken over", "room", code, "term", claim.Revision(), "entries", rec.Op, "ms", time.Since(t0).Milliseconds())
 	return rm, nil

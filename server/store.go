@@ -298,8 +298,9 @@ func (st *store) load(key string) (*saved, *engine.Trainer, uint64, error) {
 }
 
 // reopenRoom starts a saved room's session under its code, holding claim
-// (roomlog.go), its log written up to entry op.
-func (s *Server) reopenRoom(rm *room, rec *saved, tr *engine.Trainer, claim *cluster.Claim, op uint64) string {
+// (roomlog.go), its log written up to entry op; play is a Play to resume
+// when the presenter is back.
+func (s *Server) reopenRoom(rm *room, rec *saved, tr *engine.Trainer, claim *cluster.Claim, op uint64, play suspendedRun) string {
 	if msg, ok := s.reserve(); !ok {
 		return msg
 	}
@@ -308,6 +309,7 @@ func (s *Server) reopenRoom(rm *room, rec *saved, tr *engine.Trainer, claim *clu
 	tr.SetMemoryBudget(s.cfg.SessionMemory)
 	sess.room, sess.tr = rm, tr
 	sess.orphanTTL, sess.idleTTL = s.cfg.RoomTTL, s.cfg.RoomTTL
+	sess.suspended = play
 	rm.sess = sess
 	if rm.math != nil || rm.gran != "" {
 		rm.viewJSON = appendViewFrame(nil, rm.math, rm.gran)
@@ -320,6 +322,11 @@ func (s *Server) reopenRoom(rm *room, rec *saved, tr *engine.Trainer, claim *clu
 		if err := s.startRelayWith(rm, claim, op); err != nil {
 			s.release()
 			return err.Error()
+		}
+		if claim != nil {
+			// The new term's first frame, before anyone can attach: every
+			// follower's state, whatever the old owner's last frames were.
+			sess.sendState(nil, nil, "resync", true)
 		}
 	}
 	s.mu.Lock()
