@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +110,89 @@ func TestBrowserQuestionHorizon(t *testing.T) {
 	if got["step"] != false {
 		t.Error("Step stays off after the answer")
 	}
+	p.noErrors()
+}
+
+// TestBrowserPlayAfterQuestions: with "stop at questions" on (the default
+// for a lesson with questions) Play stops at each question with Step and
+// Play off, an answer is revealed without another Step, and Play then
+// carries on by itself, leaving no question open; with it off, Play never
+// opens a question.
+func TestBrowserPlayAfterQuestions(t *testing.T) {
+	base := startBrowserServer(t)
+	p := newBrowserPage(t, 1280, 900, false)
+	p.open(base + "/lesson/cat-or-dog?granularity=phase")
+	// Every question the page opens is counted, however briefly it shows.
+	browserEval[bool](p, `(() => {
+		window.asked = 0;
+		new MutationObserver(() => { if (document.querySelector('[data-role=ask] .ask-choices button:not([data-counted])')) { window.asked++; document.querySelectorAll('[data-role=ask] .ask-choices button').forEach((b) => b.dataset.counted = '1'); } })
+			.observe(document.querySelector('[data-role=ask]'), {childList: true, subtree: true});
+		return true;
+	})()`)
+	controls := func() map[string]any {
+		return browserEval[map[string]any](p, `(() => ({
+			step: document.querySelector('[data-role=step]').disabled,
+			play: document.querySelector('[data-role=play]').disabled,
+			running: window.netstep.model().running,
+			waiting: !!document.querySelector('[data-role=ask] .ask-choices button'),
+			wait: document.querySelector('[data-role=ask-wait]').hidden ? '' : document.querySelector('[data-role=ask-wait]').textContent,
+			t: window.netstep.model().position.t,
+			results: document.querySelectorAll('[data-role=ask] .ask-result').length,
+		}))()`)
+	}
+	if !browserEval[bool](p, `document.querySelector('[data-role=play-questions]').checked`) {
+		t.Fatal("\"stop at questions\" is off for a lesson with questions")
+	}
+	p.click("[data-role=play]")
+	for i, q := range []struct{ ask, choice, verdict string }{
+		{"[data-choice=bigger]", "[data-role=ask] [data-choice=bigger]", "The loss is"},
+		{"[data-choice=down]", "[data-role=ask] [data-choice=down]", "went"},
+	} {
+		p.waitFor("question "+q.ask, `!!document.querySelector('[data-role=ask] `+q.ask+`')`)
+		at := controls()
+		if at["step"] != true || at["play"] != true || at["running"] != false || at["wait"] != "Answer or skip ↓" {
+			t.Errorf("question %d waits with %v; want Step and Play off, not running, \"Answer or skip ↓\"", i+1, at)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if still := controls(); still["t"] != at["t"] {
+			t.Errorf("question %d: training went on while it waited (t %v → %v)", i+1, at["t"], still["t"])
+		}
+		p.click(q.choice)
+		// The reveal comes without another Step, and Play goes on.
+		// (A new question clears the box: each reveal is the only one there.)
+		p.waitFor("reveal "+q.ask, `document.querySelectorAll('[data-role=ask] .ask-result').length === 1 && !document.querySelector('[data-role=ask] .ask-choices button')`)
+		if v := browserEval[string](p, `[...document.querySelectorAll('[data-role=ask] .ask-verdict')].pop().textContent`); !strings.Contains(v, q.verdict) {
+			t.Errorf("reveal %d: %q, want it to say %q", i+1, v, q.verdict)
+		}
+	}
+	p.waitFor("Play carrying on", `window.netstep.model().running && !document.querySelector('[data-role=ask] .ask-choices button')`)
+	first := controls()
+	p.waitFor("more training", fmt.Sprintf(`window.netstep.model().position.t > %v + 10`, first["t"]))
+	now := controls()
+	if now["running"] != true || now["waiting"] != false || now["wait"] != "" || now["results"] != float64(1) {
+		t.Errorf("after both answers Play should train on with no question open: %v", now)
+	}
+	if n := browserEval[float64](p, `window.asked`); n != 2 {
+		t.Errorf("%v questions opened, want the lesson's 2, each once", n)
+	}
+	p.click("[data-role=play]") // Pause
+	p.waitFor("paused", `!window.netstep.model().running && !document.querySelector('[data-role=step]').disabled`)
+
+	// "stop at questions" off: Play trains through both moments, asking nothing.
+	p.open(base + "/lesson/cat-or-dog?granularity=phase")
+	browserEval[bool](p, `(() => {
+		window.asked = 0;
+		new MutationObserver(() => { if (document.querySelector('[data-role=ask] .ask-choices button')) window.asked++; })
+			.observe(document.querySelector('[data-role=ask]'), {childList: true, subtree: true});
+		return true;
+	})()`)
+	p.click("[data-role=play-questions]")
+	p.click("[data-role=play]")
+	p.waitFor("training past the questions' moments", `window.netstep.model().position.updates >= 3`)
+	if n := browserEval[float64](p, `window.asked`); n != 0 || browserEval[bool](p, `!!document.querySelector('[data-role=ask] .ask-choices button')`) {
+		t.Errorf("with \"stop at questions\" off Play opened %v questions", n)
+	}
+	p.click("[data-role=play]")
+	p.waitFor("paused", `!window.netstep.model().running`)
 	p.noErrors()
 }

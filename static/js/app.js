@@ -41,6 +41,8 @@ import { byRole, find, findAll } from './dom.js';
 
 /** RETUNE_MS is the least time between two speed changes sent during Play. */
 const RETUNE_MS = 250;
+/** REVEAL_READ_MS is how long Play waits after showing an answer before it trains on. */
+const REVEAL_READ_MS = 2000;
 
 const FRIENDLY = {
   at_start: 'Nothing to undo: this is the start.',
@@ -460,7 +462,10 @@ export function createApp(root, options = {}) {
   // the question is about before predicting; then it asks, takes the step,
   // and steps on until every answer is known (the next example's loss, or
   // a number of epochs), so the answer shows without another press.
-  // It resolves true when it asked a question.
+  // It resolves 'answered' when it asked and every answer is shown,
+  // 'interrupted' when a question was taken away (Back, Reset), the
+  // learner pressed Stop here or a step failed, and false when it stepped
+  // without asking.
   async function stepWithQuestions(granularity) {
     const at = quiz.stopAt(model, granularity);
     const events = [];
@@ -494,7 +499,7 @@ export function createApp(root, options = {}) {
           collect();
         }
       } catch {
-        return false; // the error frame has said why
+        return 'interrupted'; // the error frame has said why
       } finally {
         quiz.hold(false);
       }
@@ -507,11 +512,12 @@ export function createApp(root, options = {}) {
     }
     events.length = 0;
     pieces = 0;
-    if (!(await quiz.beforeStep(model, granularity))) return true;
+    if (!(await quiz.beforeStep(model, granularity))) return 'interrupted';
     // When the step would also pass a later question's moment, only the
     // moment just asked about is taken, so its answer shows first.
     const g = quiz.due(model, granularity) ? 'phase' : granularity;
     quiz.hold(true);
+    let all = false;
     try {
       await socket.request({ cmd: 'step', granularity: g });
       collect();
@@ -527,15 +533,16 @@ export function createApp(root, options = {}) {
       // The error frame has said why.
     } finally {
       quiz.hold(false);
-      quiz.settled();
+      all = quiz.settled();
     }
     summarize();
-    return true;
+    return all ? 'answered' : 'interrupted';
   }
 
   // playToQuestion is Play while questions remain and "stop at questions"
   // is on: the page steps at the chosen speed and stops where a question
-  // is due, asks it, and shows its answer; Play again goes on.
+  // is due, asks it, shows its answer and plays on (unless the learner
+  // went back, reset or stopped before the answer came).
   async function playToQuestion() {
     const loop = { stop: false };
     playing = loop;
@@ -546,8 +553,13 @@ export function createApp(root, options = {}) {
         if (quiz.stopAt(model, g) || quiz.due(model, g)) {
           playing = null;
           dispatch({ type: 'running', running: false });
-          await stepWithQuestions(g);
-          return;
+          if ((await stepWithQuestions(g)) === 'interrupted' || loop.stop || model.diverged) return;
+          playing = loop;
+          dispatch({ type: 'running', running: true });
+          // A moment to read the answer (Pause keeps it) before the
+          // training, and the next question, move on.
+          await new Promise((r) => setTimeout(r, REVEAL_READ_MS));
+          continue;
         }
         if (quiz.remaining(model) === 0) break;
         const started = performance.now();

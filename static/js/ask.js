@@ -291,9 +291,14 @@ export function createAsk(box, opts) {
       if (epochs) showProgress(`Training on to find out: ${stepsTaken} of up to ${epochs.limit() - 1} epochs…`);
       else showProgress('Stepping on to find out…');
     },
-    /** settled ends the stepping: answers still open were stopped early. */
+    /**
+     * settled ends the stepping: answers still open were stopped early.
+     * It reports whether every answer came.
+     * @returns {boolean}
+     */
     settled() {
       hideProgress();
+      const all = resolvers.length === 0;
       if (resolvers.length) giveUp(stopWanted ? 'You stopped before the answer was known.' : 'The answer did not come: training stopped first.');
       stopWanted = false;
       if (box.querySelector('h2')?.textContent === 'Finding out' && !revealList) {
@@ -302,6 +307,7 @@ export function createAsk(box, opts) {
       }
       find(box, '[data-role=ask-close]')?.focus();
       changed();
+      return all;
     },
     /**
      * onEvents feeds a step's events (object form) to the open questions.
