@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,92 +20,47 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/netstep/netstep/cluster/clustertest"
+	"github.com/netstep/netstep/internal/servetest"
 	"github.com/netstep/netstep/server"
 )
 
 // serving is one run of `netstep serve` inside the test.
 type serving struct {
-	url    string // http://127.0.0.1:PORT/
-	cancel context.CancelFunc
-	done   chan error
+	*servetest.Server
+	url string // http://127.0.0.1:PORT/
 	// metrics receives the URL of --metrics-addr's /metrics, if printed.
 	metrics chan string
 }
 
 var metricsLine = regexp.MustCompile(`metrics on (http://\S+)`)
 
-var listening = regexp.MustCompile(`listening on (http://\S+)`)
-
-// startServe calls run with the arguments and environment and waits until
-// it prints its URL and /healthz answers.
+// startServe calls run with the arguments and environment (NETSTEP_DATA
+// memory unless env says otherwise: tests run side by side, no shared data
+// folder) through servetest, which waits until it prints its URL and
+// /healthz answers.
 func startServe(t *testing.T, env map[string]string, args ...string) *serving {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out, w := io.Pipe()
-	s := &serving{cancel: cancel, done: make(chan error, 1), metrics: make(chan string, 1)}
 	getenv := func(k string) string {
 		if v, ok := env[k]; ok {
 			return v
 		}
 		if k == "NETSTEP_DATA" {
-			return "memory" // tests run side by side: no shared data folder
+			return "memory"
 		}
 		return ""
 	}
-	go func() {
-		err := run(ctx, append([]string{"serve"}, args...), getenv, w, io.Discard)
-		w.CloseWithError(fmt.Errorf("run returned: %v", err))
-		s.done <- err
-	}()
-	lines := bufio.NewScanner(out)
-	for lines.Scan() {
-		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
-			s.url = m[1]
-			break
-		}
-	}
-	if s.url == "" {
-		cancel()
-		t.Fatalf("serve printed no URL: %v", lines.Err())
-	}
-	go func() {
-		for lines.Scan() {
-			if m := metricsLine.FindStringSubmatch(lines.Text()); m != nil {
-				s.metrics <- m[1]
+	metrics := make(chan string, 1)
+	srv := servetest.Start(t, func(ctx context.Context, stdout io.Writer) error {
+		return run(ctx, append([]string{"serve"}, args...), getenv, stdout, io.Discard)
+	}, func(line string) {
+		if m := metricsLine.FindStringSubmatch(line); m != nil {
+			select {
+			case metrics <- m[1]:
+			default:
 			}
 		}
-		io.Copy(io.Discard, out)
-	}()
-	t.Cleanup(func() { s.stop(t) })
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		resp, err := http.Get(s.url + "healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/healthz never answered 200: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// stop cancels run (as SIGTERM does) and checks that it returns nil within
-// 10 seconds.
-func (s *serving) stop(t *testing.T) {
-	s.cancel()
-	select {
-	case err := <-s.done:
-		if err != nil {
-			t.Errorf("run returned %v after shutdown, want nil (exit 0)", err)
-		}
-		s.done <- nil
-	case <-time.After(10 * time.Second):
-		t.Errorf("run did not return within 10 s of shutdown")
-	}
+	})
+	return &serving{Server: srv, url: srv.Base + "/", metrics: metrics}
 }
 
 func (s *serving) ws(t *testing.T, query string) *websocket.Conn {
@@ -177,7 +131,7 @@ func TestServe(t *testing.T) {
 
 	// SIGTERM: every websocket is closed with 1001 and run returns nil.
 	start := time.Now()
-	s.cancel()
+	s.Shutdown()
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	for {
 		_, _, err := c.ReadMessage()
@@ -188,7 +142,7 @@ func TestServe(t *testing.T) {
 			break
 		}
 	}
-	s.stop(t)
+	s.Stop(t)
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("shutdown took %v", d)
 	}
@@ -275,43 +229,19 @@ func badLessonFolder(t *testing.T) string {
 // are served.
 func TestServeSkipsBadLessonFiles(t *testing.T) {
 	dir := badLessonFolder(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	out, w := io.Pipe()
 	var logs strings.Builder
 	var mu sync.Mutex
-	done := make(chan error, 1)
-	go func() {
-		err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", "memory", "--lessons", dir}, func(string) string { return "" }, w, lockedWriter{&mu, &logs})
-		w.Close()
-		done <- err
-	}()
-	url := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-				url <- m[1]
-			}
-		}
-	}()
-	var base string
-	select {
-	case base = <-url:
-	case err := <-done:
-		t.Fatalf("serve stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		cancel()
-		t.Fatal("start-up hung on the lessons folder (a FIFO opened blocking?)")
-	}
+	// A start-up that hangs on the lessons folder (a FIFO opened blocking)
+	// never prints its address.
+	s := servetest.Start(t, func(ctx context.Context, stdout io.Writer) error {
+		return run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", "memory", "--lessons", dir}, func(string) string { return "" }, stdout, lockedWriter{&mu, &logs})
+	}, nil)
 	for path, want := range map[string]int{"lesson/mine": 200, "lesson/alias": 200, "lesson/broken": 404, "lesson/pipe": 404, "lesson/escape": 404} {
-		if code, _ := get(t, base+path); code != want {
+		if code, _ := get(t, s.Base+"/"+path); code != want {
 			t.Errorf("GET /%s = %d, want %d", path, code, want)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("serve: %v", err)
-	}
+	s.Stop(t)
 	mu.Lock()
 	log := logs.String()
 	mu.Unlock()
@@ -408,7 +338,7 @@ func TestServeDataFolder(t *testing.T) {
 	empty := t.TempDir()
 	t.Chdir(empty)
 	s := startServe(t, nil, "--addr", "127.0.0.1:0") // the helper's default is --data memory
-	s.stop(t)
+	s.Stop(t)
 	if ents, _ := os.ReadDir(empty); len(ents) != 0 {
 		t.Errorf("--data memory left %d files in the working directory", len(ents))
 	}
@@ -450,7 +380,7 @@ func TestServeRestartKeepsRooms(t *testing.T) {
 	var room struct{ Code string }
 	json.NewDecoder(resp.Body).Decode(&room)
 	resp.Body.Close()
-	a.stop(t)
+	a.Stop(t)
 	b := startServe(t, nil, "--addr", "127.0.0.1:0", "--data", data)
 	if status, _ := get(t, b.url+"join/"+room.Code); status != http.StatusOK {
 		t.Errorf("GET /join/%s after a restart: %d, want 200", room.Code, status)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -101,12 +100,11 @@ func (fr *followedRoom) followsNextStep(t *testing.T, server, what string) {
 func TestBrowserClassroomSurvivesKill(t *testing.T) {
 	data := t.TempDir()
 	first := startServer(t, "127.0.0.1:0", "--data", data)
-	addr := strings.TrimPrefix(first.base, "http://")
-	fr := followRoom(t, first.base, first.base)
-	first.cmd.Process.Signal(syscall.SIGKILL)
-	first.stop()
+	addr := strings.TrimPrefix(first.Base, "http://")
+	fr := followRoom(t, first.Base, first.Base)
+	first.kill(t)
 	second := startServer(t, addr, "--data", data)
-	fr.followsNextStep(t, second.base, "the page to follow the step after the restart")
+	fr.followsNextStep(t, second.Base, "the page to follow the step after the restart")
 }
 
 func jsString(s string) string {
@@ -123,10 +121,9 @@ func TestBrowserClassSurvivesOwnerKill(t *testing.T) {
 	nats := clustertest.Node(t).ClientURL()
 	a := startServer(t, "127.0.0.1:0", "--nats", nats)
 	b := startServer(t, "127.0.0.1:0", "--nats", nats)
-	fr := followRoom(t, a.base, b.base)
-	a.cmd.Process.Signal(syscall.SIGKILL)
-	a.stop()
+	fr := followRoom(t, a.Base, b.Base)
+	a.kill(t)
 	killed := time.Now()
-	fr.followsNextStep(t, b.base, "the page to follow the step B took over")
+	fr.followsNextStep(t, b.Base, "the page to follow the step B took over")
 	t.Logf("owner killed: the follower's page on B had the next step %v later", time.Since(killed).Round(time.Millisecond))
 }

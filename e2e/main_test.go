@@ -6,16 +6,13 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/netstep/netstep/internal/servetest"
 )
 
 // program is the netstep binary built once for every test in this package.
@@ -46,81 +43,33 @@ func TestMain(m *testing.M) {
 
 // server is one running copy of the program.
 type server struct {
-	base string
-	cmd  *exec.Cmd
-	done chan error
-	stop func()
+	*servetest.Server
+	process *servetest.Process
 }
 
 // startProgram starts the program on addr and returns its base URL.
 func startProgram(t *testing.T, addr string, args ...string) string {
 	t.Helper()
-	return startServer(t, addr, args...).base
+	return startServer(t, addr, args...).Base
+}
+
+// kill ends the program with SIGKILL (a crash: nothing saved at the stop)
+// and waits until it has gone.
+func (s *server) kill(t *testing.T) {
+	t.Helper()
+	if err := s.process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	s.Ended()
 }
 
 // startServer starts `netstep serve --addr addr --data memory args...` (tests
-// run side by side: no shared data folder) and waits until it
-// prints its address and answers /healthz. The address comes from what the
-// program prints, so port 0 never races another test for a port. stop sends
-// SIGTERM (the path a deploy takes) and waits; the test's end stops it too.
+// run side by side: no shared data folder) through servetest: the address
+// comes from what the program prints, so port 0 never races another test
+// for a port. Stop sends SIGTERM (the path a deploy takes) and waits; the
+// test's end stops it too.
 func startServer(t *testing.T, addr string, args ...string) *server {
 	t.Helper()
-	cmd := exec.Command(program, append([]string{"serve", "--addr", addr, "--data", "memory"}, args...)...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{cmd: cmd, done: make(chan error, 1)}
-	found := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`http://(127\.0\.0\.1|localhost):[0-9]+`)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := re.FindString(sc.Text()); m != "" {
-				select {
-				case found <- m:
-				default:
-				}
-			}
-		}
-		s.done <- cmd.Wait()
-	}()
-	stopped := false
-	s.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-s.done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			t.Error("the server did not stop within 10s of SIGTERM")
-		}
-	}
-	t.Cleanup(s.stop)
-	select {
-	case s.base = <-found:
-	case err := <-s.done:
-		stopped = true
-		t.Fatalf("the server stopped: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("the server did not print its address within 20s")
-	}
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if res, err := http.Get(s.base + "/healthz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatal("the server did not answer /healthz within 15s")
-	return nil
+	p := servetest.Program(program, append([]string{"serve", "--addr", addr, "--data", "memory"}, args...)...)
+	return &server{Server: servetest.Start(t, p.Run, nil), process: p}
 }

@@ -5,21 +5,13 @@ import (
 	"testing"
 )
 
-// serveOn runs the built program on addr until stop is called (or the
-// test ends).
-func serveOn(t *testing.T, addr string) (stop func()) {
-	t.Helper()
-	return startServer(t, addr).stop
-}
-
 // TestBrowserServerRestartLosesNothing: the learner steps, edits a weight
 // and changes the learning rate; the server restarts (SIGTERM's path: every
 // socket closed with 1001); the page reconnects by itself and shows the
 // same lesson, settings and weights.
 func TestBrowserServerRestartLosesNothing(t *testing.T) {
 	first := startServer(t, "127.0.0.1:0")
-	addr := strings.TrimPrefix(first.base, "http://")
-	stop := first.stop
+	addr := strings.TrimPrefix(first.Base, "http://")
 
 	p := newBrowserPage(t, 1280, 720, false)
 	p.open("http://" + addr + "/lesson/circle")
@@ -30,8 +22,8 @@ func TestBrowserServerRestartLosesNothing(t *testing.T) {
 	p.waitFor("the edits", `window.netstep.model().network.weights[0][1][0] === 0.625 && window.netstep.model().training.learningRate === 0.07`)
 	before := browserEval[string](p, `JSON.stringify([window.netstep.model().network.weights, window.netstep.model().network.biases])`)
 
-	stop()
-	serveOn(t, addr)
+	first.Stop(t)
+	startServer(t, addr)
 	p.waitFor("the page to reconnect and restore", `document.querySelector('[data-role=status]').textContent.includes('restored')`)
 	p.waitFor("the restored state", `window.netstep.model().training && window.netstep.model().training.learningRate === 0.07`)
 	after := browserEval[string](p, `JSON.stringify([window.netstep.model().network.weights, window.netstep.model().network.biases])`)
@@ -55,7 +47,7 @@ func TestBrowserServerRestartLosesNothing(t *testing.T) {
 // plainly, and steps.
 func TestBrowserRestartAfterDivergenceFallsBack(t *testing.T) {
 	first := startServer(t, "127.0.0.1:0")
-	addr := strings.TrimPrefix(first.base, "http://")
+	addr := strings.TrimPrefix(first.Base, "http://")
 
 	p := newBrowserPage(t, 1280, 720, false)
 	p.open("http://" + addr + "/lesson/too-fast")
@@ -71,8 +63,8 @@ func TestBrowserRestartAfterDivergenceFallsBack(t *testing.T) {
 		t.Fatalf("the too-fast lesson's biggest weight is %g after its steps; the test needs one past 1e6", biggest)
 	}
 
-	first.stop()
-	serveOn(t, addr)
+	first.Stop(t)
+	startServer(t, addr)
 	p.waitFor("the page to say its restore fell back", `document.querySelector('[data-role=status]').textContent.includes('could not take back your trained network')`)
 	p.waitFor("the lesson loaded afresh", `window.netstep.model().network && Math.max(...window.netstep.model().network.weights.flat(2).map(Math.abs)) < 1`)
 	if got := browserEval[string](p, `window.netstep.model().lesson.title`); got != "Learning rate too high" {
