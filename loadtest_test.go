@@ -14,7 +14,24 @@ import (
 // loadtest's --url takes it.
 func startServing(t *testing.T, args ...string) string {
 	t.Helper()
-	return strings.TrimSuffix(startServe(t, nil, append([]string{"--addr", "127.0.0.1:0"}, args...)...).url, "/")
+	return startServe(t, nil, append([]string{"--addr", "127.0.0.1:0"}, args...)...).Base
+}
+
+// runLoadtest runs `netstep loadtest args...` and returns its report, the
+// last line it prints, and that line.
+func runLoadtest(t *testing.T, args ...string) (loadtest.Report, string) {
+	t.Helper()
+	out, _, err := runCLI(t, nil, append([]string{"loadtest"}, args...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	line := lines[len(lines)-1]
+	var rep loadtest.Report
+	if err := json.Unmarshal([]byte(line), &rep); err != nil {
+		t.Fatalf("last line %q: %v", line, err)
+	}
+	return rep, line
 }
 
 // TestLoadtestSmoke is the CI-sized run of the load generator: a few dozen
@@ -27,18 +44,10 @@ func TestLoadtestSmoke(t *testing.T) {
 	base := startServing(t)
 	for _, mode := range []string{"sessions", "play", "classroom", "vote"} {
 		t.Run(mode, func(t *testing.T) {
-			out, _, err := runCLI(t, nil, "loadtest", "--url", base, "--mode", mode, "--sessions", "20", "--players", "4", "--followers", "20",
+			rep, line := runLoadtest(t, "--url", base, "--mode", mode, "--sessions", "20", "--players", "4", "--followers", "20",
 				"--duration", "3s", "--interval", "200ms", "--events", "mixed", "--vote-window", "1s")
-			if err != nil {
-				t.Fatal(err)
-			}
-			lines := strings.Split(strings.TrimSpace(out), "\n")
-			var rep loadtest.Report
-			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
-				t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
-			}
 			if rep.Failures != 0 || rep.ConnectFailures != 0 || rep.Samples < 20 || rep.P99Ms <= 0 {
-				t.Errorf("load test report: %s", lines[len(lines)-1])
+				t.Errorf("load test report: %s", line)
 			}
 			if mode == "vote" && (rep.Votes != 20 || rep.VotesTallied != 20 || rep.TallyFrames < 1) {
 				// Every answer reaches the presenter's tally (counts, not timings).
@@ -77,18 +86,10 @@ func TestLoadtestAcrossInstances(t *testing.T) {
 	}
 	for _, mode := range []string{"sessions", "classroom"} {
 		t.Run(mode, func(t *testing.T) {
-			out, _, err := runCLI(t, nil, "loadtest", "--url", strings.Join(bases, ","), "--mode", mode, "--sessions", "30", "--followers", "30",
+			rep, line := runLoadtest(t, "--url", strings.Join(bases, ","), "--mode", mode, "--sessions", "30", "--followers", "30",
 				"--duration", "3s", "--interval", "200ms")
-			if err != nil {
-				t.Fatal(err)
-			}
-			lines := strings.Split(strings.TrimSpace(out), "\n")
-			var rep loadtest.Report
-			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
-				t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
-			}
 			if rep.Failures != 0 || rep.ConnectFailures != 0 || rep.Connected != 30+boolInt(mode == "classroom") || rep.Samples < 30 {
-				t.Errorf("load test report: %s", lines[len(lines)-1])
+				t.Errorf("load test report: %s", line)
 			}
 		})
 	}

@@ -63,6 +63,23 @@ func startServe(t *testing.T, env map[string]string, args ...string) *serving {
 	return &serving{Server: srv, url: srv.Base + "/", metrics: metrics}
 }
 
+// openRoom opens a classroom room on the xor lesson (POST /api/rooms) and
+// returns its code.
+func (s *serving) openRoom(t *testing.T) string {
+	t.Helper()
+	resp, err := http.Post(s.url+"api/rooms", "application/json", strings.NewReader(`{"lesson":"xor"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var room struct{ Code string }
+	json.NewDecoder(resp.Body).Decode(&room)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || room.Code == "" {
+		t.Fatalf("POST %sapi/rooms: %d %+v", s.url, resp.StatusCode, room)
+	}
+	return room.Code
+}
+
 func (s *serving) ws(t *testing.T, query string) *websocket.Conn {
 	t.Helper()
 	u := "ws" + strings.TrimPrefix(s.url, "http") + "ws" + query
@@ -350,18 +367,9 @@ func TestServeInstancesShareRooms(t *testing.T) {
 	url := clustertest.Node(t).ClientURL()
 	a := startServe(t, nil, "--addr", "127.0.0.1:0", "--nats", url)
 	b := startServe(t, map[string]string{"NETSTEP_NATS": url}, "--addr", "127.0.0.1:0")
-	resp, err := http.Post(a.url+"api/rooms", "application/json", strings.NewReader(`{"lesson":"xor"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var room struct{ Code string }
-	json.NewDecoder(resp.Body).Decode(&room)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated || room.Code == "" {
-		t.Fatalf("POST /api/rooms on a: %d %+v", resp.StatusCode, room)
-	}
-	if status, _ := get(t, b.url+"join/"+room.Code); status != http.StatusOK {
-		t.Errorf("GET /join/%s on b: %d, want 200", room.Code, status)
+	code := a.openRoom(t)
+	if status, _ := get(t, b.url+"join/"+code); status != http.StatusOK {
+		t.Errorf("GET /join/%s on b: %d, want 200", code, status)
 	}
 	if status, _ := get(t, b.url+"join/ZZZZZZ"); status != http.StatusNotFound {
 		t.Errorf("GET /join/ZZZZZZ on b: %d, want 404", status)
@@ -373,17 +381,11 @@ func TestServeInstancesShareRooms(t *testing.T) {
 func TestServeRestartKeepsRooms(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	a := startServe(t, nil, "--addr", "127.0.0.1:0", "--data", data)
-	resp, err := http.Post(a.url+"api/rooms", "application/json", strings.NewReader(`{"lesson":"xor"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var room struct{ Code string }
-	json.NewDecoder(resp.Body).Decode(&room)
-	resp.Body.Close()
+	code := a.openRoom(t)
 	a.Stop(t)
 	b := startServe(t, nil, "--addr", "127.0.0.1:0", "--data", data)
-	if status, _ := get(t, b.url+"join/"+room.Code); status != http.StatusOK {
-		t.Errorf("GET /join/%s after a restart: %d, want 200", room.Code, status)
+	if status, _ := get(t, b.url+"join/"+code); status != http.StatusOK {
+		t.Errorf("GET /join/%s after a restart: %d, want 200", code, status)
 	}
 }
 
