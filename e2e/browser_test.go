@@ -44,6 +44,17 @@ func startBrowserServer(t *testing.T) string {
 	return startProgram(t, "127.0.0.1:0")
 }
 
+// openPage starts the program and opens path (with its leading slash) in
+// a new width×height tab, as open does; it returns the tab and the
+// program's base URL.
+func openPage(t *testing.T, width, height int64, reducedMotion bool, path string) (*browserPage, string) {
+	t.Helper()
+	base := startBrowserServer(t)
+	p := newBrowserPage(t, width, height, reducedMotion)
+	p.open(base + path)
+	return p, base
+}
+
 // page is one browser tab on the page, with the page's exceptions and
 // console errors collected.
 type browserPage struct {
@@ -134,6 +145,13 @@ func (p *browserPage) waitFor(what, js string) {
 	p.t.Fatalf("timed out waiting for %s (%s); narration: %q", what, js, browserEval[string](p, `document.querySelector('[data-role=narration]').innerText`))
 }
 
+// setGranularity chooses how far Step goes (micro, phase, sample, batch,
+// epoch) in the page's select.
+func (p *browserPage) setGranularity(g string) {
+	p.t.Helper()
+	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), g)))
+}
+
 func (p *browserPage) open(url string) {
 	p.t.Helper()
 	// These tests step freely; the lessons' predict-first questions, which
@@ -222,9 +240,7 @@ func browserFmt(v float64) string {
 }
 
 func TestBrowserStepWithMouse(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 720, false)
-	p.open(base + "/")
+	p, _ := openPage(t, 1280, 720, false, "/")
 	if got := p.narration(); !strings.HasPrefix(got, "Ready.") {
 		t.Errorf("narration before the first step = %q, want it to start with Ready.", got)
 	}
@@ -239,7 +255,7 @@ func TestBrowserStepWithMouse(t *testing.T) {
 	name := browserEval[string](p, `document.getElementById('app').dataset.lesson`)
 	outputs, loss := browserFirstSample(t, name)
 
-	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "sample")))
+	p.setGranularity("sample")
 	p.click("[data-role=step]")
 	p.waitFor("the first sample's events", `window.netstep.model().loss !== null && !document.querySelector('.pending')`)
 	m := browserEval[map[string]any](p, `(() => { const m = window.netstep.model(); return {loss: m.loss.value}; })()`)
@@ -271,9 +287,7 @@ func TestBrowserStepWithMouse(t *testing.T) {
 }
 
 func TestBrowserKeyboardOnly(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 720, false)
-	p.open(base + "/")
+	p, _ := openPage(t, 1280, 720, false, "/")
 	before := p.narration()
 	p.key("3") // step size: one example
 	p.key(kb.ArrowRight)
@@ -309,9 +323,7 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 }
 
 func TestBrowserAccessibility(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 720, false)
-	p.open(base + "/")
+	p, _ := openPage(t, 1280, 720, false, "/")
 	p.key(kb.ArrowRight)
 	p.waitFor("a step", `window.netstep.model().canBack`)
 	// axe-core is not served by the program (tests only): the test
@@ -337,9 +349,7 @@ func TestBrowserAccessibility(t *testing.T) {
 }
 
 func TestBrowserPhone(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 390, 844, false)
-	p.open(base + "/")
+	p, _ := openPage(t, 390, 844, false, "/")
 	p.key(kb.ArrowRight)
 	p.waitFor("a step", `window.netstep.model().canBack`)
 	browserEval[any](p, `document.querySelectorAll('details').forEach(d => d.open = true)`)
@@ -352,9 +362,7 @@ func TestBrowserPhone(t *testing.T) {
 }
 
 func TestBrowserReducedMotion(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 720, true)
-	p.open(base + "/")
+	p, _ := openPage(t, 1280, 720, true, "/")
 	if !browserEval[bool](p, `matchMedia('(prefers-reduced-motion: reduce)').matches`) {
 		t.Fatal("reduced motion is not emulated")
 	}

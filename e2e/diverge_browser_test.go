@@ -8,15 +8,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/chromedp/chromedp"
 )
 
 func TestBrowserDivergedIsClear(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 390, 844, true)
-	p.open(base + "/lesson/too-fast?questions=off")
-	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "epoch")))
+	p, _ := openPage(t, 390, 844, true, "/lesson/too-fast?questions=off")
+	p.setGranularity("epoch")
 	for i := 0; i < 10 && !browserEval[bool](p, `!!window.netstep.model().diverged`); i++ {
 		epoch := browserEval[int](p, `window.netstep.model().position.epoch`)
 		p.click("[data-role=step]")

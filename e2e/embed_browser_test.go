@@ -213,9 +213,7 @@ func (p *browserPage) inFrame(js string) string {
 // TestBrowserPredictThenReveal answers the worked example's questions
 // before its one step, then finds the real answers with the lesson's why.
 func TestBrowserPredictThenReveal(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 900, false)
-	p.open(base + "/lesson/worked-example?granularity=sample")
+	p, _ := openPage(t, 1280, 900, false, "/lesson/worked-example?granularity=sample")
 	p.click("[data-role=step]")
 	answers := []string{"down", "up", "smaller"}
 	for i, choice := range answers {

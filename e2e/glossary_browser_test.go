@@ -13,9 +13,7 @@ import (
 // TestBrowserGlossaryWhereWordsAppear: the lesson's glossary terms in the
 // narration are buttons that open their meaning, by mouse and by keyboard.
 func TestBrowserGlossaryWhereWordsAppear(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 720, false)
-	p.open(base + "/lesson/house-prices")
+	p, _ := openPage(t, 1280, 720, false, "/lesson/house-prices")
 	p.click("[data-role=step]")
 	p.waitFor("a term in the narration", `!!document.querySelector('[data-role=narration] button.term')`)
 	time.Sleep(time.Second) // let the step's last frames (heatmaps, state) redraw the narration

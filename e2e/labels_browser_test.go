@@ -6,8 +6,6 @@ package e2e
 import (
 	"fmt"
 	"testing"
-
-	"github.com/chromedp/chromedp"
 )
 
 func TestBrowserEdgeLabelsDoNotCollide(t *testing.T) {
@@ -17,7 +15,7 @@ func TestBrowserEdgeLabelsDoNotCollide(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%dx%d", lesson, size.w, size.h), func(t *testing.T) {
 				p := newBrowserPage(t, size.w, size.h, true)
 				p.open(base + "/lesson/" + lesson + "?questions=off")
-				p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "sample")))
+				p.setGranularity("sample")
 				p.click("[data-role=step]")
 				p.waitFor("the update", `window.netstep.model().position.updates === 1 && !document.querySelector('.pending')`)
 				if size.w == 1280 && lesson == "worked-example" {
@@ -53,10 +51,8 @@ func TestBrowserEdgeLabelsDoNotCollide(t *testing.T) {
 // TestBrowserBlameStaysClear: in a crowded layer (the spiral's eight
 // hidden neurons) the blame under a neuron never covers the next one.
 func TestBrowserBlameStaysClear(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 720, true)
-	p.open(base + "/lesson/spiral?questions=off")
-	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "phase")))
+	p, _ := openPage(t, 1280, 720, true, "/lesson/spiral?questions=off")
+	p.setGranularity("phase")
 	for _, phase := range []string{"forward", "loss", "backward"} {
 		p.click("[data-role=step]")
 		p.waitFor("the "+phase+" phase", fmt.Sprintf(`window.netstep.model().events.some((e) => e.type === %q) && !document.querySelector('[data-role=step]').disabled`, phase))

@@ -9,9 +9,7 @@ import (
 // no decision map, no "add a point" and no hidden-neuron maps; cat-or-dog's
 // map names its classes and its axes.
 func TestBrowserLessonPanels(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 900, false)
-	p.open(base + "/lesson/worked-example?questions=off")
+	p, base := openPage(t, 1280, 900, false, "/lesson/worked-example?questions=off")
 	p.click("[data-role=step]")
 	p.waitFor("the step", `window.netstep.model().events.length > 0`)
 	if !browserEval[bool](p, `document.querySelector('[data-role=boundary-box]').hidden`) {

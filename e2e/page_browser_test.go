@@ -47,14 +47,14 @@ func TestBrowserPositionAndCompactEvents(t *testing.T) {
 	if got := browserEval[string](p, `document.querySelector('[data-role=position]').textContent`); got != "epoch 1 · example 1 of 30 next · 0 updates" {
 		t.Errorf("position before any step = %q", got)
 	}
-	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "sample")))
+	p.setGranularity("sample")
 	for i := 1; i <= 2; i++ {
 		p.click("[data-role=step]")
 		p.waitFor(fmt.Sprintf("sample step %d", i), fmt.Sprintf(`window.netstep.model().position.updates === %d`, i))
 	}
 	p.waitFor("the position line", `document.querySelector('[data-role=position]').textContent === 'epoch 1 · example 3 of 30 next · 2 updates'`)
 	// One phase more: the third example is under way.
-	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "phase")))
+	p.setGranularity("phase")
 	p.click("[data-role=step]")
 	p.waitFor("a phase step", `document.querySelector('[data-role=position]').textContent === 'epoch 1 · example 3 of 30 · 2 updates'`)
 
@@ -89,9 +89,7 @@ func TestBrowserPositionAndCompactEvents(t *testing.T) {
 }
 
 func TestBrowserBadLessonLinkStays(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 720, false)
-	p.open(base + "/?questions=off#lesson=not-a-lesson")
+	p, _ := openPage(t, 1280, 720, false, "/?questions=off#lesson=not-a-lesson")
 	p.waitFor("the notice", `!document.querySelector('[data-role=notice]').hidden`)
 	time.Sleep(1500 * time.Millisecond)
 	got := browserEval[string](p, `document.querySelector('[data-role=notice]').hidden ? '' : document.querySelector('[data-role=notice-text]').textContent`)
@@ -140,9 +138,7 @@ func TestBrowserClassroomLinksThatCannotDrive(t *testing.T) {
 }
 
 func TestBrowserSettingsRestart(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 900, false)
-	p.open(base + "/lesson/xor")
+	p, _ := openPage(t, 1280, 900, false, "/lesson/xor")
 	before := browserEval[float64](p, `window.netstep.model().network.layers[0].size`)
 	browserEval[any](p, `document.querySelector('[data-role=settings-box]').open = true`)
 	p.click(`[data-role=settings] button[aria-label^="More neurons in"]`)
@@ -159,7 +155,7 @@ func TestBrowserSettingsRestart(t *testing.T) {
 	if act := browserEval[string](p, `window.netstep.model().network.layers[0].activation`); act != "relu" {
 		t.Errorf("hidden activation = %q after choosing relu", act)
 	}
-	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "sample")))
+	p.setGranularity("sample")
 	p.click("[data-role=step]")
 	p.waitFor("a step on the new network", `window.netstep.model().loss !== null && window.netstep.model().values.a[0].length === window.netstep.model().network.layers[0].size`)
 	if s := browserEval[string](p, `document.querySelector('[data-role=status]').textContent`); strings.Contains(s, "wrong") || strings.Contains(s, "error") {
@@ -169,9 +165,7 @@ func TestBrowserSettingsRestart(t *testing.T) {
 }
 
 func TestBrowserAddPointsOnTheBoundary(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 900, false)
-	p.open(base + "/lesson/circle")
+	p, _ := openPage(t, 1280, 900, false, "/lesson/circle")
 	p.waitFor("the boundary plot", `!!document.querySelector('.boundary-canvas') && !document.querySelector('[data-role=boundary-box]').hidden`)
 	n := browserEval[float64](p, `window.netstep.model().data.train.length`)
 	p.click(`[data-role=boundary-add] input[value="1"]`)
@@ -194,7 +188,7 @@ func TestBrowserAddPointsOnTheBoundary(t *testing.T) {
 			t.Errorf("added point %v, want it near the top-left of the plane", pt)
 		}
 	}
-	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "batch")))
+	p.setGranularity("batch")
 	p.click("[data-role=step]")
 	p.waitFor("training on them", `window.netstep.model().position.updates === 1`)
 	p.noErrors()
@@ -204,9 +198,7 @@ func TestBrowserAddPointsOnTheBoundary(t *testing.T) {
 // counts animation frames: no gap between frames may reach 250 ms. The
 // frame rate is logged (docs/benchmarks.md, "Page").
 func TestBrowserSmoothPlay(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 720, false)
-	p.open(base + "/")
+	p, _ := openPage(t, 1280, 720, false, "/")
 	p.click("[data-role=play]")
 	p.waitFor("playing", `window.netstep.model().running`)
 	got := browserEval[map[string]float64](p, `new Promise(resolve => {
@@ -240,10 +232,8 @@ func TestBrowserSmoothPlay(t *testing.T) {
 // the page hands over to the server's run instead of sending steps faster
 // than the server takes commands (which stopped Play with slow_down).
 func TestBrowserFasterDuringSlowPlay(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 720, false)
-	p.open(base + "/?questions=off")
-	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "sample")))
+	p, _ := openPage(t, 1280, 720, false, "/?questions=off")
+	p.setGranularity("sample")
 	set := func(i int) {
 		browserEval[bool](p, fmt.Sprintf(`(() => { const s = document.querySelector('[data-role=speed]'); s.value = '%d'; s.dispatchEvent(new Event('input', {bubbles: true})); s.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`, i))
 	}

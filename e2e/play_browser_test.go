@@ -44,9 +44,7 @@ func setSpeed(p *browserPage, index int) {
 // shows the examples going by: the output neuron's text changes at least
 // five times in two seconds, and the values are the latest example's.
 func TestBrowserPlayLooksAlive(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 800, false)
-	p.open(base + "/")
+	p, _ := openPage(t, 1280, 800, false, "/")
 	p.click("[data-role=play]")
 	p.waitFor("playing", `window.netstep.model().running && window.netstep.model().sample !== null`)
 	n := outputChanges(p, 2000)
@@ -82,9 +80,7 @@ func TestBrowserPlayLooksAlive(t *testing.T) {
 // TestBrowserSpeedChangeDuringPlay: moving the speed slider during Play
 // changes how fast training goes, without Pause and Play.
 func TestBrowserSpeedChangeDuringPlay(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 800, false)
-	p.open(base + "/")
+	p, _ := openPage(t, 1280, 800, false, "/")
 	rate := func() float64 {
 		t.Helper()
 		a := browserEval[float64](p, `window.netstep.model().position.t`)
@@ -118,11 +114,9 @@ func TestBrowserSpeedChangeDuringPlay(t *testing.T) {
 // changes at every phase; at the loss phase it shows the guess and the
 // truth in dollars, how far off, and the engine's loss.
 func TestBrowserLossPhaseDrawsTheMistake(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 800, true)
-	p.open(base + "/")
+	p, _ := openPage(t, 1280, 800, true, "/")
 	_, loss := browserFirstSample(t, "house-prices")
-	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "phase")))
+	p.setGranularity("phase")
 	stage := func() string {
 		// The neurons and labels are SVG, the edges a canvas under them.
 		return browserEval[string](p, `document.querySelector('[data-role=stage] svg').outerHTML + document.querySelector('[data-role=stage] canvas.net-edges').toDataURL()`)
@@ -167,9 +161,7 @@ func browserFmt3(v float64) string {
 // TestBrowserLossChartFromEpochZero: the loss chart starts with the loss
 // before any training, and has no test-loss entry without a test set.
 func TestBrowserLossChartFromEpochZero(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 800, false)
-	p.open(base + "/")
+	p, base := openPage(t, 1280, 800, false, "/")
 	p.waitFor("the epoch-0 point", `window.netstep.model().losses.length === 1 && window.netstep.model().losses[0].epoch === 0`)
 	got := browserEval[map[string]any](p, `(() => ({
 		shown: !document.querySelector('[data-role=loss-chart]').hidden,
@@ -182,7 +174,7 @@ func TestBrowserLossChartFromEpochZero(t *testing.T) {
 	if fmt.Sprint(got["legend"]) != "[training loss test loss]" {
 		t.Errorf("legend %v, want training and test loss (house prices has a test set)", got["legend"])
 	}
-	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "epoch")))
+	p.setGranularity("epoch")
 	p.click("[data-role=step]")
 	p.waitFor("epoch 1", `window.netstep.model().losses.length === 2`)
 	if s := browserEval[string](p, `document.querySelector('[data-role=loss-summary]').textContent`); !strings.Contains(s, "before training") {
@@ -348,9 +340,7 @@ func TestBrowserRepaintBigNetwork(t *testing.T) {
 	if os.Getenv("NETSTEP_BENCH") == "" {
 		t.Skip("a benchmark: set NETSTEP_BENCH=1 to run it (docs/benchmarks.md)")
 	}
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 800, false)
-	p.open(base + "/")
+	p, _ := openPage(t, 1280, 800, false, "/")
 	browserEval[any](p, `window.netstep.request({cmd: 'load', lesson: `+bigLesson+`})`)
 	p.waitFor("the big network", `document.querySelector('[data-role=stage] canvas.net-edges')?.dataset.edges === '8384'`)
 	fps, cost := playFor(p, 3000)
@@ -368,9 +358,7 @@ func TestBrowserRepaintBigNetwork(t *testing.T) {
 // keeps redrawing the network; the frame rate is logged
 // (docs/benchmarks.md, "Page").
 func TestBrowserSpiralFrameRate(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 800, false)
-	p.open(base + "/lesson/spiral")
+	p, _ := openPage(t, 1280, 800, false, "/lesson/spiral")
 	fps, cost := playFor(p, 3000)
 	t.Logf("spiral at top speed: %.1f frames a second; %.0f repaints, %.2f ms mean, %.2f ms worst", fps, cost["frames"], cost["meanMs"], cost["maxMs"])
 	if cost["frames"] < 2 {

@@ -50,7 +50,7 @@ func TestBrowserPresenterProjector(t *testing.T) {
 
 	// A reload keeps the theme, the math switch and the step size, and the
 	// narration says where the class is, not "Connecting…".
-	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "phase")))
+	p.setGranularity("phase")
 	browserEval[bool](p, `document.querySelector('[data-role=granularity]').dispatchEvent(new Event('change')) && document.querySelector('[data-role=theme]').dispatchEvent(new Event('change'))`)
 	p.click("[data-role=math-toggle]")
 	p.click("[data-role=step]")

@@ -14,9 +14,7 @@ import (
 // revealed without another Step. The next question comes only after the
 // first one's answer has been shown.
 func TestBrowserQuestionHoldsStep(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 900, false)
-	p.open(base + "/lesson/cat-or-dog?granularity=sample")
+	p, _ := openPage(t, 1280, 900, false, "/lesson/cat-or-dog?granularity=sample")
 	p.click("[data-role=step]")
 	p.waitFor("the loss question", `!!document.querySelector('[data-role=ask] [data-choice=bigger]')`)
 	state := func() map[string]any {
@@ -72,9 +70,7 @@ func TestBrowserQuestionHoldsStep(t *testing.T) {
 // and a question that looks 300 epochs ahead is graded only then, by the
 // page training on, with a reveal that agrees with the grade.
 func TestBrowserQuestionHorizon(t *testing.T) {
-	base := startBrowserServer(t)
-	p := newBrowserPage(t, 1280, 900, false)
-	p.open(base + "/lesson/xor-no-hidden?granularity=epoch")
+	p, _ := openPage(t, 1280, 900, false, "/lesson/xor-no-hidden?granularity=epoch")
 	if on := browserEval[bool](p, `document.querySelector('[data-role=play-questions]').checked && !document.querySelector('[data-role=play-questions]').closest('[data-control]').hidden`); !on {
 		t.Fatal("\"stop at questions\" is not offered and on for a lesson with a question")
 	}
