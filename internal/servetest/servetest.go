@@ -113,12 +113,16 @@ func Program(path string, args ...string) *Process {
 	return &Process{path: path, args: args}
 }
 
-// Run runs the program (its standard error discarded) until ctx is done,
-// then sends it SIGTERM, the signal a deploy sends, and SIGKILL if it has not
-// exited Within. Exit status 0 after SIGTERM is a clean shutdown: nil.
+// Run runs the program until ctx is done, then sends it SIGTERM, the signal
+// a deploy sends, and SIGKILL if it has not exited Within. Exit status 0
+// after SIGTERM is a clean shutdown: nil. Any other end is an error that
+// quotes the last of the program's standard error (a race detector's
+// report, a panic).
 func (p *Process) Run(ctx context.Context, stdout io.Writer) error {
 	cmd := exec.CommandContext(ctx, p.path, p.args...)
 	cmd.Stdout = stdout
+	var stderr tail
+	cmd.Stderr = &stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = Within
 	p.mu.Lock()
@@ -133,9 +137,23 @@ func (p *Process) Run(ctx context.Context, stdout io.Writer) error {
 		return nil // Wait reports the cancelled context even after exit 0
 	}
 	if err != nil && ctx.Err() != nil {
-		return fmt.Errorf("after SIGTERM (SIGKILL %v later): %w", Within, err)
+		err = fmt.Errorf("after SIGTERM (SIGKILL %v later): %w", Within, err)
+	}
+	if err != nil && len(stderr.b) > 0 {
+		err = fmt.Errorf("%w; the end of its standard error:\n%s", err, stderr.b)
 	}
 	return err
+}
+
+// tail keeps the last 8 KiB written to it.
+type tail struct{ b []byte }
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if over := len(t.b) - 8<<10; over > 0 {
+		t.b = append(t.b[:0], t.b[over:]...)
+	}
+	return len(p), nil
 }
 
 // Kill sends the running program SIGKILL: a crash, with nothing saved at

@@ -1,15 +1,16 @@
 package servetest
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // fakeServe listens on a free port, prints the line serve prints, answers
@@ -64,17 +65,24 @@ func TestStartReadsTheAddressAndWaitsForHealth(t *testing.T) {
 }
 
 // TestProgramKilled: a program killed by the test ends Run with its signal
-// (what Ended then keeps from failing the test).
+// (what Ended then keeps from failing the test) and the end of what it
+// wrote to standard error.
 func TestProgramKilled(t *testing.T) {
-	p := Program("/bin/sh", "-c", `echo "listening on http://127.0.0.1:1/"; exec sleep 60`)
+	p := Program("/bin/sh", "-c", `echo "WARNING: DATA RACE" >&2; echo started; exec sleep 60`)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	out, w := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx, io.Discard) }()
-	for p.Kill() != nil { // until Run has started the program
-		time.Sleep(time.Millisecond)
+	go func() { done <- p.Run(ctx, w) }()
+	if _, err := bufio.NewReader(out).ReadString('\n'); err != nil { // after its standard error
+		t.Fatal(err)
 	}
-	if err := <-done; err == nil {
-		t.Error("Run of a killed program returned nil, want its signal")
+	go io.Copy(io.Discard, out)
+	if err := p.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	err := <-done
+	if err == nil || !strings.Contains(err.Error(), "killed") || !strings.Contains(err.Error(), "WARNING: DATA RACE") {
+		t.Errorf("Run of a killed program returned %v, want its signal and its standard error", err)
 	}
 }
