@@ -139,9 +139,7 @@ func Open(ctx context.Context, o Options) (*Conn, error) {
 		c.Close()
 		return nil, fmt.Errorf("cluster: JetStream: %w", err)
 	}
-	actx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
-	defer cancel()
-	if _, err := c.JS.AccountInfo(actx); err != nil {
+	if err := c.awaitJetStream(ctx, o.ConnectTimeout); err != nil {
 		c.Close()
 		if errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
 			return nil, fmt.Errorf("cluster: NATS at %s has no JetStream; start its servers with JetStream on (nats-server -js)", c.where())
@@ -149,6 +147,29 @@ func Open(ctx context.Context, o Options) (*Conn, error) {
 		return nil, fmt.Errorf("cluster: JetStream at %s does not answer: %w", c.where(), err)
 	}
 	return c, nil
+}
+
+// awaitJetStream asks JetStream for the account's info until it answers or
+// within has passed. While a cluster elects its meta leader a request can go
+// unanswered rather than fail, so one long request would wait out the whole
+// budget even when the leader is there seconds later: each try is short.
+func (c *Conn) awaitJetStream(ctx context.Context, within time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	const try = 2 * time.Second
+	for {
+		tctx, tcancel := context.WithTimeout(ctx, try)
+		_, err := c.JS.AccountInfo(tctx)
+		tcancel()
+		if err == nil || errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 func (c *Conn) where() string {
