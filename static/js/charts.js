@@ -123,6 +123,30 @@ export function lossSeries(losses) {
 /** LOSS_EVERY_MS is the least time between two loss-chart redraws during Play. */
 const LOSS_EVERY_MS = 250;
 
+/**
+ * HEAT_EVERY_MS is the least time between two redraws of the heatmaps (the
+ * decision boundary and every hidden neuron's map) during Play: scaling
+ * them up and marking every data point was most of a frame, and the server
+ * sends new ones up to ten times a second. Paused or stepping, they are
+ * drawn at once.
+ */
+export const HEAT_EVERY_MS = 300;
+
+/**
+ * redrawWait is how long to wait before redrawing a chart last drawn at
+ * drawnAt (ms), now, at most once every `every` ms during Play (progress
+ * frames): 0 means draw now. Outside Play, or for the first drawing, it is
+ * always 0.
+ * @param {number} drawnAt
+ * @param {number} now
+ * @param {number} every
+ * @param {boolean} playing the frame is a progress frame of Play
+ */
+export function redrawWait(drawnAt, now, every, playing) {
+  if (!playing || drawnAt <= 0) return 0;
+  return Math.max(0, drawnAt + every - now);
+}
+
 /** LOG_SPAN is how many times the biggest loss must exceed the smallest for the log axis. */
 export const LOG_SPAN = 100;
 
@@ -262,6 +286,9 @@ export function createCharts(slots, opts) {
   // newest losses win); the diagram gets the rest of each frame.
   let lossDrawnAt = 0;
   let lossTimer = null;
+  // And the heatmaps at most every HEAT_EVERY_MS.
+  let heatDrawnAt = 0;
+  let heatTimer = null;
   /** @type {HTMLCanvasElement[]} */
   let hiddenCanvases = [];
   const canvas = document.createElement('canvas');
@@ -476,9 +503,18 @@ export function createCharts(slots, opts) {
         }
       }
       if (m.boundary !== lastBoundary || m.data !== lastData) {
-        lastBoundary = m.boundary;
-        lastData = m.data;
-        drawBoundary(m.boundary, m.data);
+        const wait = redrawWait(heatDrawnAt, performance.now(), HEAT_EVERY_MS, m.reason === 'progress' && m.data === lastData);
+        if (wait > 0) {
+          heatTimer ??= setTimeout(() => {
+            heatTimer = null;
+            this.render(lastModel);
+          }, wait);
+        } else {
+          lastBoundary = m.boundary;
+          lastData = m.data;
+          heatDrawnAt = performance.now();
+          drawBoundary(m.boundary, m.data);
+        }
       }
     },
     /** canvas is the boundary plot, while one is shown. */

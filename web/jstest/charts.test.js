@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeHeatmap, toPixel, heatmapRGBA, lossSeries, outputHeatmap } from '../../static/js/charts.js';
+import { decodeHeatmap, toPixel, heatmapRGBA, lossSeries, outputHeatmap, redrawWait, HEAT_EVERY_MS } from '../../static/js/charts.js';
 import { PALETTES } from '../../static/js/colors.js';
 
 test('decodeHeatmap reads standard base64', () => {
@@ -51,4 +51,12 @@ test('tick labels tell neighbouring ticks apart and epochs are whole', async () 
   assert.deepEqual(epochTicks([0, 1, 1.5, 2000]), ['0', '1', '', '2,000']);
   assert.ok(EPOCH_STEPS.every(Number.isInteger));
   assert.ok(axisWidth(['0.00800']) >= 7 * 7, 'room for every digit of 0.00800');
+});
+
+test('redrawWait: during Play a chart waits its turn; paused or first, it draws now', () => {
+  assert.equal(redrawWait(1000, 1100, HEAT_EVERY_MS, true), HEAT_EVERY_MS - 100);
+  assert.equal(redrawWait(1000, 1000 + HEAT_EVERY_MS, HEAT_EVERY_MS, true), 0);
+  assert.equal(redrawWait(1000, 5000, HEAT_EVERY_MS, true), 0, 'long ago');
+  assert.equal(redrawWait(1000, 1100, HEAT_EVERY_MS, false), 0, 'a step or a pause draws at once');
+  assert.equal(redrawWait(0, 50, HEAT_EVERY_MS, true), 0, 'never drawn');
 });
