@@ -151,13 +151,14 @@ func TestBrowserTeachOwnLesson(t *testing.T) {
 	if got := browserEval[string](p, `document.querySelector('[data-role=lesson-title]').textContent`); got != "Our own OR" {
 		t.Fatalf("the page shows lesson %q, want Our own OR", got)
 	}
-	// The teacher trains a little first: the class starts from there.
+	// The teacher trains a little first: the class starts exactly there.
 	p.do(chromedp.Do(p.ctx, chromedp.SetValue(chromedp.CSS("[data-role=granularity]"), "epoch")))
 	browserEval[bool](p, `document.querySelector('[data-role=granularity]').dispatchEvent(new Event('change'))`)
 	p.click("[data-role=step]")
 	p.waitFor("an epoch", `window.netstep.model().canBack && !document.querySelector('.pending') && !window.netstep.model().running`)
-	weights := `JSON.stringify([window.netstep.model().network.weights, window.netstep.model().network.biases])`
-	want := browserEval[string](p, weights)
+	// Where training is, the weights, the losses so far and Back: all of it.
+	where := `JSON.stringify([window.netstep.model().position, window.netstep.model().network.weights, window.netstep.model().network.biases, window.netstep.model().losses, window.netstep.model().canBack])`
+	want := browserEval[string](p, where)
 
 	p.click("[data-role=start-room]")
 	p.waitFor("the presenter's page", `location.pathname.startsWith('/present/') && !!window.netstep && !!window.netstep.model().network`)
@@ -167,8 +168,8 @@ func TestBrowserTeachOwnLesson(t *testing.T) {
 	if got := browserEval[string](p, `document.querySelector('[data-role=lesson-select]').selectedOptions[0].textContent`); got != "Your own: Our own OR" {
 		t.Errorf("the lesson list shows %q, want Your own: Our own OR", got)
 	}
-	if got := browserEval[string](p, weights); got != want {
-		t.Errorf("the class starts with weights %s, the teacher had %s", got, want)
+	if got := browserEval[string](p, where); got != want {
+		t.Errorf("the class starts at %s, the teacher was at %s", got, want)
 	}
 	shoot(t, p, "presenter-own-lesson.png")
 	p.noErrors()

@@ -231,7 +231,8 @@ func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		Lesson json.RawMessage `json:"lesson"`
+		Lesson  json.RawMessage `json:"lesson"`
+		Session string          `json:"session"`
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxCreateBody+1))
 	if err != nil || len(body) > maxCreateBody {
@@ -242,25 +243,47 @@ func (s *Server) CreateRoom(w http.ResponseWriter, r *http.Request) {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
-			fail("room_body", http.StatusBadRequest, `The body must be empty, {"lesson":"NAME"} or {"lesson":{…a lesson object…}}: `+err.Error())
+			fail("room_body", http.StatusBadRequest, `The body must be empty, {"lesson":"NAME"}, {"lesson":{…a lesson object…}} or {"session":"RESUME-TOKEN"}: `+err.Error())
 			return
 		}
 	}
-	l, name, e := s.roomLesson(req.Lesson)
-	if e != nil {
-		fail("room_lesson", http.StatusBadRequest, e.Message)
-		return
-	}
-	tr, err := engine.NewTrainer(l)
-	if err != nil {
-		fail("room_lesson", http.StatusBadRequest, "The lesson "+name+" does not build: "+err.Error())
-		return
+	var (
+		tr    *engine.Trainer
+		name  string
+		start *engine.EpochLoss
+	)
+	if req.Session != "" {
+		if len(req.Lesson) > 0 {
+			fail("room_body", http.StatusBadRequest, "session: want either session or lesson, not both")
+			return
+		}
+		var e *Error
+		if tr, name, start, e = s.forkForRoom(req.Session); e != nil {
+			fail("room_session", http.StatusBadRequest, e.Message)
+			return
+		}
+	} else {
+		l, n, e := s.roomLesson(req.Lesson)
+		if e != nil {
+			fail("room_lesson", http.StatusBadRequest, e.Message)
+			return
+		}
+		if tr, err = engine.NewTrainer(l); err != nil {
+			fail("room_lesson", http.StatusBadRequest, "The lesson "+n+" does not build: "+err.Error())
+			return
+		}
+		name = n
 	}
 	token := randomString(24) // 192 bits
 	rm, msg := s.openRoom(token, name, s.clientAddr(r), tr)
 	if rm == nil {
 		fail("full", http.StatusServiceUnavailable, msg)
 		return
+	}
+	if start != nil {
+		// The loss before training, which the room's loss chart begins
+		// with, as the learner's did: it cannot be measured again.
+		rm.sess.do(func() { rm.sess.startLoss, rm.sess.startFor = *start, rm.sess.tr })
 	}
 	base := external.Base(r, s.cfg.TrustProxy)
 	out := roomCreated{
@@ -310,6 +333,36 @@ func (s *Server) roomLesson(raw json.RawMessage) (l *engine.Lesson, name string,
 		name = l.Title
 	}
 	return l, name, nil
+}
+
+// forkForRoom copies the live learner's session a resume token names (its
+// weights, optimizer state, position and Back history, as "Explore on my
+// own" copies a room's) for a new room: "Teach a class" starts the class
+// exactly where the teacher is. start is the session's loss before
+// training, when it knows it.
+func (s *Server) forkForRoom(token string) (tr *engine.Trainer, name string, start *engine.EpochLoss, e *Error) {
+	sess := s.lookup(token)
+	if sess == nil || sess.room != nil {
+		return nil, "", nil, errorf(CodeNotFound, "session: no live session on this server has that token (it may have ended, or live on another instance)")
+	}
+	sess.do(func() {
+		if sess.tr == nil {
+			return
+		}
+		tr = sess.tr.Fork()
+		if sess.startFor == sess.tr {
+			st := sess.startLoss
+			start = &st
+		}
+	})
+	if tr == nil {
+		return nil, "", nil, errorf(CodeNotFound, "session: that session has no lesson loaded")
+	}
+	l := tr.Lesson()
+	if name = l.Name; name == "" {
+		name = l.Title
+	}
+	return tr, name, start, nil
 }
 
 // openRoom starts a room's session with tr loaded, or says why it cannot.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -727,4 +728,54 @@ func diskCluster(t testing.TB, dir string) *cluster.Conn {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestRoomFromALearnersSession: "Teach a class" with the page's session
+// starts the class exactly where the teacher is: the room's state is the
+// learner's (weights, position, losses, Back), and the two go their own
+// ways after.
+func TestRoomFromALearnersSession(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	l := ts.dial(t, "?lesson=xor")
+	token := l.hello["resume"].(string)
+	l.read() // the state
+	for i, g := range []string{"sample", "sample", "batch"} {
+		l.mustDo(`{"cmd":"step","id":"` + strconv.Itoa(i) + `","granularity":"` + g + `"}`)
+	}
+	want := l.askState("before")
+
+	resp, got := ts.postRoom(t, `{"session":"`+token+`"}`, nil)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /api/rooms with a session: %d %s", resp.StatusCode, got)
+	}
+	var rm testRoom
+	if err := json.Unmarshal(got, &rm); err != nil {
+		t.Fatal(err)
+	}
+	if rm.Lesson != "xor" {
+		t.Errorf("the room's lesson is %q, want xor", rm.Lesson)
+	}
+	p := ts.dial(t, "?room="+rm.Code, rm.presenter())
+	if got := p.askState("room"); !bytes.Equal(got, want) {
+		t.Errorf("the room starts at\n %.300s\nthe learner was at\n %.300s", got, want)
+	}
+	p.mustDo(`{"cmd":"back","id":"b"}`) // the learner's Back history came along
+	l.mustDo(`{"cmd":"step","id":"after","granularity":"epoch"}`)
+	if got := p.askState("room2"); bytes.Equal(got, want) || bytes.Equal(got, l.askState("after2")) {
+		t.Error("the room and the learner's session did not go their own ways")
+	}
+
+	for _, tt := range []struct{ name, body, want string }{
+		{"an unknown session", `{"session":"nope"}`, "session: no live session on this server has that token"},
+		{"a session and a lesson", `{"session":"` + token + `","lesson":"xor"}`, "session: want either session or lesson, not both"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, got := ts.postRoom(t, tt.body, nil)
+			var answer struct{ Error string }
+			json.Unmarshal(got, &answer)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(answer.Error, tt.want) {
+				t.Errorf("HTTP %d %s, want 400 with %q", resp.StatusCode, got, tt.want)
+			}
+		})
+	}
 }

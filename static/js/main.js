@@ -34,11 +34,18 @@ const app = createApp(root, {
 // "Teach a class": open a room with this page's lesson as it is now (a
 // lesson of the learner's own, its current weights) and present it.
 const start = $('start-room', HTMLButtonElement);
+// The page's session, which the room copies (its resume token, from hello;
+// it goes in the request's body, never in a URL).
+/** @type {string|null} */
+let session = null;
+app.on('hello', (f) => {
+  session = typeof f.resume === 'string' ? f.resume : null;
+});
 start?.addEventListener('click', async () => {
   start.disabled = true;
   try {
     const m = app.model();
-    const opened = await openClass(fetch, restoreLesson(m), m.lesson ?? inline ?? root.dataset.lesson);
+    const opened = await openClass(fetch, { session, current: restoreLesson(m), original: m.lesson ?? inline ?? root.dataset.lesson });
     if (opened.note) {
       try {
         sessionStorage.setItem(`netstep.classNote.${opened.code}`, opened.note);

@@ -85,36 +85,40 @@ export function endedText(role, reason) {
 }
 
 /**
- * openClass asks the server for a room ("Teach a class") with the lesson
- * as the learner's page has it now (restoreLesson: its current weights and
- * settings), so that the class starts where the teacher is, with the
- * teacher's own lesson if it is one. A lesson the server refuses as it is
- * now (weights that diverged to 1e7 no longer make a valid lesson) falls
- * back to the lesson the page opened with, and the note says so.
+ * openClass asks the server for a room ("Teach a class") that starts where
+ * the learner's page is. First with the page's session (its resume token):
+ * the room gets an exact copy of it, position, optimizer and Back history
+ * included. A server that no longer has that session (a restart, another
+ * instance) gets the lesson as the page has it now (restoreLesson: the
+ * teacher's own lesson, its current weights and settings), and the class
+ * starts at the first example. A lesson the server refuses as it is now
+ * (weights that diverged to 1e7 no longer make a valid lesson) falls back
+ * to the lesson the page opened with. The note says which fallback, if any.
  * @param {typeof fetch} fetcher
- * @param {object|null} current the lesson as it is now, or null
- * @param {object|string} original the page's own lesson object, or a built-in lesson's name
+ * @param {{session?: string|null, current?: object|null, original: object|string}} from
  * @returns {Promise<{presenterUrl: string, code: string, note: string}>}
  */
-export async function openClass(fetcher, current, original) {
-  const post = async (lesson) => {
+export async function openClass(fetcher, from) {
+  const post = async (body) => {
     const res = await fetcher('/api/rooms', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ lesson }),
+      body: JSON.stringify(body),
     });
-    const body = await res.json().catch(() => ({}));
-    return { res, body };
+    const answer = await res.json().catch(() => ({}));
+    return { res, answer };
   };
+  /** @type {{body: object, note: (why: string) => string}[]} */
+  const tries = [];
+  if (from.session) tries.push({ body: { session: from.session }, note: () => '' });
+  if (from.current) tries.push({ body: { lesson: from.current }, note: (why) => (why ? `The class starts at the first example, with your lesson and weights as they are now: your session could not be copied (${why}).` : '') });
+  tries.push({ body: { lesson: from.original }, note: (why) => (why ? `The class starts from the lesson's beginning: the server refused the lesson as it is now (${why}).` : '') });
   let why = '';
-  if (current) {
-    const { res, body } = await post(current);
-    if (res.ok) return { ...body, note: '' };
-    if (res.status !== 400) throw new Error(body.error ?? `HTTP ${res.status}`);
-    why = body.error ?? `HTTP ${res.status}`;
+  for (const [i, t] of tries.entries()) {
+    const { res, answer } = await post(t.body);
+    if (res.ok) return { ...answer, note: t.note(why) };
+    if (res.status !== 400 || i === tries.length - 1) throw new Error(answer.error ?? `HTTP ${res.status}`);
+    why = answer.error ?? `HTTP ${res.status}`;
   }
-  const { res, body } = await post(original);
-  if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
-  const note = why ? `The class starts from the lesson's beginning: the server refused the lesson as it is now (${why}).` : '';
-  return { ...body, note };
+  throw new Error('no lesson to open a class with');
 }

@@ -33,23 +33,32 @@ test('CHANGES: what a follower may not send', () => {
   assert.ok(!CHANGES.has('state'));
 });
 
-test('openClass: the lesson as it is now, else the original, said plainly', async () => {
+test('openClass: the session, else the lesson as it is now, else the original, said plainly', async () => {
   const sent = [];
   const answer = (status, body) => ({ ok: status < 300, status, json: async () => body });
   const ok = answer(201, { code: 'K7M2QX', presenterUrl: 'http://h/present/K7M2QX#token=t' });
-  let out = await openClass(async (url, init) => (sent.push(JSON.parse(init.body)), ok), { title: 'now' }, 'xor');
-  assert.deepEqual(sent, [{ lesson: { title: 'now' } }]);
+  const refused = (error) => answer(400, { error });
+  const server = (...answers) => async (url, init) => (sent.push(JSON.parse(init.body)), answers[sent.length - 1]);
+
+  let out = await openClass(server(ok), { session: 'R', current: { title: 'now' }, original: 'xor' });
+  assert.deepEqual(sent, [{ session: 'R' }]);
   assert.equal(out.note, '');
   assert.equal(out.code, 'K7M2QX');
 
   sent.length = 0;
-  const refused = answer(400, { error: 'lesson.network.weights[0][0][0]: want a number from -1000 to 1000' });
-  out = await openClass(async (url, init) => (sent.push(JSON.parse(init.body)), sent.length === 1 ? refused : ok), { title: 'now' }, { title: 'mine' });
+  out = await openClass(server(refused('session: no live session'), ok), { session: 'R', current: { title: 'now' }, original: 'xor' });
+  assert.deepEqual(sent, [{ session: 'R' }, { lesson: { title: 'now' } }]);
+  assert.match(out.note, /first example.*no live session/);
+
+  sent.length = 0;
+  out = await openClass(server(refused('lesson.network.weights[0][0][0]: want a number from -1000 to 1000'), ok), { current: { title: 'now' }, original: { title: 'mine' } });
   assert.deepEqual(sent, [{ lesson: { title: 'now' } }, { lesson: { title: 'mine' } }]);
   assert.match(out.note, /from the lesson's beginning.*weights\[0\]\[0\]\[0\]/);
 
-  await assert.rejects(openClass(async () => answer(503, { error: 'netstep is full' }), { title: 'now' }, 'xor'), /netstep is full/);
   sent.length = 0;
-  await openClass(async (url, init) => (sent.push(JSON.parse(init.body)), ok), null, 'xor');
+  await assert.rejects(openClass(server(answer(503, { error: 'netstep is full' })), { session: 'R', current: { title: 'now' }, original: 'xor' }), /netstep is full/);
+  assert.equal(sent.length, 1, 'a full server is not asked again');
+  sent.length = 0;
+  await openClass(server(ok), { original: 'xor' });
   assert.deepEqual(sent, [{ lesson: 'xor' }]);
 });
