@@ -27,6 +27,7 @@ func TestBrowserPresenterProjector(t *testing.T) {
 	p.waitFor("the presenter's diagram", `!!window.netstep && !!window.netstep.model().network && !!document.querySelector('[data-role=stage] svg .node-ring')`)
 	// With the full join bar (and the loopback warning: this server is on
 	// 127.0.0.1) everything a teacher needs is on screen without scrolling.
+	p.waitFor("the diagram fitted to the window", `document.querySelector('[data-role=step]').getBoundingClientRect().bottom <= innerHeight`)
 	onScreen(t, p, "with the full join bar", "[data-role=stage] svg", "[data-role=step]", ".narration-box")
 	// The join bar folds to a strip; the join card is one click away.
 	full := browserEval[float64](p, `document.querySelector('[data-role=room-bar]').getBoundingClientRect().height`)

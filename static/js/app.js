@@ -141,7 +141,8 @@ export function createApp(root, options = {}) {
     const stage = $('stage');
     const controls = root.querySelector('.stage-col .controls');
     const svg = stage?.querySelector('svg');
-    if (!stage || !controls || !svg) return { zoom, maxHeight: innerHeight * 0.6 };
+    fitted = !!(stage && controls && svg);
+    if (!fitted) return { zoom, maxHeight: innerHeight * 0.6 };
     const box = stage.getBoundingClientRect();
     // The page's own offsets, not the scrolled ones: the fit is the same
     // wherever the page is scrolled to.
@@ -151,8 +152,21 @@ export function createApp(root, options = {}) {
     const left = innerHeight - top - around - below - MISTAKE_H * zoom - 12;
     return { zoom, maxHeight: Math.max(zoom * 150, left) };
   }
+  // Whether the last fit measured a drawn diagram; until one has, each
+  // drawing asks for another fit on the next frame.
   let fitted = false;
-  if (room?.role === 'presenter') addEventListener('resize', () => diagram.resize(true));
+  let refit = false;
+  if (room?.role === 'presenter') {
+    addEventListener('resize', () => diagram.resize(true));
+    // What sits above the diagram may change height after it was fitted
+    // (the loopback warning and the addresses it offers arrive later).
+    let barHeight = -1;
+    new ResizeObserver(([e]) => {
+      const h = Math.round(e.contentRect.height);
+      if (barHeight >= 0 && h !== barHeight) diagram.resize(true);
+      barHeight = h;
+    }).observe($('room-bar') ?? root);
+  }
 
   // Theme.
   const applyTheme = () => {
@@ -905,11 +919,14 @@ export function createApp(root, options = {}) {
     // than the steps themselves.
     const t0 = performance.now();
     diagram.render(m, quiz?.settling() === 'epoch' ? null : prev);
-    if (room?.role === 'presenter' && !fitted) {
+    if (room?.role === 'presenter' && !fitted && !refit) {
       // The first drawing was sized before the page had laid out around
       // it: fit it again to the room it has (presenterFit).
-      fitted = true;
-      requestAnimationFrame(() => diagram.resize(true));
+      refit = true;
+      requestAnimationFrame(() => {
+        refit = false;
+        diagram.resize(true);
+      });
     }
     const took = performance.now() - t0;
     drawn.frames++;
