@@ -708,14 +708,7 @@ func TestRoomWithTheLearnersLesson(t *testing.T) {
 		{"an unknown name", `{"lesson":"nope"}`, `lesson: there is no lesson called "nope"`},
 		{"too big", `{"lesson":{"title":"` + strings.Repeat("x", maxCreateBody) + `"}}`, `at most`},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			resp, got := ts.postRoom(t, tt.body, nil)
-			var answer struct{ Error string }
-			json.Unmarshal(got, &answer)
-			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(answer.Error, tt.want) {
-				t.Errorf("HTTP %d %s, want 400 with %q", resp.StatusCode, got, tt.want)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { ts.roomRefused(t, tt.body, tt.want) })
 	}
 }
 
@@ -769,13 +762,17 @@ func TestRoomFromALearnersSession(t *testing.T) {
 		{"an unknown session", `{"session":"nope"}`, "session: no live session on this server has that token"},
 		{"a session and a lesson", `{"session":"` + token + `","lesson":"xor"}`, "session: want either session or lesson, not both"},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			resp, got := ts.postRoom(t, tt.body, nil)
-			var answer struct{ Error string }
-			json.Unmarshal(got, &answer)
-			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(answer.Error, tt.want) {
-				t.Errorf("HTTP %d %s, want 400 with %q", resp.StatusCode, got, tt.want)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { ts.roomRefused(t, tt.body, tt.want) })
+	}
+}
+
+// roomRefused posts body to /api/rooms and wants a 400 whose error says want.
+func (ts *testServer) roomRefused(t *testing.T, body, want string) {
+	t.Helper()
+	resp, got := ts.postRoom(t, body, nil)
+	var answer struct{ Error string }
+	json.Unmarshal(got, &answer)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(answer.Error, want) {
+		t.Errorf("HTTP %d %s, want 400 with %q", resp.StatusCode, got, want)
 	}
 }
