@@ -308,3 +308,22 @@ func trusted(trust bool) external.Proxies {
 	}
 	return p
 }
+
+// TestRoomPageNamesTheClass: a room's page is served before its state says
+// which lesson the room runs (a teacher's own, one loaded since), so it
+// names the class, not the server's default lesson.
+func TestRoomPageNamesTheClass(t *testing.T) {
+	h, err := web.New(web.Options{Lessons: catalog, DefaultLesson: "house-prices", Rooms: rooms{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/present/ABCDEF", "/join/ABCDEF"} {
+		_, body := get(t, h, path)
+		if !strings.Contains(body, "<title>Class ABCDEF · netstep</title>") || strings.Contains(body, "Guess, measure, adjust, repeat ·") {
+			t.Errorf("%s does not name the class in its title", path)
+		}
+		if strings.Contains(body, `data-lesson="house-prices"`) || strings.Contains(body, `value="house-prices" selected`) {
+			t.Errorf("%s names the default lesson as the room's", path)
+		}
+	}
+}
