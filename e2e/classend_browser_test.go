@@ -157,7 +157,7 @@ func TestBrowserTeachOwnLesson(t *testing.T) {
 	p.click("[data-role=step]")
 	p.waitFor("an epoch", `window.netstep.model().canBack && !document.querySelector('.pending') && !window.netstep.model().running`)
 	// Where training is, the weights, the losses so far and Back: all of it.
-	where := `JSON.stringify([window.netstep.model().position, window.netstep.model().network.weights, window.netstep.model().network.biases, window.netstep.model().losses, window.netstep.model().canBack])`
+	where := `JSON.stringify([window.netstep.model().position, window.netstep.model().network.weights, window.netstep.model().network.biases, window.netstep.model().losses.map((l) => [l.epoch, l.trainLoss]), window.netstep.model().canBack])`
 	want := browserEval[string](p, where)
 
 	p.click("[data-role=start-room]")
