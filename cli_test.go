@@ -120,6 +120,10 @@ func TestBadCommandLines(t *testing.T) {
 		{[]string{"serve", "--data", "memory", "--trust-proxy", "10.0.0.0/33"}, nil, `"10.0.0.0/33" for flag -trust-proxy: "10.0.0.0/33": not an IP address or CIDR`, true},
 		{[]string{"serve", "--data", "memory", "--trust-proxy", "10.0.0.0/8,lb.example"}, nil, `-trust-proxy: "lb.example": not an IP address or CIDR`, true},
 		{[]string{"serve", "--data", "memory"}, map[string]string{"NETSTEP_TRUST_PROXY": "true"}, `NETSTEP_TRUST_PROXY="true": want the proxies' addresses`, true},
+		{[]string{"serve", "--data", "memory", "--nats-routes", "nats://10.0.0.2:6222"}, nil, "--nats-routes: give --nats-cluster-listen too", true},
+		{[]string{"serve", "--data", "memory", "--nats-cluster-listen", "6222"}, nil, `--nats-cluster-listen: listening for routes at "6222": want HOST:PORT`, true},
+		{[]string{"serve", "--data", "memory", "--nats-cluster-listen", "127.0.0.1:6222", "--nats-routes", "10.0.0.2:6222"}, nil, `--nats-routes: route "10.0.0.2:6222": want nats://host:port`, true},
+		{[]string{"serve", "--nats", "nats://127.0.0.1:1", "--nats-cluster-listen", "127.0.0.1:6222"}, nil, "not with --nats", true},
 		{[]string{"trace", "--lesson", "engine/testdata"}, nil, "", false},
 	}
 	for _, tt := range tests {

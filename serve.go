@@ -92,7 +92,10 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	data := f.String("data", "netstep-data", "the folder where the embedded NATS node keeps rooms across restarts (created if missing; one instance a folder); memory keeps nothing")
 	natsURL := f.String("nats", "", "join a NATS cluster with JetStream instead of embedding a node: nats://host:4222, several separated by commas (docs/scaling.md)")
 	natsReplicas := &intFlag{v: 1, lo: 1, hi: 5}
-	f.Var(natsReplicas, "nats-replicas", "with --nats: copies of each stream and bucket the NATS cluster keeps (3 on a 3-node cluster)")
+	f.Var(natsReplicas, "nats-replicas", "with --nats or --nats-cluster-listen: copies of each stream and bucket the NATS cluster keeps (3 on a 3-node cluster)")
+	clusterListen := f.String("nats-cluster-listen", "", "make this instance's embedded NATS node a member of a cluster of such nodes, listening for the others' routes at HOST:PORT (0.0.0.0:6222); give every member the same --nats-routes and --nats-replicas 3 (docs/scaling.md)")
+	var routes listFlag
+	f.Var(&routes, "nats-routes", "with --nats-cluster-listen: the members' route URLs, nats://host:6222, separated by commas (this member's own may be among them)")
 	roomEmptyTTL := f.Duration("room-empty-ttl", 10*time.Minute, "a classroom room with nobody connected ends after this")
 	roomsPerAddr := &intFlag{v: 5, lo: 1, hi: 100_000}
 	f.Var(roomsPerAddr, "rooms-per-address", "classroom rooms one client address may have open at once, over every instance sharing NATS (a school behind one NAT: one per teacher teaching at once)")
@@ -165,7 +168,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		cat = with
 	}
 
-	nc, closeNATS, err := openCluster(ctx, natsFlags{data: *data, url: *natsURL, replicas: natsReplicas.v}, *addr, log)
+	nc, closeNATS, err := openCluster(ctx, natsFlags{data: *data, url: *natsURL, replicas: natsReplicas.v, clusterListen: *clusterListen, routes: routes}, *addr, log)
 	if err != nil {
 		return err
 	}

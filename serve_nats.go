@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/netstep/netstep/cluster"
 )
@@ -18,9 +19,11 @@ var errLocked = errors.New("locked")
 
 // natsFlags are serve's flags about NATS and the data folder.
 type natsFlags struct {
-	data     string // a folder, or memoryData
-	url      string // an external NATS cluster, or "" to embed a node
-	replicas int
+	data          string // a folder, or memoryData
+	url           string // an external NATS cluster, or "" to embed a node
+	replicas      int
+	clusterListen string   // the embedded node is a member of a cluster, its routes listening here
+	routes        []string // the other members' route URLs
 }
 
 // openCluster connects this instance to NATS as the flags say: with --nats,
@@ -29,7 +32,14 @@ type natsFlags struct {
 // one folder) or, with --data memory, in a temporary folder removed at
 // close. close undoes it all.
 func openCluster(ctx context.Context, nf natsFlags, addr string, log *slog.Logger) (conn *cluster.Conn, close func(), err error) {
-	o := cluster.Options{URL: nf.url, Memory: nf.data == memoryData, Replicas: nf.replicas, Name: "netstep " + addr, Logger: log}
+	o := cluster.Options{URL: nf.url, Memory: nf.data == memoryData, Replicas: nf.replicas, Name: "netstep " + addr, Logger: log,
+		ClusterListen: nf.clusterListen, Routes: nf.routes}
+	switch {
+	case nf.clusterListen != "" && nf.url != "":
+		return nil, nil, usageError{"--nats-cluster-listen makes this instance's own node a member of a NATS cluster; not with --nats, which joins an external one"}
+	case len(nf.routes) > 0 && nf.clusterListen == "":
+		return nil, nil, usageError{"--nats-routes: give --nats-cluster-listen too (where this instance's node listens for the other members)"}
+	}
 	var cleanup []func()
 	undo := func() {
 		for i := len(cleanup) - 1; i >= 0; i-- {
@@ -65,6 +75,12 @@ func openCluster(ctx context.Context, nf natsFlags, addr string, log *slog.Logge
 	conn, err = cluster.Open(ctx, o)
 	if err != nil {
 		undo()
+		switch {
+		case errors.Is(err, cluster.ErrClusterListen):
+			return nil, nil, usageError{"--nats-cluster-listen: " + strings.TrimPrefix(err.Error(), "cluster: ")}
+		case errors.Is(err, cluster.ErrRoute):
+			return nil, nil, usageError{"--nats-routes: " + strings.TrimPrefix(err.Error(), "cluster: ")}
+		}
 		if nf.url != "" {
 			return nil, nil, fmt.Errorf("--nats: %w", err)
 		}

@@ -466,3 +466,42 @@ func TestServeMetricsAddr(t *testing.T) {
 		t.Errorf("GET / on --metrics-addr = %d, want 404: only the metrics are there", code)
 	}
 }
+
+// TestServeEmbeddedCluster: three instances whose embedded NATS nodes form
+// one cluster, with no NATS server of their own: they start in any order
+// (each waits for a majority), share rooms, and keep three copies.
+func TestServeEmbeddedCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 3-node cluster takes a few seconds")
+	}
+	ports := clustertest.FreePorts(t, 3)
+	routes := clustertest.Routes(ports)
+	inst := make([]*serving, 3)
+	var wg sync.WaitGroup
+	for i := range inst {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			inst[i] = startServe(t, nil, "--addr", "127.0.0.1:0", "--nats-replicas", "3",
+				"--nats-cluster-listen", fmt.Sprintf("127.0.0.1:%d", ports[i]), "--nats-routes", strings.Join(routes, ","))
+		}()
+	}
+	wg.Wait()
+	for _, s := range inst {
+		if s == nil {
+			t.Fatal("an instance did not start")
+		}
+	}
+	code := inst[0].openRoom(t)
+	for i, s := range inst[1:] {
+		c := s.ws(t, "?room="+code)
+		for {
+			if f := readFrame(t, c); f["type"] == "room" {
+				if f["followers"] != float64(i+1) {
+					t.Errorf("follower %d on instance %d: the room counts %v followers", i+1, i+2, f["followers"])
+				}
+				break
+			}
+		}
+	}
+}

@@ -19,6 +19,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,8 +46,21 @@ type Options struct {
 	// survives the process (or, with URL, the NATS servers' restart).
 	Memory bool
 	// Replicas is how many copies of each stream and bucket a NATS cluster
-	// keeps (1, 3 or 5); default 1. An embedded node is always 1.
+	// keeps (1, 3 or 5); default 1. An embedded node of its own is always 1.
 	Replicas int
+	// ClusterListen, with URL empty, makes the embedded node a member of a
+	// NATS cluster of such nodes, one per instance: HOST:PORT is where it
+	// listens for the other members' routes. Its client port is then a
+	// random loopback one (NATS routes need a client listener), never
+	// advertised. Empty: a node of its own.
+	ClusterListen string
+	// Routes are the cluster members' route URLs, nats://host:6222 (this
+	// node's own may be among them), with ClusterListen.
+	Routes []string
+	// ClusterWait bounds the wait, at start, for a clustered node's
+	// JetStream to have a leader (a majority of the members must be up);
+	// default 2 minutes.
+	ClusterWait time.Duration
 	// Name names this instance's connection in NATS's monitoring.
 	Name string
 	// ConnectTimeout bounds connecting to URL at start; default 5 s.
@@ -61,11 +79,12 @@ type Conn struct {
 	// random characters, new at every start.
 	Instance string
 
-	storage  jetstream.StorageType
-	replicas int
-	node     *natsserver.Server // the embedded node, or nil
-	log      *slog.Logger
-	url      string
+	storage   jetstream.StorageType
+	replicas  int
+	node      *natsserver.Server // the embedded node, or nil
+	clustered bool               // the embedded node is a member of a cluster
+	log       *slog.Logger
+	url       string
 }
 
 // embeddedMaxPayload is the largest message the embedded node accepts: a
@@ -108,8 +127,7 @@ func Open(ctx context.Context, o Options) (*Conn, error) {
 		if o.StoreDir == "" {
 			return nil, errors.New("cluster: an embedded node needs a folder for JetStream")
 		}
-		c.replicas = 1
-		node, err := natsserver.NewServer(&natsserver.Options{
+		nopts := &natsserver.Options{
 			ServerName: "netstep-" + strings.ToLower(c.Instance),
 			DontListen: true, // reached in-process only: no port to collide on
 			JetStream:  true,
@@ -117,7 +135,15 @@ func Open(ctx context.Context, o Options) (*Conn, error) {
 			MaxPayload: embeddedMaxPayload,
 			NoLog:      true,
 			NoSigs:     true,
-		})
+		}
+		if o.ClusterListen == "" {
+			c.replicas = 1
+		} else if err := clusterNode(nopts, o); err != nil {
+			return nil, err
+		} else {
+			c.clustered = true
+		}
+		node, err := natsserver.NewServer(nopts)
 		if err != nil {
 			return nil, fmt.Errorf("cluster: embedded NATS node: %w", err)
 		}
@@ -139,7 +165,14 @@ func Open(ctx context.Context, o Options) (*Conn, error) {
 		c.Close()
 		return nil, fmt.Errorf("cluster: JetStream: %w", err)
 	}
-	if err := c.awaitJetStream(ctx, o.ConnectTimeout); err != nil {
+	wait := o.ConnectTimeout
+	if c.clustered {
+		wait = o.ClusterWait
+		if wait <= 0 {
+			wait = 2 * time.Minute
+		}
+	}
+	if err := c.awaitJetStream(ctx, wait); err != nil {
 		c.Close()
 		if errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
 			return nil, fmt.Errorf("cluster: NATS at %s has no JetStream; start its servers with JetStream on (nats-server -js)", c.where())
@@ -153,6 +186,10 @@ func Open(ctx context.Context, o Options) (*Conn, error) {
 // within has passed. While a cluster elects its meta leader a request can go
 // unanswered rather than fail, so one long request would wait out the whole
 // budget even when the leader is there seconds later: each try is short.
+// A clustered embedded node also waits until a bucket with as many copies
+// as netstep's need can be made (netstep-probe, which holds nothing): then
+// the cluster has a leader and enough members (its instances may start in
+// any order).
 func (c *Conn) awaitJetStream(ctx context.Context, within time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
@@ -160,6 +197,9 @@ func (c *Conn) awaitJetStream(ctx context.Context, within time.Duration) error {
 	for {
 		tctx, tcancel := context.WithTimeout(ctx, try)
 		_, err := c.JS.AccountInfo(tctx)
+		if err == nil && c.clustered {
+			_, err = c.JS.CreateOrUpdateKeyValue(tctx, jetstream.KeyValueConfig{Bucket: "netstep-probe", History: 1, MaxBytes: 1024, Storage: jetstream.MemoryStorage, Replicas: c.replicas})
+		}
 		tcancel()
 		if err == nil || errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
 			return err
@@ -179,8 +219,63 @@ func (c *Conn) where() string {
 	return c.url
 }
 
-// Embedded reports whether the NATS node runs in this process.
-func (c *Conn) Embedded() bool { return c.node != nil }
+// Embedded reports whether NATS is a node in this process that no other
+// instance shares (a clustered embedded node is shared: false).
+func (c *Conn) Embedded() bool { return c.node != nil && !c.clustered }
+
+// ErrClusterListen and ErrRoute mark Open's errors for a bad
+// Options.ClusterListen or Options.Routes.
+var (
+	ErrClusterListen = errors.New("cluster: listening for routes at")
+	ErrRoute         = errors.New("cluster: route")
+)
+
+// clusterNode makes nopts a member of the cluster o describes. Its server
+// name is kept in the store folder, so that a restarted member is the same
+// member to JetStream (a new name would be a new peer, and the old one's
+// copies would be missed for ever).
+func clusterNode(nopts *natsserver.Options, o Options) error {
+	host, port, err := net.SplitHostPort(o.ClusterListen)
+	p, perr := strconv.Atoi(port)
+	if err != nil || perr != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("%w %q: want HOST:PORT, such as 0.0.0.0:6222", ErrClusterListen, o.ClusterListen)
+	}
+	var routes []*url.URL
+	for _, r := range o.Routes {
+		u, err := url.Parse(strings.TrimSpace(r))
+		if err != nil || u.Scheme != "nats" || u.Hostname() == "" || u.Port() == "" || (u.Path != "" && u.Path != "/") {
+			return fmt.Errorf("%w %q: want nats://host:port, such as nats://10.0.0.2:6222", ErrRoute, r)
+		}
+		routes = append(routes, u)
+	}
+	name, err := memberName(o.StoreDir)
+	if err != nil {
+		return err
+	}
+	nopts.ServerName = name
+	nopts.DontListen = false
+	nopts.Host, nopts.Port = "127.0.0.1", -1 // the routes need a client listener; only this process uses it
+	nopts.Cluster = natsserver.ClusterOpts{Name: "netstep", Host: host, Port: p, NoAdvertise: true}
+	nopts.Routes = routes
+	return nil
+}
+
+// memberName reads (or, the first time, writes) the server name of the
+// clustered node storing under dir.
+func memberName(dir string) (string, error) {
+	path := filepath.Join(dir, "member-name")
+	if b, err := os.ReadFile(path); err == nil && len(b) > 0 && len(b) <= 64 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", fmt.Errorf("cluster: %w", err)
+	}
+	name := "netstep-" + strings.ToLower(newInstanceID())
+	if err := os.WriteFile(path, []byte(name+"\n"), 0o640); err != nil {
+		return "", fmt.Errorf("cluster: keeping the member's name: %w", err)
+	}
+	return name, nil
+}
 
 // Persistent reports whether streams and buckets outlive the process.
 func (c *Conn) Persistent() bool { return c.storage == jetstream.FileStorage }
@@ -197,7 +292,7 @@ func (c *Conn) Bucket(ctx context.Context, name string, ttl time.Duration) (jets
 func (c *Conn) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	cfg.History, cfg.Storage, cfg.Replicas = 1, c.storage, c.replicas
 	var kv jetstream.KeyValue
-	err := retry(ctx, func() (err error) {
+	err := retry(ctx, func(ctx context.Context) (err error) {
 		kv, err = c.JS.CreateOrUpdateKeyValue(ctx, cfg)
 		return err
 	})
@@ -212,7 +307,7 @@ func (c *Conn) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstr
 func (c *Conn) Stream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
 	cfg.Storage, cfg.Replicas = c.storage, c.replicas
 	var st jetstream.Stream
-	err := retry(ctx, func() (err error) {
+	err := retry(ctx, func(ctx context.Context) (err error) {
 		st, err = c.JS.CreateOrUpdateStream(ctx, cfg)
 		return err
 	})
@@ -224,11 +319,16 @@ func (c *Conn) Stream(ctx context.Context, cfg jetstream.StreamConfig) (jetstrea
 
 // retry runs f up to 4 times, a little apart, while it fails: JetStream
 // answers some creations with a passing error (a cluster electing a
-// leader, several instances creating one bucket at once).
-func retry(ctx context.Context, f func() error) error {
+// leader, several instances creating one bucket at once), and a request
+// lost meanwhile is not answered at all, so each try has at most
+// attemptWait of ctx.
+func retry(ctx context.Context, f func(context.Context) error) error {
 	var err error
 	for i := range 4 {
-		if err = f(); err == nil {
+		actx, cancel := context.WithTimeout(ctx, attemptWait)
+		err = f(actx)
+		cancel()
+		if err == nil {
 			return nil
 		}
 		select {
@@ -239,6 +339,9 @@ func retry(ctx context.Context, f func() error) error {
 	}
 	return err
 }
+
+// attemptWait bounds one try of a creation in retry.
+const attemptWait = 5 * time.Second // JetStream's own default for one request
 
 // Close flushes what this instance published, closes the connection and,
 // if the node is embedded, stops it (JetStream's files are synced).

@@ -38,7 +38,7 @@ func Node(t testing.TB) *natsserver.Server {
 // cluster, and waits until JetStream has a leader.
 func Cluster(t testing.TB, n int) []*natsserver.Server {
 	t.Helper()
-	ports := freePorts(t, n)
+	ports := FreePorts(t, n)
 	var routes []*url.URL
 	for _, p := range ports {
 		routes = append(routes, &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", p)})
@@ -119,9 +119,19 @@ func waitJetStream(t testing.TB, urls string, replicas int) {
 	}
 }
 
-// freePorts finds n loopback ports nothing listens on, for routes, which
+// Routes are the route URLs of cluster members listening on ports of
+// 127.0.0.1.
+func Routes(ports []int) []string {
+	out := make([]string, len(ports))
+	for i, p := range ports {
+		out[i] = fmt.Sprintf("nats://127.0.0.1:%d", p)
+	}
+	return out
+}
+
+// FreePorts finds n loopback ports nothing listens on, for routes, which
 // each server must know before any starts.
-func freePorts(t testing.TB, n int) []int {
+func FreePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var lns []net.Listener
 	var ports []int
