@@ -125,6 +125,7 @@ func (p *Process) Run(ctx context.Context, stdout io.Writer) error {
 	cmd.Stderr = &stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = Within
+	dieWithParent(cmd)
 	p.mu.Lock()
 	err := cmd.Start()
 	p.cmd = cmd
