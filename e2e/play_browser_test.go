@@ -18,20 +18,28 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// outputChanges samples the output neuron's text every 20 ms for ms
-// milliseconds and counts how often it changed.
-func outputChanges(p *browserPage, ms int) int {
+// changes samples a picture of the page (look: a JavaScript expression)
+// every everyMs milliseconds for ms milliseconds and counts how often it
+// changed.
+func changes(p *browserPage, look string, everyMs, ms int) int {
 	p.t.Helper()
 	return browserEval[int](p, fmt.Sprintf(`new Promise((resolve) => {
-		const text = () => [...document.querySelectorAll('.node-value.output')].map((e) => e.textContent).join('|');
-		let last = text(), changes = 0;
+		const look = () => %s;
+		let last = look(), changes = 0;
 		const start = performance.now();
 		const id = setInterval(() => {
-			const now = text();
+			const now = look();
 			if (now !== last) { changes++; last = now; }
 			if (performance.now() - start >= %d) { clearInterval(id); resolve(changes); }
-		}, 20);
-	})`, ms))
+		}, %d);
+	})`, look, ms, everyMs))
+}
+
+// outputChanges counts how often the output neuron's text changed in ms
+// milliseconds, sampled every 20 ms.
+func outputChanges(p *browserPage, ms int) int {
+	p.t.Helper()
+	return changes(p, `[...document.querySelectorAll('.node-value.output')].map((e) => e.textContent).join('|')`, 20, ms)
 }
 
 // setSpeed moves the speed slider as a learner does (an input event).
@@ -75,6 +83,43 @@ func TestBrowserPlayLooksAlive(t *testing.T) {
 		t.Errorf("paused narration %q; the position line says %q", say, pos)
 	}
 	p.noErrors()
+}
+
+// stageChanges counts how often the whole drawing of the network (the
+// SVG and the edges' canvas) changed in ms milliseconds, sampled every 50 ms.
+func stageChanges(p *browserPage, ms int) int {
+	p.t.Helper()
+	return changes(p, `document.querySelector('[data-role=stage] svg').outerHTML + document.querySelector('[data-role=stage] canvas.net-edges').toDataURL()`, 50, ms)
+}
+
+// TestBrowserSlowPlayMoves: at 1 step a second (the page takes each step
+// itself) the diagram keeps moving between steps: each step's forward
+// wave, mistake, blame and update fill the second, so the drawing changes
+// many times, not once a step. With reduced motion it changes once a step.
+func TestBrowserSlowPlayMoves(t *testing.T) {
+	base := startBrowserServer(t)
+	for _, reduced := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reduced motion %v", reduced), func(t *testing.T) {
+			p := newBrowserPage(t, 1280, 800, reduced)
+			p.open(base + "/?questions=off")
+			setSpeed(p, 1) // 1 step a second
+			p.click("[data-role=play]")
+			p.waitFor("playing", `window.netstep.model().running && window.netstep.model().sample !== null`)
+			steps := browserEval[float64](p, `window.netstep.model().position.t`)
+			n := stageChanges(p, 2000)
+			steps = browserEval[float64](p, `window.netstep.model().position.t`) - steps
+			t.Logf("at 1 step a second (reduced motion %v) the drawing changed %d times in 2 s (%v micro-steps)", reduced, n, steps)
+			if !reduced && n < 5 {
+				t.Errorf("the drawing changed %d times in 2 s of Play at 1 step a second, want at least 5", n)
+			}
+			if reduced && n > 10 {
+				t.Errorf("with reduced motion the drawing changed %d times in 2 s at 1 step a second, want a change or two a step, no animation", n)
+			}
+			p.click("[data-role=play]")
+			p.waitFor("paused", `!window.netstep.model().running`)
+			p.noErrors()
+		})
+	}
 }
 
 // TestBrowserSpeedChangeDuringPlay: moving the speed slider during Play

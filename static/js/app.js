@@ -257,6 +257,9 @@ export function createApp(root, options = {}) {
     reducedMotion: () => reduced.matches,
     palette: pal,
     fit: room?.role === 'presenter' ? presenterFit : undefined,
+    // Play paced by the page: each step's animation fills the time until
+    // the next one.
+    stepBudget: () => (playing?.paced ? 1000 / (controls.stepsPerSecond() || 1) : null),
   });
   const inspector = createInspector($('inspector'), { onSetWeight: (cmd) => send(cmd) });
   const charts = createCharts(

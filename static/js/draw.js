@@ -45,8 +45,10 @@ function el(name, attrs = {}, parent) {
  * createDiagram draws into container.
  * @param {HTMLElement} container
  * @param {{onSelect: (s: Selection) => void, reducedMotion: () => boolean, palette: () => import('./colors.js').Palette,
- *   fit?: () => {zoom: number, maxHeight?: number}}} opts fit: a presenter's projector draws everything zoom×
- *   larger (laid out for a box zoom× narrower, scaled up) and up to maxHeight screen pixels tall
+ *   fit?: () => {zoom: number, maxHeight?: number}, stepBudget?: () => number|null}} opts fit: a presenter's
+ *   projector draws everything zoom× larger (laid out for a box zoom× narrower, scaled up) and up to maxHeight
+ *   screen pixels tall; stepBudget: while the page plays step by step, the milliseconds until its next step
+ *   (a step's animation fills most of them), else null
  */
 export function createDiagram(container, opts) {
   /** @type {SVGSVGElement} */
@@ -281,7 +283,7 @@ export function createDiagram(container, opts) {
     const gDot = el('circle', { cy: y0 + 28, r: 5.5, class: 'mistake-guess-mark' }, g);
     const tMark = el('rect', { y: y0 + 23, width: 10, height: 10, class: 'mistake-truth-mark' }, g);
     const gap = el('text', { x: x0, y: y0 + 50, class: 'mistake-text', 'text-anchor': 'start' }, g);
-    return { g, guess, truth, bar, gDot, tMark, gap, x0, x1, y0 };
+    return { g, guess, truth, bar, gDot, tMark, gap, x0, x1, y0, at: null };
   }
 
   /**
@@ -292,6 +294,7 @@ export function createDiagram(container, opts) {
   function paintMistake(m) {
     const k = mistakeOf(m);
     strip.g.style.display = k ? '' : 'none';
+    strip.at = null;
     if (!k) return;
     const { x0, x1 } = strip;
     const at = (v) => x0 + 6 + ((v - k.axis.lo) / (k.axis.hi - k.axis.lo || 1)) * (x1 - x0 - 12);
@@ -302,6 +305,7 @@ export function createDiagram(container, opts) {
     strip.gap.textContent = `${k.gap} → ${k.loss}`;
     strip.bar.setAttribute('x', String(Math.min(xg, xt)));
     strip.bar.setAttribute('width', String(Math.max(1, Math.abs(xt - xg))));
+    strip.at = { xg, xt };
     strip.gDot.setAttribute('cx', String(xg));
     strip.tMark.setAttribute('x', String(xt - 5));
     strip.tMark.setAttribute('transform', `rotate(45 ${xt} ${strip.y0 + 28})`);
@@ -602,33 +606,18 @@ export function createDiagram(container, opts) {
     cancel();
     const ev = m.events;
     if (!ev.length || opts.reducedMotion() || ev.length > 400) return;
-    const layersF = [...new Set(ev.filter((e) => e.type === 'forward').map((e) => e.layer))];
-    const layersB = [...new Set(ev.filter((e) => e.type === 'backward').map((e) => e.layer))];
+    animEvents = ev;
     const ups = ev.filter((e) => e.type === 'update' && !e.bias);
-    const micro = ev.length === 1;
-    const seg = micro ? 450 : 320;
-    /** @type {{kind: string, layer: number, start: number, dur: number, neuron?: number}[]} */
-    const plan = [];
-    let t = 0;
-    for (const l of layersF) {
-      plan.push({ kind: 'fwd', layer: l, start: t, dur: seg, neuron: micro ? ev[0].neuron : undefined });
-      t += seg;
-    }
-    for (const l of layersB) {
-      plan.push({ kind: 'bwd', layer: l, start: t, dur: seg, neuron: micro ? ev[0].neuron : undefined });
-      t += seg;
-    }
-    if (ups.length) {
-      plan.push({ kind: 'upd', layer: -1, start: t, dur: 500 });
-      t += 500;
-    }
+    const { plan, total: t } = phasePlan(ev, opts.stepBudget?.() ?? null);
     if (!plan.length) return;
-    // Values appear as the wave reaches them.
-    /** @type {[SVGTextElement, number][]} an element and when it shows */
+    // Values appear as the wave reaches them, the mistake once it is
+    // measured.
+    /** @type {[SVGElement, number][]} an element and when it shows */
     const hide = [];
     for (const p of plan) {
       if (p.kind === 'fwd') for (const n of nodes[p.layer + 1]) if (p.neuron === undefined || p.neuron === n.j) hide.push([n.value, p.start + p.dur]);
       if (p.kind === 'bwd') for (const n of nodes[p.layer + 1]) if (n.blame && (p.neuron === undefined || p.neuron === n.j)) hide.push([n.blame, p.start + p.dur]);
+      if (p.kind === 'loss') hide.push([strip.g, p.start]);
     }
     for (const [e] of hide) e.classList.add('pending');
     /** @type {{k: number, w: number, w0: number, w1: number}[]} */
@@ -651,6 +640,18 @@ export function createDiagram(container, opts) {
       let k = 0;
       for (const p of plan) {
         const f = (el_ - p.start) / p.dur;
+        if (p.kind === 'loss') {
+          // The gap between the guess and the truth is drawn out from the
+          // guess: the engine's numbers are written beside it already.
+          if (strip.at) {
+            const c = Math.max(0, Math.min(1, f));
+            const { xg, xt } = strip.at;
+            const x = xg + (xt - xg) * ease(c);
+            strip.bar.setAttribute('x', String(Math.min(xg, x)));
+            strip.bar.setAttribute('width', String(Math.max(1, Math.abs(x - xg))));
+          }
+          continue;
+        }
         if (p.kind === 'upd') {
           const c = Math.max(0, Math.min(1, f));
           for (const { k, w, w0, w1 } of upEdges) edgeLayer.set(k, w, Math.round((w0 + (w1 - w0) * ease(c)) * steps) / steps);
@@ -685,6 +686,11 @@ export function createDiagram(container, opts) {
       cancelFn = null;
       for (const d of dots) d.remove();
       for (const [e] of hide) e.classList.remove('pending');
+      if (strip.at) {
+        const { xg, xt } = strip.at;
+        strip.bar.setAttribute('x', String(Math.min(xg, xt)));
+        strip.bar.setAttribute('width', String(Math.max(1, Math.abs(xt - xg))));
+      }
       for (const { k, w, w1 } of upEdges) edgeLayer.set(k, w, w1);
       edgeLayer.draw(opts.palette());
     };
@@ -693,6 +699,8 @@ export function createDiagram(container, opts) {
   }
 
   let cancelFn = null;
+  /** @type {any[]|null} the events the running animation plays */
+  let animEvents = null;
   function cancel() {
     if (anim) cancelAnimationFrame(anim);
     anim = null;
@@ -717,9 +725,12 @@ export function createDiagram(container, opts) {
         build(m);
         markSelected();
       }
-      cancel();
+      // Frames that do not change the events (the command's done, a
+      // position) repaint without cutting short the step's animation.
+      const going = anim !== null && m.events === animEvents;
+      if (!going) cancel();
       paint(m);
-      if (prev && m.events !== prev.events) animate(m, prev);
+      if (!going && prev && m.events !== prev.events) animate(m, prev);
     },
     /** markBlame marks the edges that carry a hidden neuron's blame back (math.js blameEdges). */
     markBlame,
@@ -747,6 +758,51 @@ export function createDiagram(container, opts) {
       cancel();
     },
   };
+}
+
+/**
+ * @typedef {{kind: 'fwd'|'loss'|'bwd'|'upd', layer: number, start: number, dur: number, neuron?: number}} PhaseSegment
+ */
+
+/**
+ * phasePlan is the animation of a step's events, one segment after the
+ * other: the forward wave layer by layer, the mistake being measured, the
+ * blame going back layer by layer, the weights changing. With a budget
+ * (Play paced by the page: the time until the next step, in ms) the plan
+ * is stretched or squeezed to fill most of it, so a slow Play moves all
+ * the time and a faster one still shows every phase before the next step.
+ * @param {{type: string, layer?: number, neuron?: number, bias?: boolean}[]} events
+ * @param {number|null} budget
+ * @returns {{plan: PhaseSegment[], total: number}}
+ */
+export function phasePlan(events, budget) {
+  const layersF = [...new Set(events.filter((e) => e.type === 'forward').map((e) => e.layer))];
+  const layersB = [...new Set(events.filter((e) => e.type === 'backward').map((e) => e.layer))];
+  const loss = events.some((e) => e.type === 'loss');
+  const ups = events.some((e) => e.type === 'update' && !e.bias);
+  const micro = events.length === 1;
+  const seg = micro ? 450 : 320;
+  const neuron = micro ? events[0].neuron : undefined;
+  /** @type {PhaseSegment[]} */
+  const plan = [];
+  let t = 0;
+  const add = (kind, layer, dur) => {
+    plan.push({ kind, layer, start: t, dur, neuron: kind === 'fwd' || kind === 'bwd' ? neuron : undefined });
+    t += dur;
+  };
+  for (const l of layersF) add('fwd', l, seg);
+  if (loss) add('loss', -1, seg);
+  for (const l of layersB) add('bwd', l, seg);
+  if (ups) add('upd', -1, 500);
+  if (budget && budget > 0 && t > 0) {
+    const f = (budget * 0.85) / t;
+    for (const p of plan) {
+      p.start *= f;
+      p.dur *= f;
+    }
+    t *= f;
+  }
+  return { plan, total: t };
 }
 
 /**
