@@ -22,7 +22,6 @@ import { reached } from './questions.js';
 import { CHANGES, roomURLs, roomCredentials, followersText, endedText, loopbackWarning } from './room.js';
 import { createPointAdder } from './addpoints.js';
 import { mapPanels } from './classmap.js';
-import { createVote } from './vote.js';
 import { byRole, find, findAll } from './dom.js';
 
 /**
@@ -36,6 +35,7 @@ import { byRole, find, findAll } from './dom.js';
  *   questions?: boolean,    // ask the lesson's questions before the steps that reach them (default true)
  *   onLessonChange?: (name: string) => void,
  *   room?: import('./room.js').RoomOptions, // a classroom room to present or follow
+ *   createVote?: typeof import('./vote.js').createVote, // a room's class votes; only classroom pages load vote.js
  * }} AppOptions
  */
 
@@ -382,8 +382,8 @@ export function createApp(root, options = {}) {
   // In a room the class votes instead (vote.js): the presenter's page puts
   // the question to the class and sends the answer its step finds.
   const voteBox = $('vote');
-  const vote = room && voteBox
-    ? createVote(voteBox, {
+  const vote = room && voteBox && options.createVote
+    ? options.createVote(voteBox, {
         role: () => mode,
         model: () => model,
         send: (cmd) => send(cmd),

@@ -20,6 +20,9 @@ const { lesson: inline, problem } = readLessonHash(location.hash);
 const room = root.dataset.room
   ? { code: root.dataset.room, role: root.dataset.roomRole === 'presenter' ? 'presenter' : 'follower', token: tokenFromHash(location.hash) }
   : undefined;
+// Class votes are for classroom pages only: a learner's page never loads
+// vote.js (its first visit stays within the bytes it is allowed).
+const createVote = room ? (await import('./vote.js')).createVote : undefined;
 const app = createApp(root, {
   lesson: root.dataset.lesson,
   lessonObject: inline ?? undefined,
@@ -29,6 +32,7 @@ const app = createApp(root, {
   granularity: q.get('granularity') ?? undefined,
   questions: q.get('questions') !== 'off',
   room,
+  createVote,
 });
 
 // "Teach a class": open a room with this page's lesson as it is now (a
