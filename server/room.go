@@ -70,6 +70,15 @@ type room struct {
 	lastTally time.Time          // when the last tally frame went out
 }
 
+// studentsAre is "1 student is" or "n students are", for the full-room
+// reasons.
+func studentsAre(n int) string {
+	if n == 1 {
+		return "1 student is"
+	}
+	return fmt.Sprintf("%d students are", n)
+}
+
 // admit holds a follower's place before the upgrade, so that joins at the
 // same moment can never take the room past max followers, nor one address
 // past perAddr; it says why not otherwise. leave gives the place back.
@@ -77,10 +86,10 @@ func (rm *room) admit(addr string, max, perAddr int) (bool, string) {
 	rm.admitMu.Lock()
 	defer rm.admitMu.Unlock()
 	if int(rm.followers.Load()) >= max {
-		return false, fmt.Sprintf("This room is full: %d students are following, the most this server allows.", max)
+		return false, fmt.Sprintf("This room is full: %s following, the most this server allows.", studentsAre(max))
 	}
 	if rm.byAddr[addr] >= perAddr {
-		return false, fmt.Sprintf("This room is full for your network: %d students from it are following, the most one address may have.", perAddr)
+		return false, fmt.Sprintf("This room is full for your network: %s following from it, the most one address may have.", studentsAre(perAddr))
 	}
 	if rm.byAddr == nil {
 		rm.byAddr = map[string]int{}

@@ -776,3 +776,27 @@ func (ts *testServer) roomRefused(t *testing.T, body, want string) {
 		t.Errorf("HTTP %d %s, want 400 with %q", resp.StatusCode, got, want)
 	}
 }
+
+// TestFullRoomReasonCounts: the reasons a full room gives agree in number
+// with the count they quote ("1 student is", not "1 students").
+func TestFullRoomReasonCounts(t *testing.T) {
+	for _, tt := range []struct {
+		max, perAddr int
+		want         string
+	}{
+		{1, 5, "This room is full: 1 student is following, the most this server allows."},
+		{3, 5, "This room is full: 3 students are following, the most this server allows."},
+		{1000, 1, "This room is full for your network: 1 student is following from it, the most one address may have."},
+		{1000, 2, "This room is full for your network: 2 students are following from it, the most one address may have."},
+	} {
+		rm := &room{}
+		for range min(tt.max, tt.perAddr) {
+			if ok, why := rm.admit("a", tt.max, tt.perAddr); !ok {
+				t.Fatalf("admit before the cap: %s", why)
+			}
+		}
+		if ok, why := rm.admit("a", tt.max, tt.perAddr); ok || why != tt.want {
+			t.Errorf("max %d, per address %d: admitted %v, %q; want refused, %q", tt.max, tt.perAddr, ok, why, tt.want)
+		}
+	}
+}
