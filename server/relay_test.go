@@ -14,18 +14,7 @@ import (
 // every events frame the presenter got, in order; a follower on C can ask
 // for the state; the end of the room reaches every instance.
 func TestRoomAcrossInstances(t *testing.T) {
-	t.Run("one NATS node", func(t *testing.T) {
-		url := clustertest.Node(t).ClientURL()
-		classAcross(t, [3]string{url, url, url}, 1)
-	})
-	t.Run("three-node NATS cluster", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("a 3-node cluster takes a few seconds")
-		}
-		nodes := clustertest.Cluster(t, 3)
-		// Each instance on its own NATS server: frames cross routes.
-		classAcross(t, [3]string{nodes[0].ClientURL(), nodes[1].ClientURL(), nodes[2].ClientURL()}, 3)
-	})
+	clustertest.ForEachTopology(t, classAcross)
 }
 
 func classAcross(t *testing.T, urls [3]string, replicas int) {

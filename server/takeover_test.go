@@ -157,17 +157,7 @@ func TestRoomSurvivesItsOwner(t *testing.T) {
 			t.Errorf("B serves %d rooms after the takeover, want 1", n)
 		}
 	}
-	t.Run("one NATS node", func(t *testing.T) {
-		url := clustertest.Node(t).ClientURL()
-		run(t, [3]string{url, url, url}, 1)
-	})
-	t.Run("three-node NATS cluster", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("a 3-node cluster takes a few seconds")
-		}
-		nodes := clustertest.Cluster(t, 3)
-		run(t, [3]string{nodes[0].ClientURL(), nodes[1].ClientURL(), nodes[2].ClientURL()}, 3)
-	})
+	clustertest.ForEachTopology(t, run)
 }
 
 // TestRoomDrain: the instance holding a room shuts down (SIGTERM) in the
@@ -176,17 +166,7 @@ func TestRoomSurvivesItsOwner(t *testing.T) {
 // and the class carries on with every step, followers on B and C getting
 // every events frame in order.
 func TestRoomDrain(t *testing.T) {
-	t.Run("one NATS node", func(t *testing.T) {
-		url := clustertest.Node(t).ClientURL()
-		drain(t, [3]string{url, url, url}, 1)
-	})
-	t.Run("three-node NATS cluster", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("a 3-node cluster takes a few seconds")
-		}
-		nodes := clustertest.Cluster(t, 3)
-		drain(t, [3]string{nodes[0].ClientURL(), nodes[1].ClientURL(), nodes[2].ClientURL()}, 3)
-	})
+	clustertest.ForEachTopology(t, drain)
 }
 
 func drain(t *testing.T, urls [3]string, replicas int) {

@@ -148,3 +148,21 @@ func FreePorts(t testing.TB, n int) []int {
 	}
 	return ports
 }
+
+// ForEachTopology runs f as two subtests: three instances on one NATS node
+// (one copy of each bucket), and each instance on its own node of a 3-node
+// cluster (three copies, frames crossing routes; not with -short). urls are
+// the NATS URLs the three instances connect to.
+func ForEachTopology(t *testing.T, f func(t *testing.T, urls [3]string, replicas int)) {
+	t.Run("one NATS node", func(t *testing.T) {
+		url := Node(t).ClientURL()
+		f(t, [3]string{url, url, url}, 1)
+	})
+	t.Run("three-node NATS cluster", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("a 3-node cluster takes a few seconds")
+		}
+		nodes := Cluster(t, 3)
+		f(t, [3]string{nodes[0].ClientURL(), nodes[1].ClientURL(), nodes[2].ClientURL()}, 3)
+	})
+}
