@@ -317,20 +317,24 @@ func (c *Conn) Stream(ctx context.Context, cfg jetstream.StreamConfig) (jetstrea
 	return st, nil
 }
 
-// retry runs f up to 4 times, a little apart, while it fails: JetStream
+// retry runs f while it fails, up to 5 times, a little apart: JetStream
 // answers some creations with a passing error (a cluster electing a
-// leader, several instances creating one bucket at once), and a request
-// lost meanwhile is not answered at all, so each try has at most
-// attemptWait of ctx.
+// leader), and some are not answered at all: when several instances of a
+// cluster create one bucket at once, the bucket is made but every creator's
+// request can go unanswered. A try after that succeeds at once, so the
+// first try waits only a second for its answer and each later one twice as
+// long as the one before (1, 2, 4, 8, 8 s), for a loaded machine.
 func retry(ctx context.Context, f func(context.Context) error) error {
 	var err error
-	for i := range 4 {
-		actx, cancel := context.WithTimeout(ctx, attemptWait)
+	wait := firstAttemptWait
+	for i := range 5 {
+		actx, cancel := context.WithTimeout(ctx, wait)
 		err = f(actx)
 		cancel()
 		if err == nil {
 			return nil
 		}
+		wait = min(2*wait, lastAttemptWait)
 		select {
 		case <-ctx.Done():
 			return err
@@ -340,8 +344,11 @@ func retry(ctx context.Context, f func(context.Context) error) error {
 	return err
 }
 
-// attemptWait bounds one try of a creation in retry.
-const attemptWait = 5 * time.Second // JetStream's own default for one request
+// firstAttemptWait and lastAttemptWait bound one try of a creation in retry.
+const (
+	firstAttemptWait = time.Second
+	lastAttemptWait  = 8 * time.Second
+)
 
 // Close flushes what this instance published, closes the connection and,
 // if the node is embedded, stops it (JetStream's files are synced).
