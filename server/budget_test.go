@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/netstep/netstep/cluster/clustertest"
 )
 
 // liveHeap is the heap after a collection.
@@ -93,5 +95,64 @@ func TestMemoryBudgetRefusesNewWork(t *testing.T) {
 	resp, body := ts.postRoom(t, `{"lesson":"xor"}`, nil)
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "short of memory") {
 		t.Errorf("a new room past the budget: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestMemoryEvictsAbandonedSessions: at MaxMemory a newcomer is not
+// refused while sessions whose learners left hold the memory: the oldest of
+// them is evicted. With a store it is parked there and its learner resumes
+// it where they left it; without one it ends. A session whose learner is
+// still connected is never evicted.
+func TestMemoryEvictsAbandonedSessions(t *testing.T) {
+	for _, withStore := range []bool{true, false} {
+		t.Run(map[bool]string{true: "with a store", false: "without a store"}[withStore], func(t *testing.T) {
+			cfg := Config{MaxMemory: 64 << 10}
+			if withStore {
+				cfg.Cluster = openCluster(t, clustertest.Node(t).ClientURL())
+			}
+			ts := newTestServer(t, cfg)
+			a := ts.dial(t, "?lesson=big-2d") // loaded while under the budget
+			a.read()
+			for i := range 3 {
+				a.mustDo(fmt.Sprintf(`{"cmd":"step","id":"s%d","granularity":"sample"}`, i))
+			}
+			token := a.hello["resume"].(string)
+			before := numbers(t, a.askState("before"))
+			// A connected learner holding the memory is not evicted: the
+			// newcomer is refused.
+			b := ts.dial(t, "")
+			frames := b.do(`{"cmd":"load","id":"l1","name":"xor"}`)
+			if last := frames[len(frames)-1]; last["code"] != CodeServerBusy {
+				t.Fatalf("load past the budget beside a connected learner answered %v; want server_busy", last)
+			}
+			a.ws.UnderlyingConn().Close() // the learner's Wi-Fi drops
+			waitFor(t, "the learner's session to be orphaned", func() bool {
+				s := ts.Server.lookup(token)
+				return s != nil && s.orphaned.Load() != 0
+			})
+			frames = b.do(`{"cmd":"load","id":"l2","name":"xor"}`)
+			if last := frames[len(frames)-1]; last["type"] != "done" {
+				t.Fatalf("load past the budget with an abandoned session holding it answered %v; want it loaded", last)
+			}
+			if ts.Server.lookup(token) != nil {
+				t.Error("the abandoned session is still live after it was evicted")
+			}
+			back := ts.dial(t, "", Credentials{Resume: token})
+			if !withStore {
+				if f := back.read(); f["code"] != CodeResumeExpired {
+					t.Errorf("resuming an evicted session without a store: %v, want %s", f, CodeResumeExpired)
+				}
+				return
+			}
+			if back.hello["resumed"] != true {
+				t.Fatalf("resuming a parked session: hello %v", back.hello)
+			}
+			if f := back.read(); f["type"] != "state" || f["reason"] != "resume" {
+				t.Fatalf("resuming a parked session: first frame %v, want its state", f)
+			}
+			if after := numbers(t, back.askState("after")); after != before {
+				t.Errorf("the parked session came back different:\n%s\nwant\n%s", after, before)
+			}
+		})
 	}
 }

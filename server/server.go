@@ -462,7 +462,7 @@ func (s *Server) reserve() (string, bool) {
 	return "", true
 }
 
-// evictOrphan ends the session whose learner left longest ago (one that
+// evictOrphan evicts the session whose learner left longest ago (one that
 // waits for a resume), so that sessions opened and abandoned cannot keep a
 // newcomer out at MaxSessions. Rooms are not evicted. s.mu is held.
 func (s *Server) evictOrphan() {
@@ -473,14 +473,22 @@ func (s *Server) evictOrphan() {
 			oldest, since = sess, t
 		}
 	}
-	if oldest == nil {
-		return
+	if oldest != nil {
+		s.evictLocked(oldest)
 	}
-	delete(s.sessions, oldest.id)
-	delete(s.byToken, sha256.Sum256([]byte(oldest.token)))
+}
+
+// evictLocked stops a session whose learner left, to make room: with a
+// store it is parked there (saved, its claim released; its resume token
+// brings it back, here or on another instance, as after a restart),
+// without one it ends. s.mu is held.
+func (s *Server) evictLocked(sess *session) {
+	delete(s.sessions, sess.id)
+	delete(s.byToken, sha256.Sum256([]byte(sess.token)))
 	s.metrics.sessions.Dec()
 	s.metrics.refused.WithLabelValues("evicted").Inc()
-	oldest.stop(websocket.CloseGoingAway, "session expired")
+	sess.parked.Store(s.store != nil)
+	sess.stop(websocket.CloseGoingAway, "session expired")
 }
 
 func (s *Server) release() {

@@ -89,7 +89,7 @@ type session struct {
 	stateCache stateCache // a room's last encoded state, for late joiners and followers' state
 	waiting    []stateAsk // followers' state asks held until the next encode is due
 	stateLater *time.Timer
-	charged    int64 // bytes this session adds to the server's memory count
+	charged    atomic.Int64 // bytes this session adds to the server's memory count (read by memory evictions)
 
 	lastSave       time.Time                     // when save last ran (store.go)
 	claim          atomic.Pointer[cluster.Claim] // this instance's ownership of a learner's saved session, or nil (store.go)
@@ -98,9 +98,14 @@ type session struct {
 	savedLessonKey string
 
 	// orphaned is when the last driver left (unix nanoseconds), 0 while one
-	// is connected: at --max-sessions the server ends the oldest orphaned
-	// session to make room for a newcomer (server.go, reserve).
+	// is connected: at --max-sessions or --max-memory the server evicts the
+	// oldest orphaned sessions to make room for a newcomer (server.go,
+	// reserve; memory.go).
 	orphaned atomic.Int64
+	// parked says an eviction stops the session to be kept in the store
+	// (saved, its claim released, resumable as after a restart), not
+	// ended for good.
+	parked atomic.Bool
 
 	// The loss before any training, which a state frame's losses begin
 	// with (epoch 0): measured whenever a state is sent at the start, and
@@ -167,7 +172,7 @@ func (s *session) loop() {
 	defer close(s.done)
 	reason := "stopped"
 	defer func() {
-		if !s.srv.isClosing() {
+		if !s.srv.isClosing() && !s.parked.Load() {
 			s.unsave() // ended for good
 		}
 		// The viewers still attached are closed (end) or closing: their
@@ -282,7 +287,10 @@ func (s *session) loop() {
 				return
 			}
 		case <-s.quit:
-			if s.srv.isClosing() {
+			if s.parked.Load() {
+				s.save() // evicted with a store: it comes back when its learner does
+				s.releaseClaim()
+			} else if s.srv.isClosing() {
 				if s.room != nil {
 					s.handRoomOver() // another instance, or this one restarted, carries on (roomlog.go)
 				} else {
