@@ -246,12 +246,11 @@ func badLessonFolder(t *testing.T) string {
 // are served.
 func TestServeSkipsBadLessonFiles(t *testing.T) {
 	dir := badLessonFolder(t)
-	var logs strings.Builder
-	var mu sync.Mutex
+	var logs servetest.Log
 	// A start-up that hangs on the lessons folder (a FIFO opened blocking)
 	// never prints its address.
 	s := servetest.Start(t, func(ctx context.Context, stdout io.Writer) error {
-		return run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", "memory", "--lessons", dir}, func(string) string { return "" }, stdout, lockedWriter{&mu, &logs})
+		return run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", "memory", "--lessons", dir}, func(string) string { return "" }, stdout, &logs)
 	}, nil)
 	for path, want := range map[string]int{"lesson/mine": 200, "lesson/alias": 200, "lesson/broken": 404, "lesson/pipe": 404, "lesson/escape": 404} {
 		if code, _ := get(t, s.Base+"/"+path); code != want {
@@ -259,9 +258,7 @@ func TestServeSkipsBadLessonFiles(t *testing.T) {
 		}
 	}
 	s.Stop(t)
-	mu.Lock()
 	log := logs.String()
-	mu.Unlock()
 	for _, want := range []string{"broken.json: data: missing", "training.learningRate", "pipe.json: not a regular file (a FIFO)", "escape.json: a symbolic link that leads out of the folder"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the log does not say %q:\n%s", want, log)
@@ -283,18 +280,6 @@ func TestValidateFolder(t *testing.T) {
 			t.Errorf("validate does not say %q:\n%s", want, out.String())
 		}
 	}
-}
-
-// lockedWriter lets the server's log and the test share a builder.
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func TestServeCutsOffSlowHeaders(t *testing.T) {

@@ -7,8 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/netstep/netstep/internal/servetest"
 )
 
 // TestCredentialsInSubprotocol: a presenter token, a resume token and a
@@ -121,17 +122,14 @@ func TestCredentialsRefused(t *testing.T) {
 // user agent), and everything the server logs itself at debug level,
 // carries no presenter token, resume token or seat.
 func TestAccessLogHasNoCredentials(t *testing.T) {
-	var mu sync.Mutex
-	var log bytes.Buffer
+	var log servetest.Log
 	front := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			mu.Lock()
 			fmt.Fprintf(&log, "%s %q %s %q %q\n", r.RemoteAddr, r.Method+" "+r.RequestURI+" "+r.Proto, r.Host, r.Referer(), r.UserAgent())
-			mu.Unlock()
 			next.ServeHTTP(w, r)
 		})
 	}
-	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &log}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ts := newTestServerBehind(t, Config{Logger: logger}, front)
 	rm := ts.openRoom(t, "xor")
 	p, _ := ts.joinRoom(t, rm, "?room="+rm.Code, rm.presenter())
@@ -149,9 +147,7 @@ func TestAccessLogHasNoCredentials(t *testing.T) {
 	l.ws.Close()
 	ts.dial(t, "", Credentials{Resume: resume})
 
-	mu.Lock()
 	got := log.String()
-	mu.Unlock()
 	if strings.Count(got, `"GET /ws`) < 5 {
 		t.Fatalf("the access log did not see the handshakes:\n%s", got)
 	}
@@ -160,16 +156,4 @@ func TestAccessLogHasNoCredentials(t *testing.T) {
 			t.Errorf("the log holds the %s %q:\n%s", name, secret, got)
 		}
 	}
-}
-
-// lockedWriter writes to w under mu.
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
 }
