@@ -327,3 +327,32 @@ func TestHeadOnEveryPageRoute(t *testing.T) {
 		})
 	}
 }
+
+// TestStaticPolicyOnlyWhereADocumentCanBe: scripts, style sheets and fonts
+// carry no Content-Security-Policy or Referrer-Policy (they never become a
+// document, and a first visit loads 30 of them); an SVG, which opened on
+// its own is a document that could run script, keeps the private policy.
+// Every static file keeps nosniff.
+func TestStaticPolicyOnlyWhereADocumentCanBe(t *testing.T) {
+	h := newStaticHandler(t, nil)
+	for path, policy := range map[string]bool{
+		"/static/js/app.js":                                  false,
+		"/static/css/netstep.css":                            false,
+		"/static/vendor/katex/fonts/KaTeX_AMS-Regular.woff2": false,
+		"/static/img/favicon.svg":                            true,
+	} {
+		res, _ := do(t, h, http.MethodGet, path)
+		if res.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", path, res.StatusCode)
+		}
+		if got := res.Header.Get("Content-Security-Policy") != ""; got != policy {
+			t.Errorf("GET %s: Content-Security-Policy %q, want one: %v", path, res.Header.Get("Content-Security-Policy"), policy)
+		}
+		if got := res.Header.Get("Referrer-Policy") != ""; got != policy {
+			t.Errorf("GET %s: Referrer-Policy %q, want one: %v", path, res.Header.Get("Referrer-Policy"), policy)
+		}
+		if res.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s: no nosniff", path)
+		}
+	}
+}
