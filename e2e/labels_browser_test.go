@@ -86,3 +86,63 @@ func TestBrowserEmbedDiagramIgnoresFrameHeight(t *testing.T) {
 		t.Errorf("the embedded diagram is %v px tall in a 500 px frame and %v px in a 1400 px one", heights[0], heights[1])
 	}
 }
+
+// TestBrowserWorkedExampleFits: the worked example's two-output mistake
+// stays inside the drawing, and no weight's plate hides a point where two
+// edges cross (the reader could not follow the lines), on a laptop and on
+// a phone, at the loss and after the update.
+func TestBrowserWorkedExampleFits(t *testing.T) {
+	base := startBrowserServer(t)
+	for _, size := range []struct{ w, h int64 }{{1280, 800}, {390, 844}} {
+		t.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(t *testing.T) {
+			p := newBrowserPage(t, size.w, size.h, true)
+			p.open(base + "/lesson/worked-example?questions=off")
+			p.setGranularity("phase")
+			for _, phase := range []string{"forward", "loss", "backward", "update"} {
+				p.click("[data-role=step]")
+				p.waitFor("the "+phase+" phase", fmt.Sprintf(`window.netstep.model().events.some((e) => e.type === %q) && !document.querySelector('[data-role=step]').disabled`, phase))
+				got := browserEval[map[string]any](p, `(() => {
+					const svg = document.querySelector('[data-role=stage] svg.net').getBoundingClientRect();
+					const cap = document.querySelector('.mistake-text');
+					const c = cap.getBoundingClientRect();
+					// Where two edges cross: sample each edge's curve and
+					// find the pairs that pass within a pixel of each other
+					// while going opposite ways.
+					const paths = [...document.querySelectorAll('.edge-hit')].map((e) => {
+						const n = 120, len = e.getTotalLength(), m = e.getScreenCTM();
+						return Array.from({length: n + 1}, (_, k) => new DOMPoint(e.getPointAtLength(len * k / n).x, e.getPointAtLength(len * k / n).y).matrixTransform(m));
+					});
+					const crossings = [];
+					paths.forEach((a, i) => paths.slice(i + 1).forEach((b) => {
+						if (a[0].x !== b[0].x || Math.abs(a[0].y - b[0].y) < 1 || Math.abs(a[a.length - 1].y - b[b.length - 1].y) < 1) return;
+						const above = (k) => a[k].y < b[k].y;
+						for (let k = 1; k < a.length; k++) if (above(k) !== above(k - 1)) { crossings.push({x: (a[k].x + b[k].x) / 2, y: (a[k].y + b[k].y) / 2}); break; }
+					}));
+					const plates = [...document.querySelectorAll('.edge-label-bg')].filter((r) => r.style.display !== 'none').map((r) => r.getBoundingClientRect());
+					const hidden = crossings.filter((p) => plates.some((r) => p.x > r.left && p.x < r.right && p.y > r.top && p.y < r.bottom));
+					return {shown: getComputedStyle(cap.parentNode).display !== 'none', text: cap.textContent,
+						left: c.left - svg.left, right: svg.right - c.right, crossings: crossings.length, hidden: hidden.length, plates: plates.length};
+				})()`)
+				if phase == "forward" {
+					continue
+				}
+				if got["shown"] != true {
+					t.Fatalf("%s: no mistake drawn: %v", phase, got)
+				}
+				if got["left"].(float64) < 0 || got["right"].(float64) < 0 {
+					t.Errorf("%s: the mistake's words %q run past the drawing (%.1f px left, %.1f px right of it)", phase, got["text"], got["left"], got["right"])
+				}
+				if got["crossings"].(float64) != 2 {
+					t.Errorf("%s: found %v crossings of edges, want the 2 of a 2-2-2 network", phase, got["crossings"])
+				}
+				if got["plates"].(float64) < 8 {
+					t.Errorf("%s: %v of 8 weights labelled", phase, got["plates"])
+				}
+				if got["hidden"].(float64) > 0 {
+					t.Errorf("%s: %v of %v crossings hidden under a weight's label", phase, got["hidden"], got["crossings"])
+				}
+			}
+			p.noErrors()
+		})
+	}
+}

@@ -283,7 +283,7 @@ export function createDiagram(container, opts) {
     const gDot = el('circle', { cy: y0 + 28, r: 5.5, class: 'mistake-guess-mark' }, g);
     const tMark = el('rect', { y: y0 + 23, width: 10, height: 10, class: 'mistake-truth-mark' }, g);
     const gap = el('text', { x: x0, y: y0 + 50, class: 'mistake-text', 'text-anchor': 'start' }, g);
-    return { g, guess, truth, bar, gDot, tMark, gap, x0, x1, y0, at: null };
+    return { g, guess, truth, bar, gDot, tMark, gap, x0, x1, y0, at: null, said: '', charW: 0 };
   }
 
   /**
@@ -302,7 +302,6 @@ export function createDiagram(container, opts) {
     const xt = at(k.axis.truth);
     strip.guess.textContent = k.guess;
     strip.truth.textContent = k.truth;
-    strip.gap.textContent = `${k.gap} → ${k.loss}`;
     strip.bar.setAttribute('x', String(Math.min(xg, xt)));
     strip.bar.setAttribute('width', String(Math.max(1, Math.abs(xt - xg))));
     strip.at = { xg, xt };
@@ -312,6 +311,48 @@ export function createDiagram(container, opts) {
     strip.g.classList.toggle('right', k.right === true);
     // Brightest at the loss phase itself, when the mistake is measured.
     strip.g.classList.toggle('fresh', m.events.some((e) => e.type === 'loss') || m.reason === 'progress');
+    fitCaption(k);
+  }
+
+  /**
+   * fitCaption writes the mistake's words under its line inside the
+   * drawing: from the line's left end when they fit there, else ending at
+   * its right end, else on two lines (the gaps, then the loss). Laid out
+   * again only when the words change.
+   * @param {import('./mistake.js').Mistake} k
+   */
+  function fitCaption(k) {
+    const said = `${k.gap} → ${k.loss}`;
+    if (strip.said === said) return;
+    strip.said = said;
+    const { gap, x0, x1, y0 } = strip;
+    const line = (x, anchor) => {
+      gap.setAttribute('x', String(x));
+      gap.setAttribute('text-anchor', anchor);
+    };
+    gap.setAttribute('y', String(y0 + 50));
+    line(x0, 'start');
+    gap.textContent = said;
+    // The width of a character, measured once a drawing in bold (the
+    // loss phase's weight, the widest): measuring on every paint during
+    // Play would make the browser lay the page out each frame.
+    if (!strip.charW) {
+      const bold = !strip.g.classList.contains('fresh');
+      if (bold) strip.g.classList.add('fresh');
+      const w = typeof gap.getComputedTextLength === 'function' ? gap.getComputedTextLength() : 0;
+      if (bold) strip.g.classList.remove('fresh');
+      strip.charW = w > 0 ? w / said.length : 7.2;
+    }
+    const len = said.length * strip.charW;
+    if (len <= x1 - x0) return;
+    line(x1, 'end');
+    if (len <= x1 - 8) return;
+    gap.textContent = '';
+    gap.setAttribute('y', String(y0 + 46));
+    [`${k.gap} →`, k.loss].forEach((words, q) => {
+      const t = el('tspan', { x: x1, dy: q ? 14 : 0 }, gap);
+      t.textContent = words;
+    });
   }
 
   /**

@@ -26,7 +26,11 @@ export function layoutNetwork(sizes, box) {
   // real units): what the caller asks for, at least the default, at most
   // 30% of the width a side.
   const label = box.labelWidth ?? (compact ? 92 : 140);
-  const side = (want) => Math.round(Math.max(label, Math.min(want ?? 0, width * 0.3)));
+  // On a narrow screen a side that asks for less than the default (short
+  // names, no values in real units) gets only what it asks for, at least
+  // 48 px: the rest goes to the network, so edges have room to cross.
+  const floor = (want) => (compact && want !== undefined && box.labelWidth === undefined ? Math.min(label, Math.max(48, want)) : label);
+  const side = (want) => Math.round(Math.max(floor(want), Math.min(want ?? 0, width * 0.3)));
   const left = side(box.leftWidth);
   const right = side(box.rightWidth);
   const maxSize = Math.max(1, ...sizes);
@@ -38,6 +42,10 @@ export function layoutNetwork(sizes, box) {
   const byWidth = columns > 1 ? colGap / 4 : 40;
   let radius = Math.max(7, Math.min(compact ? 22 : 28, byWidth));
   let rowGap = radius * 2 + (compact ? 26 : 30);
+  // A narrow screen has height to spare: rows at least 0.8 columns apart
+  // (up to 110 px) cross their edges at a readable angle, with room
+  // between the rows for the weights' labels.
+  if (compact && columns > 1) rowGap = Math.max(rowGap, Math.min(colGap * 0.8, 110));
   const maxHeight = box.maxHeight ?? Infinity;
   if (44 + radius * 2 + rowGap * (maxSize - 1) > maxHeight && maxSize > 1) {
     // Squeeze: share the height out evenly, shrinking neurons to fit.
@@ -125,7 +133,7 @@ const labelSpots = [0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8, 0.14, 0.86];
  */
 export function placeEdgeLabels(labels, box) {
   /** @type {Box[]} */
-  const taken = [...(box.obstacles ?? [])];
+  const taken = [...(box.obstacles ?? []), ...crossingBoxes(labels, box.linePx)];
   const hits = (r) => r.x0 < 1 || r.y0 < 1 || r.x1 > box.width - 1 || r.y1 > box.height - 1 || taken.some((o) => r.x0 < o.x1 && o.x0 < r.x1 && r.y0 < o.y1 && o.y0 < r.y1);
   const nodes = new Map();
   for (const { a, b } of labels) for (const n of [a, b]) nodes.set(`${n.x},${n.y}`, n);
@@ -149,6 +157,51 @@ export function placeEdgeLabels(labels, box) {
     }
     return null;
   });
+}
+
+/**
+ * crossingBoxes are small squares around the points where two labelled
+ * edges between the same columns cross, so that no label's plate hides a
+ * crossing (the reader could not tell which line goes where). Only for a
+ * few labels: the pairs grow with their square.
+ * @param {EdgeLabel[]} labels
+ * @param {number} linePx
+ * @returns {Box[]}
+ */
+export function crossingBoxes(labels, linePx) {
+  /** @type {Box[]} */
+  const out = [];
+  if (labels.length > 40) return out;
+  const half = linePx / 2 + 1;
+  for (let p = 0; p < labels.length; p++) {
+    for (let q = p + 1; q < labels.length; q++) {
+      const e = labels[p];
+      const f = labels[q];
+      if (e.a.x !== f.a.x || e.b.x !== f.b.x) continue;
+      // Both curves run y = ya + (yb − ya)·s for the same s at each x
+      // (curveAt), so they meet where their straight-line mixes agree.
+      const rise = e.b.y - e.a.y - (f.b.y - f.a.y);
+      if (rise === 0) continue;
+      const s = (f.a.y - e.a.y) / rise;
+      if (!(s > 0 && s < 1)) continue;
+      const t = smoothInverse(s);
+      const c = pointOnEdge(e.a, e.b, t);
+      out.push({ x0: c.x - half, y0: c.y - half, x1: c.x + half, y1: c.y + half });
+    }
+  }
+  return out;
+}
+
+/** smoothInverse is the t in [0, 1] where 3t² − 2t³ = s. */
+function smoothInverse(s) {
+  let lo = 0;
+  let hi = 1;
+  for (let k = 0; k < 30; k++) {
+    const t = (lo + hi) / 2;
+    if (3 * t * t - 2 * t * t * t < s) lo = t;
+    else hi = t;
+  }
+  return (lo + hi) / 2;
 }
 
 /**

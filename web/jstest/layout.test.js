@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { layoutNetwork, edgePath, pointOnEdge, layerSizes, placeEdgeLabels, edgeNear, curveAt } from '../../static/js/layout.js';
+import { layoutNetwork, edgePath, pointOnEdge, layerSizes, placeEdgeLabels, edgeNear, curveAt, crossingBoxes } from '../../static/js/layout.js';
 
 test('layers run left to right and stay inside the box', () => {
   for (const width of [1280, 800, 390, 320]) {
@@ -146,4 +146,47 @@ test('edgeNear measures across a steep edge, not straight down', () => {
   const { s, ds } = curveAt(mid.x, a.x + a.r, b.x - b.r);
   assert.ok(Math.abs(a.y + (b.y - a.y) * s - mid.y) < 1e-6);
   assert.ok(ds > 0);
+});
+
+test('no weight label covers a point where two edges cross', () => {
+  // The worked example's 2-2 columns on a phone: i1→h2 and i2→h1 cross.
+  for (const width of [358, 846]) {
+    const lay = layoutNetwork([2, 2, 2], { width, leftWidth: 56, rightWidth: 56 });
+    const labels = [];
+    for (let l = 0; l < 2; l++) for (let j = 0; j < 2; j++) for (let i = 0; i < 2; i++) labels.push({ a: lay.nodes[l][i], b: lay.nodes[l + 1][j], texts: ['0.2000→0.1996', '0.1996'] });
+    const cross = crossingBoxes(labels, 11);
+    assert.equal(cross.length, 2, 'one crossing between each pair of columns');
+    for (const c of cross) {
+      // The crossing lies on both crossing edges, half way down.
+      const cy = (c.y0 + c.y1) / 2;
+      assert.ok(Math.abs(cy - (lay.nodes[0][0].y + lay.nodes[0][1].y) / 2) < 0.5, `crossing at y ${cy}`);
+    }
+    const spots = placeEdgeLabels(labels, { width: lay.width, height: lay.height, charPx: 6.6, linePx: 11 });
+    assert.ok(spots.every(Boolean), `${width}: every label placed`);
+    spots.forEach((p, q) => {
+      const w = p.text.length * 6.6 + 4;
+      for (const c of cross) {
+        const cx = (c.x0 + c.x1) / 2;
+        const cy = (c.y0 + c.y1) / 2;
+        assert.ok(!(Math.abs(p.x - cx) < w / 2 && Math.abs(p.y - cy) < 6.5), `${width}: label ${q} "${p.text}" at ${p.x},${p.y} covers the crossing at ${cx},${cy}`);
+      }
+    });
+  }
+  // Edges that do not cross (parallel, or sharing an end) give none.
+  const lay = layoutNetwork([2, 2], { width: 400 });
+  const [a0, a1] = lay.nodes[0];
+  const [b0, b1] = lay.nodes[1];
+  assert.deepEqual(crossingBoxes([{ a: a0, b: b0, texts: [] }, { a: a1, b: b1, texts: [] }], 11), []);
+  assert.deepEqual(crossingBoxes([{ a: a0, b: b0, texts: [] }, { a: a0, b: b1, texts: [] }], 11), []);
+});
+
+test('a phone gives the network the width short names leave, and rows room to cross', () => {
+  const lay = layoutNetwork([2, 2, 2], { width: 358, leftWidth: 56, rightWidth: 56 });
+  assert.equal(lay.labelLeft, 56, 'short names: no 92 px default');
+  const colGap = lay.nodes[1][0].x - lay.nodes[0][0].x;
+  const rowGap = lay.nodes[0][1].y - lay.nodes[0][0].y;
+  assert.ok(rowGap >= 0.8 * colGap - 0.5 || rowGap >= 110, `rows ${rowGap} apart for columns ${colGap} apart`);
+  // Long names still get the room they ask for, and a wide screen keeps its default.
+  assert.equal(layoutNetwork([2, 1], { width: 358, leftWidth: 100 }).labelLeft, 100);
+  assert.equal(layoutNetwork([2, 1], { width: 900, leftWidth: 56 }).labelLeft, 140);
 });
