@@ -9,7 +9,7 @@
 // screen to give the result on screen, so each line can be redone with a
 // calculator.
 
-import { shortName, direction } from './narrate.js';
+import { shortName, direction, outputLabel } from './narrate.js';
 import { activationsInto, findUpdate, forwardWeight } from './state.js';
 
 /**
@@ -479,7 +479,7 @@ export function lossFormulas(m) {
   const K = p.length;
   const names = m.network.outputs ?? [];
   const list = (xs) => xs.map((x) => sig(x, d)).join(', ');
-  const caption = `Loss: the prediction ${list(p)} against the target ${list(t)}${K > 1 ? ` (${names.join(', ')})` : ''}.`;
+  const caption = `Loss: the prediction ${list(p)} against the target ${list(t)}${K > 1 ? ` (${names.map((_, k) => outputLabel(m.network, k)).join(', ')})` : ''}.`;
   const head = lossTemplate(m);
   let eq;
   if (kind === 'mse') {

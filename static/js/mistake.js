@@ -3,6 +3,7 @@
 // DOM. draw.js draws it beside the network at the loss phase.
 
 import { fmt, displayValue, realValue, hasUnits, displayAmount, percent } from './format.js';
+import { outputLabel } from './narrate.js';
 
 /**
  * @typedef {{
@@ -74,8 +75,7 @@ export function mistakeOf(m) {
   if (pred.length > 1) {
     // Several outputs: the line shows the first, and the words say every
     // output's gap, so the loss beside them (over all of them) adds up.
-    const names = m.network.outputs ?? [];
-    const name = (j) => names[j] ?? `output ${j + 1}`;
+    const name = (j) => outputLabel(m.network, j);
     const gaps = pred.map((p, j) => {
       const sj = specs[j];
       const rj = (v) => realValue(v, hasUnits(sj) ? sj : undefined);

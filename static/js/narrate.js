@@ -234,6 +234,19 @@ export function fillIn(text, m) {
 }
 
 /**
+ * outputLabel is an output's name as a word in a sentence: a lesson may
+ * label its output as a question ("dog?") or with a closing mark, which
+ * reads on the diagram but not in "the dog? output"; the marks at its end
+ * go. An output with no name left is "output j+1".
+ * @param {any} network
+ * @param {number} j
+ */
+export function outputLabel(network, j) {
+  const name = String(network?.outputs?.[j] ?? '').replace(/[\s?!.,:;]+$/u, '').trim();
+  return name || `output ${j + 1}`;
+}
+
+/**
  * neuronName names neuron j of layer l (l = -1: the inputs) for a sentence.
  * @param {any} network
  * @param {number} l
@@ -243,8 +256,8 @@ export function neuronName(network, l, j) {
   if (l < 0) return network.inputs[j] ?? `input ${j + 1}`;
   const last = network.layers.length - 1;
   if (l === last) {
-    const name = network.outputs[j];
-    return name ? `the ${name} output` : `output ${j + 1}`;
+    const name = outputLabel(network, j);
+    return name === `output ${j + 1}` ? name : `the ${name} output`;
   }
   const hiddenLayers = last;
   return hiddenLayers > 1 ? `hidden neuron ${j + 1} of layer ${l + 1}` : `hidden neuron ${j + 1}`;
@@ -319,7 +332,7 @@ export function lossSentence(m, e) {
     const t = target[k];
     const off = Math.abs(realValue(p, spec) - realValue(t, spec));
     const offText = spec ? displayAmount(off, { ...spec, offset: 0 }) : fmt(off);
-    const name = pred.length > 1 ? `${m.network.outputs[k] ?? `output ${k + 1}`}: ` : '';
+    const name = pred.length > 1 ? `${outputLabel(m.network, k)}: ` : '';
     return `${name}predicted ${displayValue(p, spec)}, actual ${displayValue(t, spec)}: off by ${offText}`;
   });
   const all = parts.join('; ');
@@ -479,7 +492,7 @@ function forwardSentence(m, forward) {
   const layers = new Set(forward.map((e) => e.layer));
   let text = `Forward pass: the values flowed left to right through ${layers.size === 1 ? 'one layer' : `${layers.size} layers`}.`;
   if (outs.length) {
-    text += ` The network's output: ${outs.map((e) => `${m.network.outputs[e.neuron] ?? 'output'} ${displayValue(e.a, outputSpec(m, e.neuron))}`).join(', ')}.`;
+    text += ` The network's output: ${outs.map((e) => `${outputLabel(m.network, e.neuron)} ${displayValue(e.a, outputSpec(m, e.neuron))}`).join(', ')}.`;
   }
   return text;
 }

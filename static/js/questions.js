@@ -5,7 +5,7 @@
 // output won.
 
 import { fmt } from './format.js';
-import { fillIn } from './narrate.js';
+import { fillIn, outputLabel } from './narrate.js';
 
 /** The moments of one sample, in the order the engine reaches them. */
 const PHASES = ['forward', 'loss', 'backward', 'update'];
@@ -188,14 +188,15 @@ export function choices(q, m) {
 
 /**
  * outputNames are the names of the output neurons, or of the classes when
- * the lesson names one class per output.
+ * the lesson names one class per output, as words for a sentence
+ * (outputLabel: "dog?" is "dog").
  * @param {{network: any, lesson: any}} m
  */
 export function outputNames(m) {
   const names = m.network?.outputs ?? [];
   const classes = m.lesson?.display?.outputs?.[0]?.classes;
   if (Array.isArray(classes) && classes.length === names.length) return classes.slice();
-  return names.slice();
+  return names.map((_, j) => outputLabel(m.network, j));
 }
 
 /**

@@ -243,3 +243,34 @@ test('Play says how far training is and whether the loss is falling, in the posi
   assert.match(narrate(m({ losses: losses(Array.from({ length: 30 }, (_, i) => 1 / (i + 1))) })).text, /over the last 10 epochs/);
   assert.equal(narrate(m({ reason: 'pause', losses: [] })).text, 'Paused in epoch 83,444 after 2,503,295 updates. The loss is measured at the end of each epoch.');
 });
+
+test('an output labelled as a question reads as a word in a sentence', async () => {
+  const { outputLabel } = await import('../../static/js/narrate.js');
+  const { inspect } = await import('../../static/js/inspector.js');
+  const { mistakeOf } = await import('../../static/js/mistake.js');
+  const { outputNames } = await import('../../static/js/questions.js');
+  const net = { inputs: ['a'], outputs: ['dog?'], layers: [{ size: 1 }] };
+  assert.equal(outputLabel(net, 0), 'dog');
+  assert.equal(neuronName(net, 0, 0), 'the dog output');
+  for (const [name, want] of [['price', 'the price output'], ['is it big?!', 'the is it big output'], ['?', 'output 1'], ['', 'output 1']]) {
+    assert.equal(neuronName({ ...net, outputs: [name] }, 0, 0), want, JSON.stringify(name));
+  }
+  // Every sentence built around the cat-or-dog output's name.
+  const m = afterEvents(sampleEvents(), catDog());
+  const said = [narrate(m).text ?? narrate(m), inspect(m, { kind: 'neuron', layer: 1, neuron: 0 }).title, inspect(m, { kind: 'weight', layer: 1, to: 0, from: null }).title];
+  for (const text of said) {
+    assert.doesNotMatch(String(JSON.stringify(text)), /dog\? output/, String(text));
+  }
+  assert.equal(said[1], 'The dog output');
+  assert.equal(said[2], 'Bias of the dog output');
+  assert.deepEqual(outputNames(m), ['dog']);
+  // Several outputs named with marks: the mistake's words and the loss sentence.
+  const two = houseState();
+  two.network.outputs = ['big?', 'old?'];
+  two.lesson.display = { inputs: [], outputs: [] };
+  const m2 = loaded(two);
+  assert.match(lossSentence(m2, { value: 0.3, prediction: [0.75, 0.25], target: [1, 0] }), /^big: predicted 0\.75, actual 1\.00: off by 0\.25; old: predicted/);
+  const k = mistakeOf({ ...m2, sample: { x: [0, 0, 0], y: [1, 0] }, loss: { value: 0.3, prediction: [0.75, 0.25], target: [1, 0] } });
+  assert.equal(k.gap, 'big off by 0.25, old off by 0.25');
+  assert.equal(k.guess, 'big: guess 0.75');
+});
