@@ -122,6 +122,18 @@ func TestBrowserClassVote(t *testing.T) {
 		}
 	}
 	shoot(t, students[0], "vote-student-reveal.png")
+
+	// The class moves on: the teacher's next step clears the answered
+	// question from every screen.
+	if !browserEval[bool](students[1], `!document.querySelector('[data-role=vote]').hidden`) {
+		t.Fatal("the reveal is gone before the class moved on")
+	}
+	updates := browserEval[int](teacher, `window.netstep.model().position.updates`)
+	teacher.click("[data-role=step]")
+	teacher.waitFor("the next example", fmt.Sprintf(`window.netstep.model().position.updates > %d`, updates))
+	for i, p := range append([]*browserPage{teacher}, students...) {
+		p.waitFor(fmt.Sprintf("the reveal gone from page %d", i), `document.querySelector('[data-role=vote]').hidden && !document.querySelector('[data-role=vote-detail]')`)
+	}
 	for _, p := range append([]*browserPage{teacher}, students...) {
 		p.noErrors()
 	}

@@ -17,6 +17,26 @@ import { choices, createResolver } from './questions.js';
  */
 
 /**
+ * movesOn reports whether a frame is the class moving on: the presenter
+ * stepped, ran, went back, reset, loaded a lesson or changed a number. An
+ * answered question's reveal goes then, on every screen (the page asking
+ * for the state again, a resync or a pause is no move).
+ * @param {any} f
+ */
+export function movesOn(f) {
+  switch (f?.type) {
+    case 'events':
+      return (f.events?.length ?? 0) > 0;
+    case 'progress':
+      return true;
+    case 'state':
+      return ['step', 'back', 'reset', 'load', 'set', 'setWeight'].includes(f.reason);
+    default:
+      return false;
+  }
+}
+
+/**
  * percent is n of total as a whole percentage (0 when nobody answered).
  * @param {number} n
  * @param {number} total
@@ -115,6 +135,7 @@ export function createVote(box, opts) {
   let release = null;
   let resolver = null;
   let revealing = false;
+  let revealed = false; // the panel shows an answered question's reveal
   const presenter = () => opts.role() === 'presenter';
 
   const heading = (text) => h('h2', { id: 'vote-heading', text });
@@ -143,6 +164,7 @@ export function createVote(box, opts) {
   function show(...kids) {
     box.replaceChildren(...kids);
     box.hidden = kids.length === 0;
+    revealed = false;
   }
 
   /** bars draws the spread: a bar, a count and a percentage per choice. */
@@ -257,6 +279,7 @@ export function createVote(box, opts) {
     close.addEventListener('click', () => show());
     kids.push(h('div', { class: 'ask-actions' }, close));
     show(...kids);
+    revealed = true;
   }
 
   return {
@@ -310,6 +333,7 @@ export function createVote(box, opts) {
      * @param {any[]} events
      */
     onEvents(events) {
+      if (revealed && movesOn({ type: 'events', events })) show();
       if (!resolver) return;
       for (const e of events) {
         const a = resolver?.feed(e);
@@ -323,6 +347,7 @@ export function createVote(box, opts) {
     /** onFrame takes the room's question, tally and reveal frames. */
     onFrame(f) {
       if (opts.role() === 'explore') return;
+      if (revealed && movesOn(f)) show();
       if (f.type === 'hello' || f.type === 'question' || f.type === 'reveal') queueMicrotask(() => this.render(opts.model()));
       switch (f.type) {
         case 'hello':

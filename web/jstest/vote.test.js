@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { percent, spread, answeredText, questionOf, labelsFor, choiceOf } from '../../static/js/vote.js';
+import { percent, spread, answeredText, questionOf, labelsFor, choiceOf, movesOn } from '../../static/js/vote.js';
 import { roomCredentials, CHANGES } from '../../static/js/room.js';
 
 const model = { network: { outputs: ['cat', 'dog'] }, training: { loss: 'half_squared_error' }, lesson: {} };
@@ -42,4 +42,28 @@ test('loopbackWarning: only loopback addresses, whose links phones cannot reach'
   const { loopbackWarning } = await import('../../static/js/room.js');
   for (const h of ['localhost', '127.0.0.1', '127.1.2.3', '[::1]', 'app.localhost']) assert.match(loopbackWarning(h), /phones cannot reach/, h);
   for (const h of ['192.168.1.20', 'netstep.example.org', '10.0.0.5', '[fe80::1]']) assert.equal(loopbackWarning(h), '', h);
+});
+
+test('movesOn: a step, a run, Back, Reset, a new lesson or an edit moves the class on; asking again does not', () => {
+  for (const f of [
+    { type: 'events', events: [{ type: 'forward' }] },
+    { type: 'progress', position: {} },
+    { type: 'state', reason: 'step' },
+    { type: 'state', reason: 'back' },
+    { type: 'state', reason: 'reset' },
+    { type: 'state', reason: 'load' },
+    { type: 'state', reason: 'setWeight' },
+  ]) assert.equal(movesOn(f), true, JSON.stringify(f));
+  for (const f of [
+    { type: 'events', events: [] },
+    { type: 'state', reason: 'state' },
+    { type: 'state', reason: 'resync' },
+    { type: 'state', reason: 'pause' },
+    { type: 'done' },
+    { type: 'view', say: 'x' },
+    { type: 'tally', question: 1 },
+    { type: 'reveal', question: 1 },
+    { type: 'room' },
+    null,
+  ]) assert.equal(movesOn(f), false, JSON.stringify(f));
 });
