@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,10 +114,11 @@ func TestBrowserJoinLinkFromLoopback(t *testing.T) {
 	if got := browserEval[string](p, `document.querySelector('[data-role=room-warning]').textContent`); !strings.Contains(got, "students' phones cannot reach") {
 		t.Errorf("the warning says %q", got)
 	}
+	checkNoInventedAddress(t, p, list.Addresses)
 	if len(list.Addresses) == 0 {
 		// A machine with no network interface but loopback: nothing to
 		// offer, and the page says how to listen on the network.
-		p.waitFor("the advice", `document.querySelector('[data-role=room-warning]').textContent.includes('--addr 0.0.0.0:8080')`)
+		p.waitFor("the advice", `document.querySelector('[data-role=room-warning]').textContent.includes('--addr 0.0.0.0:' + location.port)`)
 		return
 	}
 	p.waitFor("the address picker", `!!document.querySelector('[data-role=room-address]')`)
@@ -204,4 +207,34 @@ func TestBrowserRoomFull(t *testing.T) {
 		t.Errorf("the teacher's page says %q, want 1 student following", got)
 	}
 	late.noErrors()
+}
+
+// TestBrowserJoinLinkLoopbackOnly: a server listening on this computer
+// only has no network address to offer; the warning says how to listen on
+// the network, at this port, and shows no made-up address.
+func TestBrowserJoinLinkLoopbackOnly(t *testing.T) {
+	base := startProgram(t, "127.0.0.1:0")
+	_, presenterURL, _ := openRoom(t, base, "xor")
+	p := newBrowserPage(t, 1280, 800, false)
+	p.open(presenterURL)
+	p.waitFor("the advice", `(document.querySelector('[data-role=room-warning]')?.textContent ?? '').includes('--addr 0.0.0.0:' + location.port)`)
+	checkNoInventedAddress(t, p, nil)
+	if n := browserEval[int](p, `document.querySelectorAll('[data-role=room-address]').length`); n != 0 {
+		t.Errorf("%d address pickers with no address to offer", n)
+	}
+	p.noErrors()
+}
+
+// checkNoInventedAddress fails when the loopback warning names an IPv4
+// address other than the server's own network addresses.
+func checkNoInventedAddress(t *testing.T, p *browserPage, own []string) {
+	t.Helper()
+	// The words only: a picker's options are the server's own addresses.
+	said := browserEval[string](p, `(() => { const w = document.querySelector('[data-role=room-warning]').cloneNode(true); w.querySelectorAll('select').forEach((s) => s.remove()); return w.textContent; })()`)
+	for _, ip := range regexp.MustCompile(`\b\d+\.\d+\.\d+\.\d+\b`).FindAllString(said, -1) {
+		if ip == "0.0.0.0" || slices.ContainsFunc(own, func(a string) bool { return strings.Contains(a, ip) }) {
+			continue
+		}
+		t.Errorf("the warning names %s, which is not one of this server's addresses %v: %q", ip, own, said)
+	}
 }

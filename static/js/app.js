@@ -19,7 +19,7 @@ import { palette, cssVariables } from './colors.js';
 import { termNodes } from './glossary.js';
 import { createAsk } from './ask.js';
 import { reached } from './questions.js';
-import { CHANGES, roomURLs, roomCredentials, followersText, endedText, loopbackWarning } from './room.js';
+import { CHANGES, roomURLs, roomCredentials, followersText, endedText, loopbackWarning, addressAdvice } from './room.js';
 import { createPointAdder } from './addpoints.js';
 import { mapPanels } from './classmap.js';
 import { byRole, find, findAll } from './dom.js';
@@ -1248,14 +1248,18 @@ export function createApp(root, options = {}) {
    */
   async function offerAddresses(warn) {
     let list = [];
+    let asked = false;
     try {
       const res = await fetch('/api/addresses', { cache: 'no-store' });
-      if (res.ok) list = (await res.json()).addresses ?? [];
+      if (res.ok) {
+        list = (await res.json()).addresses ?? [];
+        asked = true;
+      }
     } catch {
-      // Say nothing more than the warning.
+      // The advice below says where the address is written.
     }
     if (!list.length) {
-      warn.append(' This server listens on this computer only; start it with --addr 0.0.0.0:8080 to let phones join.');
+      warn.append(addressAdvice(asked, location.port));
       return;
     }
     const label = document.createElement('label');

@@ -60,7 +60,24 @@ export function tokenFromHash(hash) {
 export function loopbackWarning(hostname) {
   const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (h !== 'localhost' && !h.endsWith('.localhost') && !/^127\./.test(h) && h !== '::1') return '';
-  return `This page is open at ${hostname}, so the join link and QR code point at this computer only: students' phones cannot reach them. Open netstep at this computer's network address (such as http://192.168.1.20:8080) and start the class there.`;
+  return `This page is open at ${hostname}, so the join link and QR code point at this computer only: students' phones cannot reach them.`;
+}
+
+/**
+ * addressAdvice is what the loopback warning goes on to say when the
+ * server offers no network address to pick: it listens on this computer
+ * only (listening true: say how to listen on the network, on this page's
+ * port), or the page could not ask (listening false: say where the address
+ * is written). It never makes an address up.
+ * @param {boolean} loopbackOnly the server answered with no addresses
+ * @param {string} port location.port ('' for the scheme's default)
+ */
+export function addressAdvice(loopbackOnly, port) {
+  const p = port || '8080';
+  if (loopbackOnly) {
+    return ` This server listens on this computer only: restart it with --addr 0.0.0.0:${p}, then open the address it prints "on the network" and start the class there.`;
+  }
+  return ' Open netstep at this computer\'s network address and start the class there: the server prints it at start ("on the network"), and the computer\'s network settings show it too.';
 }
 
 /**

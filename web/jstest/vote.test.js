@@ -44,6 +44,15 @@ test('loopbackWarning: only loopback addresses, whose links phones cannot reach'
   for (const h of ['192.168.1.20', 'netstep.example.org', '10.0.0.5', '[fe80::1]']) assert.equal(loopbackWarning(h), '', h);
 });
 
+test('the loopback warning never shows an address that is not the machine\'s', async () => {
+  const { loopbackWarning, addressAdvice } = await import('../../static/js/room.js');
+  const said = [loopbackWarning('localhost'), addressAdvice(true, '41234'), addressAdvice(false, '41234'), addressAdvice(true, '')];
+  // 0.0.0.0 is the flag's "every interface", not an address to open.
+  for (const text of said) assert.doesNotMatch(text.replaceAll('0.0.0.0', ''), /\d+\.\d+\.\d+\.\d+/, text);
+  assert.match(addressAdvice(true, '41234'), /--addr 0\.0\.0\.0:41234\b/, 'listen on every interface, at this page\'s port');
+  assert.match(addressAdvice(false, '41234'), /prints it at start/, 'where to find the address');
+});
+
 test('movesOn: a step, a run, Back, Reset, a new lesson or an edit moves the class on; asking again does not', () => {
   for (const f of [
     { type: 'events', events: [{ type: 'forward' }] },
