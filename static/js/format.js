@@ -274,3 +274,45 @@ export function scaleSentence(display, inputs, outputs) {
   if (!parts.length) return '';
   return `Numbers are shown in real units. The network itself sees each one rescaled: ${parts.join('; ')}. The table and the inspector show both.`;
 }
+
+/**
+ * productWords writes a, b and their product c (the engine's three
+ * numbers, c = a·b) so that the two factors as written multiply to the
+ * product as written: two decimals when that already holds, else
+ * significant figures, one more at a time, up to 7 (12.59 × 0.07 would
+ * read as 0.88, not the 0.92 the engine computed; 12.59 × 0.0731 = 0.920
+ * holds). Negatives take the minus sign.
+ * @param {number} a
+ * @param {number} b
+ * @param {number} c
+ * @returns {[string, string, string]}
+ */
+export function productWords(a, b, c) {
+  /** @type {[string, string, string]} */
+  const plain = [fmt(a), fmt(b), fmt(c)];
+  if (![a, b, c].every(Number.isFinite)) return plain;
+  const value = (s) => Number(s.replace(MINUS, '-').replace(/,/g, ''));
+  if (fmt(value(plain[0]) * value(plain[1])) === plain[2]) return plain;
+  const sigWords = (v, k) => {
+    const a = Math.abs(v);
+    if (a === 0 || a < 1e-4 || a >= HUGE) return fmt(v, 4);
+    // From 1 up, k significant digits are decimals after the whole part
+    // (toPrecision would write 7886.7 as "7.89e+3").
+    if (a >= 1) {
+      const d = Math.max(0, k - String(Math.floor(a)).length);
+      const w = a.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+      return v < 0 ? MINUS + w : w;
+    }
+    const s = a.toPrecision(k);
+    return v < 0 ? MINUS + s : s;
+  };
+  for (let k = 3; k <= 7; k++) {
+    for (const r of [k, k - 1]) {
+      const fa = sigWords(a, k);
+      const fb = sigWords(b, k);
+      const fc = sigWords(c, r);
+      if (sigWords(value(fa) * value(fb), r) === fc) return [fa, fb, fc];
+    }
+  }
+  return [sigWords(a, 7), sigWords(b, 7), sigWords(c, 7)];
+}

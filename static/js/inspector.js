@@ -2,7 +2,7 @@
 // weight editor (type a value, or drag the slider), which sends `setWeight`.
 
 import { h } from './dom.js';
-import { fmt, displayValue, changeDecimals, hasUnits } from './format.js';
+import { fmt, displayValue, changeDecimals, hasUnits, productWords } from './format.js';
 import { neuronName, shortName, direction } from './narrate.js';
 import { sampleGradient, findUpdate } from './state.js';
 
@@ -25,14 +25,16 @@ export function inspect(m, sel) {
       if (spec && x !== undefined) rows.push(['in real units', displayValue(x, spec)]);
       return { title: `Input: ${net.inputs[j] ?? `x${j + 1}`}`, rows, edit: null };
     }
+    // ∂L/∂a times the slope is the blame: written so that it checks.
+    const [dA, slope, dZ] = productWords(v?.dA?.[l]?.[j], v?.slope?.[l]?.[j], v?.dZ?.[l]?.[j]);
     /** @type {[string, string][]} */
     const rows = [
       ['activation', net.layers[l].activation],
       ['z (weighted sum)', fmt(v?.z?.[l]?.[j])],
       ['a (output)', fmt(v?.a?.[l]?.[j])],
-      ['∂L/∂a', fmt(v?.dA?.[l]?.[j])],
-      ['∂a/∂z (slope)', fmt(v?.slope?.[l]?.[j])],
-      ['∂L/∂z (blame)', fmt(v?.dZ?.[l]?.[j])],
+      ['∂L/∂a', dA],
+      ['∂a/∂z (slope)', slope],
+      ['∂L/∂z (blame)', dZ],
       ['bias', fmt(net.biases[l][j])],
     ];
     if (l === net.layers.length - 1) {
@@ -45,7 +47,11 @@ export function inspect(m, sel) {
       if (typeof y === 'number') rows.push(['target', hasUnits(spec) ? `${displayValue(y, spec)} (the network sees ${fmt(y)})` : fmt(y)]);
     }
     const u = findUpdate(m, l, j, null);
-    if (u) rows.push(['last bias update', `${fmt(u.old)} → ${fmt(u.new)}`]);
+    if (u) {
+      // Enough decimals to show the change (0.35 → 0.35 says nothing).
+      const n = changeDecimals(u.old, u.new);
+      rows.push(['last bias update', `${fmt(u.old, n)} → ${fmt(u.new, n)}`]);
+    }
     return { title: cap(neuronName(net, l, j)), rows, edit: { layer: l, to: j, from: null, value: net.biases[l][j] } };
   }
   const { layer: l, to: j, from: i } = sel;

@@ -22,6 +22,17 @@ import { activationsInto, findUpdate, forwardWeight } from './state.js';
  * @typedef {{caption: string, tex: string, checks?: Check[]}} Formula
  */
 
+/**
+ * wordName is a neuron's short name (h2, x1, an output's name) as a word
+ * in the captions' sentences: an output labelled "dog?" is "dog".
+ * @param {any} network
+ * @param {number} l
+ * @param {number} j
+ */
+function wordName(network, l, j) {
+  return l === network.layers.length - 1 ? outputLabel(network, j) : shortName(network, l, j);
+}
+
 /** DEFAULT_DIGITS is how many significant digits numbers get without view.decimals. */
 export const DEFAULT_DIGITS = 3;
 
@@ -317,7 +328,7 @@ function rawFormulas(m, sel) {
 
 /** inputFormulas: an input is a number given to the network, not computed. */
 function inputFormulas(m, j) {
-  const name = shortName(m.network, -1, j);
+  const name = wordName(m.network, -1, j);
   const x = m.sample?.x?.[j];
   if (!known(x)) return [{ caption: `${name} is an input: the example's number goes in here. No example has come in yet.`, tex: `a = x_{${j + 1}}` }];
   return [{ caption: `${name} is an input: nothing is computed here, the example's number goes straight on along the weights.`, tex: `a = x_{${j + 1}} = ${tex(sig(x, digitsOf(m)), false)}` }];
@@ -380,7 +391,7 @@ function forwardFormulas(m, l, j) {
   const ins = activationsInto(m, l);
   const w = m.network.weights[l][j].map((_, i) => forwardWeight(m, l, j, i));
   const b = forwardWeight(m, l, j, null);
-  const name = shortName(m.network, l, j);
+  const name = wordName(m.network, l, j);
   if (!known(z) || ins.some((x) => !known(x))) {
     return [{ caption: `${name} has not been computed for this example yet. Step forward to see its sum.`, tex: `z = \\textstyle\\sum_i w_i a_i + b` }];
   }
@@ -442,9 +453,9 @@ function softmaxFormula(m, l, j, d) {
     return { tex: `\\dfrac{${top}}{${den.join(' + ')}}`, js: `Math.exp(${js(s[j])})/(${s.map((x) => `Math.exp(${js(x)})`).join('+')})` };
   }, (x) => Math.exp(x[j]) / x.reduce((acc, v) => acc + Math.exp(v), 0), a, eq2.check.digits);
   const first = eq.check.shown === eq2.check.shown ? eq.body : eq.tex;
-  const who = names[j] ? `${names[j]}'s` : 'this output\'s';
+  const who = names[j] ? `${outputLabel(m.network, j)}'s` : 'this output\'s';
   return {
-    caption: `Softmax: ${who} share is e to the power of its total, divided by the same for every output (${names.length === n ? names.join(', ') : `${n} outputs`}), so the shares add up to 1.`,
+    caption: `Softmax: ${who} share is e to the power of its total, divided by the same for every output (${names.length === n ? names.map((_, k) => outputLabel(m.network, k)).join(', ') : `${n} outputs`}), so the shares add up to 1.`,
     tex: `a_{${j + 1}} = \\dfrac{e^{z_{${j + 1}}}}{\\sum_k e^{z_k}} = ${first} = ${eq2.tex}`,
     checks: [eq.check, eq2.check],
   };
@@ -493,7 +504,7 @@ export function lossFormulas(m) {
     if (k >= 0) {
       eq = equation([p[k]], (s) => ({ tex: `-\\ln ${tex(s[0])}`, js: `-Math.log(${js(s[0])})` }), (x) => -Math.log(x[0]), v, d);
       return [{
-        caption: `${caption} Only the right class, ${names[k] ?? `output ${k + 1}`}, has a target of 1, so only its share counts.`,
+        caption: `${caption} Only the right class, ${outputLabel(m.network, k)}, has a target of 1, so only its share counts.`,
         tex: `${head} = -\\ln \\hat y_{${k + 1}} = ${eq.tex}`,
         checks: [eq.check],
       }];
@@ -575,7 +586,7 @@ function blameFormulas(m, l, j) {
   const z = m.values.z[l][j];
   const a = m.values.a[l][j];
   const act = m.network.layers[l].activation;
-  const name = shortName(m.network, l, j);
+  const name = wordName(m.network, l, j);
   const last = m.network.layers.length - 1;
   const kind = m.training?.loss ?? 'half_squared_error';
   const out = [];
@@ -643,7 +654,7 @@ function blameFormulas(m, l, j) {
  */
 function backpropFormula(m, l, j, d) {
   const dA = m.values.dA[l][j];
-  const name = shortName(m.network, l, j);
+  const name = wordName(m.network, l, j);
   const next = m.network.layers[l + 1].size;
   const ws = [];
   const deltas = [];
@@ -655,7 +666,7 @@ function backpropFormula(m, l, j, d) {
   const head = `\\frac{\\partial L}{\\partial a_${h}} = \\textstyle\\sum_k w_{k${h}} \\, \\delta_k`;
   if (!known(dA) || deltas.some((x) => !known(x))) return [{ caption: `Backpropagation: ${name} gets the blame of every neuron it feeds, sent back along the weights.`, tex: head }];
   const names = [];
-  for (let k = 0; k < next; k++) names.push(shortName(m.network, l + 1, k));
+  for (let k = 0; k < next; k++) names.push(wordName(m.network, l + 1, k));
   const sum = sumOfProducts(ws, deltas, null, dA, d);
   const fold = next > FOLD + 1 ? ` (the last ${next - FOLD} terms added up into one number)` : '';
   return [{
@@ -673,8 +684,8 @@ function backpropFormula(m, l, j, d) {
 function weightFormulas(m, l, j, i) {
   const d = digitsOf(m);
   const out = [];
-  const to = shortName(m.network, l, j);
-  const from = i === null ? null : shortName(m.network, l - 1, i);
+  const to = wordName(m.network, l, j);
+  const from = i === null ? null : wordName(m.network, l - 1, i);
   const label = i === null ? `the bias of ${to}` : `the weight ${from} → ${to}`;
   const dZ = m.values?.dZ?.[l]?.[j];
   const aIn = i === null ? 1 : activationsInto(m, l)[i];

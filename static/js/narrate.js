@@ -2,7 +2,7 @@
 // Pure; no DOM. The page puts the text in an aria-live region, so it is what
 // a screen-reader user hears after each step: one to three short sentences.
 
-import { fmt, count, displayValue, displayAmount, percent, realValue, changeDecimals } from './format.js';
+import { fmt, count, displayValue, displayAmount, percent, realValue, changeDecimals, productWords } from './format.js';
 
 /**
  * @typedef {{text: string, note: string|null, phase: string|null}} Narration
@@ -450,12 +450,14 @@ function blameMeaning(dZ) {
 function oneBlameSentence(m, e, math) {
   const who = neuronName(m.network, e.layer, e.neuron);
   const last = m.network.layers.length - 1;
+  // The two factors as written multiply to the blame as written.
+  const [dA, slope, dZ] = productWords(e.dA, e.slope, e.dZ);
   if (!math) {
-    if (e.layer < last) return `Blame reaches ${who}, sent back from the neurons it feeds along its weights: ${fmt(e.dA)} on its output, times how steeply its activation responds (${fmt(e.slope)}), gives a blame of ${fmt(e.dZ)}.`;
+    if (e.layer < last) return `Blame reaches ${who}, sent back from the neurons it feeds along its weights: ${dA} on its output, times how steeply its activation responds (${slope}), gives a blame of ${dZ}.`;
     return `Blame starts at ${who}, a blame of ${fmt(e.dZ)}: ${blameMeaning(e.dZ)}.`;
   }
   if (e.slope !== undefined && e.dA !== undefined) {
-    return `Blame reaches ${who}: ∂L/∂a = ${fmt(e.dA)}, times the activation's slope ${fmt(e.slope)}, gives ∂L/∂z = ${fmt(e.dZ)}.`;
+    return `Blame reaches ${who}: ∂L/∂a = ${dA}, times the activation's slope ${slope}, gives ∂L/∂z = ${dZ}.`;
   }
   return `Blame reaches ${who}: ∂L/∂z = ${fmt(e.dZ)} (prediction minus target).`;
 }

@@ -105,3 +105,19 @@ test('real amounts fit a neuron, plain values keep their power of ten apart', as
   // A scale that is not whole keeps its decimals (1.2 bedrooms, never "1 bedrooms").
   assert.match(scaleSentence({ inputs: [{ unit: 'bedrooms', scale: 1.2, offset: 3, decimals: 0 }], outputs: [] }, ['bedrooms'], []), /units of 1\.2 bedrooms around 3 bedrooms/);
 });
+
+test('productWords writes two factors and their product so that they check', async () => {
+  const { productWords } = await import('../../static/js/format.js');
+  // Two decimals when they already agree (the usual case keeps its words).
+  assert.deepEqual(productWords(0.741365, 0.186816, 0.138499), ['0.74', '0.19', '0.14']);
+  // cat-or-dog's first blame: 12.59 × 0.07 would read as 0.88.
+  assert.deepEqual(productWords(12.588, 0.07312, 0.92046), ['12.6', '0.0731', '0.92']);
+  const [a, b, c] = productWords(-0.05027, 0.8863, -0.04456);
+  const num = (s) => Number(s.replace(MINUS, '-').replace(/,/g, ''));
+  const dec = c.split('.')[1]?.length ?? 0;
+  assert.equal((num(a) * num(b)).toFixed(dec), num(c).toFixed(dec), `${a} × ${b} = ${c}`);
+  assert.ok(a.startsWith(MINUS) && c.startsWith(MINUS), 'negatives take the minus sign');
+  // Big numbers keep grouped digits, never 7.89e+3.
+  assert.deepEqual(productWords(7886.73, 0.2459277, 1939.5666), ['7,887', '0.246', '1,940']);
+  assert.deepEqual(productWords(undefined, 0.5, 1), ['–', '0.50', '1.00'], 'a missing number stays a dash');
+});

@@ -197,3 +197,13 @@ test('long lines wrap into aligned lines that fit the panel', () => {
   assert.equal(layout('a = 1'), 'a = 1');
   assert.match(layout('x = 0.123456 \\times 0.123456 + 0.654321 \\times 0.654321 = 0.443'), /^\\begin\{aligned\}x &= 0\.123456 \\times 0\.123456 \\\\ &\\quad \+ 0\.654321 \\times 0\.654321 \\\\ &= 0\.443\\end\{aligned\}$/);
 });
+
+test('the captions name an output labelled as a question as a word', () => {
+  const s = houseState();
+  s.network.outputs = ['dog?'];
+  const m = reduce(reduce(initialModel(), { type: 'state', reason: 'load', state: s }), { type: 'events', events: sampleEvents() });
+  const captions = [{ kind: 'neuron', layer: 1, neuron: 0 }, { kind: 'weight', layer: 1, to: 0, from: 0 }, { kind: 'weight', layer: 1, to: 0, from: null }, { kind: 'neuron', layer: 0, neuron: 0 }]
+    .flatMap((sel) => formulas(m, sel).map((f) => f.caption));
+  assert.ok(captions.some((c) => /\bdog\b/.test(c)), captions.join('\n'));
+  for (const c of captions) assert.doesNotMatch(c, /dog\?/, c);
+});
