@@ -32,6 +32,7 @@ func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	duration := f.Duration("duration", 30*time.Second, "how long to step once everyone is connected (at most 10m)")
 	gran := f.String("granularity", "sample", "step granularity")
 	events := f.String("events", "objects", "the form of events frames the clients ask for: objects, compact, or mixed (every other client compact)")
+	attacks := f.String("attacks", "all", "abuse mode: the attacks to run: all, none (the learners and the presenter alone, a baseline), or some of "+strings.Join(loadtest.Attacks, ", ")+" separated by commas (state: 8 clients flood state on the spiral lesson; followerState: the room's 50 followers flood state), so that each can be measured alone")
 	serverArgs := f.String("server-args", "", "extra flags for the server this command starts")
 	memory := f.Bool("memory", false, "with --url: measure the server's memory too, from its /metrics (the server this command starts is always measured)")
 	if err := f.parse(args); err != nil {
@@ -52,7 +53,14 @@ func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	if *voteWindow <= 0 || *voteWindow > 2*time.Minute {
 		return usageError{"--vote-window: want a duration above 0 and at most 2m"}
 	}
-	cfg := loadtest.Config{Mode: *mode, Sessions: sessions.v, Players: players.v, Followers: followers.v,
+	chosen, err := loadtest.ParseAttacks(*attacks)
+	if err != nil {
+		return usageError{"--attacks: " + err.Error()}
+	}
+	if *mode != "abuse" && *attacks != "all" {
+		return usageError{fmt.Sprintf("--attacks: only with --mode abuse; the mode is %s", *mode)}
+	}
+	cfg := loadtest.Config{Mode: *mode, Attacks: chosen, Sessions: sessions.v, Players: players.v, Followers: followers.v,
 		Interval: *interval, Duration: *duration, VoteWindow: *voteWindow, Granularity: *gran, Events: *events, Lesson: json.RawMessage(loadtest.BenchLesson), Out: stdout}
 
 	var child *exec.Cmd

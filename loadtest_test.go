@@ -101,3 +101,21 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// TestLoadtestRefusesBadAttacks: --attacks names what it wants, and only
+// abuse mode takes it.
+func TestLoadtestRefusesBadAttacks(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--mode", "abuse", "--attacks", "states"}, `--attacks: want all, none, or some of setWeight, state, followerState, forks, hitAndRun separated by commas; got "states"`},
+		{[]string{"--mode", "abuse", "--attacks", "state,state"}, `--attacks: "state" given twice`},
+		{[]string{"--mode", "sessions", "--attacks", "state"}, "--attacks: only with --mode abuse"},
+	} {
+		_, _, err := runCLI(t, nil, append([]string{"loadtest"}, tt.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("loadtest %v: error %v; want %q", tt.args, err, tt.want)
+		}
+	}
+}

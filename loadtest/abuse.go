@@ -15,7 +15,9 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +36,41 @@ const (
 	abuseFloodPerSec = 50 // each flooder's commands a second: the server's default command limit
 	abuseHitsPerSec  = 10 // sessions opened with a lesson and dropped at once
 )
+
+// Attacks names abuse mode's attacks, in the order they start: setWeight
+// (clients flooding setWeight), state (clients flooding state on the
+// spiral lesson), followerState (a room's followers flooding state), forks
+// (forks of that room), hitAndRun (sessions opened with a lesson and
+// dropped at once). --attacks picks some of them, so that each of the
+// issue's cases can be measured alone.
+var Attacks = []string{"setWeight", "state", "followerState", "forks", "hitAndRun"}
+
+// ParseAttacks reads a list of attacks: "all", "none" (the learners and
+// the presenter alone: the same run's baseline), or names from Attacks
+// separated by commas, each at most once.
+func ParseAttacks(list string) ([]string, error) {
+	want := "want all, none, or some of " + strings.Join(Attacks, ", ") + " separated by commas"
+	switch strings.TrimSpace(list) {
+	case "all":
+		return slices.Clone(Attacks), nil
+	case "none":
+		return []string{}, nil
+	}
+	var out []string
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		switch {
+		case name == "":
+			return nil, fmt.Errorf("%s; got %q", want, list)
+		case !slices.Contains(Attacks, name):
+			return nil, fmt.Errorf("%s; got %q, which is not one", want, name)
+		case slices.Contains(out, name):
+			return nil, fmt.Errorf("%q given twice", name)
+		}
+		out = append(out, name)
+	}
+	return out, nil
+}
 
 // AbuseClients is how many sessions abuse mode may hold at once besides the
 // learners: the server it starts allows that many more.
@@ -134,7 +171,21 @@ func runAbuse(ctx context.Context, cfg Config, rep *Report, lat *latencies, step
 	}
 	*all = append(*all, presenter)
 
-	attacks := map[string]*attack{"setWeight": {}, "state": {}, "followerState": {}, "forks": {}, "hitAndRun": {}}
+	chosen := cfg.Attacks
+	if chosen == nil {
+		chosen = Attacks
+	}
+	attacks := map[string]*attack{}
+	for _, name := range chosen {
+		attacks[name] = &attack{}
+	}
+	on := func(name string) bool { return attacks[name] != nil }
+	count := func(name string, n int) int { // how many clients attack name: n, or none when it is not chosen
+		if on(name) {
+			return n
+		}
+		return 0
+	}
 	actx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
@@ -152,7 +203,7 @@ func runAbuse(ctx context.Context, cfg Config, rep *Report, lat *latencies, step
 		go drain(c, a)
 		return c
 	}
-	for range abuseEditors {
+	for range count("setWeight", abuseEditors) {
 		if c := attacker("lesson=spiral", attacks["setWeight"]); c != nil {
 			spawn(func() {
 				flood(actx, c, attacks["setWeight"], func(i int) string {
@@ -161,26 +212,29 @@ func runAbuse(ctx context.Context, cfg Config, rep *Report, lat *latencies, step
 			})
 		}
 	}
-	for range abuseStaters {
+	for range count("state", abuseStaters) {
 		if c := attacker("lesson=spiral", attacks["state"]); c != nil {
 			spawn(func() {
 				flood(actx, c, attacks["state"], func(i int) string { return fmt.Sprintf(`{"cmd":"state","id":%d}`, i) })
 			})
 		}
 	}
-	for range abuseFollowers {
+	for range count("followerState", abuseFollowers) {
 		if c := attacker("room="+code, attacks["followerState"]); c != nil {
 			spawn(func() {
 				flood(actx, c, attacks["followerState"], func(i int) string { return fmt.Sprintf(`{"cmd":"state","id":%d}`, i) })
 			})
 		}
 	}
-	for range abuseForks {
+	for range count("forks", abuseForks) {
 		if attacker("fork="+code, attacks["forks"]) != nil {
 			attacks["forks"].sent.Add(1)
 		}
 	}
 	spawn(func() {
+		if !on("hitAndRun") {
+			return
+		}
 		tick := time.NewTicker(time.Second / abuseHitsPerSec)
 		defer tick.Stop()
 		for {

@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"runtime"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,33 +41,11 @@ func TestAbuseModeLeavesLearnersAlone(t *testing.T) {
 		kept        = learners + 1 + abuseEditors + abuseStaters + abuseForks
 		maxSessions = kept + 10
 	)
-	srv, err := server.New(server.Config{
+	srv, base := abuseServer(t, server.Config{
 		MaxSessions:   maxSessions,
 		SessionMemory: sessionMem,
 		MaxMemory:     maxMemory,
-		// Everyone comes from 127.0.0.1: only the per-address rates of
-		// handshakes and joins are raised, as `netstep loadtest --mode
-		// abuse` does for the server it starts; every other limit is the
-		// default.
-		HandshakeBurst:      1000,
-		HandshakesPerSecond: 1000,
-		JoinBurst:           1000,
-		Logger:              slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/ws", srv)
-	mux.HandleFunc("/api/rooms", srv.CreateRoom)
-	hs := httptest.NewServer(mux)
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		hs.Close()
-	}()
-	base, _ := url.Parse(hs.URL)
 
 	var before runtime.MemStats
 	runtime.GC()
@@ -147,4 +127,98 @@ func sessionMemory(t *testing.T, srv *server.Server) int64 {
 	}
 	t.Fatal("no netstep_session_memory_bytes metric")
 	return 0
+}
+
+// abuseServer starts a server in this process for abuse mode: cfg with
+// the per-address rates of handshakes and joins raised, as `netstep
+// loadtest --mode abuse` does for the server it starts (everyone comes
+// from 127.0.0.1); every other limit is cfg's or the default.
+func abuseServer(t *testing.T, cfg server.Config) (*server.Server, *url.URL) {
+	t.Helper()
+	cfg.HandshakeBurst, cfg.HandshakesPerSecond, cfg.JoinBurst = 1000, 1000, 1000
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := server.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ws", srv)
+	mux.HandleFunc("/api/rooms", srv.CreateRoom)
+	hs := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		hs.Close()
+	})
+	base, _ := url.Parse(hs.URL)
+	return srv, base
+}
+
+// TestAbuseModeRunsTheAttacksChosen: with Attacks set, abuse mode runs
+// those attacks alone (here the state floods) beside the learners and the
+// presenter, and reports only them; with none chosen, the learners and
+// the presenter step alone.
+func TestAbuseModeRunsTheAttacksChosen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped with -short: a load test takes seconds")
+	}
+	_, base := abuseServer(t, server.Config{})
+	for _, tt := range []struct {
+		name    string
+		attacks []string
+	}{
+		{"state", []string{"state"}},
+		{"none", []string{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := Run(context.Background(), Config{
+				Mode: "abuse", Base: base, Sessions: 2, Interval: 100 * time.Millisecond, Duration: time.Second,
+				Granularity: "sample", Lesson: json.RawMessage(BenchLesson), Out: io.Discard, Attacks: tt.attacks,
+			}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Connected != 2 || rep.Failures != 0 || rep.Samples == 0 || rep.PresenterP50Ms <= 0 || rep.PresenterFailures != 0 {
+				t.Errorf("learners and presenter: %+v", rep)
+			}
+			if len(rep.Attacks) != len(tt.attacks) {
+				t.Errorf("attacks reported: %v; want only %v", rep.Attacks, tt.attacks)
+			}
+			for _, name := range tt.attacks {
+				if rep.Attacks[name]["sent"] == 0 {
+					t.Errorf("attack %s: %v; want it sent", name, rep.Attacks[name])
+				}
+			}
+		})
+	}
+}
+
+func TestParseAttacks(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []string
+		err  string
+	}{
+		{in: "all", want: Attacks},
+		{in: "none", want: []string{}},
+		{in: "state", want: []string{"state"}},
+		{in: "followerState, state", want: []string{"followerState", "state"}},
+		{in: "states", err: `want all, none, or some of setWeight, state, followerState, forks, hitAndRun separated by commas; got "states", which is not one`},
+		{in: "", err: `got ""`},
+		{in: "state,", err: `got "state,"`},
+		{in: "state,state", err: `"state" given twice`},
+		{in: "all,state", err: `got "all", which is not one`},
+	} {
+		got, err := ParseAttacks(tt.in)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("ParseAttacks(%q) = %v, %v; want an error containing %q", tt.in, got, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tt.want) || got == nil {
+			t.Errorf("ParseAttacks(%q) = %#v, %v; want %#v", tt.in, got, err, tt.want)
+		}
+	}
 }

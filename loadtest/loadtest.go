@@ -57,8 +57,9 @@ type Config struct {
 	Interval    time.Duration
 	Duration    time.Duration
 	Granularity string
-	Events      string // objects, compact, or mixed (every other client compact)
-	Memory      bool   // measure the server's memory (from /proc for its own server, else /metrics)
+	Events      string   // objects, compact, or mixed (every other client compact)
+	Memory      bool     // measure the server's memory (from /proc for its own server, else /metrics)
+	Attacks     []string // abuse mode: the attacks run (names from Attacks); nil runs them all
 	Lesson      json.RawMessage
 	Out         io.Writer
 }
