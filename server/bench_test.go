@@ -24,7 +24,9 @@ func benchSession(b *testing.B, file string) (*session, *viewer) {
 	s := newSession(srv, "bench", "token")
 	s.idle, s.orphan, s.later = time.NewTimer(time.Hour), time.NewTimer(time.Hour), time.NewTimer(time.Hour)
 	b.Cleanup(func() { s.idle.Stop(); s.orphan.Stop(); s.later.Stop() })
-	s.tr = testTrainer(b, file)
+	if file != "" {
+		s.tr = testTrainer(b, file)
+	}
 	v := newViewer(roleOwner, 1<<20, func() {}, func(int) {})
 	s.viewers = []*viewer{v}
 	return s, v
@@ -198,4 +200,19 @@ func BenchmarkProgressFrame(b *testing.B) {
 		buf = appendProgress(buf[:0], tr, lastEpoch(tr.Losses()), nil)
 	}
 	b.ReportMetric(float64(len(buf)), "bytes/frame")
+}
+
+// BenchmarkStateSpiral is a learner's state command on the spiral lesson
+// (the largest built-in 2-D lesson: 7 features, [8, 8] hidden, 300
+// points), from its bytes to the frames in the viewer's queue: what each
+// state a flooding client is allowed costs (issue 18).
+func BenchmarkStateSpiral(b *testing.B) {
+	s, v := benchSession(b, "")
+	l, _ := s.srv.cfg.Lessons.Lookup("spiral")
+	tr, err := engine.NewTrainer(l)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.tr = tr
+	benchCommand(b, s, v, []byte(`{"cmd":"state","id":"17"}`))
 }

@@ -28,11 +28,13 @@ const (
 func (s *session) setTrainer(tr *engine.Trainer) {
 	tr.SetMemoryBudget(s.srv.cfg.SessionMemory)
 	s.tr = tr
+	s.version++ // a state cached for the trainer before is stale
 	s.account()
 }
 
 // account updates the server's total with what the session holds now.
 func (s *session) account() {
+	s.dropStale()
 	var n int64
 	if s.tr != nil {
 		n = s.tr.MemoryBytes()

@@ -86,7 +86,8 @@ type session struct {
 	held      []message // messages read between the pieces of a long command, handled after it (interrupt.go)
 
 	version    uint64     // counts changes to the trainer: a cached state is current while it is the same
-	stateCache stateCache // a room's last encoded state, for late joiners and followers' state
+	stateCache stateCache // a room's last encoded state, for late joiners and followers' state; a learner's, asked for twice (statecache.go)
+	stateAsked uint64     // a learner's session: 1 + the version its last state command was sent, encoded
 	waiting    []stateAsk // followers' state asks held until the next encode is due
 	stateLater *time.Timer
 	charged    atomic.Int64 // bytes this session adds to the server's memory count (read by memory evictions)
@@ -652,11 +653,13 @@ func (s *session) sendStateTo(vs []*viewer, id []byte, reason string, full bool)
 	}
 }
 
-// stateBytes encodes a state frame into s.buf, or in a room reframes the
-// cached one while the trainer has not changed, and returns it with the
-// newest epoch loss it carries.
+// stateBytes encodes a state frame into s.buf, or reframes the cached one
+// while the trainer has not changed, and returns it with the newest epoch
+// loss it carries. A room keeps every state it encodes; a learner's
+// session keeps one only when a state command asks again for a state it
+// has just encoded for one (statecache.go, keepsState).
 func (s *session) stateBytes(id []byte, reason string, full bool) (buf []byte, last int) {
-	if c := &s.stateCache; s.room != nil && c.frame != nil && c.version == s.version && c.full == full {
+	if c := &s.stateCache; c.frame != nil && c.version == s.version && c.full == full {
 		buf, last = c.reframe(s.buf[:0], id, reason), c.lastEpoch
 	} else {
 		st := s.tr.State(full)
@@ -673,7 +676,7 @@ func (s *session) stateBytes(id []byte, reason string, full bool) (buf []byte, l
 			panic(fmt.Sprintf("encoding state: %v", err)) // a bug: recovered by loop
 		}
 		last = lastEpoch(st.Losses)
-		if s.room != nil {
+		if s.keepsState(reason, full) {
 			s.stateCache.keep(buf, s.version, full, last)
 		}
 	}
