@@ -12,6 +12,9 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// stateSlowDown is the message of a state command refused for its rate.
+var stateSlowDown = fmt.Sprintf("state: at most %d a second (bursts of %d); every change is sent anyway", statesPerSecond, stateBurst)
+
 // closeGrace is how long a closing side waits for the peer's close frame
 // before hanging up.
 const closeGrace = time.Second
@@ -176,9 +179,15 @@ func (c *conn) readLoop() {
 			m.cmd, m.err = decodeCommandWith(data, c.srv.lessons.parse)
 			if m.err == nil && m.cmd.name == "state" && !c.asks.Allow() {
 				// Checked here, not in the session's goroutine: asking for
-				// the state again and again costs the session nothing.
-				m.err = errorf(CodeSlowDown, "state: at most %d a second (bursts of %d); every change is sent anyway", statesPerSecond, stateBurst)
-				m.err.ID = m.cmd.id
+				// the state again and again costs the session nothing. Each
+				// refusal still costs a read and a write, so a client that
+				// goes on asking after about 20 of them is closed, as one
+				// flooding commands is.
+				if !c.strikes.Allow() {
+					c.closeWith(websocket.ClosePolicyViolation, "too many commands")
+					return
+				}
+				m.err = &Error{Code: CodeSlowDown, ID: m.cmd.id, Message: stateSlowDown}
 			}
 		}
 		if c.v.role == roleFollower && (m.err != nil || mutates[m.cmd.name]) {

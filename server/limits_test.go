@@ -120,6 +120,60 @@ func TestFloodGetsSlowDownThen1008(t *testing.T) {
 	t.Logf("learner: %d steps, p50 %v, p99 %v", len(lat), percentile(lat, 0.5), percentile(lat, 0.99))
 }
 
+// TestStateFloodIsClosed: state commands are limited apart from other
+// commands (5 a second, bursts of 20); a client that goes on sending them
+// past that, even well within the command limit, gets slow_down answers
+// and then is closed with 1008, a learner and a room's follower alike: each
+// refusal costs the server a read and a write (issue 18: 50 followers each
+// sending 50 a second cost the server a third of a core in refusals).
+func TestStateFloodIsClosed(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	rm := ts.openRoom(t, "xor")
+	for _, tt := range []struct {
+		name string
+		dial func() *client
+	}{
+		{"learner", func() *client { c := ts.dial(t, "?lesson=xor"); c.read(); return c }},
+		{"follower", func() *client { c, _ := ts.joinRoom(t, rm, "?room="+rm.Code); return c }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.dial()
+			slowDowns := 0
+			done := make(chan int, 1)
+			go func() {
+				for {
+					c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+					_, data, err := c.ws.ReadMessage()
+					if err != nil {
+						code := websocket.CloseAbnormalClosure
+						if ce, ok := err.(*websocket.CloseError); ok {
+							code = ce.Code
+						}
+						done <- code
+						return
+					}
+					if strings.Contains(string(data), `"code":"slow_down"`) {
+						slowDowns++
+					}
+				}
+			}()
+			tick := time.NewTicker(20 * time.Millisecond) // 50 a second: the command limit
+			defer tick.Stop()
+			for i := 0; i < 500; i++ {
+				<-tick.C
+				c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
+				if c.ws.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, `{"cmd":"state","id":%d}`, i)) != nil {
+					break
+				}
+			}
+			code := <-done
+			if code != websocket.ClosePolicyViolation || slowDowns < stateBurst/2 {
+				t.Errorf("50 state commands a second: closed with %d after %d slow_down answers; want 1008 after about 20", code, slowDowns)
+			}
+		})
+	}
+}
+
 func TestSlowReaderIsDroppedNotWaitedFor(t *testing.T) {
 	ts := newTestServer(t, Config{WriteTimeout: 500 * time.Millisecond})
 	finish := ts.learnerStepping(t)

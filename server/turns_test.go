@@ -95,9 +95,15 @@ func slowedBy(t *testing.T, what string, base, loaded []time.Duration) {
 	}
 }
 
-// TestStateFloodsTakeTurns: 8 connections sending state as fast as they may
-// on the largest 2-D lesson get the cores' spare turn between them, not
-// the core another learner steps on.
+// atStateLimit is the most often a client can send state for good: 6 a
+// second, 5 answered and one refused (a strike), which stays within the
+// strikes a connection is allowed before it is closed (a client sending
+// faster is closed within seconds: TestStateFloodIsClosed).
+const atStateLimit = time.Second / (statesPerSecond + 1)
+
+// TestStateFloodsTakeTurns: 8 connections sending state as often as they
+// can for good on the largest 2-D lesson get the cores' spare turn between
+// them, not the core another learner steps on.
 func TestStateFloodsTakeTurns(t *testing.T) {
 	ts := newTestServer(t, Config{})
 	learner := ts.dial(t, "?lesson=circle-8-8")
@@ -108,7 +114,7 @@ func TestStateFloodsTakeTurns(t *testing.T) {
 	for range 8 {
 		c := ts.dial(t, "?lesson=spiral") // the largest built-in 2-D lesson
 		c.read()
-		flood(c, `{"cmd":"state","id":%d}`, 20*time.Millisecond, &on, stop, &wg) // 50 a second: the command limit
+		flood(c, `{"cmd":"state","id":%d}`, atStateLimit, &on, stop, &wg)
 	}
 	encodes := ts.metricValue(t, "netstep_state_encodes_total")
 	start := time.Now()
@@ -147,9 +153,7 @@ func TestFollowersCannotStallTheirRoom(t *testing.T) {
 	var on atomic.Bool
 	var wg sync.WaitGroup
 	for _, f := range fs {
-		// 10 a second each, five times what a follower may: the
-		// followers' own clients run in this process too.
-		flood(f, `{"cmd":"state","id":%d}`, 100*time.Millisecond, &on, stop, &wg)
+		flood(f, `{"cmd":"state","id":%d}`, atStateLimit, &on, stop, &wg)
 	}
 	encodes := ts.metricValue(t, "netstep_state_encodes_total")
 	start := time.Now()
