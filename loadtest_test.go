@@ -109,7 +109,7 @@ func TestLoadtestRefusesBadAttacks(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--mode", "abuse", "--attacks", "states"}, `--attacks: want all, none, or some of setWeight, state, followerState, forks, hitAndRun separated by commas; got "states"`},
+		{[]string{"--mode", "abuse", "--attacks", "states"}, `--attacks: want all, none, or some of setWeight, state, followerState, forks, hitAndRun, stateAtLimit, followerStateAtLimit separated by commas; got "states"`},
 		{[]string{"--mode", "abuse", "--attacks", "state,state"}, `--attacks: "state" given twice`},
 		{[]string{"--mode", "sessions", "--attacks", "state"}, "--attacks: only with --mode abuse"},
 	} {

@@ -169,6 +169,7 @@ func TestAbuseModeRunsTheAttacksChosen(t *testing.T) {
 		attacks []string
 	}{
 		{"state", []string{"state"}},
+		{"followerStateAtLimit", []string{"followerStateAtLimit"}},
 		{"none", []string{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,11 +201,11 @@ func TestParseAttacks(t *testing.T) {
 		want []string
 		err  string
 	}{
-		{in: "all", want: Attacks},
+		{in: "all", want: []string{"setWeight", "state", "followerState", "forks", "hitAndRun"}},
 		{in: "none", want: []string{}},
 		{in: "state", want: []string{"state"}},
 		{in: "followerState, state", want: []string{"followerState", "state"}},
-		{in: "states", err: `want all, none, or some of setWeight, state, followerState, forks, hitAndRun separated by commas; got "states", which is not one`},
+		{in: "states", err: `want all, none, or some of setWeight, state, followerState, forks, hitAndRun, stateAtLimit, followerStateAtLimit separated by commas; got "states", which is not one`},
 		{in: "", err: `got ""`},
 		{in: "state,", err: `got "state,"`},
 		{in: "state,state", err: `"state" given twice`},

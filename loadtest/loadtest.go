@@ -59,7 +59,7 @@ type Config struct {
 	Granularity string
 	Events      string   // objects, compact, or mixed (every other client compact)
 	Memory      bool     // measure the server's memory (from /proc for its own server, else /metrics)
-	Attacks     []string // abuse mode: the attacks run (names from Attacks); nil runs them all
+	Attacks     []string // abuse mode: the attacks run (names from Attacks); nil runs those of "all"
 	Lesson      json.RawMessage
 	Out         io.Writer
 }
