@@ -233,6 +233,13 @@ func TestBrowserLossChartFromEpochZero(t *testing.T) {
 	if fmt.Sprint(legend) != "[training loss]" {
 		t.Errorf("xor (no test set) has the legend %v", legend)
 	}
+	// Its summary says so once, without a second bracket after the first.
+	q.setGranularity("epoch")
+	q.click("[data-role=step]")
+	q.waitFor("xor's epoch 1", `window.netstep.model().losses.length === 2`)
+	if s := browserEval[string](q, `document.querySelector('[data-role=loss-summary]').textContent`); !strings.HasSuffix(s, "before training); no test set.") || strings.Contains(s, ") (") {
+		t.Errorf("xor's summary after an epoch: %q", s)
+	}
 	p.noErrors()
 	q.noErrors()
 }

@@ -378,11 +378,13 @@ export function createCharts(slots, opts) {
     const last = losses[losses.length - 1];
     const first = losses[0];
     const start = first && first.epoch === 0 && last !== first ? ` (${fmt(first.trainLoss, 3)} before training)` : '';
+    // One bracket at most: "(0.298 before training); no test set", not two in a row.
+    const testPart = last && typeof last.testLoss === 'number' ? `, test loss ${fmt(last.testLoss, 3)}` : '; no test set';
     slots.summary.textContent = !last
       ? 'The loss is plotted after each epoch (one pass over all the training examples).'
       : last.epoch === 0
-        ? `Before training: training loss ${fmt(last.trainLoss, 3)}${typeof last.testLoss === 'number' ? `, test loss ${fmt(last.testLoss, 3)}` : ' (no test set)'}. A point follows after each epoch.`
-        : `Epoch ${last.epoch.toLocaleString('en-US')}: training loss ${fmt(last.trainLoss, 3)}${start}${typeof last.testLoss === 'number' ? `, test loss ${fmt(last.testLoss, 3)}` : ' (no test set)'}.`;
+        ? `Before training: training loss ${fmt(last.trainLoss, 3)}${testPart}. A point follows after each epoch.`
+        : `Epoch ${last.epoch.toLocaleString('en-US')}: training loss ${fmt(last.trainLoss, 3)}${start}${testPart}.`;
   }
 
   function drawBoundary(b, data) {

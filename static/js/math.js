@@ -11,6 +11,7 @@
 
 import { shortName, direction, outputLabel } from './narrate.js';
 import { activationsInto, findUpdate, forwardWeight } from './state.js';
+import { MINUS } from './format.js';
 
 /**
  * @typedef {{kind: 'neuron', layer: number, neuron: number} |
@@ -489,7 +490,8 @@ export function lossFormulas(m) {
   const kind = m.training?.loss ?? 'half_squared_error';
   const K = p.length;
   const names = m.network.outputs ?? [];
-  const list = (xs) => xs.map((x) => sig(x, d)).join(', ');
+  // In words, a negative takes the minus sign, as everywhere else.
+  const list = (xs) => xs.map((x) => sig(x, d).replace('-', MINUS)).join(', ');
   const caption = `Loss: the prediction ${list(p)} against the target ${list(t)}${K > 1 ? ` (${names.map((_, k) => outputLabel(m.network, k)).join(', ')})` : ''}.`;
   const head = lossTemplate(m);
   let eq;

@@ -207,3 +207,12 @@ test('the captions name an output labelled as a question as a word', () => {
   assert.ok(captions.some((c) => /\bdog\b/.test(c)), captions.join('\n'));
   for (const c of captions) assert.doesNotMatch(c, /dog\?/, c);
 });
+
+test('the loss caption writes a negative prediction with the minus sign', () => {
+  const stepped = reduce(reduce(initialModel(), { type: 'state', reason: 'load', state: houseState() }), { type: 'events', events: sampleEvents() });
+  // house-prices' first house: guessed −0.504 (scaled) against 0.04.
+  const m = { ...stepped, loss: { ...stepped.loss, value: 0.148, prediction: [-0.504], target: [0.04] } };
+  const [f] = formulas(m, { kind: 'loss' });
+  assert.match(f.caption, /^Loss: the prediction −0\.504 against the target 0\.04\./, f.caption);
+  assert.doesNotMatch(f.caption, /-\d/, f.caption);
+});
