@@ -190,7 +190,10 @@ export function lossSoFar(losses) {
   const change = (last.trainLoss - from.trainLoss) / from.trainLoss;
   const pct = Math.abs(change) >= 10 ? `${count(Math.abs(change) * 100)}%` : percent(Math.abs(change));
   if (change <= -0.01) return `${head}: falling, down ${pct} ${over}.`;
-  if (change >= 0.01) return `${head}: rising, up ${pct} ${over}. A rising loss means the steps are too big: try a smaller learning rate.`;
+  // Ten times or more is said as a factor: "up 5,657,464,…,000%" reads as noise.
+  const ratio = last.trainLoss / from.trainLoss;
+  const up = ratio >= 10 ? `grown ${fmt(ratio, 0)}-fold` : `up ${pct}`;
+  if (change >= 0.01) return `${head}: rising, ${up} ${over}. A rising loss means the steps are too big: try a smaller learning rate.`;
   return `${head}: hardly changing, within 1% ${over}.`;
 }
 

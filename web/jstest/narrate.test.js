@@ -274,3 +274,13 @@ test('an output labelled as a question reads as a word in a sentence', async () 
   assert.equal(k.gap, 'big off by 0.25, old off by 0.25');
   assert.equal(k.guess, 'big: guess 0.75');
 });
+
+test('a loss that grows tenfold or more is said as a factor, not as a percentage of many digits', async () => {
+  const { lossSoFar } = await import('../../static/js/narrate.js');
+  // too-fast's first epoch: 0.278 before training, 1.57×10⁷⁰ after.
+  const said = lossSoFar([{ epoch: 0, trainLoss: 0.278 }, { epoch: 1, trainLoss: 1.57e70 }]);
+  assert.match(said, /rising, grown 5\.65×10⁷⁰-fold over the last epoch\./, said);
+  assert.doesNotMatch(said, /\d{4}/, said);
+  assert.match(lossSoFar([{ epoch: 0, trainLoss: 0.25 }, { epoch: 1, trainLoss: 4.5 }]), /rising, grown 18-fold over the last epoch\./);
+  assert.match(lossSoFar([{ epoch: 0, trainLoss: 0.25 }, { epoch: 1, trainLoss: 0.5 }]), /rising, up 100% over the last epoch\./);
+});
