@@ -28,10 +28,11 @@ const NS = 'http://www.w3.org/2000/svg';
  * NodeView is a drawn neuron: its elements (blame for layers past the
  * inputs, real for named inputs and outputs), its value's font size and how
  * many characters fit in its circle, and what the last paint set (text: its
- * label's key, fill, squeezed: its value pressed to the circle's width).
+ * label's key, fill, squeezed: its value pressed to the circle's width;
+ * tiny: too small for a digit, its value only by colour).
  * @typedef {{g: SVGGElement, ring: SVGCircleElement, value: SVGTextElement, exp: SVGTextElement,
  *   blame: SVGTextElement|null, real: SVGTextElement|null, l: number, j: number,
- *   fontSize: number, squeezed: boolean, chars: number, text: string|null, fill: string}} NodeView
+ *   fontSize: number, squeezed: boolean, tiny: boolean, chars: number, text: string|null, fill: string}} NodeView
  */
 
 function el(name, attrs = {}, parent) {
@@ -192,7 +193,12 @@ export function createDiagram(container, opts) {
           real = el('text', { x, y: p.y + (left ? 9 : 4), class: 'node-real', 'text-anchor': anchor, 'dominant-baseline': 'central' }, gText);
         }
         const fs = Number(value.getAttribute('font-size'));
-        return { g, ring, value, exp, blame, real, l, j, fontSize: fs, squeezed: false, chars: Math.max(3, Math.floor((2 * p.r - 4) / (fs * 0.6))), text: null, fill: '' };
+        // A neuron narrower than a digit (a layer of dozens) shows its
+        // value by its colour alone; an input's or output's number goes
+        // beside it where its layer has room. The inspector and the table
+        // have every number.
+        const tiny = 2 * p.r < fs;
+        return { g, ring, value, exp, blame, real, l, j, fontSize: fs, squeezed: false, tiny, chars: Math.max(3, Math.floor((2 * p.r - 4) / (fs * 0.6))), text: null, fill: '' };
       }),
     );
     strip = buildStrip();
@@ -520,13 +526,13 @@ export function createDiagram(container, opts) {
         // the network sees is in the label, the inspector and the table.
         const spec = li === 0 ? disp?.inputs?.[n.j] : li === last ? disp?.outputs?.[n.j] : undefined;
         const real = a !== null && hasUnits(spec);
-        const fit = a === null ? { inside: '', outside: '' } : real ? { inside: shortAmount(realValue(a, spec), spec), outside: '' } : fitValue(a, n.chars);
+        const fit = a === null || n.tiny ? { inside: '', outside: '' } : real ? { inside: shortAmount(realValue(a, spec), spec), outside: '' } : fitValue(a, n.chars);
         setText(n.value, fit.inside);
         setText(n.exp, fit.outside);
         // A long number is squeezed into its neuron rather than spilling
         // over the edges.
         const room = 2 * lay.radius - 10;
-        const squeeze = fit.inside.length * n.fontSize * 0.6 > room;
+        const squeeze = room > 0 && fit.inside.length * n.fontSize * 0.6 > room;
         if (squeeze && !n.squeezed) {
           n.value.setAttribute('textLength', String(room));
           n.value.setAttribute('lengthAdjust', 'spacingAndGlyphs');
@@ -548,10 +554,13 @@ export function createDiagram(container, opts) {
         n.g.classList.toggle('blamed', dz !== null);
         if (n.real) {
           const room = fitChars(li === 0 ? lay.labelLeft - lay.radius - 8 : lay.width - lay.labelRight - lay.radius - 8, 6.6);
-          setText(n.real, a === null || !real ? '' : clip(displayValue(a, spec), room));
+          setText(n.real, a === null ? '' : real ? clip(displayValue(a, spec), room) : n.tiny && !crowded(n.l) ? fmt(a) : '');
         }
+        // What a screen reader says on focus: not rewritten for every
+        // frame of Play (hundreds of neurons, thirty times a second), but
+        // at the frame after it, which is not a progress frame.
         const said = `${a}|${dz}`;
-        if (n.text !== said) {
+        if (n.text !== said && m.reason !== 'progress') {
           n.text = said;
           const who = n.l < 0 ? m.network.inputs[n.j] ?? `input ${n.j + 1}` : neuronName(m.network, n.l, n.j);
           const parts = [who];

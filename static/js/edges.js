@@ -12,10 +12,14 @@
 // of lines). Past BIG_EDGES the canvas's own strokes cost too much (a
 // software canvas took a second for 8,384 curves, most of it filling
 // thousands of overlapping anti-aliased strokes), so the edges are written
-// into the canvas's pixels here, one column of pixels at a time, without
-// anti-aliasing, which at that density nobody sees; where every edge of a
-// layer crosses a column is one table, shared by all of them. Every array
-// is made once per network (and per size of the canvas).
+// into pixels here, one column of pixels at a time, without anti-aliasing,
+// which at that density nobody sees: the pixels are kept a column after
+// the other (a column's run is one stretch of memory) and turned into rows
+// once for the canvas; the curve is worked out every other column; edges
+// are 1 to 3 pixels wide instead of 1 to 7 (denseWidth). Where every edge
+// of a layer crosses a column is one table, shared by all of them. Every
+// array is made once per network (and per size of the canvas). At any
+// size, edges are drawn thin first, so the big weights lie on top.
 
 import { mix, hexToRgb } from './colors.js';
 
@@ -35,8 +39,22 @@ export function widthSteps(n) {
 }
 
 /**
- * lookOf is the look of an edge: its sign (0 positive, 1 negative, 2 zero)
- * and its width cut into steps per pixel, as one small number.
+ * denseWidth is how wide an edge px wide (1 to 7 pixels) is drawn past
+ * BIG_EDGES edges: 1 to 3 pixels. There the neurons are a few pixels
+ * apart, and edges up to 7 pixels wide covered each other into one mass;
+ * five widths in half pixels still tell big weights from small ones.
+ * @param {number} px
+ */
+export function denseWidth(px) {
+  return MIN_W + (px - MIN_W) / 3;
+}
+
+/**
+ * lookOf is the look of an edge: its width cut into steps per pixel and
+ * its sign (0 positive, 1 negative, 2 zero), as one small number ordered
+ * by width first. Edges are drawn in that order, thin under thick, so
+ * where thousands cover each other the big weights are on top, and
+ * neither sign hides the other because it was drawn last.
  * @param {number} w the weight
  * @param {number} width its width in pixels
  * @param {number} steps widthSteps
@@ -44,7 +62,7 @@ export function widthSteps(n) {
 export function lookOf(w, width, steps) {
   const per = (MAX_W - MIN_W) * steps + 1;
   const k = Math.max(0, Math.min(per - 1, Math.round((width - MIN_W) * steps)));
-  return (w > 0 ? 0 : w < 0 ? 1 : 2) * per + k;
+  return k * 3 + (w > 0 ? 0 : w < 0 ? 1 : 2);
 }
 
 /**
@@ -109,11 +127,17 @@ export function curveTable(x1, x2) {
 }
 
 /**
- * rasterEdge writes one edge into pixels (width × height, one uint32 a
- * pixel): at each column from x1, a run of pixels as thick as px measured
- * across the edge, centred where the curve from ya to yb is (table from
- * curveTable). dash (on, off) in columns leaves gaps; [0, 0] draws solid.
- * @param {Uint32Array} pixels
+ * rasterEdge writes one edge into pixels stored a column after the other
+ * (pixel (x, y) at x·height + y, one uint32 a pixel): at each column from
+ * x1, a run of pixels as thick as px measured across the edge, centred
+ * where the curve from ya to yb is (table from curveTable). A column's run
+ * is one stretch of memory (written row after row it touched a new cache
+ * line every pixel). With step 2 the curve is worked out every other
+ * column and its run written into both: half the arithmetic, which is
+ * most of the cost, for a curve whose runs still touch (each is as tall as
+ * the edge is steep). dash (on, off) in steps leaves gaps, starting phase
+ * steps into the pattern; off 0 draws solid.
+ * @param {Uint32Array} cols width × height pixels, column after column
  * @param {number} width
  * @param {number} height
  * @param {number} x1
@@ -124,26 +148,66 @@ export function curveTable(x1, x2) {
  * @param {number} color
  * @param {number} on
  * @param {number} off
+ * @param {number} [phase]
+ * @param {number} [step] 1 or 2 columns
  */
-export function rasterEdge(pixels, width, height, x1, ya, yb, table, px, color, on, off) {
-  const { s, ds } = table;
+export function rasterEdge(cols, width, height, x1, ya, yb, table, px, color, on, off, phase = 0, step = 1) {
+  const s = table.s;
+  const ds = table.ds;
+  // As an int32 (a colour with alpha is past 2³¹: stored as a double, each
+  // write would convert it).
+  const c = color | 0;
   const dy = yb - ya;
   const x0 = Math.round(x1);
-  const period = on + off;
   const half = px / 2;
-  for (let x = 0; x < s.length; x++) {
-    const col = x0 + x;
-    if (col < 0 || col >= width) continue;
-    if (off > 0 && x % period >= on) continue;
+  // Only the columns on the canvas.
+  const from = Math.max(0, -x0);
+  const to = Math.min(s.length, width - x0);
+  const period = on + off;
+  let d = off > 0 ? (Math.floor(from / step) + phase) % period : 0;
+  let base = (x0 + from) * height;
+  for (let x = from; x < to; x += step, base += step * height) {
+    if (off > 0) {
+      const gap = d >= on;
+      if (++d === period) d = 0;
+      if (gap) continue;
+    }
     const slope = dy * ds[x];
     const h = half * Math.sqrt(1 + slope * slope);
-    const y = ya + dy * s[x];
-    let top = Math.round(y - h);
-    let bottom = Math.round(y + h);
+    // Rounded by truncation (Math.round cost a third of the time); a run
+    // above the canvas is cut at its top.
+    const y = ya + dy * s[x] + 0.5;
+    const above = y + h;
+    if (above < 1) continue;
+    const t = y - h;
+    const top = t < 0 ? 0 : t | 0;
+    let bottom = above | 0;
     if (bottom <= top) bottom = top + 1;
-    if (top < 0) top = 0;
     if (bottom > height) bottom = height;
-    for (let o = top * width + col, end = bottom * width + col; o < end; o += width) pixels[o] = color;
+    for (let o = base + top, end = base + bottom; o < end; o++) cols[o] = c;
+    if (step === 2 && x + 1 < to) for (let o = base + height + top, end = base + height + bottom; o < end; o++) cols[o] = c;
+  }
+}
+
+/**
+ * transpose copies pixels stored a column after the other (rasterEdge)
+ * into rows (an ImageData's order), in tiles that stay in the cache.
+ * @param {Uint32Array} cols
+ * @param {Uint32Array} rows
+ * @param {number} width
+ * @param {number} height
+ */
+export function transpose(cols, rows, width, height) {
+  const T = 32;
+  for (let y0 = 0; y0 < height; y0 += T) {
+    const y1 = Math.min(height, y0 + T);
+    for (let x0 = 0; x0 < width; x0 += T) {
+      const x1 = Math.min(width, x0 + T);
+      for (let y = y0; y < y1; y++) {
+        const r = y * width;
+        for (let x = x0; x < x1; x++) rows[r + x] = cols[x * height + y];
+      }
+    }
   }
 }
 
@@ -179,6 +243,7 @@ export function createEdgeLayer(canvas, ends) {
   /** @type {ImageData|null} */
   let image = null;
   let pixels = new Uint32Array(0);
+  let cols = new Uint32Array(0);
   /** @type {{s: Float32Array, ds: Float32Array}[]} each edge's column table, shared within a layer */
   let tables = [];
   /** @type {import('./colors.js').Palette|null} */
@@ -222,8 +287,8 @@ export function createEdgeLayer(canvas, ends) {
     if (!image) return;
     const w = image.width;
     const h = image.height;
-    pixels.fill(0);
-    const one = (e, px, color, on, off) => rasterEdge(pixels, w, h, ends[4 * e] * scale, ends[4 * e + 1] * scale, ends[4 * e + 3] * scale, tables[e], px * scale, color, on, off);
+    cols.fill(0);
+    const one = (e, px, color, on, off) => rasterEdge(cols, w, h, ends[4 * e] * scale, ends[4 * e + 1] * scale, ends[4 * e + 3] * scale, tables[e], px * scale, color, on, off, e, 2);
     const band = (f, color) => {
       const c = rgba32(mix(pal.surface, color, 0.4));
       for (let e = 0; e < n; e++) if (flags[e] & f) one(e, 14, c, 1, 0);
@@ -234,9 +299,10 @@ export function createEdgeLayer(canvas, ends) {
     const colors = [pal.positive, pal.negative, pal.neutral].map((c) => rgba32(hexToRgb(c)));
     eachLook((kind, px, a, b) => {
       const [on, off] = kind === 0 ? [1, 0] : DASH[kind].map((v) => Math.max(1, Math.round(v * scale)));
-      for (let q = a; q < b; q++) if (flags[order[q]] & CHANGED) one(order[q], px + 4, glowColor, 1, 0);
+      for (let q = a; q < b; q++) if (flags[order[q]] & CHANGED) one(order[q], px + 2, glowColor, 1, 0);
       for (let q = a; q < b; q++) one(order[q], px, colors[kind], on, off);
     });
+    transpose(cols, pixels, w, h);
     ctx.putImageData(image, 0, 0);
   }
 
@@ -248,9 +314,8 @@ export function createEdgeLayer(canvas, ends) {
    */
   function eachLook(fn) {
     bucketEdges(look, n, starts, next, order);
-    const per = looks(steps) / 3;
     for (let k = 0; k + 1 < starts.length; k++) {
-      if (starts[k] !== starts[k + 1]) fn(Math.floor(k / per), MIN_W + (k % per) / steps, starts[k], starts[k + 1]);
+      if (starts[k] !== starts[k + 1]) fn(k % 3, MIN_W + Math.floor(k / 3) / steps, starts[k], starts[k + 1]);
     }
   }
 
@@ -278,6 +343,7 @@ export function createEdgeLayer(canvas, ends) {
       if (!raster || (image && image.width === w && image.height === h && was === scale)) return;
       image = new ImageData(w, h);
       pixels = new Uint32Array(image.data.buffer);
+      cols = new Uint32Array(w * h);
       const byEnds = new Map();
       tables = [];
       for (let e = 0; e < n; e++) {
@@ -301,7 +367,7 @@ export function createEdgeLayer(canvas, ends) {
       if (px === width[e] && s === sign[e]) return;
       width[e] = px;
       sign[e] = s;
-      look[e] = lookOf(w, px, steps);
+      look[e] = lookOf(w, raster ? denseWidth(px) : px, steps);
       dirty = true;
     },
     /** width is edge e's width as last set. */

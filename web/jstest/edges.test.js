@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bucketEdges, lookOf, looks, widthSteps, curveTable, rasterEdge, rgba32, BIG_EDGES } from '../../static/js/edges.js';
+import { bucketEdges, lookOf, looks, widthSteps, curveTable, rasterEdge, transpose, rgba32, BIG_EDGES } from '../../static/js/edges.js';
 
 test('widths are told apart to a tenth of a pixel, or a half past BIG_EDGES edges', () => {
   assert.equal(widthSteps(145), 10);
@@ -12,6 +12,9 @@ test('widths are told apart to a tenth of a pixel, or a half past BIG_EDGES edge
   assert.notEqual(lookOf(0, 3, 10), lookOf(-0.5, 3, 10));
   assert.equal(lookOf(1, 99, 10), lookOf(1, 7, 10));
   assert.ok(lookOf(-1, -5, 2) >= 0 && lookOf(0, 99, 2) < looks(2));
+  // Ordered by width whatever the sign: thin edges are drawn under thick ones.
+  assert.ok(lookOf(-0.5, 2, 10) < lookOf(0.5, 3, 10));
+  assert.ok(lookOf(0.5, 2, 10) < lookOf(-0.5, 3, 10));
 });
 
 test('bucketEdges orders the edges by look, each edge once, reusing its arrays', () => {
@@ -49,7 +52,8 @@ test('rasterEdge draws an edge as thick as asked, with gaps when dashed, inside 
   const table = curveTable(10, 50);
   rasterEdge(px, w, h, 10, 20, 20, table, 3, 7, 1, 0);
   // A flat edge: columns 10 to 49 of rows 19..21 (3 pixels), nothing else.
-  const lit = (x) => [...Array(h).keys()].filter((y) => px[y * w + x] === 7);
+  // Pixels are stored a column after the other.
+  const lit = (x) => [...Array(h).keys()].filter((y) => px[x * h + y] === 7);
   assert.deepEqual(lit(30), [19, 20, 21]);
   assert.deepEqual(lit(9), []);
   assert.deepEqual(lit(50), []);
@@ -62,6 +66,38 @@ test('rasterEdge draws an edge as thick as asked, with gaps when dashed, inside 
   rasterEdge(px, w, h, -20, -50, 90, curveTable(-20, 80), 5, 7, 1, 0);
   assert.equal(px.length, w * h);
   assert.ok(px.some((v) => v === 7));
+  // Above the canvas altogether: nothing written on its top row.
+  px.fill(0);
+  rasterEdge(px, w, h, 10, -30, -30, table, 3, 7, 1, 0);
+  assert.ok(px.every((v) => v === 0));
+});
+
+test('rasterEdge two columns a step draws the same solid curve, every column lit', () => {
+  const w = 60;
+  const h = 40;
+  const one = new Uint32Array(w * h);
+  const two = new Uint32Array(w * h);
+  const table = curveTable(10, 51);
+  rasterEdge(one, w, h, 10, 5, 35, table, 2, 7, 1, 0, 0, 1);
+  rasterEdge(two, w, h, 10, 5, 35, table, 2, 7, 1, 0, 0, 2);
+  for (let x = 10; x < 51; x++) {
+    const col = (px) => [...Array(h).keys()].filter((y) => px[x * h + y] === 7);
+    assert.ok(col(two).length > 0, `column ${x} lit`);
+    // Each pair of columns is the first one's run.
+    const first = x - ((x - 10) % 2);
+    assert.deepEqual(col(two), [...Array(h).keys()].filter((y) => one[first * h + y] === 7), `column ${x}`);
+  }
+  assert.ok(two.slice(51 * h).every((v) => v === 0), 'nothing past the end');
+});
+
+test('transpose turns columns into rows', () => {
+  const w = 70;
+  const h = 45;
+  const cols = new Uint32Array(w * h);
+  for (let x = 0; x < w; x++) for (let y = 0; y < h; y++) cols[x * h + y] = x * 1000 + y;
+  const rows = new Uint32Array(w * h);
+  transpose(cols, rows, w, h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) assert.equal(rows[y * w + x], x * 1000 + y);
 });
 
 test('rgba32 puts red in the low byte and full alpha in the top one', () => {
