@@ -41,6 +41,48 @@ export function splitTerms(text, glossary) {
   return out;
 }
 
+/**
+ * glue groups each term with the characters touching it ("(", "'s", ".",
+ * ","): a term is a button, which a line may break around like a word, so
+ * without the group "sigmoid" could end a line and "'s slope" start the
+ * next. A group is written as one unbreakable run; plain text between
+ * groups keeps its spaces and breaks.
+ * @param {Segment[]} segs
+ * @returns {(Segment|{group: Segment[]})[]}
+ */
+export function glue(segs) {
+  /** @type {(Segment|{group: Segment[]})[]} */
+  const out = [];
+  const parts = segs.map((x) => ({ ...x }));
+  for (let k = 0; k < parts.length; k++) {
+    const seg = parts[k];
+    if (!seg.term) {
+      if (seg.text) out.push(seg);
+      continue;
+    }
+    /** @type {Segment[]} */
+    const group = [];
+    const before = out[out.length - 1];
+    /** @type {Segment|null} */
+    const prev = before && !('group' in before) && !before.term ? before : null;
+    const lead = prev ? /\S+$/.exec(prev.text) : null;
+    if (lead) {
+      prev.text = prev.text.slice(0, lead.index);
+      if (!prev.text) out.pop();
+      group.push({ text: lead[0] });
+    }
+    group.push(seg);
+    const next = parts[k + 1];
+    const trail = next && !next.term ? /^\S+/.exec(next.text) : null;
+    if (trail) {
+      group.push({ text: trail[0] });
+      next.text = next.text.slice(trail[0].length);
+    }
+    out.push(group.length > 1 ? { group } : seg);
+  }
+  return out;
+}
+
 let serial = 0;
 
 /**
@@ -55,34 +97,49 @@ let serial = 0;
  * @returns {Node[]}
  */
 export function termNodes(doc, text, glossary, tips) {
-  return splitTerms(text, glossary).map((seg) => {
-    if (!seg.term) return doc.createTextNode(seg.text);
-    const id = `term-${++serial}`;
-    const button = doc.createElement('button');
-    button.type = 'button';
-    button.className = 'term';
-    button.textContent = seg.text;
-    button.setAttribute('popovertarget', id);
-    button.setAttribute('aria-label', `${seg.text}: what this word means`);
-    const tip = doc.createElement('span');
-    tip.id = id;
-    tip.className = 'term-meaning';
-    tip.setAttribute('popover', '');
-    tip.setAttribute('role', 'note');
-    const b = doc.createElement('strong');
-    b.textContent = seg.term.term;
-    tip.append(b, doc.createTextNode(`: ${seg.term.meaning}`));
-    // Open beside the word rather than in the middle of the screen.
-    tip.addEventListener('beforetoggle', (e) => {
-      if (/** @type {any} */ (e).newState !== 'open') return;
-      const r = button.getBoundingClientRect();
-      const view = doc.documentElement.clientWidth;
-      tip.style.position = 'fixed';
-      tip.style.margin = '0';
-      tip.style.top = `${Math.round(r.bottom + 6)}px`;
-      tip.style.left = `${Math.round(Math.max(8, Math.min(r.left, view - 8 - Math.min(448, view * 0.9))))}px`;
-    });
-    tips.append(tip);
-    return button;
+  return glue(splitTerms(text, glossary)).map((item) => {
+    if (!('group' in item)) return termNode(doc, item, tips);
+    const run = doc.createElement('span');
+    run.className = 'term-run';
+    run.append(...item.group.map((seg) => termNode(doc, seg, tips)));
+    return run;
   });
+}
+
+/**
+ * termNode is a segment as a node: plain text, or a term's button.
+ * @param {Document} doc
+ * @param {Segment} seg
+ * @param {Element} tips
+ * @returns {Node}
+ */
+function termNode(doc, seg, tips) {
+  if (!seg.term) return doc.createTextNode(seg.text);
+  const id = `term-${++serial}`;
+  const button = doc.createElement('button');
+  button.type = 'button';
+  button.className = 'term';
+  button.textContent = seg.text;
+  button.setAttribute('popovertarget', id);
+  button.setAttribute('aria-label', `${seg.text}: what this word means`);
+  const tip = doc.createElement('span');
+  tip.id = id;
+  tip.className = 'term-meaning';
+  tip.setAttribute('popover', '');
+  tip.setAttribute('role', 'note');
+  const b = doc.createElement('strong');
+  b.textContent = seg.term.term;
+  tip.append(b, doc.createTextNode(`: ${seg.term.meaning}`));
+  // Open beside the word rather than in the middle of the screen.
+  tip.addEventListener('beforetoggle', (e) => {
+    if (/** @type {any} */ (e).newState !== 'open') return;
+    const r = button.getBoundingClientRect();
+    const view = doc.documentElement.clientWidth;
+    tip.style.position = 'fixed';
+    tip.style.margin = '0';
+    tip.style.top = `${Math.round(r.bottom + 6)}px`;
+    tip.style.left = `${Math.round(Math.max(8, Math.min(r.left, view - 8 - Math.min(448, view * 0.9))))}px`;
+  });
+  tips.append(tip);
+  return button;
 }

@@ -30,3 +30,18 @@ test('whole words only, and no glossary means plain text', () => {
   assert.deepEqual(splitTerms('', glossary), []);
   assert.deepEqual(splitTerms('a (weight) [x]', [{ term: 'x]', meaning: 'odd' }, ...glossary]).filter((s) => s.term).length, 1);
 });
+
+test('glue keeps a term together with the characters touching it, and the text whole', async () => {
+  const { glue } = await import('../../static/js/glossary.js');
+  const words = [{ term: 'sigmoid', meaning: 'a smooth step' }, { term: 'weight', meaning: 'a number on an edge' }];
+  const text = "At an output, the sigmoid's slope is a(1 − a) (times the weights).";
+  const items = glue(splitTerms(text, words));
+  const flat = items.flatMap((x) => ('group' in x ? x.group : [x]));
+  assert.equal(flat.map((x) => x.text).join(''), text, 'no character lost or added');
+  const groups = items.filter((x) => 'group' in x).map((x) => x.group.map((seg) => seg.text));
+  assert.deepEqual(groups, [['sigmoid', "'s"], ['weights', ').']]);
+  assert.deepEqual(glue(splitTerms('a (weight) here', words)).filter((x) => 'group' in x).map((x) => x.group.map((seg) => seg.text)), [['(', 'weight', ')']]);
+  // A term between spaces needs no group.
+  const lone = glue(splitTerms('one weight here', words));
+  assert.deepEqual(lone.map((x) => ('group' in x ? 'group' : x.text)), ['one ', 'weight', ' here']);
+});
