@@ -396,12 +396,12 @@ func TestBrowserRepaintBigNetwork(t *testing.T) {
 	browserEval[any](p, `window.netstep.request({cmd: 'load', lesson: `+bigLesson+`})`)
 	p.waitFor("the big network", `document.querySelector('[data-role=stage] canvas.net-edges')?.dataset.edges === '8384'`)
 	fps, cost := playFor(p, 3000)
-	t.Logf("[2,64,64,64,1] at top speed: %.0f repaints, %.2f ms mean, %.2f ms worst; %.1f frames a second", cost["frames"], cost["meanMs"], cost["maxMs"], fps)
+	t.Logf("[2,64,64,64,1] at top speed: %.0f repaints, %.2f ms mean, %.2f ms worst; %.0f of them redrew the edges, %.2f ms mean; %.1f frames a second", cost["frames"], cost["meanMs"], cost["maxMs"], cost["edgeFrames"], cost["edgeMeanMs"], fps)
 	// Timing is the benchmark's to report, not this test's to demand: on a
 	// loaded machine the figures are many times higher. That the diagram
 	// is redrawn while it trains is demanded.
-	if cost["frames"] < 1 {
-		t.Errorf("only %.0f repaints in 3 s of Play", cost["frames"])
+	if cost["edgeFrames"] < 1 {
+		t.Errorf("%.0f repaints in 3 s of Play, %.0f of them redrawing the edges", cost["frames"], cost["edgeFrames"])
 	}
 	p.noErrors()
 }
@@ -412,7 +412,7 @@ func TestBrowserRepaintBigNetwork(t *testing.T) {
 func TestBrowserSpiralFrameRate(t *testing.T) {
 	p, _ := openPage(t, 1280, 800, false, "/lesson/spiral")
 	fps, cost := playFor(p, 3000)
-	t.Logf("spiral at top speed: %.1f frames a second; %.0f repaints, %.2f ms mean, %.2f ms worst", fps, cost["frames"], cost["meanMs"], cost["maxMs"])
+	t.Logf("spiral at top speed: %.1f frames a second; %.0f repaints, %.2f ms mean, %.2f ms worst; %.0f redrew the edges, %.2f ms mean", fps, cost["frames"], cost["meanMs"], cost["maxMs"], cost["edgeFrames"], cost["edgeMeanMs"])
 	if cost["frames"] < 2 {
 		t.Errorf("only %.0f repaints in 3 s of Play", cost["frames"])
 	}

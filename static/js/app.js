@@ -83,7 +83,9 @@ export function createApp(root, options = {}) {
   let lastNarration = '';
   let narratedAt = 0; // when the narration last changed
   // What drawing the diagram has cost since drawCost was last asked.
-  let drawn = { frames: 0, total: 0, max: 0 };
+  // edgeFrames and edgeTotal: the repaints that redrew the edges (an edge's
+  // look changed), which the repaint benchmark reports apart.
+  let drawn = { frames: 0, total: 0, max: 0, edgeFrames: 0, edgeTotal: 0 };
   /** @type {{model: import('./state.js').Model, narration: import('./narrate.js').Narration}|null} the summary of small steps, while the model is the one it sums up */
   let soFar = null;
   let lastMathKey = '';
@@ -420,11 +422,14 @@ export function createApp(root, options = {}) {
       $('step', HTMLButtonElement).disabled = true;
       $('play', HTMLButtonElement).disabled = true;
     }
-    askWait.hidden = !busy;
-    askWait.textContent = quiz?.waiting() ? (vote ? 'The class is voting: Reveal when ready ↓' : 'Answer or skip ↓') : 'Finding out the answer ↓';
+    // Written only when they change (a write recomputes styles and
+    // layout, on every frame of Play).
+    if (askWait.hidden !== !busy) askWait.hidden = !busy;
+    const wait = quiz?.waiting() ? (vote ? 'The class is voting: Reveal when ready ↓' : 'Answer or skip ↓') : 'Finding out the answer ↓';
+    if (askWait.textContent !== wait) askWait.textContent = wait;
     const hasQuestions = Array.isArray(model.lesson?.questions) && model.lesson.questions.length > 0;
     const box = /** @type {HTMLElement|null} */ (playQuestions?.closest('[data-control]'));
-    if (box) box.hidden = !quiz || !hasQuestions;
+    if (box && box.hidden !== (!quiz || !hasQuestions)) box.hidden = !quiz || !hasQuestions;
   }
 
   function doStep() {
@@ -829,7 +834,7 @@ export function createApp(root, options = {}) {
     if (show && recover.hidden) {
       recover.hidden = false;
       if (document.activeElement === $('step') || document.activeElement === document.body) recover.querySelector('button').focus();
-    } else if (!show) {
+    } else if (!show && !recover.hidden) {
       recover.hidden = true;
     }
   }
@@ -921,7 +926,7 @@ export function createApp(root, options = {}) {
     // diagram is drawn without its step animation, which would take longer
     // than the steps themselves.
     const t0 = performance.now();
-    diagram.render(m, quiz?.settling() === 'epoch' ? null : prev);
+    const edgesDrawn = diagram.render(m, quiz?.settling() === 'epoch' ? null : prev);
     if (room?.role === 'presenter' && !fitted && !refit) {
       // The first drawing was sized before the page had laid out around
       // it: fit it again to the room it has (presenterFit).
@@ -935,6 +940,10 @@ export function createApp(root, options = {}) {
     drawn.frames++;
     drawn.total += took;
     drawn.max = Math.max(drawn.max, took);
+    if (edgesDrawn) {
+      drawn.edgeFrames++;
+      drawn.edgeTotal += took;
+    }
     if (selection) diagram.select(selection);
     controls.render(m);
     showQuizState();
@@ -1311,14 +1320,15 @@ export function createApp(root, options = {}) {
     model: () => model,
     /**
      * drawCost reports how many times the diagram was drawn since the last
-     * call and how long that took in milliseconds (mean and worst), then
-     * starts counting again: the repaint benchmark reads it
-     * (docs/benchmarks.md).
+     * call and how long that took in milliseconds (mean and worst), and
+     * the same for the repaints that redrew the edges (edgeFrames,
+     * edgeMeanMs), then starts counting again: the repaint benchmark reads
+     * it (docs/benchmarks.md).
      */
     drawCost() {
       const d = drawn;
-      drawn = { frames: 0, total: 0, max: 0 };
-      return { frames: d.frames, meanMs: d.frames ? d.total / d.frames : 0, maxMs: d.max };
+      drawn = { frames: 0, total: 0, max: 0, edgeFrames: 0, edgeTotal: 0 };
+      return { frames: d.frames, meanMs: d.frames ? d.total / d.frames : 0, maxMs: d.max, edgeFrames: d.edgeFrames, edgeMeanMs: d.edgeFrames ? d.edgeTotal / d.edgeFrames : 0 };
     },
     /** mode is the classroom role: presenter, follower, explore, or null. */
     mode: () => mode,

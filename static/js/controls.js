@@ -2,6 +2,7 @@
 // and speed controls, and the keyboard shortcuts (listed in the help dialog).
 
 import { count } from './format.js';
+import { setText } from './dom.js';
 
 /** Speeds of the Play slider, in steps a second; 0 is as fast as possible. */
 export const SPEEDS = [0.5, 1, 2, 5, 10, 30, 100, 0];
@@ -161,15 +162,18 @@ export function createControls($, on) {
      */
     render(m) {
       const running = m.running;
-      play.textContent = running ? 'Pause' : 'Play';
-      play.setAttribute('aria-pressed', running ? 'true' : 'false');
-      play.setAttribute('aria-keyshortcuts', 'P');
+      // Written only when they change: a write, even of the same text,
+      // makes the browser recompute styles and layout, thirty times a
+      // second during Play.
+      setText(play, running ? 'Pause' : 'Play');
+      if (play.getAttribute('aria-pressed') !== String(running)) play.setAttribute('aria-pressed', String(running));
+      if (!play.hasAttribute('aria-keyshortcuts')) play.setAttribute('aria-keyshortcuts', 'P');
       back.disabled = !m.canBack || running;
       step.disabled = !m.network || !!m.diverged;
       play.disabled = !m.network || (!!m.diverged && !running);
       reset.disabled = !m.network;
       const p = m.position;
-      position.textContent = positionText(p, m.data?.train?.length ?? 0);
+      setText(position, positionText(p, m.data?.train?.length ?? 0));
     },
   };
 }

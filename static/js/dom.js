@@ -82,3 +82,13 @@ export function byRole(root) {
    */
   return (name, type) => find(root, `[data-role="${name}"]`, type);
 }
+
+/**
+ * setText writes a node's text only when it changed: a write, even of the
+ * same text, makes the browser recompute styles and layout.
+ * @param {Node} node
+ * @param {string} text
+ */
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}

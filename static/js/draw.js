@@ -13,6 +13,7 @@ import { signColor, edgeWidth } from './colors.js';
 import { fmt, displayValue, realValue, hasUnits, shortAmount, fitValue, scaleSentence, changeDecimals } from './format.js';
 import { shortName, neuronName } from './narrate.js';
 import { mistakeOf } from './mistake.js';
+import { setText } from './dom.js';
 
 /** MISTAKE_H is the height of the strip under the network where the mistake is drawn. */
 export const MISTAKE_H = 64;
@@ -92,6 +93,7 @@ export function createDiagram(container, opts) {
   let updByEdge = [];
   /** @type {Set<any>} */
   let topChanged = new Set();
+  let edgesDrawn = false; // the last paint redrew the edges
 
   function build(m) {
     const fit = opts.fit?.();
@@ -481,7 +483,10 @@ export function createDiagram(container, opts) {
     let maxAbs = 0;
     for (const layer of m.network.weights) for (const row of layer) for (const w of row) maxAbs = Math.max(maxAbs, Math.abs(w));
     indexUpdates(m);
-    const steps = widthSteps(edgeL.length);
+    // During Play widths move in half pixels: the edges are redrawn when
+    // one changes by a step an eye sees (stroking them was most of a
+    // frame), and in tenths again at the frame after Play.
+    const steps = m.reason === 'progress' ? 2 : widthSteps(edgeL.length);
     const updated = m.events.some((x) => x.type === 'update');
     const selK = selected?.kind === 'weight' ? edgeAt(selected.layer, selected.to, selected.from) : -1;
     /** @type {{k: number, rank: number, texts: string[]}[]} */
@@ -497,7 +502,7 @@ export function createDiagram(container, opts) {
           const u = updByEdge[k];
           const changed = !!u && updated;
           edgeLayer.flag(k, CHANGED, changed);
-          if (hits.length) {
+          if (hits.length && m.reason !== 'progress') {
             const aria = `weight ${shortName(m.network, edgeL[k] - 1, i)} to ${shortName(m.network, edgeL[k], edgeJ[k])}: ${fmt(w)}${u ? `, last update ${fmt(u.old)} to ${fmt(u.new)}` : ''}`;
             if (aria !== hits[k].aria) {
               hits[k].aria = aria;
@@ -509,7 +514,7 @@ export function createDiagram(container, opts) {
         }
       }
     }
-    edgeLayer.draw(pal);
+    edgesDrawn = edgeLayer.draw(pal);
     const v = m.values;
     const disp = m.lesson?.display;
     const last = nodes.length - 1;
@@ -761,12 +766,14 @@ export function createDiagram(container, opts) {
   return {
     /**
      * render draws the model; prev is the model before the last frame, so
-     * the update animation knows where the weights came from.
+     * the update animation knows where the weights came from. It reports
+     * whether the edges were redrawn (not when no edge's look changed).
      * @param {import('./state.js').Model} m
      * @param {import('./state.js').Model|null} prev
+     * @returns {boolean}
      */
     render(m, prev) {
-      if (!m.network) return;
+      if (!m.network) return false;
       model = m;
       const key = layerSizes(m.network).join(',') + '|' + m.network.inputs.join(',') + '|' + m.network.outputs.join(',');
       if (key !== shapeKey || !svg) {
@@ -781,6 +788,7 @@ export function createDiagram(container, opts) {
       if (!going) cancel();
       paint(m);
       if (!going && prev && m.events !== prev.events) animate(m, prev);
+      return edgesDrawn;
     },
     /** markBlame marks the edges that carry a hidden neuron's blame back (math.js blameEdges). */
     markBlame,
@@ -863,11 +871,6 @@ export function phasePlan(events, budget) {
 function changeTexts(u) {
   const d = changeDecimals(u.old, u.new);
   return [`${fmt(u.old, d)}→${fmt(u.new, d)}`, fmt(u.new, d)];
-}
-
-/** setText writes an element's text only when it changed. */
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
 }
 
 function ease(t) {
