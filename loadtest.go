@@ -32,7 +32,7 @@ func cmdLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	duration := f.Duration("duration", 30*time.Second, "how long to step once everyone is connected (at most 10m)")
 	gran := f.String("granularity", "sample", "step granularity")
 	events := f.String("events", "objects", "the form of events frames the clients ask for: objects, compact, or mixed (every other client compact)")
-	attacks := f.String("attacks", "all", "abuse mode: the attacks to run: all, none (the learners and the presenter alone, a baseline), or some of "+strings.Join(loadtest.Attacks, ", ")+" separated by commas (state: 8 clients flood state on the spiral lesson; followerState: the room's 50 followers flood state; stateAtLimit, followerStateAtLimit: the same at 6 a second, the most a client can send for good without being closed); all is the first five")
+	attacks := f.String("attacks", "all", "abuse mode: the attacks to run: all, none (the learners and the presenter alone, a baseline), or some of "+strings.Join(loadtest.Attacks, ", ")+" separated by commas (state: 8 clients flood state on the spiral lesson; followerState: the room's 50 followers flood state; stateAtLimit, followerStateAtLimit: the same at 2 a second, the most a client can send for good without being closed); all is the first five")
 	serverArgs := f.String("server-args", "", "extra flags for the server this command starts")
 	memory := f.Bool("memory", false, "with --url: measure the server's memory too, from its /metrics (the server this command starts is always measured)")
 	if err := f.parse(args); err != nil {

@@ -34,10 +34,10 @@ const (
 	abuseFollowers   = 50 // a room's followers sending state
 	abuseForks       = 15 // "explore on my own" forks of that room
 	abuseFloodPerSec = 50 // each flooder's commands a second: the server's default command limit
-	// The at-limit state floods: 6 a second, the server's 5 a second and
+	// The at-limit state floods: 2 a second, the server's 1 a second and
 	// one refused (a strike), which a client can keep up for good; a
 	// faster one is closed within seconds.
-	abuseStatesAtLimit = 6
+	abuseStatesAtLimit = 2
 	abuseHitsPerSec    = 10 // sessions opened with a lesson and dropped at once
 )
 

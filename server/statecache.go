@@ -24,11 +24,12 @@ import (
 // followerStateEvery is the least time between two state encodes a room's
 // followers can cause. statesPerSecond (in bursts of stateBurst) is how
 // often one connection may send state, which a page does only when it
-// resumes: a full state of a 2-D lesson is ~100 KB and milliseconds to
-// encode.
+// resumes: a full state of a 2-D lesson is ~100 KB, milliseconds to
+// encode, and even a copy costs that on the wire for a 30-byte ask (50
+// followers asking 5 times a second made the server send 27 MB a second).
 const (
 	followerStateEvery = 250 * time.Millisecond
-	statesPerSecond    = 5
+	statesPerSecond    = 1
 	stateBurst         = 20
 )
 

@@ -95,8 +95,8 @@ func slowedBy(t *testing.T, what string, base, loaded []time.Duration) {
 	}
 }
 
-// atStateLimit is the most often a client can send state for good: 6 a
-// second, 5 answered and one refused (a strike), which stays within the
+// atStateLimit is the most often a client can send state for good: 2 a
+// second, one answered and one refused (a strike), which stays within the
 // strikes a connection is allowed before it is closed (a client sending
 // faster is closed within seconds: TestStateFloodIsClosed).
 const atStateLimit = time.Second / (statesPerSecond + 1)
