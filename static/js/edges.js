@@ -127,17 +127,92 @@ export function curveTable(x1, x2) {
 }
 
 /**
- * rasterEdge writes one edge into pixels stored a column after the other
- * (pixel (x, y) at x·height + y, one uint32 a pixel): at each column from
- * x1, a run of pixels as thick as px measured across the edge, centred
- * where the curve from ya to yb is (table from curveTable). A column's run
- * is one stretch of memory (written row after row it touched a new cache
- * line every pixel). With step 2 the curve is worked out every other
- * column and its run written into both: half the arithmetic, which is
- * most of the cost, for a curve whose runs still touch (each is as tall as
- * the edge is steep). dash (on, off) in steps leaves gaps, starting phase
- * steps into the pattern; off 0 draws solid.
+ * edgeRuns works out where one edge lies in every other pixel column from
+ * its start (the curve from ya to yb, table from curveTable, px thick
+ * measured across the edge): the top and bottom row of each run, two
+ * numbers a column pair at runs[at...], cut to height rows (an empty run
+ * off the canvas). Half the columns: the arithmetic is most of the cost,
+ * and the runs of a curve worked out every other column still touch (each
+ * is as tall as the edge is steep).
+ * @param {Uint16Array} runs ceil(columns / 2) pairs from at
+ * @param {number} at
+ * @param {number} ya
+ * @param {number} yb
+ * @param {{s: Float32Array, ds: Float32Array}} table
+ * @param {number} px
+ * @param {number} height
+ */
+export function edgeRuns(runs, at, ya, yb, table, px, height) {
+  const s = table.s;
+  const ds = table.ds;
+  const dy = yb - ya;
+  const half = px / 2;
+  for (let x = 0, o = at; x < s.length; x += 2, o += 2) {
+    const slope = dy * ds[x];
+    const h = half * Math.sqrt(1 + slope * slope);
+    // Rounded by truncation (Math.round cost a third of the time).
+    const y = ya + dy * s[x] + 0.5;
+    const above = y + h;
+    const t = y - h;
+    let top = t < 0 ? 0 : t | 0;
+    let bottom = above < 1 ? 0 : above | 0;
+    if (above >= 1 && bottom <= top) bottom = top + 1;
+    if (top > height) top = height;
+    if (bottom > height) bottom = height;
+    runs[o] = top;
+    runs[o + 1] = bottom;
+  }
+}
+
+/**
+ * fillRuns writes an edge's runs (edgeRuns) into pixels stored a column
+ * after the other (pixel (x, y) at x·height + y, one uint32 a pixel), from
+ * column x1 for columns columns: a column's run is one stretch of memory
+ * (written row after row, it touched a new cache line every pixel). dash
+ * (on, off) in column pairs leaves gaps, starting phase pairs into the
+ * pattern; off 0 draws solid.
  * @param {Uint32Array} cols width × height pixels, column after column
+ * @param {number} width
+ * @param {number} height
+ * @param {number} x1
+ * @param {number} columns
+ * @param {Uint16Array} runs
+ * @param {number} at
+ * @param {number} color
+ * @param {number} on
+ * @param {number} off
+ * @param {number} phase
+ */
+export function fillRuns(cols, width, height, x1, columns, runs, at, color, on, off, phase) {
+  // As an int32 (a colour with alpha is past 2³¹: stored as a double, each
+  // write would convert it).
+  const c = color | 0;
+  const x0 = Math.round(x1);
+  const period = on + off;
+  let d = off > 0 ? phase % period : 0;
+  for (let x = 0, o = at; x < columns; x += 2, o += 2) {
+    if (off > 0) {
+      const gap = d >= on;
+      if (++d === period) d = 0;
+      if (gap) continue;
+    }
+    const col = x0 + x;
+    if (col + 1 < 0) continue;
+    if (col >= width) break;
+    const top = runs[o];
+    const bottom = runs[o + 1];
+    if (col >= 0) for (let p = col * height + top, end = col * height + bottom; p < end; p++) cols[p] = c;
+    if (x + 1 < columns && col + 1 < width) for (let p = (col + 1) * height + top, end = (col + 1) * height + bottom; p < end; p++) cols[p] = c;
+  }
+}
+
+let scratch = new Uint16Array(0);
+
+/**
+ * rasterEdge writes one edge into pixels stored a column after the other:
+ * edgeRuns, then fillRuns (for the few edges drawn at a width of their
+ * own: highlights, the last update's glow).
+ * @param {Uint32Array} cols
  * @param {number} width
  * @param {number} height
  * @param {number} x1
@@ -149,44 +224,12 @@ export function curveTable(x1, x2) {
  * @param {number} on
  * @param {number} off
  * @param {number} [phase]
- * @param {number} [step] 1 or 2 columns
  */
-export function rasterEdge(cols, width, height, x1, ya, yb, table, px, color, on, off, phase = 0, step = 1) {
-  const s = table.s;
-  const ds = table.ds;
-  // As an int32 (a colour with alpha is past 2³¹: stored as a double, each
-  // write would convert it).
-  const c = color | 0;
-  const dy = yb - ya;
-  const x0 = Math.round(x1);
-  const half = px / 2;
-  // Only the columns on the canvas.
-  const from = Math.max(0, -x0);
-  const to = Math.min(s.length, width - x0);
-  const period = on + off;
-  let d = off > 0 ? (Math.floor(from / step) + phase) % period : 0;
-  let base = (x0 + from) * height;
-  for (let x = from; x < to; x += step, base += step * height) {
-    if (off > 0) {
-      const gap = d >= on;
-      if (++d === period) d = 0;
-      if (gap) continue;
-    }
-    const slope = dy * ds[x];
-    const h = half * Math.sqrt(1 + slope * slope);
-    // Rounded by truncation (Math.round cost a third of the time); a run
-    // above the canvas is cut at its top.
-    const y = ya + dy * s[x] + 0.5;
-    const above = y + h;
-    if (above < 1) continue;
-    const t = y - h;
-    const top = t < 0 ? 0 : t | 0;
-    let bottom = above | 0;
-    if (bottom <= top) bottom = top + 1;
-    if (bottom > height) bottom = height;
-    for (let o = base + top, end = base + bottom; o < end; o++) cols[o] = c;
-    if (step === 2 && x + 1 < to) for (let o = base + height + top, end = base + height + bottom; o < end; o++) cols[o] = c;
-  }
+export function rasterEdge(cols, width, height, x1, ya, yb, table, px, color, on, off, phase = 0) {
+  const need = 2 * Math.ceil(table.s.length / 2);
+  if (scratch.length < need) scratch = new Uint16Array(need);
+  edgeRuns(scratch, 0, ya, yb, table, px, height);
+  fillRuns(cols, width, height, x1, table.s.length, scratch, 0, color, on, off, phase);
 }
 
 /**
@@ -244,6 +287,11 @@ export function createEdgeLayer(canvas, ends) {
   let image = null;
   let pixels = new Uint32Array(0);
   let cols = new Uint32Array(0);
+  // Each edge's runs (edgeRuns) at the width runPx it was last drawn at:
+  // during Play a few dozen of thousands change a repaint.
+  let runs = new Uint16Array(0);
+  const runAt = new Uint32Array(n);
+  const runPx = new Float32Array(n);
   /** @type {{s: Float32Array, ds: Float32Array}[]} each edge's column table, shared within a layer */
   let tables = [];
   /** @type {import('./colors.js').Palette|null} */
@@ -288,7 +336,16 @@ export function createEdgeLayer(canvas, ends) {
     const w = image.width;
     const h = image.height;
     cols.fill(0);
-    const one = (e, px, color, on, off) => rasterEdge(cols, w, h, ends[4 * e] * scale, ends[4 * e + 1] * scale, ends[4 * e + 3] * scale, tables[e], px * scale, color, on, off, e, 2);
+    const one = (e, px, color, on, off) => rasterEdge(cols, w, h, ends[4 * e] * scale, ends[4 * e + 1] * scale, ends[4 * e + 3] * scale, tables[e], px * scale, color, on, off, e);
+    // An edge's runs are worked out again only when its width changed.
+    const own = (e, px, color, on, off) => {
+      const at = runAt[e];
+      if (runPx[e] !== px) {
+        runPx[e] = px;
+        edgeRuns(runs, at, ends[4 * e + 1] * scale, ends[4 * e + 3] * scale, tables[e], px * scale, h);
+      }
+      fillRuns(cols, w, h, ends[4 * e] * scale, tables[e].s.length, runs, at, color, on, off, e);
+    };
     const band = (f, color) => {
       const c = rgba32(mix(pal.surface, color, 0.4));
       for (let e = 0; e < n; e++) if (flags[e] & f) one(e, 14, c, 1, 0);
@@ -298,9 +355,10 @@ export function createEdgeLayer(canvas, ends) {
     const glowColor = rgba32(mix(pal.surface, pal.forward, 0.45));
     const colors = [pal.positive, pal.negative, pal.neutral].map((c) => rgba32(hexToRgb(c)));
     eachLook((kind, px, a, b) => {
-      const [on, off] = kind === 0 ? [1, 0] : DASH[kind].map((v) => Math.max(1, Math.round(v * scale)));
+      // Dashes are counted in pairs of columns (fillRuns).
+      const [on, off] = kind === 0 ? [1, 0] : DASH[kind].map((v) => Math.max(1, Math.round((v * scale) / 2)));
       for (let q = a; q < b; q++) if (flags[order[q]] & CHANGED) one(order[q], px + 2, glowColor, 1, 0);
-      for (let q = a; q < b; q++) one(order[q], px, colors[kind], on, off);
+      for (let q = a; q < b; q++) own(order[q], px, colors[kind], on, off);
     });
     transpose(cols, pixels, w, h);
     ctx.putImageData(image, 0, 0);
@@ -346,6 +404,7 @@ export function createEdgeLayer(canvas, ends) {
       cols = new Uint32Array(w * h);
       const byEnds = new Map();
       tables = [];
+      let total = 0;
       for (let e = 0; e < n; e++) {
         const x1 = Math.round(ends[4 * e] * scale);
         const x2 = Math.round(ends[4 * e + 2] * scale);
@@ -353,7 +412,11 @@ export function createEdgeLayer(canvas, ends) {
         let t = byEnds.get(key);
         if (!t) byEnds.set(key, (t = curveTable(x1, x2)));
         tables.push(t);
+        runAt[e] = total;
+        total += 2 * Math.ceil(t.s.length / 2);
       }
+      runs = new Uint16Array(total);
+      runPx.fill(-1);
     },
     /**
      * set gives edge e its weight w and width: it is redrawn only if its

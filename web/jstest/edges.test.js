@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bucketEdges, lookOf, looks, widthSteps, curveTable, rasterEdge, transpose, rgba32, BIG_EDGES } from '../../static/js/edges.js';
+import { bucketEdges, lookOf, looks, widthSteps, curveTable, rasterEdge, edgeRuns, fillRuns, transpose, rgba32, BIG_EDGES } from '../../static/js/edges.js';
 
 test('widths are told apart to a tenth of a pixel, or a half past BIG_EDGES edges', () => {
   assert.equal(widthSteps(145), 10);
@@ -60,7 +60,9 @@ test('rasterEdge draws an edge as thick as asked, with gaps when dashed, inside 
   px.fill(0);
   rasterEdge(px, w, h, 10, 20, 20, table, 1, 7, 7, 4);
   assert.equal(lit(10 + 3).length, 1, 'in a dash');
-  assert.equal(lit(10 + 8).length, 0, 'in a gap');
+  // Dashes are counted in pairs of columns: 7 pairs on, 4 off.
+  assert.equal(lit(10 + 2 * 8).length, 0, 'in a gap');
+  assert.equal(lit(10 + 2 * 11).length, 1, 'in the next dash');
   // Off the canvas: clipped, never written out of bounds.
   px.fill(0);
   rasterEdge(px, w, h, -20, -50, 90, curveTable(-20, 80), 5, 7, 1, 0);
@@ -72,22 +74,37 @@ test('rasterEdge draws an edge as thick as asked, with gaps when dashed, inside 
   assert.ok(px.every((v) => v === 0));
 });
 
-test('rasterEdge two columns a step draws the same solid curve, every column lit', () => {
+test('rasterEdge works the curve out every other column: each pair of columns one run, every column lit', () => {
   const w = 60;
   const h = 40;
-  const one = new Uint32Array(w * h);
-  const two = new Uint32Array(w * h);
+  const px = new Uint32Array(w * h);
   const table = curveTable(10, 51);
-  rasterEdge(one, w, h, 10, 5, 35, table, 2, 7, 1, 0, 0, 1);
-  rasterEdge(two, w, h, 10, 5, 35, table, 2, 7, 1, 0, 0, 2);
+  rasterEdge(px, w, h, 10, 5, 35, table, 2, 7, 1, 0);
+  const col = (x) => [...Array(h).keys()].filter((y) => px[x * h + y] === 7);
   for (let x = 10; x < 51; x++) {
-    const col = (px) => [...Array(h).keys()].filter((y) => px[x * h + y] === 7);
-    assert.ok(col(two).length > 0, `column ${x} lit`);
-    // Each pair of columns is the first one's run.
-    const first = x - ((x - 10) % 2);
-    assert.deepEqual(col(two), [...Array(h).keys()].filter((y) => one[first * h + y] === 7), `column ${x}`);
+    assert.ok(col(x).length > 0, `column ${x} lit`);
+    if ((x - 10) % 2 === 1) assert.deepEqual(col(x), col(x - 1), `column ${x} is its pair's`);
   }
-  assert.ok(two.slice(51 * h).every((v) => v === 0), 'nothing past the end');
+  // The runs go down with the curve, and the steep middle's runs are taller.
+  assert.ok(col(10)[0] < col(30)[0] && col(30)[0] < col(50)[0]);
+  assert.ok(col(30).length > col(10).length);
+  assert.ok(px.slice(51 * h).every((v) => v === 0), 'nothing past the end');
+});
+
+test('runs kept from edgeRuns draw what rasterEdge draws, dashes and clipping too', () => {
+  const w = 60;
+  const h = 40;
+  const table = curveTable(-6, 70);
+  const want = new Uint32Array(w * h);
+  rasterEdge(want, w, h, -6, 2, 39, table, 3, 9, 3, 2, 5);
+  const runs = new Uint16Array(4 + 2 * Math.ceil(table.s.length / 2));
+  edgeRuns(runs, 4, 2, 39, table, 3, h);
+  const got = new Uint32Array(w * h);
+  fillRuns(got, w, h, -6, table.s.length, runs, 4, 9, 3, 2, 5);
+  assert.deepEqual(got, want);
+  assert.ok(got.some((v) => v === 9));
+  // A run never leaves the canvas's rows.
+  for (let q = 4; q < runs.length; q += 2) assert.ok(runs[q] <= runs[q + 1] && runs[q + 1] <= h);
 });
 
 test('transpose turns columns into rows', () => {
