@@ -44,6 +44,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -133,7 +134,7 @@ func (o *Owners) Holder(ctx context.Context, name string) (string, uint64, error
 // revision; "" and the revision of a release's or an expiry's marker; ""
 // and 0 if the key has no message.
 func (o *Owners) record(ctx context.Context, key string) (string, uint64, error) {
-	m, err := o.stream.GetLastMsgForSubject(ctx, o.prefix+key)
+	m, err := o.lastFromLeader(ctx, o.prefix+key)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return "", 0, nil
 	}
@@ -144,6 +145,78 @@ func (o *Owners) record(ctx context.Context, key string) (string, uint64, error)
 		return "", m.Sequence, nil
 	}
 	return string(m.Data), m.Sequence, nil
+}
+
+// Get reads key's value and revision in the bucket from the stream's
+// leader: jetstream.ErrKeyNotFound if it has none or was deleted. Read
+// owned data with it, not with KV().Get, when what it holds decides what
+// happens next (a takeover resuming from the last save).
+func (o *Owners) Get(ctx context.Context, key string) ([]byte, uint64, error) {
+	m, err := o.lastFromLeader(ctx, o.prefix+key)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, 0, jetstream.ErrKeyNotFound
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" || m.Header.Get(jetstream.MarkerReasonHeader) != "" {
+		return nil, 0, jetstream.ErrKeyNotFound
+	}
+	return m.Data, m.Sequence, nil
+}
+
+// lastFromLeader reads the last message on subject from the stream's
+// leader. A key-value bucket's own reads are "direct": any replica answers,
+// and one that has not yet applied the latest write answers with the
+// record before it. An owner record read that way could name no holder
+// moments after a claim won (three instances claiming at once on a 3-node
+// cluster were told "(unknown)"), and a takeover could resume from the
+// save before the last, so owner records and owned data are read where
+// writes are decided.
+func (o *Owners) lastFromLeader(ctx context.Context, subject string) (*jetstream.RawStreamMsg, error) {
+	req, _ := json.Marshal(struct {
+		LastFor string `json:"last_by_subj"`
+	}{subject})
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 5*time.Second) // JetStream's own default for a request
+		defer cancel()
+	}
+	prefix := o.js.Options().APIPrefix
+	if prefix == "" {
+		prefix = jetstream.DefaultAPIPrefix
+	}
+	resp, err := o.js.Conn().RequestWithContext(ctx, prefix+"STREAM.MSG.GET."+o.stream.CachedInfo().Config.Name, req)
+	if err != nil {
+		return nil, err
+	}
+	var r struct {
+		Error   *jetstream.APIError `json:"error"`
+		Message *struct {
+			Subject  string `json:"subject"`
+			Sequence uint64 `json:"seq"`
+			Header   []byte `json:"hdrs"`
+			Data     []byte `json:"data"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(resp.Data, &r); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", subject, err)
+	}
+	switch {
+	case r.Error != nil && r.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound:
+		return nil, jetstream.ErrMsgNotFound
+	case r.Error != nil:
+		return nil, r.Error
+	case r.Message == nil:
+		return nil, jetstream.ErrInvalidJetStreamResponse
+	}
+	m := &jetstream.RawStreamMsg{Subject: r.Message.Subject, Sequence: r.Message.Sequence, Data: r.Message.Data}
+	if len(r.Message.Header) > 0 {
+		if m.Header, err = nats.DecodeHeadersMsg(r.Message.Header); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", subject, err)
+		}
+	}
+	return m, nil
 }
 
 // Claim makes this instance the owner of name if nobody holds it (never

@@ -217,11 +217,11 @@ func TestRevokedOwnerIsFenced(t *testing.T) {
 
 func assertValue(t *testing.T, o *cluster.Owners, key, want string) {
 	t.Helper()
-	e, err := o.KV().Get(context.Background(), key)
+	v, _, err := o.Get(context.Background(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(e.Value()); got != want {
+	if got := string(v); got != want {
 		t.Errorf("%s = %q, want %q", key, got, want)
 	}
 }

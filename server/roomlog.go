@@ -70,8 +70,6 @@ const (
 type roomStore struct {
 	owners *cluster.Owners
 	kv     jetstream.KeyValue
-	stream jetstream.Stream // the bucket's stream, read at its leader
-	prefix string           // the bucket's subjects: "$KV.netstep-room-data."
 }
 
 func newRoomStore(c *cluster.Conn) (*roomStore, error) {
@@ -81,11 +79,7 @@ func newRoomStore(c *cluster.Conn) (*roomStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: the room data bucket: %w", ErrCluster, err)
 	}
-	st, err := c.JS.Stream(ctx, "KV_"+roomDataBucket)
-	if err != nil {
-		return nil, fmt.Errorf("%w: the room data bucket's stream: %w", ErrCluster, err)
-	}
-	return &roomStore{owners: o, kv: o.KV(), stream: st, prefix: "$KV." + roomDataBucket + "."}, nil
+	return &roomStore{owners: o, kv: o.KV()}, nil
 }
 
 func claimName(code string) string { return "room." + code }
@@ -98,17 +92,8 @@ func logKey(code string, op uint64) string {
 // get reads key's value from the stream's leader (a replica's copy may lag
 // the last acknowledged write, which a takeover must not miss).
 func (st *roomStore) get(ctx context.Context, key string) ([]byte, error) {
-	m, err := st.stream.GetLastMsgForSubject(ctx, st.prefix+key)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil, jetstream.ErrKeyNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" {
-		return nil, jetstream.ErrKeyNotFound
-	}
-	return m.Data, nil
+	v, _, err := st.owners.Get(ctx, key)
+	return v, err
 }
 
 // roomRecord is a room's snapshot as the bucket holds it.

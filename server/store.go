@@ -207,9 +207,9 @@ func (s *session) claimLost(c *cluster.Claim) bool {
 	st := s.srv.store
 	ctx, cancel := context.WithTimeout(context.Background(), directoryWait)
 	defer cancel()
-	if e, err := st.kv.Get(ctx, s.storeKey()); err == nil && e.Revision() == s.savedRev {
+	if _, rev, err := st.owners.Get(ctx, s.storeKey()); err == nil && rev == s.savedRev {
 		if nc, err := st.owners.Claim(ctx, s.storeKey()); err == nil {
-			if e, err := st.kv.Get(ctx, s.storeKey()); err == nil && e.Revision() == s.savedRev {
+			if _, rev, err := st.owners.Get(ctx, s.storeKey()); err == nil && rev == s.savedRev {
 				s.claim.Store(nc)
 				s.log.Info("session claimed again after its claim ran out")
 				return true
@@ -274,12 +274,12 @@ func (s *session) releaseClaim() {
 func (st *store) load(key string) (*saved, *engine.Trainer, uint64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), directoryWait)
 	defer cancel()
-	e, err := st.kv.Get(ctx, key)
+	v, rev, err := st.owners.Get(ctx, key) // the last save, not a lagging replica's
 	if err != nil {
 		return nil, nil, 0, err
 	}
 	var rec saved
-	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+	if err := json.Unmarshal(v, &rec); err != nil {
 		return nil, nil, 0, fmt.Errorf("%s: %w", key, err)
 	}
 	le, err := st.kv.Get(ctx, rec.Lesson)
@@ -294,7 +294,7 @@ func (st *store) load(key string) (*saved, *engine.Trainer, uint64, error) {
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("%s: %w", key, err)
 	}
-	return &rec, tr, e.Revision(), nil
+	return &rec, tr, rev, nil
 }
 
 // reopenRoom starts a saved room's session under its code, holding claim
@@ -353,7 +353,7 @@ func (s *Server) revive(token string) *session {
 	}
 	key := tokenKey(token)
 	ctx, cancel := context.WithTimeout(context.Background(), directoryWait)
-	_, err := st.kv.Get(ctx, key)
+	_, _, err := st.owners.Get(ctx, key)
 	cancel()
 	if err != nil {
 		if !errors.Is(err, jetstream.ErrKeyNotFound) {
