@@ -71,29 +71,34 @@ export function fromPixel(x, y, domain, size) {
 const luts = new WeakMap();
 
 /**
- * heatmapRGBA colours heatmap bytes with the theme's diverging scale.
+ * heatmapRGBA colours heatmap bytes with the theme's diverging scale, into
+ * out when given (4 bytes a heatmap byte), else into a new array.
  * @param {Uint8Array} bytes
  * @param {import('./colors.js').Palette} pal
+ * @param {Uint8ClampedArray<ArrayBuffer>} [out]
  * @returns {Uint8ClampedArray<ArrayBuffer>} what ImageData takes
  */
-export function heatmapRGBA(bytes, pal) {
+export function heatmapRGBA(bytes, pal, out) {
   let lut = luts.get(pal);
   if (!lut) {
     lut = [];
     for (let v = 0; v < 256; v++) lut.push(heatColor(v / 255, pal));
     luts.set(pal, lut);
   }
-  return lookupRGBA(bytes, lut);
+  return lookupRGBA(bytes, lut, out);
 }
 
 /**
- * lookupRGBA turns colour indices into opaque RGBA pixels through lut.
+ * lookupRGBA turns colour indices into opaque RGBA pixels through lut,
+ * into out when given (a heatmap drawn again reuses its pixels: the big
+ * networks' 192 hidden maps made 3 MB of garbage a redraw), else into a
+ * new array.
  * @param {ArrayLike<number>} indices
  * @param {number[][]} lut [r, g, b] colours
+ * @param {Uint8ClampedArray<ArrayBuffer>} [out] indices.length × 4 bytes
  * @returns {Uint8ClampedArray<ArrayBuffer>}
  */
-export function lookupRGBA(indices, lut) {
-  const out = new Uint8ClampedArray(indices.length * 4);
+export function lookupRGBA(indices, lut, out = new Uint8ClampedArray(indices.length * 4)) {
   for (let i = 0; i < indices.length; i++) {
     const c = lut[indices[i]];
     out[i * 4] = c[0];
@@ -219,8 +224,15 @@ export function epochTicks(ticks) {
 // One offscreen canvas per heatmap size, reused by every paint.
 const offscreens = new Map();
 
+// One ImageData per heatmap size, refilled by every paint.
+const images = new Map();
+
 function paintHeatmap(canvas, bytes, grid, pal) {
-  return paintRGBA(canvas, heatmapRGBA(bytes, pal), grid);
+  let image = images.get(grid);
+  if (!image) images.set(grid, (image = new ImageData(grid, grid)));
+  if (bytes.length !== grid * grid) return paintRGBA(canvas, heatmapRGBA(bytes, pal), grid);
+  heatmapRGBA(bytes, pal, image.data);
+  return paintImage(canvas, image, grid);
 }
 
 /**
@@ -231,6 +243,16 @@ function paintHeatmap(canvas, bytes, grid, pal) {
  * @param {number} grid
  */
 export function paintRGBA(canvas, rgba, grid) {
+  return paintImage(canvas, new ImageData(rgba, grid, grid), grid);
+}
+
+/**
+ * paintImage is paintRGBA for pixels already in an ImageData.
+ * @param {HTMLCanvasElement} canvas
+ * @param {ImageData} image grid × grid
+ * @param {number} grid
+ */
+function paintImage(canvas, image, grid) {
   let off = offscreens.get(grid);
   if (!off) {
     off = document.createElement('canvas');
@@ -239,7 +261,7 @@ export function paintRGBA(canvas, rgba, grid) {
     offscreens.set(grid, off);
   }
   const octx = off.getContext('2d');
-  octx.putImageData(new ImageData(rgba, grid, grid), 0, 0);
+  octx.putImageData(image, 0, 0);
   const ctx = canvas.getContext('2d');
   ctx.imageSmoothingEnabled = true;
   ctx.imageSmoothingQuality = 'high';

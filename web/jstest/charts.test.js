@@ -21,6 +21,15 @@ test('heatmapRGBA is opaque and diverging', () => {
   assert.ok(px[6] > px[4], 'high is blue');
 });
 
+test('heatmapRGBA fills the array it is given, the same as a new one', () => {
+  const bytes = new Uint8Array([0, 100, 255, 7]);
+  const out = new Uint8ClampedArray(16).fill(9);
+  const got = heatmapRGBA(bytes, PALETTES.light, out);
+  assert.equal(got, out, 'no new array');
+  assert.deepEqual([...out], [...heatmapRGBA(bytes, PALETTES.light)]);
+});
+
+
 test('lossSeries keeps gaps for non-finite values', () => {
   assert.deepEqual(lossSeries([{ epoch: 1, trainLoss: 0.5, testLoss: Infinity }]), [[1], [0.5], [null]]);
 });
