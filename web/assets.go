@@ -121,14 +121,22 @@ func newAssets(fsys fs.FS) (*assets, error) {
 	a.importMap = template.HTML(`<script type="importmap">` + string(m) + `</script>`)
 	a.importMapHash = "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 	go func() {
+		brotliMade.Lock()
+		defer brotliMade.Unlock()
 		for _, p := range names {
 			if f := a.files[p]; f.gz != nil {
-				var br bytes.Buffer
-				bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
-				bw.Write(f.body)
-				bw.Close()
-				if br.Len() < len(f.gz) {
-					b := br.Bytes()
+				b, ok := brotliMade.copies[f.hash]
+				if !ok {
+					var br bytes.Buffer
+					bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
+					bw.Write(f.body)
+					bw.Close()
+					if br.Len() < len(f.gz) {
+						b = br.Bytes()
+					}
+					brotliMade.copies[f.hash] = b
+				}
+				if b != nil {
 					f.br.Store(&b)
 				}
 			}
@@ -137,6 +145,15 @@ func newAssets(fsys fs.FS) (*assets, error) {
 	}()
 	return a, nil
 }
+
+// brotliMade keeps the brotli copies made in this process, by the hash of
+// the bytes they compress (nil: brotli saved nothing over gzip), so that a
+// second set of assets (a test's handler, a second server in one process)
+// does not spend the seconds of CPU again; one set is made at a time.
+var brotliMade = struct {
+	sync.Mutex
+	copies map[string][]byte
+}{copies: map[string][]byte{}}
 
 // prepare hashes body and, for text, gzips it.
 func prepare(p string, body []byte) *asset {
