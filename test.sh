@@ -12,14 +12,15 @@ set -euo pipefail
 export GOTOOLCHAIN=go1.27.3
 cd "$(dirname "$0")"
 go test -race -count=1 -timeout 25m ./...
-# Two tests the race run above skips run here without -race: the idle
+# Three tests the race run above skips run here without -race: the idle
 # session's memory (a measurement the detector's own bookkeeping would
-# swamp) and the abuse-mode load test (whose limits are rates the detector
+# swamp) and the abuse-mode load tests (whose limits are rates the detector
 # slows clients below). A skip here (it would pass silently) fails the suite.
-measured=$(go test -count=1 -v -run '^(TestIdleSessionMemory|TestAbuseModeLeavesLearnersAlone)$' ./server ./loadtest) || { echo "$measured"; exit 1; }
+measured=$(go test -count=1 -v -run '^(TestIdleSessionMemory|TestAbuseModeLeavesLearnersAlone|TestAbuseModeRunsTheAttacksChosen)$' ./server ./loadtest) || { echo "$measured"; exit 1; }
 echo "$measured" | grep -E 'KiB per idle session|sessions. memory|^(---|ok|FAIL)'
 grep -q -- '--- PASS: TestIdleSessionMemory' <<<"$measured"
 grep -q -- '--- PASS: TestAbuseModeLeavesLearnersAlone' <<<"$measured"
+grep -q -- '--- PASS: TestAbuseModeRunsTheAttacksChosen' <<<"$measured"
 # The same numbers on every machine (engine/doc.go): the golden traces and
 # the random sessions' digests in engine/testdata/golden, written on amd64,
 # must come out bit for bit the same on arm64 (under qemu), on amd64 with
