@@ -9,7 +9,6 @@ import { createSocket, credentialOK, RESTORED, fallbackText } from './socket.js'
 import { initialModel, reduce, restoreLesson, expandEvent } from './state.js';
 import { createDiagram, MISTAKE_H } from './draw.js';
 import { narrate, narrateSoFar } from './narrate.js';
-import { formulas, defaultSelection, renderMath, blameEdges } from './math.js';
 import { createCharts } from './charts.js';
 import { createControls, pacedByPage, runCommand } from './controls.js';
 import { createInspector } from './inspector.js';
@@ -294,8 +293,29 @@ export function createApp(root, options = {}) {
   // The math switch.
   const mathToggle = $('math-toggle', HTMLInputElement);
   const mathBox = $('math');
+  // math.js (a tenth of the page's script) loads when the math is first
+  // shown: most learners never open it, and a first visit stays within its
+  // bytes.
+  /** @type {typeof import('./math.js')|null} */
+  let math = null;
+  /** @type {Promise<void>|null} */
+  let mathLoading = null;
+  const loadMath = () => {
+    mathLoading ??= import('./math.js').then(
+      (mod) => {
+        math = mod;
+        lastMathKey = '';
+        schedule();
+      },
+      (err) => {
+        mathLoading = null;
+        mathBox.textContent = `The math could not be loaded (${err.message}); switch it off and on to try again.`;
+      },
+    );
+  };
   const showMath = (on, fromUser = false) => {
     mathShown = on;
+    if (on) loadMath();
     if (!on) diagram.markBlame([]);
     mathToggle.checked = on;
     mathBox.hidden = !on;
@@ -958,13 +978,13 @@ export function createApp(root, options = {}) {
     showRecover(m);
     vote?.render(m);
 
-    if (mathShown) {
-      const sel = selection ?? defaultSelection(m);
-      diagram.markBlame(blameEdges(m, sel));
+    if (mathShown && math) {
+      const sel = selection ?? math.defaultSelection(m);
+      diagram.markBlame(math.blameEdges(m, sel));
       const key = m.seq + JSON.stringify(sel);
       if (key !== lastMathKey && !(m.running && m.reason === 'progress')) {
         lastMathKey = key;
-        renderMath(mathBox, formulas(m, sel));
+        math.renderMath(mathBox, math.formulas(m, sel));
       }
     }
     inspector.render(m, selection);
