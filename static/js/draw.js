@@ -129,6 +129,8 @@ export function createDiagram(container, opts) {
     // aria-label alone, and is hidden from assistive technology: the label
     // says the same in words.
     const gText = el('g', { class: 'node-texts', 'aria-hidden': 'true' }, svg);
+    /** @type {{t: SVGTextElement, name: string, room: number}[]} the inputs' and outputs' names, fitted again once drawn */
+    const names = [];
     pulses = el('g', { class: 'pulses', 'aria-hidden': 'true' }, svg);
     offs = [];
     blamePath = new Set();
@@ -191,7 +193,12 @@ export function createDiagram(container, opts) {
           const x = left ? p.x - p.r - 6 : p.x + p.r + 6;
           const anchor = left ? 'end' : 'start';
           const t = el('text', { x, y: p.y - (left ? 7 : 12), class: 'node-name', 'text-anchor': anchor, 'dominant-baseline': 'central' }, gText);
-          t.textContent = clip(name, fitChars(lay.labelLeft - p.r - 8, 8.2));
+          // The room on its own side (an output's name is not cut to the
+          // inputs' names' width), measured where the drawing is on the
+          // page, else estimated from the characters.
+          const room = left ? lay.labelLeft - p.r - 8 : lay.width - lay.labelRight - p.r - 8;
+          fitName(t, name, room);
+          names.push({ t, name, room });
           real = el('text', { x, y: p.y + (left ? 9 : 4), class: 'node-real', 'text-anchor': anchor, 'dominant-baseline': 'central' }, gText);
         }
         const fs = Number(value.getAttribute('font-size'));
@@ -223,6 +230,7 @@ export function createDiagram(container, opts) {
     wrap.className = 'net-wrap';
     wrap.append(canvas, svg);
     container.replaceChildren(wrap, scaleNote);
+    for (const n of names) fitName(n.t, n.name, n.room); // measured, now that they are on the page
     // The canvas's pixels follow the size it is shown at (a scrollbar or
     // a zoom changes it by a few pixels without a rebuild).
     sizeWatch?.disconnect();
@@ -886,6 +894,24 @@ function ease(t) {
  */
 function fitChars(px, charPx) {
   return Math.max(4, Math.floor(px / charPx));
+}
+
+/**
+ * fitName writes name into t, cut with an ellipsis only as far as it must
+ * be to fit in room pixels: measured once the drawing is on the page, else
+ * estimated at 8.2 px a character.
+ * @param {SVGTextElement} t
+ * @param {string} name
+ * @param {number} room
+ */
+function fitName(t, name, room) {
+  t.textContent = name;
+  const measured = t.isConnected ? t.getComputedTextLength() : 0;
+  if (measured === 0) {
+    t.textContent = clip(name, fitChars(room, 8.2));
+    return;
+  }
+  for (let n = name.length - 1; n >= 4 && t.getComputedTextLength() > room; n--) t.textContent = clip(name, n);
 }
 
 function clip(s, n) {
