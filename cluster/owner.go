@@ -81,7 +81,7 @@ func (e *OwnedError) Is(target error) bool { return target == ErrOwned }
 type Owners struct {
 	kv       jetstream.KeyValue
 	js       jetstream.JetStream
-	stream   jetstream.Stream // the bucket's stream, for records' raw last messages
+	stream   string // the bucket's stream, whose leader answers reads of records
 	prefix   string           // "$KV.BUCKET."
 	lease    time.Duration
 	instance string
@@ -103,11 +103,7 @@ func (c *Conn) Owners(ctx context.Context, name string, keep, lease time.Duratio
 	if err != nil {
 		return nil, err
 	}
-	st, err := c.JS.Stream(ctx, "KV_"+name)
-	if err != nil {
-		return nil, fmt.Errorf("cluster: bucket %s: %w", name, err)
-	}
-	return &Owners{kv: kv, js: c.JS, stream: st, prefix: "$KV." + name + ".", lease: lease, instance: c.Instance}, nil
+	return &Owners{kv: kv, js: c.JS, stream: "KV_" + name, prefix: "$KV." + name + ".", lease: lease, instance: c.Instance}, nil
 }
 
 // KV is the bucket, for reading the owned things' data (writes go through
@@ -186,7 +182,7 @@ func (o *Owners) lastFromLeader(ctx context.Context, subject string) (*jetstream
 	if prefix == "" {
 		prefix = jetstream.DefaultAPIPrefix
 	}
-	resp, err := o.js.Conn().RequestWithContext(ctx, prefix+"STREAM.MSG.GET."+o.stream.CachedInfo().Config.Name, req)
+	resp, err := o.js.Conn().RequestWithContext(ctx, prefix+"STREAM.MSG.GET."+o.stream, req)
 	if err != nil {
 		return nil, err
 	}

@@ -129,7 +129,7 @@ export function createDiagram(container, opts) {
     // aria-label alone, and is hidden from assistive technology: the label
     // says the same in words.
     const gText = el('g', { class: 'node-texts', 'aria-hidden': 'true' }, svg);
-    /** @type {{t: SVGTextElement, name: string, room: number}[]} the inputs' and outputs' names, fitted again once drawn */
+    /** @type {{t: SVGTextElement, name: string, room: number}[]} the inputs' and outputs' names, fitted once drawn */
     const names = [];
     pulses = el('g', { class: 'pulses', 'aria-hidden': 'true' }, svg);
     offs = [];
@@ -193,11 +193,9 @@ export function createDiagram(container, opts) {
           const x = left ? p.x - p.r - 6 : p.x + p.r + 6;
           const anchor = left ? 'end' : 'start';
           const t = el('text', { x, y: p.y - (left ? 7 : 12), class: 'node-name', 'text-anchor': anchor, 'dominant-baseline': 'central' }, gText);
-          // The room on its own side (an output's name is not cut to the
-          // inputs' names' width), measured where the drawing is on the
-          // page, else estimated from the characters.
+          // Fitted to the room on its own side (an output's name is not
+          // cut to the inputs' names' width) once the drawing is on the page.
           const room = left ? lay.labelLeft - p.r - 8 : lay.width - lay.labelRight - p.r - 8;
-          fitName(t, name, room);
           names.push({ t, name, room });
           real = el('text', { x, y: p.y + (left ? 9 : 4), class: 'node-real', 'text-anchor': anchor, 'dominant-baseline': 'central' }, gText);
         }
