@@ -82,7 +82,7 @@ type Owners struct {
 	kv       jetstream.KeyValue
 	js       jetstream.JetStream
 	stream   string // the bucket's stream, whose leader answers reads of records
-	prefix   string           // "$KV.BUCKET."
+	prefix   string // "$KV.BUCKET."
 	lease    time.Duration
 	instance string
 }
