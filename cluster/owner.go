@@ -256,20 +256,57 @@ func (o *Owners) owned(ctx context.Context, name string) error {
 // revision to be rev (0: no message at all), with the lease as its TTL.
 func (o *Owners) write(ctx context.Context, key string, rev uint64) (uint64, error) {
 	m := &nats.Msg{Subject: o.prefix + key, Header: nats.Header{}, Data: []byte(o.instance)}
-	ack, err := o.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(o.lease))
-	if err != nil {
-		return 0, err
-	}
-	return ack.Sequence, nil
+	return o.publish(ctx, m, jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(o.lease))
 }
 
-// isWrongSeq reports whether err is JetStream refusing a write whose
-// expected last sequence did not match (10071, or 10164 on a replicated
-// stream).
+// busyWait is the first pause before a write refused as busy is sent
+// again; each later pause is twice as long, up to busyWaitMax.
+const (
+	busyWait    = time.Millisecond
+	busyWaitMax = 100 * time.Millisecond
+)
+
+// publish sends a conditioned write and returns its sequence, sending it
+// again while the stream answers that it cannot check the condition yet
+// (isBusy), until ctx ends.
+func (o *Owners) publish(ctx context.Context, m *nats.Msg, opts ...jetstream.PublishOpt) (uint64, error) {
+	wait := busyWait
+	for {
+		ack, err := o.js.PublishMsg(ctx, m, opts...)
+		if err == nil {
+			return ack.Sequence, nil
+		}
+		if !isBusy(err) {
+			return 0, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, busyWaitMax)
+	}
+}
+
+// isWrongSeq reports whether err is JetStream refusing a write because the
+// subject's last sequence is not the one expected (10071): another write
+// came first.
 func isWrongSeq(err error) bool {
 	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) &&
-		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+}
+
+// isBusy reports whether err is a replicated stream's leader refusing a
+// conditioned write because an earlier write on the same subject is still
+// in process (10164, "wrong last sequence" with no number). The leader
+// acknowledges a write a moment before it forgets the write was in
+// process, so an owner writing as soon as its last write was acknowledged
+// meets this. It says nothing about the sequence: the write is sent
+// again. Taking it for a mismatch lost live claims and moved classes in
+// the middle of a lesson.
+func isBusy(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
 }
 
 // Claim is this instance's ownership of one name. Its methods are safe for
@@ -349,10 +386,15 @@ func (c *Claim) Put(ctx context.Context, key string, value []byte) (uint64, erro
 // Delete deletes key from the bucket if this claim is still the owner of
 // its name. ErrLost if it is not.
 func (c *Claim) Delete(ctx context.Context, key string) error {
-	m := &nats.Msg{Subject: c.o.prefix + key, Header: nats.Header{}}
-	m.Header.Set("KV-Operation", "DEL") // what jetstream.KeyValue.Delete writes
-	_, err := c.fenced(ctx, m)
+	_, err := c.fenced(ctx, deletion(c.o.prefix+key))
 	return err
+}
+
+// deletion is the message jetstream.KeyValue.Delete writes for subject.
+func deletion(subject string) *nats.Msg {
+	m := &nats.Msg{Subject: subject, Header: nats.Header{}}
+	m.Header.Set("KV-Operation", "DEL")
+	return m
 }
 
 func (c *Claim) fenced(ctx context.Context, m *nats.Msg) (uint64, error) {
@@ -361,7 +403,7 @@ func (c *Claim) fenced(ctx context.Context, m *nats.Msg) (uint64, error) {
 	if c.gone {
 		return 0, ErrLost
 	}
-	ack, err := c.o.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequenceForSubject(c.rev, c.subject))
+	seq, err := c.o.publish(ctx, m, jetstream.WithExpectLastSequenceForSubject(c.rev, c.subject))
 	if isWrongSeq(err) {
 		c.loseLocked()
 		return 0, fmt.Errorf("cluster: writing %s: %w", c.name, ErrLost)
@@ -369,7 +411,7 @@ func (c *Claim) fenced(ctx context.Context, m *nats.Msg) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("cluster: writing %s: %w", c.name, err)
 	}
-	return ack.Sequence, nil
+	return seq, nil
 }
 
 // Release gives the name up: its owner record is deleted at this claim's
@@ -382,7 +424,7 @@ func (c *Claim) Release(ctx context.Context) error {
 		return nil
 	}
 	c.loseLocked()
-	err := c.o.kv.Delete(ctx, ownerKey(c.name), jetstream.LastRevision(c.rev))
+	_, err := c.o.publish(ctx, deletion(c.subject), jetstream.WithExpectLastSequencePerSubject(c.rev))
 	if err != nil && !isWrongSeq(err) {
 		return fmt.Errorf("cluster: releasing %s: %w", c.name, err)
 	}

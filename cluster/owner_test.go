@@ -233,3 +233,47 @@ func TestLeaseTooShort(t *testing.T) {
 		t.Error("a 500ms lease was accepted")
 	}
 }
+
+// TestBackToBackWritesKeepTheClaim: an owner writing as fast as its acks
+// come back, while it renews, keeps its claim. On a replicated stream the
+// leader acknowledges a write before it forgets the write was in process,
+// and for that moment refuses the next conditioned write on the subject
+// with "wrong last sequence" (10164, no number): that is "try again", not
+// "another owner wrote" (10071), and losing the claim over it ended a
+// class in the middle of a lesson.
+func TestBackToBackWritesKeepTheClaim(t *testing.T) {
+	forEachTopology(t, func(t *testing.T, nodes int) {
+		ow := ownersOn(t, nodes, 1, 5*time.Second)[0]
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := ow.Claim(ctx, "room.x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		renewErr := make(chan error, 1)
+		wg.Go(func() {
+			for range 200 {
+				if err := c.Renew(ctx); err != nil {
+					renewErr <- err
+					return
+				}
+			}
+		})
+		for i := range 400 {
+			key := []string{"data.x", "data.y"}[i%2]
+			if _, err := c.Put(ctx, key, []byte{byte(i)}); err != nil {
+				t.Fatalf("write %d: %v", i, err)
+			}
+		}
+		wg.Wait()
+		select {
+		case err := <-renewErr:
+			t.Fatalf("renewing: %v", err)
+		default:
+		}
+		if !c.Held() {
+			t.Error("Held() = false after writing and renewing")
+		}
+	})
+}

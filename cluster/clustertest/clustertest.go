@@ -35,17 +35,36 @@ func Node(t testing.TB) *natsserver.Server {
 }
 
 // Cluster starts n NATS servers with JetStream, routed to each other as one
-// cluster, and waits until JetStream has a leader.
+// cluster, and waits until JetStream has a leader. Every node must know the
+// others' route ports before any starts, so they are chosen free first; if
+// something else took one before its node listened on it (other tests'
+// servers start on ports the system chooses), the cluster is started again
+// on other ports.
 func Cluster(t testing.TB, n int) []*natsserver.Server {
 	t.Helper()
+	var err error
+	for range 3 {
+		var nodes []*natsserver.Server
+		if nodes, err = tryCluster(t, n); err == nil {
+			waitJetStream(t, URLs(nodes), n)
+			return nodes
+		}
+	}
+	t.Fatal(err)
+	return nil
+}
+
+// tryCluster starts n routed nodes on route ports chosen now; if one does
+// not start, those started are stopped.
+func tryCluster(t testing.TB, n int) ([]*natsserver.Server, error) {
 	ports := FreePorts(t, n)
 	var routes []*url.URL
 	for _, p := range ports {
 		routes = append(routes, &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", p)})
 	}
-	nodes := make([]*natsserver.Server, n)
+	var nodes []*natsserver.Server
 	for i := range n {
-		nodes[i] = start(t, &natsserver.Options{
+		ns, err := tryStart(&natsserver.Options{
 			ServerName: fmt.Sprintf("n%d", i+1),
 			Host:       "127.0.0.1",
 			Port:       -1,
@@ -56,9 +75,18 @@ func Cluster(t testing.TB, n int) []*natsserver.Server {
 			Cluster:    natsserver.ClusterOpts{Name: "netstep-test", Host: "127.0.0.1", Port: ports[i]},
 			Routes:     routes,
 		})
+		if err != nil {
+			for _, ns := range nodes {
+				stop(ns)
+			}
+			return nil, err
+		}
+		nodes = append(nodes, ns)
 	}
-	waitJetStream(t, URLs(nodes), n)
-	return nodes
+	for _, ns := range nodes {
+		t.Cleanup(func() { stop(ns) })
+	}
+	return nodes, nil
 }
 
 // URLs is the nodes' client URLs separated by commas, as --nats takes them.
@@ -74,20 +102,34 @@ func URLs(nodes []*natsserver.Server) string {
 
 func start(t testing.TB, o *natsserver.Options) *natsserver.Server {
 	t.Helper()
-	ns, err := natsserver.NewServer(o)
+	ns, err := tryStart(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		ns.Shutdown()
-		t.Fatal("a NATS server did not start within 10s")
-	}
-	t.Cleanup(func() {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	})
+	t.Cleanup(func() { stop(ns) })
 	return ns
+}
+
+// startWait is how long a node may take to listen: a loaded machine running
+// the race detector has taken seconds.
+const startWait = 30 * time.Second
+
+func tryStart(o *natsserver.Options) (*natsserver.Server, error) {
+	ns, err := natsserver.NewServer(o)
+	if err != nil {
+		return nil, err
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(startWait) {
+		stop(ns)
+		return nil, fmt.Errorf("a NATS server did not start within %v", startWait)
+	}
+	return ns, nil
+}
+
+func stop(ns *natsserver.Server) {
+	ns.Shutdown()
+	ns.WaitForShutdown()
 }
 
 // waitJetStream waits until JetStream at urls creates a replicated bucket:
