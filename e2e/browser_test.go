@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -55,8 +57,10 @@ func openPage(t *testing.T, width, height int64, reducedMotion bool, path string
 	return p, base
 }
 
-// page is one browser tab on the page, with the page's exceptions and
-// console errors collected.
+// page is one browser tab on the page, with the page's exceptions, console
+// errors and the errors the browser itself logs (an attribute value it
+// refuses, a blocked script) collected; failed requests are left to the
+// tests that expect none (a test that stops its server sees some).
 type browserPage struct {
 	t      *testing.T
 	ctx    context.Context
@@ -91,6 +95,10 @@ func newBrowserPage(t *testing.T, width, height int64, reducedMotion bool) *brow
 					msg += " " + string(a.Value) + a.Description
 				}
 			}
+		case *log.EventEntryAdded:
+			if e.Entry.Level == log.EntryLevelError && e.Entry.Source != log.EntrySourceNetwork {
+				msg = fmt.Sprintf("browser (%s): %s %s", e.Entry.Source, e.Entry.Text, e.Entry.URL)
+			}
 		}
 		if msg != "" {
 			select {
@@ -99,6 +107,10 @@ func newBrowserPage(t *testing.T, width, height int64, reducedMotion bool) *brow
 			}
 		}
 	}))
+	p.do(chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, log.Enable, cdp.Empty{})
+		return err
+	})))
 	p.do(chromedp.Do(ctx, chromedp.EmulateViewport(width, height)))
 	if reducedMotion {
 		p.do(chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
