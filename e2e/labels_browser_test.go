@@ -71,7 +71,10 @@ func TestBrowserBlameStaysClear(t *testing.T) {
 }
 
 // TestBrowserEmbedDiagramIgnoresFrameHeight: the embed's frame is sized
-// from its content, so the diagram must not grow with the frame.
+// from its content, so the diagram must not grow with the frame; and a
+// frame of a course page's column (760 px) gives the diagram its whole
+// width, with the cards under it (beside it, a 700 px frame left the
+// diagram 346 px).
 func TestBrowserEmbedDiagramIgnoresFrameHeight(t *testing.T) {
 	base := startBrowserServer(t)
 	var heights []float64
@@ -81,6 +84,9 @@ func TestBrowserEmbedDiagramIgnoresFrameHeight(t *testing.T) {
 		// The diagram is drawn on the next animation frame after the state.
 		p.waitFor("the diagram", `!!document.querySelector('[data-role=stage] svg')`)
 		heights = append(heights, browserEval[float64](p, `document.querySelector('[data-role=stage] svg').getBoundingClientRect().height`))
+		if w := browserEval[float64](p, `document.querySelector('[data-role=stage]').getBoundingClientRect().width`); w < 0.9*760 {
+			t.Errorf("the diagram is %v px wide in a 760 px frame", w)
+		}
 	}
 	if heights[0] != heights[1] {
 		t.Errorf("the embedded diagram is %v px tall in a 500 px frame and %v px in a 1400 px one", heights[0], heights[1])
