@@ -16,9 +16,10 @@ func TestBrowserPresenterProjector(t *testing.T) {
 	_, presenterURL, _ := openRoom(t, base, "house-prices")
 	path, frag, _ := strings.Cut(presenterURL, "#")
 
-	// A learner's page in the same theme and window, for the label sizes.
+	// A learner's page in the same window in the light theme, for the
+	// label sizes.
 	learner := newBrowserPage(t, 1920, 1080, false)
-	learner.open(base + "/lesson/house-prices?theme=projector&questions=off")
+	learner.open(base + "/lesson/house-prices?theme=light&questions=off")
 	labelPx := `(() => { const t = document.querySelector('[data-role=stage] svg .node-name'); return t.getBoundingClientRect().height; })()`
 	learnerLabel := browserEval[float64](learner, labelPx)
 
@@ -39,7 +40,7 @@ func TestBrowserPresenterProjector(t *testing.T) {
 	// Teaching with the slim strip, the diagram takes most of the height.
 	p.waitFor("the diagram fitted to the slim bar", `document.querySelector('[data-role=stage] svg').getBoundingClientRect().height >= 600`)
 	if got := browserEval[float64](p, labelPx); got < 1.5*learnerLabel {
-		t.Errorf("node labels %.1f px tall on the presenter's projector, %.1f on a learner's: want at least 1.5×", got, learnerLabel)
+		t.Errorf("node labels %.1f px tall on the presenter's projector, %.1f on a learner's laptop: want at least 1.5×", got, learnerLabel)
 	}
 	onScreen(t, p, "with the slim bar", "[data-role=stage] svg", "[data-role=step]", ".narration-box")
 	p.click("[data-role=join-card-open]")
@@ -93,4 +94,43 @@ func onScreen(t *testing.T, p *browserPage, when string, selectors ...string) {
 			t.Errorf("%s, %s spans %.0f–%.0f px of a %.0f px window: want it all on screen", when, sel, r[0], r[1], r[2])
 		}
 	}
+}
+
+// TestBrowserProjectorLessonPage: a lesson shown on a projector without a
+// class. At 1920×1080 the diagram is drawn larger, Step stays on screen,
+// and every hidden neuron's blame is written under it; a 1280×800
+// projector's page, whose diagram is too narrow to enlarge, is drawn as
+// on a laptop, not squeezed under the intro.
+func TestBrowserProjectorLessonPage(t *testing.T) {
+	base := startBrowserServer(t)
+	svgBox := `(() => { const b = document.querySelector('[data-role=stage] svg').getBoundingClientRect(); return [b.width, b.height]; })()`
+	labelPx := `document.querySelector('[data-role=stage] svg .node-name').getBoundingClientRect().height`
+	laptop := newBrowserPage(t, 1920, 1080, false)
+	laptop.open(base + "/lesson/house-prices?theme=light&questions=off")
+	laptopLabel := browserEval[float64](laptop, labelPx)
+
+	p := newBrowserPage(t, 1920, 1080, false)
+	p.open(base + "/lesson/house-prices?theme=projector&questions=off")
+	p.click("[data-role=step]")
+	p.waitFor("the step", `window.netstep.model().events.some((e) => e.type === 'update') && !document.querySelector('[data-role=step]').disabled`)
+	p.waitFor("the fitted diagram", `document.querySelector('[data-role=stage] svg').getBoundingClientRect().width > 1200`)
+	if box := browserEval[[]float64](p, svgBox); box[1] < 500 {
+		t.Errorf("the projected diagram is %.0f×%.0f px", box[0], box[1])
+	}
+	if got := browserEval[float64](p, labelPx); got < 1.5*laptopLabel {
+		t.Errorf("node labels %.1f px tall projected, %.1f on a laptop: want at least 1.5×", got, laptopLabel)
+	}
+	onScreen(t, p, "a projected lesson", "[data-role=stage] svg", "[data-role=step]")
+	blames := browserEval[[]string](p, `[...document.querySelectorAll('.node-blame')].map((e) => e.textContent)`)
+	if n := len(blames); n != 5 || strings.Contains(strings.Join(blames, "|"), "||") || blames[0] == "" {
+		t.Errorf("blames under the neurons: %q, want the 4 hidden ones' and the output's", blames)
+	}
+	p.noErrors()
+
+	small := newBrowserPage(t, 1280, 800, false)
+	small.open(base + "/lesson/house-prices?theme=projector&questions=off")
+	if box := browserEval[[]float64](small, svgBox); box[1] < 300 {
+		t.Errorf("on a 1280×800 projector the diagram is %.0f×%.0f px", box[0], box[1])
+	}
+	small.noErrors()
 }

@@ -129,7 +129,7 @@ export function createApp(root, options = {}) {
   }
 
   // presenterFit sizes a presenter's diagram for the room: with the
-  // projector theme on a wide screen, 1.8× larger (its labels too). On a
+  // projector theme on a wide screen, up to 1.8× larger (its labels too). On a
   // wide screen the drawing takes the window's height that is left under
   // the bars and above the step controls, so that the diagram, Step and the
   // question beside them are on screen together without scrolling (a
@@ -137,9 +137,12 @@ export function createApp(root, options = {}) {
   // projector); the full join bar leaves less, the slim strip more.
   function presenterFit() {
     const wide = innerWidth >= 1200;
-    const zoom = resolvedTheme() === 'projector' && wide ? 1.8 : 1;
-    if (!wide) return { zoom, maxHeight: Math.max(240, innerHeight * 0.5) };
     const stage = $('stage');
+    // Up to 1.8× larger, as long as the drawing is still laid out for 760
+    // px (a lesson page's stage beside its cards on a 1280 px projector is
+    // too narrow to zoom: its neurons shrank to dots).
+    const zoom = resolvedTheme() === 'projector' && wide ? Math.min(1.8, Math.max(1, (stage?.clientWidth ?? 0) / 760)) : 1;
+    if (!wide) return { zoom, maxHeight: Math.max(240, innerHeight * 0.5) };
     const controls = root.querySelector('.stage-col .controls');
     const svg = stage?.querySelector('svg');
     fitted = !!(stage && controls && svg);
@@ -153,12 +156,18 @@ export function createApp(root, options = {}) {
     const left = innerHeight - top - around - below - MISTAKE_H * zoom - 12;
     return { zoom, maxHeight: Math.max(zoom * 150, left) };
   }
+  /** projected: a presenter's page, or any page in the projector theme. */
+  function projected() {
+    return room?.role === 'presenter' || resolvedTheme() === 'projector';
+  }
   // Whether the last fit measured a drawn diagram; until one has, each
   // drawing asks for another fit on the next frame.
   let fitted = false;
   let refit = false;
+  addEventListener('resize', () => {
+    if (projected()) diagram.resize(true);
+  });
   if (room?.role === 'presenter') {
-    addEventListener('resize', () => diagram.resize(true));
     // What sits above the diagram may change height after it was fitted
     // (the loopback warning and the addresses it offers arrive later).
     let barHeight = -1;
@@ -184,7 +193,7 @@ export function createApp(root, options = {}) {
       store('netstep.theme', theme);
       applyTheme();
       charts.redraw(model);
-      if (room?.role === 'presenter') diagram.resize(true);
+      diagram.resize(true);
       diagram.render(model, null);
     });
   }
@@ -257,7 +266,17 @@ export function createApp(root, options = {}) {
     },
     reducedMotion: () => reduced.matches,
     palette: pal,
-    fit: room?.role === 'presenter' ? presenterFit : undefined,
+    // A presenter's diagram is fitted to the room; so is anyone's with the
+    // projector theme (a teacher showing a lesson without a class) where
+    // its stage is wide enough to draw it larger, never smaller than it
+    // would be drawn without (a 1280 px projector's lesson page left it
+    // 209 px tall under the intro).
+    fit: () => {
+      if (room?.role === 'presenter') return presenterFit();
+      if (resolvedTheme() !== 'projector') return undefined;
+      const f = presenterFit();
+      return f.zoom > 1 ? { zoom: f.zoom, maxHeight: Math.max(f.maxHeight, Math.max(240, Math.min(innerHeight * 0.5, 560))) } : undefined;
+    },
     // Play paced by the page: each step's animation fills the time until
     // the next one.
     stepBudget: () => (playing?.paced ? 1000 / (controls.stepsPerSecond() || 1) : null),
@@ -947,7 +966,7 @@ export function createApp(root, options = {}) {
     // than the steps themselves.
     const t0 = performance.now();
     const edgesDrawn = diagram.render(m, quiz?.settling() === 'epoch' ? null : prev);
-    if (room?.role === 'presenter' && !fitted && !refit) {
+    if (projected() && !fitted && !refit) {
       // The first drawing was sized before the page had laid out around
       // it: fit it again to the room it has (presenterFit).
       refit = true;

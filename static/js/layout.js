@@ -48,9 +48,13 @@ export function layoutNetwork(sizes, box) {
   if (compact && columns > 1) rowGap = Math.max(rowGap, Math.min(colGap * 0.8, 110));
   const maxHeight = box.maxHeight ?? Infinity;
   if (44 + radius * 2 + rowGap * (maxSize - 1) > maxHeight && maxSize > 1) {
-    // Squeeze: share the height out evenly, shrinking neurons to fit.
+    // Squeeze: share the height out evenly, shrinking neurons to fit,
+    // and rather a little more while they stay 16 across than lose the
+    // line between the rows where each neuron's blame is written
+    // (draw.js crowded).
     rowGap = (maxHeight - 44) / maxSize;
-    radius = Math.max(2.5, Math.min(radius, (rowGap - 4) / 2));
+    const withBlame = (rowGap - 22) / 2;
+    radius = Math.max(2.5, Math.min(radius, withBlame >= 16 ? withBlame : (rowGap - 4) / 2));
   }
   const pad = radius + 22;
   const height = Math.ceil(pad * 2 + rowGap * (maxSize - 1));

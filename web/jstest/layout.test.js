@@ -35,6 +35,21 @@ test('a height cap squeezes big layers instead of growing', () => {
   assert.ok(lay.radius >= 2.5);
 });
 
+test('a gently squeezed layer keeps a line between its rows for the blames, a dense one does not try', () => {
+  // house-prices' 4 hidden neurons drawn for a projector (1.8× larger,
+  // 333 units of height): the neurons shrink a little rather than lose the
+  // line under them where each blame is written (draw.js crowded: rows
+  // less than 2r + 20 apart).
+  const lay = layoutNetwork([3, 4, 1], { width: 775, maxHeight: 333 });
+  const col = lay.nodes[1];
+  assert.ok(lay.height <= 333, `height ${lay.height}`);
+  assert.ok(col[1].y - col[0].y >= 2 * col[0].r + 20, `rows ${col[1].y - col[0].y} apart, radius ${col[0].r}`);
+  assert.ok(col[0].r >= 16, `radius ${col[0].r}`);
+  // 64 neurons in 600: dots, as close as they must be.
+  const dense = layoutNetwork([2, 64, 1], { width: 800, maxHeight: 600 });
+  assert.ok(dense.nodes[1][1].y - dense.nodes[1][0].y < 2 * dense.radius + 20);
+});
+
 test('phones get the compact layout', () => {
   assert.equal(layoutNetwork([2, 2], { width: 390 }).compact, true);
   assert.equal(layoutNetwork([2, 2], { width: 1000 }).compact, false);
