@@ -12,7 +12,9 @@ package server
 // frames come back on a subject of its own. When another instance takes
 // the room over (roomlog.go), its frames come under a higher term: every
 // follower here resyncs from the new owner, and frames of a lower term (a
-// fenced-out old owner's) are dropped.
+// fenced-out old owner's) are dropped, and every follower here takes its
+// place again at the new owner (readmit), so that it is counted, its vote
+// counts and its commands reach the room.
 
 import (
 	"encoding/binary"
@@ -48,6 +50,7 @@ type mirror struct {
 // member is one follower of a mirror. Until its sync arrives it is
 // pending and keeps the frames that come meanwhile.
 type member struct {
+	rc       *remoteConn // its connection here
 	pending  bool
 	fromTerm uint64 // frames after this term and sequence number are its
 	from     uint64
@@ -140,6 +143,12 @@ func (m *mirror) receive(msg *nats.Msg) {
 	gap := m.last != 0 && r.seq != m.last+1
 	if r.term != m.term {
 		gap = m.last != 0 && (r.seq != 1 || r.kind != kindState)
+		if m.term != 0 {
+			// A new owner, which has never heard of the followers here.
+			for _, mb := range m.members {
+				go mb.rc.readmit()
+			}
+		}
 	}
 	m.term, m.last = r.term, r.seq
 	if gap {
@@ -178,11 +187,11 @@ func mirrorKind(k frameKind) frameKind {
 }
 
 // join adds a follower and asks the owner for what it starts from.
-func (m *mirror) join(v *viewer) {
+func (m *mirror) join(rc *remoteConn) {
 	m.mu.Lock()
-	m.members[v] = &member{pending: true}
+	m.members[rc.v] = &member{rc: rc, pending: true}
 	m.mu.Unlock()
-	go m.sync(v, "state")
+	go m.sync(rc.v, "state")
 }
 
 // sync asks the owner for a follower's starting frames and hands it them
@@ -205,6 +214,9 @@ func (m *mirror) sync(v *viewer, reason string) {
 	mb := m.members[v]
 	if mb == nil {
 		return // gone meanwhile
+	}
+	if m.term == 0 {
+		m.term = term // a new term after it is a new owner, even before a frame came
 	}
 	for len(d) >= 5 {
 		kind, n := frameKind(d[0]), int(binary.BigEndian.Uint32(d[1:5]))
@@ -340,7 +352,7 @@ func (s *Server) serveRemoteRoom(w http.ResponseWriter, r *http.Request, creds C
 		ws.Close()
 		return
 	}
-	rc := &remoteConn{srv: s, code: code, inbox: inbox, sub: sub, v: c.v, id: id}
+	rc := &remoteConn{srv: s, code: code, inbox: inbox, sub: sub, v: c.v, id: id, addr: s.clientAddr(r)}
 	c.remote = rc
 	if role == rolePresenter {
 		req := nats.NewMsg(roomSubject(code, "attach"))
@@ -354,7 +366,9 @@ func (s *Server) serveRemoteRoom(w http.ResponseWriter, r *http.Request, creds C
 			ws.Close()
 			return
 		}
+		rc.mu.Lock()
 		rc.id = string(resp.Data)
+		rc.mu.Unlock()
 	} else {
 		m, err := s.mirrorFor(code)
 		if err != nil {
@@ -366,7 +380,7 @@ func (s *Server) serveRemoteRoom(w http.ResponseWriter, r *http.Request, creds C
 		}
 		rc.mirror = m
 		c.v.push(&frame{kind: kindOrdered, data: appendHello(nil, helloInfo{session: code, limits: s.limitsJSON})})
-		m.join(c.v)
+		m.join(rc)
 	}
 	c.serve()
 }
@@ -396,8 +410,33 @@ type remoteConn struct {
 	inbox  string
 	sub    *nats.Subscription
 	v      *viewer
-	id     string  // its viewer on the owner: a presenter's, or a follower's stand-in (followers.go)
+	addr   string  // the client's address, for the room's cap per address
 	mirror *mirror // a follower's mirror
+
+	mu sync.Mutex
+	id string // its viewer on the owner: a presenter's, or a follower's stand-in (followers.go)
+}
+
+// viewerID is the connection's viewer on the owner.
+func (rc *remoteConn) viewerID() string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.id
+}
+
+// readmit takes a follower's place again at the room's new owner (another
+// instance took the room over): it is counted there, its seat brings its
+// vote back, and its commands reach the room. If the new owner cannot take
+// it, the page reconnects.
+func (rc *remoteConn) readmit() {
+	id, _, full, err := rc.srv.admitRemote(rc.code, rc.addr, rc.v.seat, rc.inbox)
+	if err != nil || full != "" {
+		rc.v.close(websocket.CloseServiceRestart, "this class moved to another server; reconnecting")
+		return
+	}
+	rc.mu.Lock()
+	rc.id = id
+	rc.mu.Unlock()
 }
 
 // forward sends a command to the owner; false when the owner does not
@@ -405,7 +444,7 @@ type remoteConn struct {
 func (rc *remoteConn) forward(data []byte) bool {
 	req := nats.NewMsg(roomSubject(rc.code, "in"))
 	req.Data = data
-	req.Header.Set(hdrViewer, rc.id)
+	req.Header.Set(hdrViewer, rc.viewerID())
 	resp, err := rc.srv.dir.c.NC.RequestMsg(req, remoteWait)
 	if err != nil || (len(resp.Data) > 0 && resp.Data[0] == '!') {
 		rc.v.close(websocket.CloseServiceRestart, "the room's server does not answer; reconnect")
@@ -422,8 +461,8 @@ func (rc *remoteConn) leave() {
 	}
 	switch {
 	case rc.v.role == roleFollower && !rc.mirror.hasEnded():
-		rc.srv.leaveRemote(rc.code, rc.id)
-	case rc.id != "":
-		rc.srv.dir.c.NC.Publish(roomSubject(rc.code, "leave"), []byte(rc.id))
+		rc.srv.leaveRemote(rc.code, rc.viewerID())
+	case rc.viewerID() != "":
+		rc.srv.dir.c.NC.Publish(roomSubject(rc.code, "leave"), []byte(rc.viewerID()))
 	}
 }

@@ -8,6 +8,7 @@ package server
 //	own.room.CODE   the owner record: which instance serves the room, a lease it renews
 //	room.CODE       the room's snapshot: lesson, engine snapshot, view, the log entry it covers
 //	rlog.CODE.N     log entry N mod roomLogSlots: [N, 8 bytes][engine command log]
+//	rpoll.CODE      the class's open question and its votes, while one is open
 //	lesson.SHA256   a lesson's JSON, once per distinct lesson
 //
 // Durable before broadcast: every change to the room's trainer (the
@@ -85,6 +86,8 @@ func newRoomStore(c *cluster.Conn) (*roomStore, error) {
 func claimName(code string) string { return "room." + code }
 func snapKey(code string) string   { return "room." + code }
 
+func pollKey(code string) string { return "rpoll." + code }
+
 func logKey(code string, op uint64) string {
 	return "rlog." + code + "." + strconv.FormatUint(op%roomLogSlots, 10)
 }
@@ -99,8 +102,74 @@ func (st *roomStore) get(ctx context.Context, key string) ([]byte, error) {
 // roomRecord is a room's snapshot as the bucket holds it.
 type roomRecord struct {
 	saved
-	Op  uint64     `json:"op"`            // the last log entry the snapshot includes
-	Run *savedPlay `json:"run,omitempty"` // Play was on: it resumes when the presenter is back
+	Op    uint64     `json:"op"`              // the last log entry the snapshot includes
+	Run   *savedPlay `json:"run,omitempty"`   // Play was on: it resumes when the presenter is back
+	Asked int        `json:"asked,omitempty"` // the class's questions asked so far
+}
+
+// savedPoll is a room's open question as the bucket holds it: a takeover
+// or a restart reopens it with the votes cast so far, which count again
+// as their followers' seats come back (on any instance).
+type savedPoll struct {
+	ID      int             `json:"id"`
+	Index   int             `json:"index"`
+	Q       engine.Question `json:"q"`
+	Choices int             `json:"choices"`
+	Votes   map[string]int  `json:"votes"`
+	Closed  bool            `json:"closed,omitempty"`
+}
+
+// savePoll writes the room's open question and its votes, or deletes the
+// record once no question is open (session goroutine). It runs with each
+// tally, so at most every tallyInterval however many vote, and when a
+// question closes.
+func (s *session) savePoll() {
+	rm := s.room
+	rl := rm.relay
+	if rl == nil || rl.claim == nil || rl.moved {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), directoryWait)
+	defer cancel()
+	var err error
+	if p := rm.poll; p != nil {
+		b, _ := json.Marshal(savedPoll{ID: p.id, Index: p.index, Q: p.q, Choices: p.choices, Votes: p.votes, Closed: p.closed})
+		_, err = rl.claim.Put(ctx, pollKey(rm.code), b)
+	} else {
+		err = rl.claim.Delete(ctx, pollKey(rm.code))
+	}
+	switch {
+	case errors.Is(err, cluster.ErrLost):
+		s.roomMoved()
+	case err != nil:
+		s.log.Warn("saving the class's question", "room", rm.code, "err", err)
+	}
+}
+
+// loadPoll reads a room's open question, if it had one, as the poll it
+// reopens with: its votes are counted as their seats come back.
+func (st *roomStore) loadPoll(ctx context.Context, code string) (*poll, error) {
+	b, err := st.get(ctx, pollKey(code))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var sp savedPoll
+	if err := json.Unmarshal(b, &sp); err != nil {
+		return nil, fmt.Errorf("room %s: its question: %w", code, err)
+	}
+	if sp.ID < 1 || sp.Choices < 1 || sp.Choices > maxQuestions {
+		return nil, fmt.Errorf("room %s: its question: id %d with %d choices", code, sp.ID, sp.Choices)
+	}
+	p := &poll{id: sp.ID, index: sp.Index, q: sp.Q, choices: sp.Choices, votes: map[string]int{}, counts: make([]int, sp.Choices), closed: sp.Closed}
+	for seat, c := range sp.Votes {
+		if seatOK(seat) && c >= 0 && c < sp.Choices {
+			p.votes[seat] = c
+		}
+	}
+	return p, nil
 }
 
 // savedPlay is a Play the room was running.
@@ -251,6 +320,7 @@ func (s *session) snapRoom() bool {
 		rec.Start = &savedLoss{Train: s.startLoss.TrainLoss, Test: s.startLoss.TestLoss, HasTest: s.startLoss.HasTest}
 	}
 	rec.Room, rec.Token, rec.Name, rec.Math, rec.Gran = rm.code, hex.EncodeToString(rm.tokenHash[:]), rm.lesson, rm.math, rm.gran
+	rec.Asked = rm.asked
 	if r := s.run; r.on {
 		rec.Run = &savedPlay{G: r.g.String(), SPS: r.sps}
 	} else if r := s.suspended; r.on {
@@ -301,6 +371,7 @@ func (s *session) handRoomOver() {
 	if !s.snapRoom() {
 		return
 	}
+	s.savePoll() // the votes since the last tally
 	rl.moved = true
 	rl.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), directoryWait)
@@ -323,6 +394,7 @@ func (s *session) unsaveRoom() {
 	if err := rl.claim.Delete(ctx, snapKey(s.room.code)); err != nil {
 		s.log.Warn("deleting an ended room", "room", s.room.code, "err", err)
 	}
+	rl.claim.Delete(ctx, pollKey(s.room.code)) // an ended room's open question, if any
 	rl.claim.Release(ctx)
 }
 
@@ -433,6 +505,14 @@ func (s *Server) takeOverRoom(code string, rev uint64) (*room, error) {
 	if err != nil {
 		claim.Release(ctx)
 		return nil, err
+	}
+	rm.asked = rec.Asked
+	// The class's open question, with the votes cast so far: a question
+	// that cannot be read is lost, not the class.
+	if p, err := s.roomData.loadPoll(ctx, code); err != nil {
+		s.log.Warn("taking a room over: its open question", "room", code, "err", err)
+	} else if p != nil {
+		rm.poll, rm.asked = p, max(rm.asked, p.id)
 	}
 	var play suspendedRun // a Play resumes when the presenter is back
 	if p := rec.Run; p != nil {

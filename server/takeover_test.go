@@ -325,3 +325,41 @@ func TestRoomTakenOverForItsFollowers(t *testing.T) {
 	cl.step(t, p, 4)
 	cl.check(t)
 }
+
+// TestRoomVoteSurvivesItsOwner: the class is voting when the instance
+// holding the room is killed. The instance that takes the room over
+// reopens the question with the votes cast so far: the presenter, back on
+// B, sees the same tally; a student can still change their mind; the
+// reveal counts every vote.
+func TestRoomVoteSurvivesItsOwner(t *testing.T) {
+	clustertest.ForEachTopology(t, func(t *testing.T, urls [3]string, replicas int) {
+		cl := newClass(t, urls, replicas)
+		cl.step(t, cl.p, 2)
+		cl.p.mustDo(`{"cmd":"ask","id":"q","layer":1,"to":0,"from":0}`)
+		for i, f := range cl.followers {
+			if got := f.readType("question"); got["question"] != 1.0 {
+				t.Fatalf("follower %d got %v", i, got)
+			}
+			f.mustDo(fmt.Sprintf(`{"cmd":"answer","id":"a","question":1,"choice":%d}`, min(i, 1)))
+		}
+		waitFollowing(t, cl.p, 4, 4, "[1 3]")
+
+		kill(cl.a)
+		p := cl.reconnectPresenter(t, cl.b)
+		if got := p.readType("question"); got["question"] != 1.0 || got["kind"] != "weight" {
+			t.Fatalf("the presenter back on B got %v, want question 1 still open", got)
+		}
+		waitFollowing(t, p, 4, 4, "[1 3]")
+		cl.followers[3].mustDo(`{"cmd":"answer","id":"b","question":1,"choice":0}`) // on C, a change of mind
+		waitFollowing(t, p, 4, 4, "[2 2]")
+		p.mustDo(`{"cmd":"step","id":"s","granularity":"sample"}`)
+		fr := p.mustDo(`{"cmd":"reveal","id":"r","answer":0}`)
+		if rev := ofType(fr, "reveal"); len(rev) != 1 || rev[0]["question"] != 1.0 || fmt.Sprint(counts(rev[0])) != "[2 2]" {
+			t.Errorf("reveal after the takeover: %v", rev)
+		}
+		// The next question is number 2, not 1 again.
+		if got := ofType(p.mustDo(`{"cmd":"ask","id":"q2","layer":1,"to":0,"from":1}`), "question"); len(got) != 1 || got[0]["question"] != 2.0 {
+			t.Errorf("the next question after the takeover: %v, want question 2", got)
+		}
+	})
+}

@@ -329,6 +329,7 @@ func (s *session) closePoll(answer int, detail string, withdrawn bool) {
 	b = appendCounts(b, p, int(rm.followers.Load()))
 	s.buf = append(b, '}')
 	s.broadcast(kindOrdered, s.buf)
+	s.savePoll()
 }
 
 // voteAfter runs after a presenter's command has been carried out: a step
@@ -402,6 +403,7 @@ func (s *session) sendTally() {
 	}
 	s.buf = appendTally(s.buf[:0], rm.poll, int(rm.followers.Load()))
 	s.broadcast(kindOrdered, s.buf)
+	s.savePoll()
 }
 
 // appendQuestion writes a question frame; mine ≥ 0 is the viewer's own
