@@ -301,7 +301,8 @@ func TestBrowserNoConsoleErrors(t *testing.T) {
 // TestBrowserTargetWhole: on a 390 px phone and in a 700 px embed the
 // truth beside the guess is written whole, inside the drawing, and so are
 // the inputs' and outputs' names (xor's output "x1 xor x2" was cut to
-// "x1 …", the room of its short inputs' names).
+// "x1 …", the room of its short inputs' names; which-size's "body weight"
+// to "body wei…" on a phone).
 func TestBrowserTargetWhole(t *testing.T) {
 	base := startBrowserServer(t)
 	for _, tc := range []struct {
@@ -314,6 +315,8 @@ func TestBrowserTargetWhole(t *testing.T) {
 		{"phone", 390, "/", true, true},
 		{"embed", 700, "/embed?lesson=house-prices&questions=off", false, true},
 		{"embed xor", 700, "/embed?lesson=xor&questions=off", false, false},
+		// "body weight" beside S, M and L: the outputs' side lends it room.
+		{"phone which-size", 390, "/lesson/which-size", true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newBrowserPage(t, tc.width, 844, true)

@@ -31,8 +31,13 @@ export function layoutNetwork(sizes, box) {
   // 48 px: the rest goes to the network, so edges have room to cross.
   const floor = (want) => (compact && want !== undefined && box.labelWidth === undefined ? Math.min(label, Math.max(48, want)) : label);
   const side = (want) => Math.round(Math.max(floor(want), Math.min(want ?? 0, width * 0.3)));
-  const left = side(box.leftWidth);
-  const right = side(box.rightWidth);
+  let left = side(box.leftWidth);
+  let right = side(box.rightWidth);
+  // A side whose names want more than 30% may have what the other side
+  // leaves of 60% (which-size's "body weight" beside S, M and L on a
+  // phone was cut to "body wei…" while the outputs' side stood empty).
+  if ((box.leftWidth ?? 0) > left) left = Math.round(Math.min(box.leftWidth ?? 0, width * 0.6 - right));
+  if ((box.rightWidth ?? 0) > right) right = Math.round(Math.min(box.rightWidth ?? 0, width * 0.6 - left));
   const maxSize = Math.max(1, ...sizes);
   const columns = sizes.length;
   const inner = width - left - right;

@@ -50,6 +50,17 @@ test('a gently squeezed layer keeps a line between its rows for the blames, a de
   assert.ok(dense.nodes[1][1].y - dense.nodes[1][0].y < 2 * dense.radius + 20);
 });
 
+test('a side with long names takes what the other side leaves, up to 60% of the width between them', () => {
+  // which-size on a phone: "body weight" wants 130 px, S, M and L 48.
+  const lay = layoutNetwork([2, 4, 3], { width: 370, leftWidth: 130, rightWidth: 48 });
+  assert.equal(lay.labelLeft, 130);
+  assert.ok(lay.width - lay.labelRight <= 60, `right side ${lay.width - lay.labelRight}`);
+  // Both sides long: each keeps its 30%.
+  const both = layoutNetwork([2, 4, 3], { width: 370, leftWidth: 200, rightWidth: 200 });
+  assert.equal(both.labelLeft, 111);
+  assert.equal(both.width - both.labelRight, 111);
+});
+
 test('phones get the compact layout', () => {
   assert.equal(layoutNetwork([2, 2], { width: 390 }).compact, true);
   assert.equal(layoutNetwork([2, 2], { width: 1000 }).compact, false);
@@ -119,14 +130,14 @@ test('edge labels keep clear of obstacles', () => {
   assert.ok(Math.abs(p.x - mid.x) > 5 || Math.abs(p.y - mid.y) > 5, 'moved off the obstacle');
 });
 
-test('each side gets the room its labels ask for, within 30% of the width', () => {
+test('each side gets the room its labels ask for, within 60% of the width for both', () => {
   const even = layoutNetwork([2, 1], { width: 360 });
   assert.equal(even.labelLeft, 92);
   const asked = layoutNetwork([2, 1], { width: 360, leftWidth: 100, rightWidth: 300 });
   assert.equal(asked.labelLeft, 100);
-  assert.equal(asked.width - asked.labelRight, 108, 'capped at 30% of 360');
+  assert.equal(asked.width - asked.labelRight, 116, 'what the left side leaves of 60% of 360');
   assert.equal(asked.nodes[0][0].x, 100);
-  assert.equal(asked.nodes[1][0].x, 360 - 108);
+  assert.equal(asked.nodes[1][0].x, 360 - 116);
 });
 
 test('edgeNear finds the edge under a point on its curve, and nothing far from every edge', () => {
