@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -426,5 +427,25 @@ func TestBrowserSpiralFrameRate(t *testing.T) {
 	if cost["frames"] < 2 {
 		t.Errorf("only %.0f repaints in 3 s of Play", cost["frames"])
 	}
+	// The narration changes at most once a second: when Play goes through
+	// epochs faster than that, it leaves their count to the position line
+	// rather than trail it.
+	p.click("[data-role=play]")
+	p.waitFor("playing", `window.netstep.model().running && window.netstep.model().reason === 'progress'`)
+	time.Sleep(2500 * time.Millisecond) // two sentences of Play
+	got := browserEval[[]string](p, `[document.querySelector('[data-role=narration] .say').textContent, document.querySelector('[data-role=position]').textContent]`)
+	p.click("[data-role=play]")
+	say, pos := got[0], got[1]
+	if rest, ok := strings.CutPrefix(say, "Training: epoch "); ok {
+		said, _, _ := strings.Cut(rest, ".")
+		line := strings.Fields(pos)[1]
+		n := func(s string) int { v, _ := strconv.Atoi(strings.ReplaceAll(s, ",", "")); return v }
+		if n(line)-n(said) > 1 {
+			t.Errorf("the narration says epoch %s while the position line says %q", said, pos)
+		}
+	} else if !strings.HasPrefix(say, "Training, more than an epoch a second") {
+		t.Errorf("narration during Play: %q", say)
+	}
+	t.Logf("narration at top speed: %q; position: %q", say, pos)
 	p.noErrors()
 }

@@ -81,6 +81,8 @@ export function createApp(root, options = {}) {
   let mathShown = options.math ?? savedView?.math ?? false;
   let lastNarration = '';
   let narratedAt = 0; // when the narration last changed
+  /** @type {number|null} the epoch a Play sentence last said, or null */
+  let narratedEpoch = null;
   // What drawing the diagram has cost since drawCost was last asked.
   // edgeFrames and edgeTotal: the repaints that redrew the edges (an edge's
   // look changed), which the repaint benchmark reports apart.
@@ -893,11 +895,16 @@ export function createApp(root, options = {}) {
     // During Play the narration (an aria-live region) changes at most
     // once a second, so that a screen reader can finish each sentence.
     if (m.reason === 'progress' && performance.now() - narratedAt < 1000) return;
-    const n = soFar?.model === m ? soFar.narration : narrate(m, { math: mathShown });
+    // Faster than an epoch a second since the last sentence, an epoch in
+    // the sentence would trail the position line's.
+    const epoch = m.position?.epoch ?? 0;
+    const fast = m.reason === 'progress' && narratedEpoch !== null && epoch - narratedEpoch > (performance.now() - narratedAt) / 1000;
+    const n = soFar?.model === m ? soFar.narration : narrate(m, { math: mathShown, fast });
     const text = n.text + (n.note ? '\n' + n.note : '');
     if (text !== lastNarration && (n.text || m.reason !== 'progress')) {
       lastNarration = text;
       narratedAt = performance.now();
+      narratedEpoch = m.reason === 'progress' ? epoch : null;
       const box = $('narration');
       const say = document.createElement('p');
       say.className = `say phase-${n.phase ?? 'none'}`;

@@ -12,12 +12,14 @@ import { fmt, count, displayValue, displayAmount, percent, realValue, changeDeci
  * narrate describes the model's last change: the events of the last step, or
  * the reason of the last state frame. With the math off (the default) it
  * speaks in plain words ("blame"); with opts.math it also names ∂L/∂z.
+ * opts.fast says Play is going through more than an epoch a second, faster
+ * than the narration changes (playingSentence).
  * @param {import('./state.js').Model} m
- * @param {{math?: boolean}} [opts]
+ * @param {{math?: boolean, fast?: boolean}} [opts]
  * @returns {Narration}
  */
 export function narrate(m, opts = {}) {
-  const n = narrateStep(m, !!opts.math);
+  const n = narrateStep(m, !!opts.math, !!opts.fast);
   // The sample event always arrives with the forward pass of its example,
   // so a step that starts a new example also gets the lesson's note for
   // "sample", before the note of where the step stopped.
@@ -50,7 +52,7 @@ export function narrateSoFar(m, events, opts = {}) {
  * @param {import('./state.js').Model} m
  * @returns {Narration}
  */
-function narrateStep(m, math) {
+function narrateStep(m, math, fast = false) {
   if (!m.network) return { text: '', note: null, phase: null };
   const events = m.events ?? [];
   if (m.diverged && (events.some((e) => e.type === 'diverged') || m.error?.code === 'diverged')) {
@@ -60,7 +62,7 @@ function narrateStep(m, math) {
     const text = /^training stopped/i.test(why) ? `${why}.` : `Training stopped: ${why}.`;
     return withNote(m, 'diverged', /\bback\b/i.test(why) ? text : `${text} Go Back, lower the learning rate, or Reset.`);
   }
-  if (events.length === 0) return fromReason(m, math);
+  if (events.length === 0) return fromReason(m, math, fast);
   const find = (t) => events.filter((e) => e.type === t);
   const epochs = find('epoch');
   const updates = find('update');
@@ -96,8 +98,10 @@ function narrateStep(m, math) {
 /**
  * fromReason narrates a state frame.
  * @param {import('./state.js').Model} m
+ * @param {boolean} math
+ * @param {boolean} fast
  */
-function fromReason(m, math) {
+function fromReason(m, math, fast) {
   switch (m.reason) {
     case 'load':
       return withNote(m, 'start', 'Ready. Press Step to send the first example through the network, left to right.');
@@ -117,7 +121,7 @@ function fromReason(m, math) {
     case 'resync':
       return whereSentence(m);
     case 'progress':
-      return { text: playingSentence(m), note: null, phase: null };
+      return { text: playingSentence(m, fast), note: null, phase: null };
     default:
       return { text: '', note: null, phase: null };
   }
@@ -151,10 +155,14 @@ function lastLossText(m) {
  * playingSentence says what Play is doing, with the epoch the position
  * line shows (the one under way, counted from 1): the latest training loss
  * and whether it is falling. The count of updates, which changes too often
- * to read aloud, is left to the position line.
+ * to read aloud, is left to the position line; so is the epoch when Play
+ * goes through more than one a second (fast): the narration changes at
+ * most once a second, and its epoch would trail the line's.
  * @param {import('./state.js').Model} m
+ * @param {boolean} [fast]
  */
-export function playingSentence(m) {
+export function playingSentence(m, fast = false) {
+  if (fast) return `Training, more than an epoch a second (the position line keeps count). ${lossSoFar(m.losses)}`;
   return `Training: epoch ${count((m.position?.epoch ?? 0) + 1)}. ${lossSoFar(m.losses)}`;
 }
 

@@ -242,6 +242,12 @@ test('Play says how far training is and whether the loss is falling, in the posi
   assert.match(narrate(m({ losses: losses([0.3, 0.3, 0.3001]) })).text, /hardly changing, within 1% over the last 2 epochs\.$/);
   assert.match(narrate(m({ losses: losses(Array.from({ length: 30 }, (_, i) => 1 / (i + 1))) })).text, /over the last 10 epochs/);
   assert.equal(narrate(m({ reason: 'pause', losses: [] })).text, 'Paused in epoch 83,444 after 2,503,295 updates. The loss is measured at the end of each epoch.');
+  // Faster than the sentence changes, the epoch is the position line's to
+  // say: the sentence's would trail it.
+  assert.equal(
+    narrate(m({ losses: losses([0.5, 0.4]) }), { fast: true }).text,
+    'Training, more than an epoch a second (the position line keeps count). Training loss 0.400 after epoch 1: falling, down 20% over the last epoch.',
+  );
 });
 
 test('an output labelled as a question reads as a word in a sentence', async () => {
