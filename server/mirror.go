@@ -413,8 +413,9 @@ type remoteConn struct {
 	addr   string  // the client's address, for the room's cap per address
 	mirror *mirror // a follower's mirror
 
-	mu sync.Mutex
-	id string // its viewer on the owner: a presenter's, or a follower's stand-in (followers.go)
+	mu   sync.Mutex
+	id   string // its viewer on the owner: a presenter's, or a follower's stand-in (followers.go)
+	left bool   // the connection has ended: a place taken again after it is given back
 }
 
 // viewerID is the connection's viewer on the owner.
@@ -436,7 +437,11 @@ func (rc *remoteConn) readmit() {
 	}
 	rc.mu.Lock()
 	rc.id = id
+	left := rc.left
 	rc.mu.Unlock()
+	if left {
+		rc.srv.leaveRemote(rc.code, id) // it ended while the place was taken
+	}
 }
 
 // forward sends a command to the owner; false when the owner does not
@@ -455,6 +460,9 @@ func (rc *remoteConn) forward(data []byte) bool {
 
 // leave runs when the connection has ended.
 func (rc *remoteConn) leave() {
+	rc.mu.Lock()
+	rc.left = true
+	rc.mu.Unlock()
 	rc.sub.Unsubscribe()
 	if rc.mirror != nil {
 		rc.mirror.leave(rc.v)
