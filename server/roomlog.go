@@ -109,46 +109,63 @@ type roomRecord struct {
 
 // savedPoll is a room's open question as the bucket holds it: a takeover
 // or a restart reopens it with the votes cast so far, which count again
-// as their followers' seats come back (on any instance).
+// as their followers' seats come back (on any instance). Its number of
+// choices follows from the question and the room's lesson.
 type savedPoll struct {
-	ID      int             `json:"id"`
-	Index   int             `json:"index"`
-	Q       engine.Question `json:"q"`
-	Choices int             `json:"choices"`
-	Votes   map[string]int  `json:"votes"`
-	Closed  bool            `json:"closed,omitempty"`
+	ID     int             `json:"id"`
+	Index  int             `json:"index"`
+	Q      engine.Question `json:"q"`
+	Votes  map[string]int  `json:"votes"`
+	Closed bool            `json:"closed,omitempty"`
 }
 
-// savePoll writes the room's open question and its votes, or deletes the
-// record once no question is open (session goroutine). It runs with each
-// tally, so at most every tallyInterval however many vote, and when a
-// question closes.
-func (s *session) savePoll() {
+// saveQuestion writes the room's open question and its votes if they
+// changed since they were last written (session goroutine). It runs with
+// each tally, so at most every tallyInterval however many vote.
+func (s *session) saveQuestion() {
 	rm := s.room
-	rl := rm.relay
-	if rl == nil || rl.claim == nil || rl.moved {
+	p := rm.poll
+	if p == nil || p.saved {
 		return
+	}
+	b, _ := json.Marshal(savedPoll{ID: p.id, Index: p.index, Q: p.q, Votes: p.votes, Closed: p.closed})
+	p.saved = s.writeRoomKey(pollKey(rm.code), b, "saving the class's question")
+}
+
+// forgetQuestion deletes the record of a question that has closed.
+func (s *session) forgetQuestion() {
+	s.writeRoomKey(pollKey(s.room.code), nil, "deleting the class's closed question")
+}
+
+// writeRoomKey writes value at key in the room's bucket under the room's
+// claim, or deletes key when value is nil, and reports whether it did. A
+// lost claim stops serving the room here.
+func (s *session) writeRoomKey(key string, value []byte, what string) bool {
+	rl := s.room.relay
+	if rl == nil || rl.claim == nil || rl.moved {
+		return false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), directoryWait)
 	defer cancel()
 	var err error
-	if p := rm.poll; p != nil {
-		b, _ := json.Marshal(savedPoll{ID: p.id, Index: p.index, Q: p.q, Choices: p.choices, Votes: p.votes, Closed: p.closed})
-		_, err = rl.claim.Put(ctx, pollKey(rm.code), b)
+	if value != nil {
+		_, err = rl.claim.Put(ctx, key, value)
 	} else {
-		err = rl.claim.Delete(ctx, pollKey(rm.code))
+		err = rl.claim.Delete(ctx, key)
 	}
 	switch {
 	case errors.Is(err, cluster.ErrLost):
 		s.roomMoved()
 	case err != nil:
-		s.log.Warn("saving the class's question", "room", rm.code, "err", err)
+		s.log.Warn(what, "room", s.room.code, "err", err)
 	}
+	return err == nil
 }
 
-// loadPoll reads a room's open question, if it had one, as the poll it
-// reopens with: its votes are counted as their seats come back.
-func (st *roomStore) loadPoll(ctx context.Context, code string) (*poll, error) {
+// loadQuestion reads a room's open question, if it had one, as the poll
+// it reopens with (the room's lesson is l): its votes are counted as their
+// seats come back.
+func (st *roomStore) loadQuestion(ctx context.Context, code string, l *engine.Lesson) (*poll, error) {
 	b, err := st.get(ctx, pollKey(code))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, nil
@@ -160,12 +177,13 @@ func (st *roomStore) loadPoll(ctx context.Context, code string) (*poll, error) {
 	if err := json.Unmarshal(b, &sp); err != nil {
 		return nil, fmt.Errorf("room %s: its question: %w", code, err)
 	}
-	if sp.ID < 1 || sp.Choices < 1 || sp.Choices > maxQuestions {
-		return nil, fmt.Errorf("room %s: its question: id %d with %d choices", code, sp.ID, sp.Choices)
+	if sp.ID < 1 || sp.Index >= len(l.Questions) {
+		return nil, fmt.Errorf("room %s: its question: number %d, the lesson's question %d of %d", code, sp.ID, sp.Index, len(l.Questions))
 	}
-	p := &poll{id: sp.ID, index: sp.Index, q: sp.Q, choices: sp.Choices, votes: map[string]int{}, counts: make([]int, sp.Choices), closed: sp.Closed}
+	n := choiceCount(sp.Q, l)
+	p := &poll{id: sp.ID, index: sp.Index, q: sp.Q, choices: n, votes: map[string]int{}, counts: make([]int, n), closed: sp.Closed, saved: true}
 	for seat, c := range sp.Votes {
-		if seatOK(seat) && c >= 0 && c < sp.Choices {
+		if seatOK(seat) && c >= 0 && c < n {
 			p.votes[seat] = c
 		}
 	}
@@ -371,7 +389,7 @@ func (s *session) handRoomOver() {
 	if !s.snapRoom() {
 		return
 	}
-	s.savePoll() // the votes since the last tally
+	s.saveQuestion() // the votes since the last tally
 	rl.moved = true
 	rl.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), directoryWait)
@@ -394,7 +412,7 @@ func (s *session) unsaveRoom() {
 	if err := rl.claim.Delete(ctx, snapKey(s.room.code)); err != nil {
 		s.log.Warn("deleting an ended room", "room", s.room.code, "err", err)
 	}
-	rl.claim.Delete(ctx, pollKey(s.room.code)) // an ended room's open question, if any
+	rl.claim.Delete(ctx, pollKey(s.room.code)) // an ended room's open question, if it had one
 	rl.claim.Release(ctx)
 }
 
@@ -509,7 +527,7 @@ func (s *Server) takeOverRoom(code string, rev uint64) (*room, error) {
 	rm.asked = rec.Asked
 	// The class's open question, with the votes cast so far: a question
 	// that cannot be read is lost, not the class.
-	if p, err := s.roomData.loadPoll(ctx, code); err != nil {
+	if p, err := s.roomData.loadQuestion(ctx, code, tr.Lesson()); err != nil {
 		s.log.Warn("taking a room over: its open question", "room", code, "err", err)
 	} else if p != nil {
 		rm.poll, rm.asked = p, max(rm.asked, p.id)

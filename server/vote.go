@@ -47,6 +47,7 @@ type poll struct {
 	counts   []int          // the votes of seats connected now, per choice
 	answered int            // how many seats connected now have voted
 	closed   bool           // the presenter stepped: the answer may be on screen, voting is over
+	saved    bool           // the room's bucket has it as it is (saveQuestion)
 }
 
 // choiceCount is how many answers a question has: up or down, smaller or
@@ -243,6 +244,9 @@ func (s *session) ask(c *command) *Error {
 	rm.asked++
 	n := choiceCount(q, l)
 	rm.poll = &poll{id: rm.asked, index: c.askIndex, q: q, choices: n, votes: map[string]int{}, counts: make([]int, n)}
+	// Durable before broadcast, as the room's steps are: what the class
+	// sees of a question comes back with the room after a takeover.
+	s.saveQuestion()
 	s.buf = appendQuestion(s.buf[:0], rm.poll, -1)
 	s.broadcast(kindOrdered, s.buf)
 	s.sendTally()
@@ -272,6 +276,7 @@ func (s *session) answer(v *viewer, c *command) *Error {
 	}
 	p.count(v.seat, -1)
 	p.votes[v.seat] = c.choice
+	p.saved = false
 	p.count(v.seat, +1)
 	s.tallyChanged()
 	return nil
@@ -328,8 +333,8 @@ func (s *session) closePoll(answer int, detail string, withdrawn bool) {
 	}
 	b = appendCounts(b, p, int(rm.followers.Load()))
 	s.buf = append(b, '}')
+	s.forgetQuestion()
 	s.broadcast(kindOrdered, s.buf)
-	s.savePoll()
 }
 
 // voteAfter runs after a presenter's command has been carried out: a step
@@ -343,7 +348,7 @@ func (s *session) voteAfter(c *command) {
 	switch c.name {
 	case "step", "run":
 		if !p.closed {
-			p.closed = true
+			p.closed, p.saved = true, false
 			s.sendTally()
 		}
 	case "load", "reset":
@@ -401,9 +406,9 @@ func (s *session) sendTally() {
 	if rm.poll == nil {
 		return
 	}
+	s.saveQuestion()
 	s.buf = appendTally(s.buf[:0], rm.poll, int(rm.followers.Load()))
 	s.broadcast(kindOrdered, s.buf)
-	s.savePoll()
 }
 
 // appendQuestion writes a question frame; mine ≥ 0 is the viewer's own
