@@ -8,6 +8,7 @@
 import { createSocket, credentialOK, RESTORED, fallbackText } from './socket.js';
 import { initialModel, reduce, restoreLesson, expandEvent } from './state.js';
 import { createDiagram, MISTAKE_H } from './draw.js';
+import { naturalHeight } from './layout.js';
 import { narrate, narrateSoFar } from './narrate.js';
 import { createCharts } from './charts.js';
 import { createControls, pacedByPage, runCommand } from './controls.js';
@@ -277,7 +278,7 @@ export function createApp(root, options = {}) {
       if (room?.role === 'presenter') return presenterFit();
       if (resolvedTheme() !== 'projector') return undefined;
       const f = presenterFit();
-      return f.zoom > 1 ? { zoom: f.zoom, maxHeight: Math.max(f.maxHeight, Math.max(240, Math.min(innerHeight * 0.5, 560))) } : undefined;
+      return f.zoom > 1 ? { zoom: f.zoom, maxHeight: Math.max(f.maxHeight, naturalHeight(innerHeight)) } : undefined;
     },
     // Play paced by the page: each step's animation fills the time until
     // the next one.

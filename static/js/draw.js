@@ -7,7 +7,7 @@
 // diamonds right to left; updates grow or shrink the changed edges from
 // their old width to the new. With reduced motion everything is instant.
 
-import { layoutNetwork, layerSizes, edgePath, pointOnEdge, placeEdgeLabels, edgeNear } from './layout.js';
+import { layoutNetwork, layerSizes, edgePath, pointOnEdge, placeEdgeLabels, edgeNear, naturalHeight, BLAME_LINE } from './layout.js';
 import { createEdgeLayer, widthSteps, CHANGED, BLAME, SELECTED } from './edges.js';
 import { signColor, edgeWidth } from './colors.js';
 import { fmt, displayValue, realValue, hasUnits, shortAmount, fitValue, scaleSentence, changeDecimals } from './format.js';
@@ -107,7 +107,7 @@ export function createDiagram(container, opts) {
     // grow the frame, then the diagram, and so on. It is drawn as for a
     // 720 px screen instead.
     const viewHeight = document.documentElement.classList.contains('embedded') ? 720 : window.innerHeight;
-    const maxHeight = (fit?.maxHeight ?? Math.max(240, Math.min(viewHeight * 0.5, 560))) / zoom;
+    const maxHeight = (fit?.maxHeight ?? naturalHeight(viewHeight)) / zoom;
     lay = layoutNetwork(sizes, { width, maxHeight, ...labelRoom(m, sizes) });
     svg = el('svg', {
       viewBox: `0 0 ${lay.width} ${lay.height + MISTAKE_H}`,
@@ -449,7 +449,7 @@ export function createDiagram(container, opts) {
    */
   function crowded(l) {
     const col = lay.nodes[l + 1];
-    return col.length > 1 && col[1].y - col[0].y < 2 * col[0].r + 20;
+    return col.length > 1 && col[1].y - col[0].y < 2 * col[0].r + BLAME_LINE;
   }
 
   /**

@@ -12,6 +12,23 @@
  */
 
 /**
+ * BLAME_LINE is the room a line of text under a neuron takes (its blame):
+ * rows closer than two radii and this are crowded (draw.js), and a
+ * squeezed layer keeps it while it can.
+ */
+export const BLAME_LINE = 20;
+
+/**
+ * naturalHeight is the most a diagram is drawn tall on a screen
+ * viewHeight pixels high when nothing fits it to the room: half the
+ * screen, between 240 and 560 pixels.
+ * @param {number} viewHeight
+ */
+export function naturalHeight(viewHeight) {
+  return Math.max(240, Math.min(viewHeight * 0.5, 560));
+}
+
+/**
  * layoutNetwork places the neurons of a network whose layer sizes (inputs
  * first) are sizes, in a box width pixels wide.
  * @param {number[]} sizes neurons per layer, the inputs first
@@ -58,7 +75,7 @@ export function layoutNetwork(sizes, box) {
     // line between the rows where each neuron's blame is written
     // (draw.js crowded).
     rowGap = (maxHeight - 44) / maxSize;
-    const withBlame = (rowGap - 22) / 2;
+    const withBlame = (rowGap - BLAME_LINE - 2) / 2;
     radius = Math.max(2.5, Math.min(radius, withBlame >= 16 ? withBlame : (rowGap - 4) / 2));
   }
   const pad = radius + 22;
