@@ -238,11 +238,15 @@ func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	setHeaders(w.Header(), kindStatic)
 	w.Header().Set("Cache-Control", cache)
-	if neverADocument(f.ctype) {
-		// A policy and a referrer policy apply only to documents (and
-		// workers, which the page has none of): on the scripts, style
-		// sheets and fonts of a first visit they were 4 KiB of its
-		// 150 KiB nobody read.
+	switch {
+	case strings.HasSuffix(r.URL.Path, "worker.js"):
+		// A worker's script is its document: its policy is the worker's
+		// (it may load the page's own modules, and nothing else).
+		w.Header().Set("Content-Security-Policy", workerPolicy)
+	case neverADocument(f.ctype):
+		// A policy and a referrer policy apply only to documents and
+		// workers: on the scripts, style sheets and fonts of a first visit
+		// they were 4 KiB of its 150 KiB nobody read.
 		w.Header().Del("Content-Security-Policy")
 		w.Header().Del("Referrer-Policy")
 	}

@@ -331,8 +331,9 @@ func TestHeadOnEveryPageRoute(t *testing.T) {
 // TestStaticPolicyOnlyWhereADocumentCanBe: scripts, style sheets and fonts
 // carry no Content-Security-Policy or Referrer-Policy (they never become a
 // document, and a first visit loads 30 of them); an SVG, which opened on
-// its own is a document that could run script, keeps the private policy.
-// Every static file keeps nosniff.
+// its own is a document that could run script, keeps the private policy,
+// and a worker's script gets the workers' own. Every static file keeps
+// nosniff.
 func TestStaticPolicyOnlyWhereADocumentCanBe(t *testing.T) {
 	h := newStaticHandler(t, nil)
 	for path, policy := range map[string]bool{
@@ -340,6 +341,7 @@ func TestStaticPolicyOnlyWhereADocumentCanBe(t *testing.T) {
 		"/static/css/netstep.css":                            false,
 		"/static/vendor/katex/fonts/KaTeX_AMS-Regular.woff2": false,
 		"/static/img/favicon.svg":                            true,
+		"/static/js/edgeworker.js":                           true,
 	} {
 		res, _ := do(t, h, http.MethodGet, path)
 		if res.StatusCode != 200 {
@@ -353,6 +355,9 @@ func TestStaticPolicyOnlyWhereADocumentCanBe(t *testing.T) {
 		}
 		if res.Header.Get("X-Content-Type-Options") != "nosniff" {
 			t.Errorf("GET %s: no nosniff", path)
+		}
+		if strings.HasSuffix(path, "worker.js") && res.Header.Get("Content-Security-Policy") != "default-src 'none'; script-src 'self'" {
+			t.Errorf("GET %s: Content-Security-Policy %q, want the workers' own", path, res.Header.Get("Content-Security-Policy"))
 		}
 	}
 }

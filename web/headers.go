@@ -33,6 +33,11 @@ const (
 // page: nothing in it may run, load anything or be framed.
 const privatePolicy = "default-src 'none'; frame-ancestors 'none'"
 
+// workerPolicy is the Content-Security-Policy of the page's workers
+// (static/js/*worker.js): they import the page's modules and reach nothing
+// else.
+const workerPolicy = "default-src 'none'; script-src 'self'"
+
 // Headers sets the headers every response of the program carries, before
 // next writes its own: no MIME sniffing, a referrer policy, and the private
 // kind's caching and policy, which the pages and static files replace.

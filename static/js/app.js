@@ -88,6 +88,8 @@ export function createApp(root, options = {}) {
   // edgeFrames and edgeTotal: the repaints that redrew the edges (an edge's
   // look changed), which the repaint benchmark reports apart.
   let drawn = { frames: 0, total: 0, max: 0, edgeFrames: 0, edgeTotal: 0 };
+  // The edges' raster drawings counted by the last drawCost.
+  let picturesSeen = { pictures: 0, total: 0, worker: false };
   /** @type {{model: import('./state.js').Model, narration: import('./narrate.js').Narration}|null} the summary of small steps, while the model is the one it sums up */
   let soFar = null;
   let lastMathKey = '';
@@ -1370,12 +1372,30 @@ export function createApp(root, options = {}) {
      * call and how long that took in milliseconds (mean and worst), and
      * the same for the repaints that redrew the edges (edgeFrames,
      * edgeMeanMs), then starts counting again: the repaint benchmark reads
-     * it (docs/benchmarks.md).
+     * it (docs/benchmarks.md). A big network's edges are written into
+     * pixels apart from the repaint (edges.js pixelPainter, by a worker
+     * where there is one): pictures is how many of those drawings reached
+     * the canvas, pictureMeanMs what one took to write, worker whether a
+     * worker wrote them.
      */
     drawCost() {
       const d = drawn;
       drawn = { frames: 0, total: 0, max: 0, edgeFrames: 0, edgeTotal: 0 };
-      return { frames: d.frames, meanMs: d.frames ? d.total / d.frames : 0, maxMs: d.max, edgeFrames: d.edgeFrames, edgeMeanMs: d.edgeFrames ? d.edgeTotal / d.edgeFrames : 0 };
+      const p = diagram.pictures();
+      // A new diagram's edge layer counts from 0.
+      const was = p && p.pictures >= picturesSeen.pictures ? picturesSeen : { pictures: 0, total: 0 };
+      picturesSeen = p ?? { pictures: 0, total: 0, worker: false };
+      const pictures = p ? p.pictures - was.pictures : 0;
+      return {
+        frames: d.frames,
+        meanMs: d.frames ? d.total / d.frames : 0,
+        maxMs: d.max,
+        edgeFrames: d.edgeFrames,
+        edgeMeanMs: d.edgeFrames ? d.edgeTotal / d.edgeFrames : 0,
+        pictures,
+        pictureMeanMs: pictures && p ? (p.total - was.total) / pictures : 0,
+        worker: p?.worker ? 1 : 0,
+      };
     },
     /** mode is the classroom role: presenter, follower, explore, or null. */
     mode: () => mode,

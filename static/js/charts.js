@@ -227,12 +227,21 @@ const offscreens = new Map();
 // One ImageData per heatmap size, refilled by every paint.
 const images = new Map();
 
-function paintHeatmap(canvas, bytes, grid, pal) {
+/**
+ * paintHeatmap draws heatmap bytes (grid × grid) over the whole canvas, or
+ * over the rectangle at (x, y), size pixels square, and returns its context.
+ * @param {HTMLCanvasElement} canvas
+ * @param {Uint8Array} bytes
+ * @param {number} grid
+ * @param {import('./colors.js').Palette} pal
+ * @param {{x: number, y: number, size: number}} [at]
+ */
+function paintHeatmap(canvas, bytes, grid, pal, at) {
   let image = images.get(grid);
   if (!image) images.set(grid, (image = new ImageData(grid, grid)));
   if (bytes.length !== grid * grid) return paintRGBA(canvas, heatmapRGBA(bytes, pal), grid);
   heatmapRGBA(bytes, pal, image.data);
-  return paintImage(canvas, image, grid);
+  return paintImage(canvas, image, grid, at);
 }
 
 /**
@@ -247,12 +256,14 @@ export function paintRGBA(canvas, rgba, grid) {
 }
 
 /**
- * paintImage is paintRGBA for pixels already in an ImageData.
+ * paintImage is paintRGBA for pixels already in an ImageData (over the
+ * rectangle at, when given).
  * @param {HTMLCanvasElement} canvas
  * @param {ImageData} image grid × grid
  * @param {number} grid
+ * @param {{x: number, y: number, size: number}} [at]
  */
-function paintImage(canvas, image, grid) {
+function paintImage(canvas, image, grid, at) {
   let off = offscreens.get(grid);
   if (!off) {
     off = document.createElement('canvas');
@@ -265,7 +276,8 @@ function paintImage(canvas, image, grid) {
   const ctx = canvas.getContext('2d');
   ctx.imageSmoothingEnabled = true;
   ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(off, 0, 0, canvas.width, canvas.height);
+  if (at) ctx.drawImage(off, at.x, at.y, at.size, at.size);
+  else ctx.drawImage(off, 0, 0, canvas.width, canvas.height);
   return ctx;
 }
 
@@ -303,6 +315,11 @@ export function createCharts(slots, opts) {
     });
     ro.observe(slots.loss);
     ro.observe(slots.boundary);
+    // The maps' frames wrap to the slot's width: measured again, drawn again.
+    new ResizeObserver(() => {
+      mapSpots = null;
+      if (lastBoundary && mapFrames.length) paintHiddenMaps(lastBoundary, opts.palette());
+    }).observe(slots.hidden);
   }
   // During Play the loss chart is redrawn at most every LOSS_EVERY_MS (the
   // newest losses win); the diagram gets the rest of each frame.
@@ -311,8 +328,16 @@ export function createCharts(slots, opts) {
   // And the heatmaps at most every HEAT_EVERY_MS.
   let heatDrawnAt = 0;
   let heatTimer = null;
-  /** @type {HTMLCanvasElement[]} */
-  let hiddenCanvases = [];
+  // The hidden neurons' maps are drawn on one canvas under their frames
+  // (a canvas each cost the browser a layer to composite on every frame:
+  // a third of each frame of Play for a network of 192 hidden neurons).
+  const mapCanvas = document.createElement('canvas');
+  mapCanvas.className = 'hidden-maps-paint';
+  mapCanvas.setAttribute('aria-hidden', 'true');
+  /** @type {HTMLElement[]} */
+  let mapFrames = [];
+  /** @type {{x: number, y: number}[]|null} where each frame is in the slot, measured once per layout */
+  let mapSpots = null;
   const canvas = document.createElement('canvas');
   canvas.setAttribute('role', 'img');
   canvas.className = 'boundary-canvas';
@@ -472,38 +497,67 @@ export function createCharts(slots, opts) {
   }
 
   function paintHiddenMaps(b, pal) {
-    // The hidden neurons' maps: their canvases are made once for a
-    // network and repainted in place.
+    // Each map has a frame (its name, its border, what a screen reader
+    // says), made once for a network; the maps are painted into the frames'
+    // places on one canvas.
     const maps = b.hidden ?? [];
     const key = maps.map((layer) => layer.length).join(',');
     if (key !== hiddenKey) {
       hiddenKey = key;
-      hiddenCanvases = [];
+      mapFrames = [];
+      mapSpots = null;
       const frag = document.createDocumentFragment();
       maps.forEach((layer, l) =>
         layer.forEach((_, j) => {
           const fig = document.createElement('figure');
           fig.className = 'hidden-map';
-          const c = document.createElement('canvas');
-          c.width = 64;
-          c.height = 64;
-          c.setAttribute('role', 'img');
+          const frame = document.createElement('div');
+          frame.className = 'map-frame';
+          frame.setAttribute('role', 'img');
           const name = maps.length > 1 ? `h${l + 1}.${j + 1}` : `h${j + 1}`;
-          c.setAttribute('aria-label', `What hidden neuron ${name} responds to`);
+          frame.setAttribute('aria-label', `What hidden neuron ${name} responds to`);
           const cap = document.createElement('figcaption');
           cap.textContent = name;
-          fig.append(c, cap);
+          fig.append(frame, cap);
           frag.append(fig);
-          hiddenCanvases.push(c);
+          mapFrames.push(frame);
         }),
       );
       slots.hidden.replaceChildren(frag);
+      if (mapFrames.length) slots.hidden.prepend(mapCanvas);
     }
+    if (!mapFrames.length || !slots.hidden.clientWidth) return;
+    const dpr = globalThis.devicePixelRatio || 1;
+    if (!mapSpots) {
+      const box = slots.hidden.getBoundingClientRect();
+      mapSpots = mapFrames.map((f) => {
+        const r = f.getBoundingClientRect();
+        return { x: r.left - box.left + f.clientLeft, y: r.top - box.top + f.clientTop };
+      });
+      const w = Math.round(slots.hidden.clientWidth * dpr);
+      const h = Math.round(slots.hidden.clientHeight * dpr);
+      if (mapCanvas.width !== w || mapCanvas.height !== h) {
+        mapCanvas.width = w;
+        mapCanvas.height = h;
+      }
+    }
+    const ctx = mapCanvas.getContext('2d');
+    ctx?.clearRect(0, 0, mapCanvas.width, mapCanvas.height);
+    const size = mapFrames[0].clientWidth * dpr;
     let k = 0;
     for (const layer of maps) {
       for (const h of layer) {
         const data = heatmapData(h);
-        if (data) paintHeatmap(hiddenCanvases[k], decodeHeatmap(data), b.grid, pal);
+        const spot = mapSpots[k];
+        if (data && spot && ctx) {
+          // Inside its frame's rounded corners.
+          ctx.save();
+          ctx.beginPath();
+          ctx.roundRect(spot.x * dpr, spot.y * dpr, size, size, 3 * dpr);
+          ctx.clip();
+          paintHeatmap(mapCanvas, decodeHeatmap(data), b.grid, pal, { x: spot.x * dpr, y: spot.y * dpr, size });
+          ctx.restore();
+        }
         k++;
       }
     }

@@ -168,6 +168,7 @@ export function createDiagram(container, opts) {
         }),
       );
     });
+    edgeLayer?.dispose();
     edgeLayer = createEdgeLayer(canvas, ends);
     // The canvas covers the SVG exactly: as many CSS pixels as the
     // diagram is shown at, times the screen's pixel ratio.
@@ -796,6 +797,8 @@ export function createDiagram(container, opts) {
       if (!going && prev && m.events !== prev.events) animate(m, prev);
       return edgesDrawn;
     },
+    /** pictures are the edges' raster drawings so far and their cost (edges.js), or null where the edges are strokes. */
+    pictures: () => edgeLayer?.pictures() ?? null,
     /** markBlame marks the edges that carry a hidden neuron's blame back (math.js blameEdges). */
     markBlame,
     /** select highlights a selection made elsewhere (table, math). */

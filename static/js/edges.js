@@ -20,6 +20,14 @@
 // of a layer crosses a column is one table, shared by all of them. Every
 // array is made once per network (and per size of the canvas). At any
 // size, edges are drawn thin first, so the big weights lie on top.
+//
+// Writing the pixels of a [2, 64, 64, 64, 1] network takes 10–15 ms on a
+// slow machine, most of a frame: a worker does it (edgeworker.js), off the
+// page's thread, while the page draws the neurons and answers the learner;
+// each drawing reaches the canvas as a bitmap a few milliseconds later, and
+// only the latest is drawn when the worker falls behind. WebGL was tried
+// first and dropped: a browser without a graphics processor draws it in
+// software, 120–440 ms for these 8,384 curves.
 
 import { mix, hexToRgb } from './colors.js';
 
@@ -264,6 +272,240 @@ export function rgba32(rgb) {
 }
 
 /**
+ * @typedef {{blame: number, selected: number, glow: number, kinds: number[]}} RasterColors
+ * the colours of a raster drawing, as rgba32 pixels: the bands under blamed
+ * and selected edges, the glow of the edges the last update changed, and
+ * edges by sign (positive, negative, zero)
+ */
+
+/**
+ * rasterColors are a palette's colours for createRaster.
+ * @param {import('./colors.js').Palette} pal
+ * @returns {RasterColors}
+ */
+export function rasterColors(pal) {
+  return {
+    blame: rgba32(mix(pal.surface, pal.backward, 0.4)),
+    selected: rgba32(mix(pal.surface, pal.focus, 0.4)),
+    glow: rgba32(mix(pal.surface, pal.forward, 0.45)),
+    kinds: [pal.positive, pal.negative, pal.neutral].map((c) => rgba32(hexToRgb(c))),
+  };
+}
+
+/**
+ * createRaster writes a big network's edges (ends as for createEdgeLayer)
+ * into pixels, with no canvas: the page's own thread uses it where it
+ * has no worker, and edgeworker.js everywhere else.
+ * @param {Float32Array} ends
+ */
+export function createRaster(ends) {
+  const n = ends.length / 4;
+  const steps = widthSteps(n);
+  const starts = new Uint32Array(looks(steps) + 1);
+  const next = new Uint32Array(looks(steps));
+  const order = new Uint32Array(n);
+  let w = 0;
+  let h = 0;
+  let scale = 0;
+  let pixels = new Uint32Array(0);
+  let cols = new Uint32Array(0);
+  // Each edge's runs (edgeRuns) at the width runPx it was last drawn at:
+  // during Play a few dozen of thousands change a repaint.
+  let runs = new Uint16Array(0);
+  const runAt = new Uint32Array(n);
+  const runPx = new Float32Array(n);
+  /** @type {{s: Float32Array, ds: Float32Array}[]} each edge's column table, shared within a layer */
+  let tables = [];
+
+  return {
+    /**
+     * size makes the pixels width × height, scale pixels to a unit of ends.
+     * @param {number} width
+     * @param {number} height
+     * @param {number} s
+     */
+    size(width, height, s) {
+      if (width === w && height === h && s === scale) return;
+      w = width;
+      h = height;
+      scale = s;
+      pixels = new Uint32Array(w * h);
+      cols = new Uint32Array(w * h);
+      const byEnds = new Map();
+      tables = [];
+      let total = 0;
+      for (let e = 0; e < n; e++) {
+        const x1 = Math.round(ends[4 * e] * scale);
+        const x2 = Math.round(ends[4 * e + 2] * scale);
+        const key = x1 * 65536 + x2;
+        let t = byEnds.get(key);
+        if (!t) byEnds.set(key, (t = curveTable(x1, x2)));
+        tables.push(t);
+        runAt[e] = total;
+        total += 2 * Math.ceil(t.s.length / 2);
+      }
+      runs = new Uint16Array(total);
+      runPx.fill(-1);
+    },
+    /**
+     * draw writes the edges, whose looks (lookOf) and flags are look and
+     * flags, in colors: the bands under blamed and selected edges, then each
+     * look's edges, thin under thick, each look over the glow of its edges
+     * the last update changed. It returns the pixels, row after row (an
+     * ImageData's order): out, or its own, valid until the next draw.
+     * @param {Uint16Array} look
+     * @param {Uint8Array} flags
+     * @param {RasterColors} colors
+     * @param {Uint32Array} [out] width × height pixels to write
+     */
+    draw(look, flags, colors, out = pixels) {
+      cols.fill(0);
+      const one = (e, px, color, on, off) => rasterEdge(cols, w, h, ends[4 * e] * scale, ends[4 * e + 1] * scale, ends[4 * e + 3] * scale, tables[e], px * scale, color, on, off, e);
+      // An edge's runs are worked out again only when its width changed.
+      const own = (e, px, color, on, off) => {
+        const at = runAt[e];
+        if (runPx[e] !== px) {
+          runPx[e] = px;
+          edgeRuns(runs, at, ends[4 * e + 1] * scale, ends[4 * e + 3] * scale, tables[e], px * scale, h);
+        }
+        fillRuns(cols, w, h, ends[4 * e] * scale, tables[e].s.length, runs, at, color, on, off, e);
+      };
+      for (let e = 0; e < n; e++) if (flags[e] & BLAME) one(e, 14, colors.blame, 1, 0);
+      for (let e = 0; e < n; e++) if (flags[e] & SELECTED) one(e, 14, colors.selected, 1, 0);
+      bucketEdges(look, n, starts, next, order);
+      for (let k = 0; k + 1 < starts.length; k++) {
+        const a = starts[k];
+        const b = starts[k + 1];
+        if (a === b) continue;
+        const kind = k % 3;
+        const px = MIN_W + Math.floor(k / 3) / steps;
+        // Dashes are counted in pairs of columns (fillRuns).
+        const [on, off] = kind === 0 ? [1, 0] : DASH[kind].map((v) => Math.max(1, Math.round((v * scale) / 2)));
+        for (let q = a; q < b; q++) if (flags[order[q]] & CHANGED) one(order[q], px + 2, colors.glow, 1, 0);
+        for (let q = a; q < b; q++) own(order[q], px, colors.kinds[kind], on, off);
+      }
+      transpose(cols, out, w, h);
+      return out;
+    },
+  };
+}
+
+/**
+ * @typedef {{scale: number, look: Uint16Array, flags: Uint8Array, colors: RasterColors}} RasterJob
+ * one drawing of a big network's edges: their looks and flags then
+ */
+
+/**
+ * pixelPainter puts a big network's edges (ends as for createEdgeLayer) on
+ * canvas. A worker (edgeworker.js) writes the pixels, off the page's
+ * thread, one drawing at a time: asked again while it writes one, it
+ * writes only the latest next, so Play never queues drawings behind
+ * itself. Where there is no worker, or it fails, the page writes them.
+ * @param {HTMLCanvasElement} canvas
+ * @param {Float32Array} ends
+ */
+function pixelPainter(canvas, ends) {
+  const ctx = canvas.getContext('2d');
+  /** @type {ReturnType<typeof createRaster>|null} */
+  let here = null;
+  /** @type {ImageData|null} */
+  let image = null;
+  /** @type {Worker|null} */
+  let worker = null;
+  let busy = false;
+  /** @type {RasterJob|null} the latest drawing asked for */
+  let last = null;
+  let waiting = false; // last is not drawn yet
+  const stats = { pictures: 0, total: 0, worker: false };
+
+  /** @param {RasterJob} job */
+  function drawHere(job) {
+    const t0 = performance.now();
+    here ??= createRaster(ends);
+    const w = canvas.width;
+    const h = canvas.height;
+    here.size(w, h, job.scale);
+    if (!image || image.width !== w || image.height !== h) image = new ImageData(w, h);
+    here.draw(job.look, job.flags, job.colors, new Uint32Array(image.data.buffer));
+    ctx?.putImageData(image, 0, 0);
+    counted(performance.now() - t0);
+  }
+
+  /** counted counts a drawing put on the canvas, which took ms to write (for tests and the benchmarks: drawCost in app.js). */
+  function counted(ms) {
+    stats.pictures++;
+    stats.total += ms;
+    canvas.dataset.painter = worker ? 'worker' : 'page';
+    canvas.dataset.pictures = String(stats.pictures);
+  }
+
+  function send() {
+    if (!worker || !last) return;
+    waiting = false;
+    busy = true;
+    worker.postMessage({ width: canvas.width, height: canvas.height, ...last });
+  }
+
+  if (typeof Worker === 'function' && typeof createImageBitmap === 'function') {
+    try {
+      worker = new Worker(import.meta.resolve('./edgeworker.js'), { type: 'module' });
+      worker.postMessage({ ends });
+      stats.worker = true;
+      worker.onmessage = (ev) => {
+        busy = false;
+        const { bitmap, ms } = ev.data;
+        // A drawing for a canvas since resized is dropped: the one for its
+        // new size is on its way.
+        if (bitmap.width === canvas.width && bitmap.height === canvas.height && ctx) {
+          ctx.globalCompositeOperation = 'copy';
+          ctx.drawImage(bitmap, 0, 0);
+          ctx.globalCompositeOperation = 'source-over';
+          counted(ms);
+        }
+        bitmap.close();
+        if (waiting) send();
+      };
+      worker.onerror = (ev) => {
+        // The page draws from now on (a worker the browser refused to
+        // start, or one that broke).
+        ev.preventDefault();
+        worker?.terminate();
+        worker = null;
+        busy = false;
+        stats.worker = false;
+        if (last) drawHere(last);
+      };
+    } catch {
+      worker = null;
+    }
+  }
+
+  return {
+    /**
+     * draw asks for a drawing of the edges with these looks and flags
+     * (copied: the layer goes on changing its own).
+     * @param {number} scale
+     * @param {Uint16Array} look
+     * @param {Uint8Array} flags
+     * @param {RasterColors} colors
+     */
+    draw(scale, look, flags, colors) {
+      last = { scale, look: look.slice(), flags: flags.slice(), colors };
+      if (!worker) return drawHere(last);
+      waiting = true;
+      if (!busy) send();
+    },
+    /** stats are the drawings put on the canvas and the time they took to write (ms, in total), and whether a worker wrote them. */
+    stats: () => ({ ...stats }),
+    /** dispose stops the worker. */
+    dispose() {
+      worker?.terminate();
+      worker = null;
+    },
+  };
+}
+
+/**
  * createEdgeLayer draws the edges whose ends are ends (four numbers an
  * edge: where it leaves its neuron and where it arrives, in the diagram's
  * units) on canvas.
@@ -283,17 +525,9 @@ export function createEdgeLayer(canvas, ends) {
   let dirty = true;
   let scale = 1;
   const raster = n > BIG_EDGES;
-  /** @type {ImageData|null} */
-  let image = null;
-  let pixels = new Uint32Array(0);
-  let cols = new Uint32Array(0);
-  // Each edge's runs (edgeRuns) at the width runPx it was last drawn at:
-  // during Play a few dozen of thousands change a repaint.
-  let runs = new Uint16Array(0);
-  const runAt = new Uint32Array(n);
-  const runPx = new Float32Array(n);
-  /** @type {{s: Float32Array, ds: Float32Array}[]} each edge's column table, shared within a layer */
-  let tables = [];
+  // Past BIG_EDGES the edges are written into pixels by a worker, off the
+  // page's thread (edgeworker.js), or here where there is none.
+  const painter = raster ? pixelPainter(canvas, ends) : null;
   /** @type {import('./colors.js').Palette|null} */
   let drawnWith = null;
   const ctx = canvas.getContext('2d');
@@ -327,44 +561,6 @@ export function createEdgeLayer(canvas, ends) {
   }
 
   /**
-   * drawPixels is draw for a big network: the highlights, then each look's
-   * edges, written into the pixels and put on the canvas at once.
-   * @param {import('./colors.js').Palette} pal
-   */
-  function drawPixels(pal) {
-    if (!image) return;
-    const w = image.width;
-    const h = image.height;
-    cols.fill(0);
-    const one = (e, px, color, on, off) => rasterEdge(cols, w, h, ends[4 * e] * scale, ends[4 * e + 1] * scale, ends[4 * e + 3] * scale, tables[e], px * scale, color, on, off, e);
-    // An edge's runs are worked out again only when its width changed.
-    const own = (e, px, color, on, off) => {
-      const at = runAt[e];
-      if (runPx[e] !== px) {
-        runPx[e] = px;
-        edgeRuns(runs, at, ends[4 * e + 1] * scale, ends[4 * e + 3] * scale, tables[e], px * scale, h);
-      }
-      fillRuns(cols, w, h, ends[4 * e] * scale, tables[e].s.length, runs, at, color, on, off, e);
-    };
-    const band = (f, color) => {
-      const c = rgba32(mix(pal.surface, color, 0.4));
-      for (let e = 0; e < n; e++) if (flags[e] & f) one(e, 14, c, 1, 0);
-    };
-    band(BLAME, pal.backward);
-    band(SELECTED, pal.focus);
-    const glowColor = rgba32(mix(pal.surface, pal.forward, 0.45));
-    const colors = [pal.positive, pal.negative, pal.neutral].map((c) => rgba32(hexToRgb(c)));
-    eachLook((kind, px, a, b) => {
-      // Dashes are counted in pairs of columns (fillRuns).
-      const [on, off] = kind === 0 ? [1, 0] : DASH[kind].map((v) => Math.max(1, Math.round((v * scale) / 2)));
-      for (let q = a; q < b; q++) if (flags[order[q]] & CHANGED) one(order[q], px + 2, glowColor, 1, 0);
-      for (let q = a; q < b; q++) own(order[q], px, colors[kind], on, off);
-    });
-    transpose(cols, pixels, w, h);
-    ctx.putImageData(image, 0, 0);
-  }
-
-  /**
    * eachLook orders the edges by look and calls fn with each look's sign
    * (0 positive, 1 negative, 2 zero), width, and its run order[a] up to
    * order[b].
@@ -380,6 +576,12 @@ export function createEdgeLayer(canvas, ends) {
   return {
     /** count is the number of edges. */
     count: n,
+    /** pictures are the raster drawings put on the canvas and the time they took to write, or null for strokes. */
+    pictures: () => painter?.stats() ?? null,
+    /** dispose lets go of what the layer holds beside the page (a worker). */
+    dispose() {
+      painter?.dispose();
+    },
     /**
      * size gives the canvas its pixels: cssWidth × cssHeight CSS pixels at
      * the screen's devicePixelRatio, units CSS pixels to a unit of ends.
@@ -395,28 +597,8 @@ export function createEdgeLayer(canvas, ends) {
         canvas.width = w;
         canvas.height = h;
       }
-      const was = scale;
       scale = units * dpr;
       dirty = true;
-      if (!raster || (image && image.width === w && image.height === h && was === scale)) return;
-      image = new ImageData(w, h);
-      pixels = new Uint32Array(image.data.buffer);
-      cols = new Uint32Array(w * h);
-      const byEnds = new Map();
-      tables = [];
-      let total = 0;
-      for (let e = 0; e < n; e++) {
-        const x1 = Math.round(ends[4 * e] * scale);
-        const x2 = Math.round(ends[4 * e + 2] * scale);
-        const key = x1 * 65536 + x2;
-        let t = byEnds.get(key);
-        if (!t) byEnds.set(key, (t = curveTable(x1, x2)));
-        tables.push(t);
-        runAt[e] = total;
-        total += 2 * Math.ceil(t.s.length / 2);
-      }
-      runs = new Uint16Array(total);
-      runPx.fill(-1);
     },
     /**
      * set gives edge e its weight w and width: it is redrawn only if its
@@ -467,8 +649,8 @@ export function createEdgeLayer(canvas, ends) {
       if (!dirty && pal === drawnWith) return false;
       dirty = false;
       drawnWith = pal;
-      if (raster) {
-        drawPixels(pal);
+      if (painter) {
+        painter.draw(scale, look, flags, rasterColors(pal));
         return true;
       }
       ctx.setTransform(1, 0, 0, 1, 0, 0);

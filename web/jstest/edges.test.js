@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bucketEdges, lookOf, looks, widthSteps, curveTable, rasterEdge, edgeRuns, fillRuns, transpose, rgba32, BIG_EDGES } from '../../static/js/edges.js';
+import { bucketEdges, lookOf, looks, widthSteps, curveTable, rasterEdge, edgeRuns, fillRuns, transpose, rgba32, createRaster, CHANGED, BLAME, BIG_EDGES } from '../../static/js/edges.js';
 
 test('widths are told apart to a tenth of a pixel, or a half past BIG_EDGES edges', () => {
   assert.equal(widthSteps(145), 10);
@@ -119,4 +119,42 @@ test('transpose turns columns into rows', () => {
 
 test('rgba32 puts red in the low byte and full alpha in the top one', () => {
   assert.equal(rgba32([0x11, 0x22, 0x33]), 0xff332211);
+});
+
+test('createRaster draws thin under thick, glows under their look, bands under all, and keeps runs only while widths stay', () => {
+  // Two edges crossing in the middle of an 80 × 60 canvas, a third apart.
+  const ends = new Float32Array([10, 10, 70, 50, 10, 50, 70, 10, 10, 30, 70, 30]);
+  const steps = widthSteps(3);
+  const colors = { blame: 1, selected: 2, glow: 3, kinds: [10, 11, 12] };
+  const look = new Uint16Array([lookOf(1, 4, steps), lookOf(1, 1, steps), lookOf(0, 1, steps)]);
+  const flags = new Uint8Array(3);
+  const r = createRaster(ends);
+  r.size(80, 60, 1);
+  const at = (px, x, y) => px[y * 80 + x];
+  let px = r.draw(look, flags, colors).slice();
+  // The crossing (40, 30): the wide edge 0 is drawn last, over the thin one
+  // and the zero-weight edge 2 (dotted, drawn before both).
+  assert.equal(at(px, 40, 30), 10);
+  assert.ok(px.includes(12), 'the zero edge is drawn');
+  // Edge 1 made the widest: now it lies on top of edge 0 where they
+  // cross (dashed: in its dashes), and its old runs are gone.
+  const near = (p, c) => {
+    let k = 0;
+    for (let y = 24; y <= 36; y++) for (let x = 34; x <= 46; x++) if (at(p, x, y) === c) k++;
+    return k;
+  };
+  const thin = px;
+  look[1] = lookOf(-1, 7, steps);
+  px = r.draw(look, flags, colors).slice();
+  assert.ok(near(px, 11) > near(thin, 11), 'edge 1 wider');
+  assert.ok(near(px, 10) < near(thin, 10), 'over edge 0');
+  const fresh = createRaster(ends);
+  fresh.size(80, 60, 1);
+  assert.deepEqual(px, fresh.draw(look, flags, colors), 'kept runs draw what fresh ones draw');
+  // A glow shows around its edge; a blame band under everything.
+  flags[2] = CHANGED | BLAME;
+  px = r.draw(look, flags, colors).slice();
+  assert.ok(px.includes(3), 'the glow');
+  assert.ok(px.includes(1), 'the band');
+  assert.notEqual(at(px, 40, 30), 1, 'the band under the edges');
 });
