@@ -11,7 +11,7 @@
 /**
  * @typedef {{background: string, surface: string, text: string, muted: string,
  *   positive: string, negative: string, forward: string, backward: string,
- *   neutral: string, focus: string}} Palette
+ *   neutral: string, focus: string, nodeFill: string}} Palette
  */
 
 /** @type {Record<Theme, Palette>} */
@@ -27,6 +27,7 @@ export const PALETTES = {
     backward: '#8a2c8f', // purple: the blame, distinct from both signs
     neutral: '#8a8f98',
     focus: '#0b57d0',
+    nodeFill: '#ffffff', // netstep.css --node-fill
   },
   dark: {
     background: '#15171b',
@@ -39,6 +40,7 @@ export const PALETTES = {
     backward: '#e08ee6',
     neutral: '#7d848e',
     focus: '#ffd23f',
+    nodeFill: '#262a31',
   },
   projector: {
     background: '#ffffff',
@@ -51,6 +53,7 @@ export const PALETTES = {
     backward: '#6a0a70',
     neutral: '#5a5a5a',
     focus: '#000000',
+    nodeFill: '#ffffff',
   },
 };
 
@@ -105,6 +108,33 @@ export function signColor(v, p) {
   if (v > 0) return p.positive;
   if (v < 0) return p.negative;
   return p.neutral;
+}
+
+/** @type {WeakMap<Palette, Map<string, string>>} the tints made so far, per palette */
+const tints = new WeakMap();
+
+/**
+ * nodeTint is a neuron's fill for its value a: the colour of a's sign, as
+ * strong as |a| (28% at |a| ≥ 1, in steps of 1%), over the theme's neuron
+ * fill, written "#rrggbb". A neuron's fill changes on most frames of Play,
+ * for each of hundreds of neurons, and a browser reads a hex colour much
+ * faster than the color-mix() it replaced.
+ * @param {number} a
+ * @param {Palette} p
+ */
+export function nodeTint(a, p) {
+  let made = tints.get(p);
+  if (!made) tints.set(p, (made = new Map()));
+  const color = signColor(a, p);
+  const level = Math.round(Math.min(1, Math.abs(a)) * 28);
+  const key = color + level;
+  let tint = made.get(key);
+  if (!tint) {
+    const [r, g, b] = mix(p.nodeFill, color, level / 100);
+    tint = '#' + ((r << 16) | (g << 8) | b).toString(16).padStart(6, '0');
+    made.set(key, tint);
+  }
+  return tint;
 }
 
 /**

@@ -9,7 +9,7 @@
 
 import { layoutNetwork, layerSizes, edgePath, pointOnEdge, placeEdgeLabels, edgeNear, naturalHeight, BLAME_LINE } from './layout.js';
 import { createEdgeLayer, widthSteps, CHANGED, BLAME, SELECTED } from './edges.js';
-import { signColor, edgeWidth } from './colors.js';
+import { nodeTint, edgeWidth } from './colors.js';
 import { fmt, displayValue, realValue, hasUnits, shortAmount, fitValue, scaleSentence, changeDecimals } from './format.js';
 import { shortName, neuronName } from './narrate.js';
 import { mistakeOf } from './mistake.js';
@@ -550,7 +550,7 @@ export function createDiagram(container, opts) {
           n.value.setAttribute('lengthAdjust', 'spacingAndGlyphs');
         } else if (!squeeze && n.squeezed) n.value.removeAttribute('textLength');
         n.squeezed = squeeze;
-        const fill = a === null ? 'var(--node-fill)' : `color-mix(in srgb, ${signColor(a, pal)} ${Math.round(Math.min(1, Math.abs(a)) * 28)}%, var(--node-fill))`;
+        const fill = a === null ? 'var(--node-fill)' : nodeTint(a, pal);
         if (fill !== n.fill) {
           n.fill = fill;
           n.ring.setAttribute('fill', fill);

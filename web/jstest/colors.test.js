@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PALETTES, contrast, dashFor, edgeWidth, heatColor, signColor, luminance } from '../../static/js/colors.js';
+import { readFileSync } from 'node:fs';
+import { PALETTES, contrast, dashFor, edgeWidth, heatColor, signColor, luminance, nodeTint } from '../../static/js/colors.js';
 
 test('edge colours keep 3:1 contrast on their theme background and surface', () => {
   for (const [name, p] of Object.entries(PALETTES)) {
@@ -69,4 +70,19 @@ test('heatColor runs from negative through surface to positive', () => {
   assert.ok(lo[0] > lo[2], 'low end is orange (more red than blue)');
   assert.ok(hi[2] > hi[0], 'high end is blue');
   assert.deepEqual(heatColor(-3, p), heatColor(0, p));
+});
+
+test('nodeTint is the colour of the sign over the neuron fill, up to 28%, and that fill is the style sheet one', () => {
+  const p = PALETTES.light;
+  assert.equal(nodeTint(0.0001, p), '#ffffff', 'nothing of the colour at a value near 0');
+  // 28% of #1f63a8 over white: 255 + (31 − 255)·0.28 = 192.3, 211.3, 230.6.
+  assert.equal(nodeTint(3, p), '#c0d3e7');
+  assert.equal(nodeTint(-1, p), nodeTint(-7, p), 'no stronger past 1');
+  assert.notEqual(nodeTint(-0.5, p), nodeTint(0.5, p));
+  assert.equal(nodeTint(0.5, p), nodeTint(0.5, p));
+  const css = readFileSync(new URL('../../static/css/netstep.css', import.meta.url), 'utf8');
+  for (const theme of ['light', 'dark', 'projector']) {
+    const block = css.match(new RegExp(`\\[data-theme="${theme}"\\][^{]*\\{([^}]*)\\}`))?.[1] ?? '';
+    assert.equal(block.match(/--node-fill:\s*(#[0-9a-f]{6})/)?.[1], PALETTES[theme].nodeFill, theme);
+  }
 });
