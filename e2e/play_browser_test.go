@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/css"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -369,12 +371,40 @@ const bigLesson = `{"title":"Big","seed":3,"network":{"inputs":["x1","x2"],"outp
  "data":{"generator":"circle","n":60,"noise":0.1,"testRatio":0.2},
  "training":{"loss":"cross_entropy","optimizer":"sgd","learningRate":0.05,"batchSize":1,"shuffle":true}}`
 
+// withoutDevTools turns off the DevTools domains chromedp turns on for
+// its own use: with Network on, the browser copies every websocket frame
+// to the test (a big network's are 170 kB, 30 a second), and with DOM and
+// CSS on it reports every change of the page, on the page's thread. A
+// learner's browser does none of that, and the timings measure what a
+// learner's browser does. After it, chromedp's own clicks and queries no
+// longer work on the page: use jsClick and browserEval.
+func (p *browserPage) withoutDevTools() {
+	p.t.Helper()
+	p.do(chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		for _, off := range []cdp.Command[cdp.Empty, cdp.Empty]{network.Disable, css.Disable, dom.Disable} {
+			if _, err := chromedp.Call(ctx, off, cdp.Empty{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})))
+}
+
+// jsClick clicks the element css selects from the page's own script.
+func (p *browserPage) jsClick(css string) {
+	p.t.Helper()
+	if !browserEval[bool](p, fmt.Sprintf(`(() => { const e = document.querySelector(%q); e?.click(); return !!e; })()`, css)) {
+		p.t.Fatalf("no %s to click", css)
+	}
+}
+
 // playFor plays at the top speed for ms milliseconds and returns the
 // animation frames the page drew a second, and the diagram's drawing cost.
 func playFor(p *browserPage, ms int) (fps float64, cost map[string]float64) {
 	p.t.Helper()
+	p.withoutDevTools()
 	setSpeed(p, 7) // as fast as possible
-	p.click("[data-role=play]")
+	p.jsClick("[data-role=play]")
 	p.waitFor("playing", `window.netstep.model().running && window.netstep.model().reason === 'progress'`)
 	browserEval[any](p, `window.netstep.drawCost()`)
 	fps = browserEval[float64](p, fmt.Sprintf(`new Promise((resolve) => {
@@ -388,7 +418,7 @@ func playFor(p *browserPage, ms int) (fps float64, cost map[string]float64) {
 		requestAnimationFrame(tick);
 	})`, ms))
 	cost = browserEval[map[string]float64](p, `window.netstep.drawCost()`)
-	p.click("[data-role=play]")
+	p.jsClick("[data-role=play]")
 	p.waitFor("paused", `!window.netstep.model().running`)
 	return fps, cost
 }
@@ -434,11 +464,11 @@ func TestBrowserSpiralFrameRate(t *testing.T) {
 	// The narration changes at most once a second: when Play goes through
 	// epochs faster than that, it leaves their count to the position line
 	// rather than trail it.
-	p.click("[data-role=play]")
+	p.jsClick("[data-role=play]")
 	p.waitFor("playing", `window.netstep.model().running && window.netstep.model().reason === 'progress'`)
 	time.Sleep(2500 * time.Millisecond) // two sentences of Play
 	got := browserEval[[]string](p, `[document.querySelector('[data-role=narration] .say').textContent, document.querySelector('[data-role=position]').textContent]`)
-	p.click("[data-role=play]")
+	p.jsClick("[data-role=play]")
 	say, pos := got[0], got[1]
 	if rest, ok := strings.CutPrefix(say, "Training: epoch "); ok {
 		said, _, _ := strings.Cut(rest, ".")
