@@ -28,6 +28,9 @@ export function naturalHeight(viewHeight) {
   return Math.max(240, Math.min(viewHeight * 0.5, 560));
 }
 
+/** NAME_LINES is the height an input's or output's name and value take beside it (two lines). */
+const NAME_LINES = 32;
+
 /**
  * layoutNetwork places the neurons of a network whose layer sizes (inputs
  * first) are sizes, in a box width pixels wide.
@@ -69,6 +72,7 @@ export function layoutNetwork(sizes, box) {
   // between the rows for the weights' labels.
   if (compact && columns > 1) rowGap = Math.max(rowGap, Math.min(colGap * 0.8, 110));
   const maxHeight = box.maxHeight ?? Infinity;
+  const roomyGap = rowGap;
   if (44 + radius * 2 + rowGap * (maxSize - 1) > maxHeight && maxSize > 1) {
     // Squeeze: share the height out evenly, shrinking neurons to fit,
     // and rather a little more while they stay 16 across than lose the
@@ -84,8 +88,13 @@ export function layoutNetwork(sizes, box) {
 
   const nodes = sizes.map((n, l) => {
     const x = columns > 1 ? left + colGap * l : width / 2;
-    const top = mid - (rowGap * (n - 1)) / 2;
-    return Array.from({ length: n }, (_, j) => ({ x: round(x), y: round(top + rowGap * j), r: round(radius) }));
+    // Where the squeeze leaves less than two lines of text a row, a layer
+    // of few neurons keeps them as far apart as an unsqueezed layer would
+    // (two inputs beside 64 hidden neurons stood 7 px apart, their names
+    // and values written over each other).
+    const gap = n > 1 && rowGap < NAME_LINES ? Math.max(rowGap, Math.min(roomyGap, (height - 2 * pad) / (n - 1))) : rowGap;
+    const top = mid - (gap * (n - 1)) / 2;
+    return Array.from({ length: n }, (_, j) => ({ x: round(x), y: round(top + gap * j), r: round(radius) }));
   });
   return { width, height, radius: round(radius), nodes, labelLeft: left, labelRight: width - right, compact };
 }

@@ -61,6 +61,20 @@ test('a side with long names takes what the other side leaves, up to 60% of the 
   assert.equal(both.width - both.labelRight, 111);
 });
 
+test('a small layer beside a squeezed one keeps its neurons as far apart as an unsqueezed layer would', () => {
+  const lay = layoutNetwork([2, 64, 64, 1], { width: 1000, maxHeight: 480 });
+  const gap = (l) => lay.nodes[l][1].y - lay.nodes[l][0].y;
+  assert.ok(gap(1) < 8, `the 64 squeezed: ${gap(1)}`);
+  const roomy = layoutNetwork([2, 2], { width: 1000 });
+  assert.equal(gap(0), roomy.nodes[0][1].y - roomy.nodes[0][0].y, 'two inputs as far apart as in a small network');
+  assert.ok(Math.abs((lay.nodes[0][0].y + lay.nodes[0][1].y) / 2 - lay.height / 2) < 1, 'centred');
+  // A layer that cannot spread that far in the height spreads over it.
+  const mid = layoutNetwork([12, 64, 1], { width: 1000, maxHeight: 480 });
+  const col = mid.nodes[0];
+  assert.ok(col[0].y - col[0].r >= 0 && col[11].y + col[11].r <= mid.height, 'inside the drawing');
+  assert.ok(col[1].y - col[0].y > gap(1), 'wider than the squeezed layer');
+});
+
 test('phones get the compact layout', () => {
   assert.equal(layoutNetwork([2, 2], { width: 390 }).compact, true);
   assert.equal(layoutNetwork([2, 2], { width: 1000 }).compact, false);
