@@ -100,6 +100,32 @@ export function bucketEdges(look, n, starts, next, order) {
   for (let e = 0; e < n; e++) order[next[look[e]]++] = e;
 }
 
+/**
+ * lookOrder sorts n edges by look (bucketEdges) into arrays made once:
+ * each(look, fn) calls fn with each look's sign (0 positive, 1 negative,
+ * 2 zero), width in pixels, and its edges order[a] up to order[b].
+ * @param {number} n
+ * @param {number} steps widthSteps
+ */
+export function lookOrder(n, steps) {
+  const starts = new Uint32Array(looks(steps) + 1);
+  const next = new Uint32Array(looks(steps));
+  const order = new Uint32Array(n);
+  return {
+    order,
+    /**
+     * @param {Uint16Array} look
+     * @param {(kind: number, px: number, a: number, b: number) => void} fn
+     */
+    each(look, fn) {
+      bucketEdges(look, n, starts, next, order);
+      for (let k = 0; k + 1 < starts.length; k++) {
+        if (starts[k] !== starts[k + 1]) fn(k % 3, MIN_W + Math.floor(k / 3) / steps, starts[k], starts[k + 1]);
+      }
+    },
+  };
+}
+
 /** Flags of an edge. */
 export const CHANGED = 1;
 export const BLAME = 2;
@@ -300,10 +326,8 @@ export function rasterColors(pal) {
  */
 export function createRaster(ends) {
   const n = ends.length / 4;
-  const steps = widthSteps(n);
-  const starts = new Uint32Array(looks(steps) + 1);
-  const next = new Uint32Array(looks(steps));
-  const order = new Uint32Array(n);
+  const sorted = lookOrder(n, widthSteps(n));
+  const order = sorted.order;
   let w = 0;
   let h = 0;
   let scale = 0;
@@ -372,18 +396,12 @@ export function createRaster(ends) {
       };
       for (let e = 0; e < n; e++) if (flags[e] & BLAME) one(e, 14, colors.blame, 1, 0);
       for (let e = 0; e < n; e++) if (flags[e] & SELECTED) one(e, 14, colors.selected, 1, 0);
-      bucketEdges(look, n, starts, next, order);
-      for (let k = 0; k + 1 < starts.length; k++) {
-        const a = starts[k];
-        const b = starts[k + 1];
-        if (a === b) continue;
-        const kind = k % 3;
-        const px = MIN_W + Math.floor(k / 3) / steps;
+      sorted.each(look, (kind, px, a, b) => {
         // Dashes are counted in pairs of columns (fillRuns).
         const [on, off] = kind === 0 ? [1, 0] : DASH[kind].map((v) => Math.max(1, Math.round((v * scale) / 2)));
         for (let q = a; q < b; q++) if (flags[order[q]] & CHANGED) one(order[q], px + 2, colors.glow, 1, 0);
         for (let q = a; q < b; q++) own(order[q], px, colors.kinds[kind], on, off);
-      }
+      });
       transpose(cols, out, w, h);
       return out;
     },
@@ -519,9 +537,6 @@ export function createEdgeLayer(canvas, ends) {
   const sign = new Int8Array(n);
   const look = new Uint16Array(n);
   const flags = new Uint8Array(n);
-  const starts = new Uint32Array(looks(steps) + 1);
-  const next = new Uint32Array(looks(steps));
-  const order = new Uint32Array(n);
   let dirty = true;
   let scale = 1;
   const raster = n > BIG_EDGES;
@@ -560,18 +575,10 @@ export function createEdgeLayer(canvas, ends) {
     ctx.globalAlpha = 1;
   }
 
-  /**
-   * eachLook orders the edges by look and calls fn with each look's sign
-   * (0 positive, 1 negative, 2 zero), width, and its run order[a] up to
-   * order[b].
-   * @param {(kind: number, px: number, a: number, b: number) => void} fn
-   */
-  function eachLook(fn) {
-    bucketEdges(look, n, starts, next, order);
-    for (let k = 0; k + 1 < starts.length; k++) {
-      if (starts[k] !== starts[k + 1]) fn(k % 3, MIN_W + Math.floor(k / 3) / steps, starts[k], starts[k + 1]);
-    }
-  }
+  const sorted = lookOrder(n, steps);
+  const order = sorted.order;
+  /** @param {(kind: number, px: number, a: number, b: number) => void} fn */
+  const eachLook = (fn) => sorted.each(look, fn);
 
   return {
     /** count is the number of edges. */
