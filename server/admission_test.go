@@ -51,7 +51,7 @@ func TestHitAndRunSessionsDoNotLockOut(t *testing.T) {
 
 // joinOutcome dials a room as a follower: "in" (it got its room frame),
 // "full" (closed with CloseRoomFull) or the error.
-func (ts *testServer) joinOutcome(code string) (string, *websocket.Conn) {
+func (ts *testServer) joinOutcome(t testing.TB, code string) (string, *websocket.Conn) {
 	ws, _, err := ts.tryDial("?room="+code, nil)
 	if err != nil {
 		return err.Error(), nil
@@ -69,6 +69,10 @@ func (ts *testServer) joinOutcome(code string) (string, *websocket.Conn) {
 			return err.Error(), nil
 		}
 		if strings.HasPrefix(string(data), `{"type":"room"`) {
+			// Held until the test ends: a connection nothing refers to is
+			// closed when the garbage collector finalizes its socket, and a
+			// follower the test counts would leave the room under it.
+			t.Cleanup(func() { ws.Close() })
 			return "in", ws
 		}
 	}
@@ -95,7 +99,7 @@ func TestRoomFollowerCapIsExact(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			out, ws := ts.joinOutcome(rm.Code)
+			out, ws := ts.joinOutcome(t, rm.Code)
 			mu.Lock()
 			got[out]++
 			if ws != nil {
@@ -123,11 +127,11 @@ func TestRoomLimitsPerAddress(t *testing.T) {
 	rm := ts.openRoom(t, "xor")
 	p, _ := ts.joinRoom(t, rm, "?room="+rm.Code, rm.presenter()) // keeps the room from expiring
 	for i := range 3 {
-		if out, _ := ts.joinOutcome(rm.Code); out != "in" {
+		if out, _ := ts.joinOutcome(t, rm.Code); out != "in" {
 			t.Fatalf("follower %d from one address: %s", i, out)
 		}
 	}
-	if out, _ := ts.joinOutcome(rm.Code); out != "full" {
+	if out, _ := ts.joinOutcome(t, rm.Code); out != "full" {
 		t.Errorf("a 4th follower from an address allowed 3: %s; want told the room is full", out)
 	}
 	ts.openRoom(t, "xor")

@@ -123,7 +123,7 @@ func TestFollowerCapAcrossInstances(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out, ws := inst[i%3].joinOutcome(rm.Code)
+			out, ws := inst[i%3].joinOutcome(t, rm.Code)
 			mu.Lock()
 			defer mu.Unlock()
 			outcomes[out]++
@@ -139,7 +139,7 @@ func TestFollowerCapAcrossInstances(t *testing.T) {
 	in[0].ws.Close()
 	waitFor(t, "the place to be given back", func() bool { return inst[0].lookupRoom(rm.Code).followers.Load() == 3 })
 	for _, ts := range inst[1:] {
-		if out, _ := ts.joinOutcome(rm.Code); out != "in" && out != "full" {
+		if out, _ := ts.joinOutcome(t, rm.Code); out != "in" && out != "full" {
 			t.Fatalf("joining: %s", out)
 		}
 	}
@@ -151,7 +151,7 @@ func TestFollowerCapAcrossInstances(t *testing.T) {
 		inst := instances(t, 2, Config{FollowersPerAddress: 2})
 		rm := inst[0].openRoom(t, "xor")
 		for i, want := range []string{"in", "in", "full"} {
-			if out, _ := inst[1].joinOutcome(rm.Code); out != want {
+			if out, _ := inst[1].joinOutcome(t, rm.Code); out != want {
 				t.Errorf("follower %d from one address on B: %s, want %s", i+1, out, want)
 			}
 		}
