@@ -353,7 +353,7 @@ export function createRaster(ends) {
       w = width;
       h = height;
       scale = s;
-      pixels = new Uint32Array(w * h);
+      pixels = new Uint32Array(0); // made when a drawing is asked for without its own
       cols = new Uint32Array(w * h);
       const byEnds = new Map();
       tables = [];
@@ -382,7 +382,11 @@ export function createRaster(ends) {
      * @param {RasterColors} colors
      * @param {Uint32Array} [out] width × height pixels to write
      */
-    draw(look, flags, colors, out = pixels) {
+    draw(look, flags, colors, out) {
+      if (!out) {
+        if (pixels.length !== w * h) pixels = new Uint32Array(w * h);
+        out = pixels;
+      }
       cols.fill(0);
       const one = (e, px, color, on, off) => rasterEdge(cols, w, h, ends[4 * e] * scale, ends[4 * e + 1] * scale, ends[4 * e + 3] * scale, tables[e], px * scale, color, on, off, e);
       // An edge's runs are worked out again only when its width changed.
@@ -500,15 +504,17 @@ function pixelPainter(canvas, ends) {
 
   return {
     /**
-     * draw asks for a drawing of the edges with these looks and flags
-     * (copied: the layer goes on changing its own).
+     * draw asks for a drawing of the edges with these looks and flags (the
+     * layer's own arrays: a drawing sent later, when the worker is done
+     * with the one before, shows them as they are then, and postMessage
+     * copies them).
      * @param {number} scale
      * @param {Uint16Array} look
      * @param {Uint8Array} flags
      * @param {RasterColors} colors
      */
     draw(scale, look, flags, colors) {
-      last = { scale, look: look.slice(), flags: flags.slice(), colors };
+      last = { scale, look, flags, colors };
       if (!worker) return drawHere(last);
       waiting = true;
       if (!busy) send();
