@@ -19,6 +19,7 @@ package server
 // bucket) for loadTTL.
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,7 @@ import (
 const (
 	hdrAddr     = "Netstep-Addr"     // the follower's client address, for the cap per address
 	hdrInstance = "Netstep-Instance" // the instance the follower is connected to
+	hdrTerm     = "Netstep-Term"     // on a readmit: the term of the owner it is meant for
 )
 
 // standIns are the owner's stand-ins for followers connected to other
@@ -49,11 +51,18 @@ type standIn struct {
 
 // relayAdmit answers an admit request: "id seat" when the follower has its
 // place, "!full reason" when the room has none, "!ended" when the room is
-// over.
+// over; nothing when the follower is meant for a newer owner (hdrTerm).
 func (s *Server) relayAdmit(rm *room, m *nats.Msg) {
 	addr, to, instance := m.Header.Get(hdrAddr), m.Header.Get(hdrTo), m.Header.Get(hdrInstance)
 	if addr == "" || to == "" || instance == "" || len(addr) > 64 {
 		m.Respond([]byte("!bad"))
+		return
+	}
+	if t, err := strconv.ParseUint(m.Header.Get(hdrTerm), 10, 64); err == nil && t > rm.relay.term {
+		// A follower coming to the room's new owner: this instance has
+		// lost the room (it may not know yet), and its answer, if first,
+		// would seat the follower in a room that is over here or say the
+		// room has ended. The new owner answers.
 		return
 	}
 	if ok, why := rm.admit(addr, s.cfg.MaxFollowers, s.cfg.FollowersPerAddress); !ok {
@@ -140,14 +149,19 @@ func (s *Server) sweepStandIns() {
 
 // admitRemote asks the owner of the room code for a follower's place.
 // It returns the stand-in's id and the follower's seat, or why the room
-// refused (full), or an error when the owner did not answer.
-func (s *Server) admitRemote(code, addr, seat, inbox string) (id, seatOut, full string, err error) {
+// refused (full), or an error when the owner did not answer. A readmit
+// names the term of the owner it is meant for: an older owner, which may
+// not yet know it has lost the room, leaves the answer to the new one.
+func (s *Server) admitRemote(code, addr, seat, inbox string, term uint64) (id, seatOut, full string, err error) {
 	req := nats.NewMsg(roomSubject(code, "admit"))
 	req.Header.Set(hdrAddr, addr)
 	req.Header.Set(hdrTo, inbox)
 	req.Header.Set(hdrInstance, s.dir.c.Instance)
 	if seat != "" {
 		req.Header.Set(hdrSeat, seat)
+	}
+	if term != 0 {
+		req.Header.Set(hdrTerm, strconv.FormatUint(term, 10))
 	}
 	resp, err := s.dir.c.NC.RequestMsg(req, remoteWait)
 	if err != nil {

@@ -146,7 +146,7 @@ func (m *mirror) receive(msg *nats.Msg) {
 		if m.term != 0 {
 			// A new owner, which has never heard of the followers here.
 			for _, mb := range m.members {
-				go mb.rc.readmit()
+				go mb.rc.readmit(r.term)
 			}
 		}
 	}
@@ -324,7 +324,7 @@ func (s *Server) serveRemoteRoom(w http.ResponseWriter, r *http.Request, creds C
 			seat = ""
 		}
 		var err error
-		id, seat, full, err = s.admitRemote(code, s.clientAddr(r), seat, inbox)
+		id, seat, full, err = s.admitRemote(code, s.clientAddr(r), seat, inbox, 0)
 		if err != nil {
 			refuse("room_remote", http.StatusServiceUnavailable, "The room's server does not answer; try again in a few seconds.")
 			return
@@ -429,8 +429,8 @@ func (rc *remoteConn) viewerID() string {
 // instance took the room over): it is counted there, its seat brings its
 // vote back, and its commands reach the room. If the new owner cannot take
 // it, the page reconnects.
-func (rc *remoteConn) readmit() {
-	id, _, full, err := rc.srv.admitRemote(rc.code, rc.addr, rc.v.seat, rc.inbox)
+func (rc *remoteConn) readmit(term uint64) {
+	id, _, full, err := rc.srv.admitRemote(rc.code, rc.addr, rc.v.seat, rc.inbox, term)
 	if err != nil || full != "" {
 		rc.v.close(websocket.CloseServiceRestart, "this class moved to another server; reconnecting")
 		return

@@ -9,7 +9,7 @@ package server
 //	netstep.room.CODE.f       frames: [kind][term, 8 bytes big-endian][seq, 8 bytes][frame]
 //	netstep.room.CODE.sync    → [term][seq][frames]: what a joining follower gets (state, room, view, question)
 //	netstep.room.CODE.attach  a presenter on another instance: its frames go to the subject it names
-//	netstep.room.CODE.admit   a follower on another instance wants a place (followers.go)
+//	netstep.room.CODE.admit   a follower on another instance wants a place (followers.go); a readmit names its owner's term
 //	netstep.room.CODE.in      a remote viewer's command, as the page sent it
 //	netstep.room.CODE.leave   a remote presenter or follower has gone
 //	netstep.room.CODE.alive   answered at once while the owner serves the room

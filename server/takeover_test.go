@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/nats-io/nats.go"
 
 	"github.com/netstep/netstep/cluster/clustertest"
 	"github.com/netstep/netstep/engine"
@@ -362,4 +365,42 @@ func TestRoomVoteSurvivesItsOwner(t *testing.T) {
 			t.Errorf("the next question after the takeover: %v, want question 2", got)
 		}
 	})
+}
+
+// TestReadmitLeftToTheNewOwner: a follower taking its place again at a
+// room's new owner names the new owner's term; an instance holding the
+// room under an older term (it lost the room and may not know yet) stays
+// silent, so that its answer can neither seat the follower in a room that
+// is over there nor tell it the room has ended. Without a term, or with
+// its own, it answers as before.
+func TestReadmitLeftToTheNewOwner(t *testing.T) {
+	inst := instances(t, 2, Config{})
+	a, b := inst[0], inst[1]
+	rm := a.openRoom(t, "xor")
+	owned := a.lookupRoom(rm.Code)
+	admit := func(term string) (*nats.Msg, error) {
+		req := nats.NewMsg(roomSubject(rm.Code, "admit"))
+		req.Header.Set(hdrAddr, "192.0.2.1")
+		req.Header.Set(hdrTo, "netstep.viewer.test."+randomString(6))
+		req.Header.Set(hdrInstance, b.dir.c.Instance)
+		if term != "" {
+			req.Header.Set(hdrTerm, term)
+		}
+		return b.dir.c.NC.RequestMsg(req, 500*time.Millisecond)
+	}
+	term := owned.relay.term
+	if _, err := admit(fmt.Sprint(term + 1)); !errors.Is(err, nats.ErrTimeout) {
+		t.Errorf("an admit meant for term %d, to the owner of term %d: %v, want no answer", term+1, term, err)
+	}
+	if n := owned.followers.Load(); n != 0 {
+		t.Errorf("the old owner counts %d followers after an admit meant for a newer owner, want 0", n)
+	}
+	for _, tm := range []string{"", fmt.Sprint(term), fmt.Sprint(term - 1)} {
+		if resp, err := admit(tm); err != nil || strings.HasPrefix(string(resp.Data), "!") {
+			t.Errorf("an admit with term %q, to the owner of term %d: %v %q, want a place", tm, term, err, resp.Data)
+		}
+	}
+	if n := owned.followers.Load(); n != 3 {
+		t.Errorf("the owner counts %d followers, want 3", n)
+	}
 }
