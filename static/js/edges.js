@@ -60,9 +60,14 @@ export function denseWidth(px) {
 /**
  * lookOf is the look of an edge: its width cut into steps per pixel and
  * its sign (0 positive, 1 negative, 2 zero), as one small number ordered
- * by width first. Edges are drawn in that order, thin under thick, so
- * where thousands cover each other the big weights are on top, and
- * neither sign hides the other because it was drawn last.
+ * by width first. Edges are drawn thin under thick, so where thousands
+ * cover each other the big weights are on top. Within one width neither
+ * sign may always be drawn last: where a big network's edges cover each
+ * other, the sign drawn last was all one saw (a hidden layer of as many
+ * positive weights as negative ones looked all negative). The raster
+ * draws each width's edges in their own order, signs mixed (widthOrder);
+ * the strokes, a path a look, take the signs of one width in turn
+ * (lookOrder).
  * @param {number} w the weight
  * @param {number} width its width in pixels
  * @param {number} steps widthSteps
@@ -119,8 +124,65 @@ export function lookOrder(n, steps) {
      */
     each(look, fn) {
       bucketEdges(look, n, starts, next, order);
-      for (let k = 0; k + 1 < starts.length; k++) {
-        if (starts[k] !== starts[k + 1]) fn(k % 3, MIN_W + Math.floor(k / 3) / steps, starts[k], starts[k + 1]);
+      for (let width = 0; 3 * width + 3 < starts.length; width++) {
+        // Positive then negative at one width, negative then positive at
+        // the next: neither sign is always the one on top.
+        const signs = width % 2 === 0 ? SIGNS_UP : SIGNS_DOWN;
+        for (const kind of signs) {
+          const k = 3 * width + kind;
+          if (starts[k] !== starts[k + 1]) fn(kind, MIN_W + width / steps, starts[k], starts[k + 1]);
+        }
+      }
+    },
+  };
+}
+
+const SIGNS_UP = [2, 0, 1];
+const SIGNS_DOWN = [2, 1, 0];
+
+/**
+ * mixedOrder is the edges 0..n-1 in an order that hops around the network
+ * (e·k mod n, k prime to n, near n times the golden ratio's fraction): in
+ * the edges' own order the last source neuron's edges were drawn over all
+ * the others, streaks of one neuron's signs across a layer.
+ * @param {number} n
+ */
+export function mixedOrder(n) {
+  const out = new Uint32Array(n);
+  const gcd = (a, b) => (b === 0 ? a : gcd(b, a % b));
+  let k = Math.max(1, Math.round(n * 0.6180339887));
+  while (n > 1 && gcd(k, n) !== 1) k++;
+  for (let e = 0; e < n; e++) out[e] = (e * k) % n;
+  return out;
+}
+
+/**
+ * widthOrder sorts n edges by width only, into arrays made once: each(look,
+ * fn) calls fn with each width in pixels and its edges order[a] up to
+ * order[b], in a mixed order (mixedOrder; the sort is stable), so that the
+ * signs of one width are mixed as the network mixes them.
+ * @param {number} n
+ * @param {number} steps widthSteps
+ */
+export function widthOrder(n, steps) {
+  const widths = looks(steps) / 3;
+  const key = new Uint16Array(n);
+  const starts = new Uint32Array(widths + 1);
+  const next = new Uint32Array(widths);
+  const order = new Uint32Array(n);
+  const mixed = mixedOrder(n);
+  return {
+    order,
+    /**
+     * @param {Uint16Array} look
+     * @param {(px: number, a: number, b: number) => void} fn
+     */
+    each(look, fn) {
+      for (let i = 0; i < n; i++) key[i] = (look[mixed[i]] / 3) | 0;
+      bucketEdges(key, n, starts, next, order);
+      for (let q = 0; q < n; q++) order[q] = mixed[order[q]];
+      for (let k = 0; k < widths; k++) {
+        if (starts[k] !== starts[k + 1]) fn(MIN_W + k / steps, starts[k], starts[k + 1]);
       }
     },
   };
@@ -326,7 +388,7 @@ export function rasterColors(pal) {
  */
 export function createRaster(ends) {
   const n = ends.length / 4;
-  const sorted = lookOrder(n, widthSteps(n));
+  const sorted = widthOrder(n, widthSteps(n));
   const order = sorted.order;
   let w = 0;
   let h = 0;
@@ -374,8 +436,8 @@ export function createRaster(ends) {
     /**
      * draw writes the edges, whose looks (lookOf) and flags are look and
      * flags, in colors: the bands under blamed and selected edges, then each
-     * look's edges, thin under thick, each look over the glow of its edges
-     * the last update changed. It returns the pixels, row after row (an
+     * width's edges, thin under thick, signs mixed, each width over the glow
+     * of its edges the last update changed. It returns the pixels, row after row (an
      * ImageData's order): out, or its own, valid until the next draw.
      * @param {Uint16Array} look
      * @param {Uint8Array} flags
@@ -400,11 +462,15 @@ export function createRaster(ends) {
       };
       for (let e = 0; e < n; e++) if (flags[e] & BLAME) one(e, 14, colors.blame, 1, 0);
       for (let e = 0; e < n; e++) if (flags[e] & SELECTED) one(e, 14, colors.selected, 1, 0);
-      sorted.each(look, (kind, px, a, b) => {
-        // Dashes are counted in pairs of columns (fillRuns).
-        const [on, off] = kind === 0 ? [1, 0] : DASH[kind].map((v) => Math.max(1, Math.round((v * scale) / 2)));
+      // Dashes are counted in pairs of columns (fillRuns).
+      const dash = DASH.map((d, kind) => (kind === 0 ? [1, 0] : d.map((v) => Math.max(1, Math.round((v * scale) / 2)))));
+      sorted.each(look, (px, a, b) => {
         for (let q = a; q < b; q++) if (flags[order[q]] & CHANGED) one(order[q], px + 2, colors.glow, 1, 0);
-        for (let q = a; q < b; q++) own(order[q], px, colors.kinds[kind], on, off);
+        for (let q = a; q < b; q++) {
+          const e = order[q];
+          const kind = look[e] % 3;
+          own(e, px, colors.kinds[kind], dash[kind][0], dash[kind][1]);
+        }
       });
       transpose(cols, out, w, h);
       return out;
@@ -581,10 +647,11 @@ export function createEdgeLayer(canvas, ends) {
     ctx.globalAlpha = 1;
   }
 
-  const sorted = lookOrder(n, steps);
-  const order = sorted.order;
+  // The strokes' order (the raster keeps its own).
+  const sorted = raster ? null : lookOrder(n, steps);
+  const order = sorted?.order ?? new Uint32Array(0);
   /** @param {(kind: number, px: number, a: number, b: number) => void} fn */
-  const eachLook = (fn) => sorted.each(look, fn);
+  const eachLook = (fn) => sorted?.each(look, fn);
 
   return {
     /** count is the number of edges. */

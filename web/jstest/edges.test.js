@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bucketEdges, lookOf, looks, widthSteps, curveTable, rasterEdge, edgeRuns, fillRuns, transpose, rgba32, createRaster, CHANGED, BLAME, BIG_EDGES } from '../../static/js/edges.js';
+import { bucketEdges, lookOf, looks, lookOrder, widthOrder, mixedOrder, widthSteps, curveTable, rasterEdge, edgeRuns, fillRuns, transpose, rgba32, createRaster, CHANGED, BLAME, BIG_EDGES } from '../../static/js/edges.js';
 
 test('widths are told apart to a tenth of a pixel, or a half past BIG_EDGES edges', () => {
   assert.equal(widthSteps(145), 10);
@@ -157,4 +157,43 @@ test('createRaster draws thin under thick, glows under their look, bands under a
   assert.ok(px.includes(3), 'the glow');
   assert.ok(px.includes(1), 'the band');
   assert.notEqual(at(px, 40, 30), 1, 'the band under the edges');
+});
+
+test('neither sign is always drawn on top: the raster mixes the signs of one width, the strokes take them in turn', () => {
+  // Two edges on the same line, as wide as each other: the one drawn last
+  // is the one seen. Drawing every negative weight after every positive
+  // one of its width made a big network's hidden layers look all negative.
+  const ends = new Float32Array([10, 30, 70, 30, 10, 30, 70, 30]);
+  const steps = widthSteps(2);
+  const colors = { blame: 1, selected: 2, glow: 3, kinds: [10, 11, 12] };
+  const flags = new Uint8Array(2);
+  const r = createRaster(ends);
+  r.size(80, 60, 1);
+  // How many pixels of each sign's colour show (a negative edge is dashed).
+  const shown = (look) => {
+    const px = r.draw(look, flags, colors);
+    return [10, 11].map((c) => px.filter((p) => p === c).length);
+  };
+  const [posUnder, negOver] = shown(new Uint16Array([lookOf(1, 3, steps), lookOf(-1, 3, steps)]));
+  assert.ok(negOver > posUnder && posUnder > 0, `negative last: ${negOver} negative pixels over ${posUnder} positive ones in its gaps`);
+  assert.deepEqual(shown(new Uint16Array([lookOf(-1, 3, steps), lookOf(1, 3, steps)]))[1], 0, 'positive last: no negative pixel shows');
+  // Still thin under thick, whatever the signs.
+  assert.deepEqual(shown(new Uint16Array([lookOf(1, 5, steps), lookOf(-1, 3, steps)]))[1], 0, 'the wider positive on top');
+
+  const order = widthOrder(4, steps);
+  const seen = [];
+  order.each(new Uint16Array([lookOf(1, 2, steps), lookOf(-1, 2, steps), lookOf(1, 2, steps), lookOf(-1, 1, steps)]), (px, a, b) => seen.push([px, ...order.order.subarray(a, b)]));
+  assert.deepEqual([...mixedOrder(4)], [0, 3, 2, 1]);
+  assert.deepEqual(seen, [[1, 3], [2, 0, 2, 1]], 'by width, then in the mixed order');
+  for (const n of [1, 2, 145, 8384]) {
+    const m = mixedOrder(n);
+    assert.equal(new Set(m).size, n, `mixedOrder(${n}) has every edge once`);
+    if (n > 100) assert.ok(Math.abs(m[1] - m[0]) > n / 4, 'hops across the network');
+  }
+
+  // Strokes: a path a look, so a width's signs in turn, alternating.
+  const strokes = lookOrder(4, 10);
+  const kinds = [];
+  strokes.each(new Uint16Array([lookOf(1, 2, 10), lookOf(-1, 2, 10), lookOf(1, 2.1, 10), lookOf(-1, 2.1, 10)]), (kind, px) => kinds.push([kind, px]));
+  assert.deepEqual(kinds, [[0, 2], [1, 2], [1, 2.1], [0, 2.1]], 'thin first; the next width starts with the other sign');
 });
