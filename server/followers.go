@@ -32,7 +32,7 @@ import (
 const (
 	hdrAddr     = "Netstep-Addr"     // the follower's client address, for the cap per address
 	hdrInstance = "Netstep-Instance" // the instance the follower is connected to
-	hdrTerm     = "Netstep-Term"     // on a readmit: the term of the owner it is meant for
+	hdrTerm     = "Netstep-Term"     // on a readmit or a sync: the newest term the asker has seen
 )
 
 // standIns are the owner's stand-ins for followers connected to other
@@ -58,11 +58,10 @@ func (s *Server) relayAdmit(rm *room, m *nats.Msg) {
 		m.Respond([]byte("!bad"))
 		return
 	}
-	if t, err := strconv.ParseUint(m.Header.Get(hdrTerm), 10, 64); err == nil && t > rm.relay.term {
-		// A follower coming to the room's new owner: this instance has
-		// lost the room (it may not know yet), and its answer, if first,
-		// would seat the follower in a room that is over here or say the
-		// room has ended. The new owner answers.
+	if superseded(rm, m) {
+		// A follower coming to the room's new owner: this instance's
+		// answer, if first, would seat it in a room that is over here or
+		// say the room has ended.
 		return
 	}
 	if ok, why := rm.admit(addr, s.cfg.MaxFollowers, s.cfg.FollowersPerAddress); !ok {
@@ -88,6 +87,15 @@ func (s *Server) relayAdmit(rm *room, m *nats.Msg) {
 		return
 	}
 	m.Respond([]byte(id + " " + v.seat))
+}
+
+// superseded reports whether a request names a newer term than this
+// owner's (hdrTerm): another instance has taken the room over, though this
+// one may not know yet and is still subscribed. It leaves the answer to
+// the new owner.
+func superseded(rm *room, m *nats.Msg) bool {
+	t, err := strconv.ParseUint(m.Header.Get(hdrTerm), 10, 64)
+	return err == nil && t > rm.relay.term
 }
 
 // dropStandIn forgets a stand-in; false if it was gone already.

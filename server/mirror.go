@@ -20,6 +20,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -156,7 +157,7 @@ func (m *mirror) receive(msg *nats.Msg) {
 		for v, mb := range m.members {
 			if !mb.pending {
 				mb.pending, mb.held = true, nil
-				go m.sync(v, "resync")
+				go m.sync(v, "resync", r.term)
 			}
 		}
 	}
@@ -190,16 +191,20 @@ func mirrorKind(k frameKind) frameKind {
 func (m *mirror) join(rc *remoteConn) {
 	m.mu.Lock()
 	m.members[rc.v] = &member{rc: rc, pending: true}
+	term := m.term
 	m.mu.Unlock()
-	go m.sync(rc.v, "state")
+	go m.sync(rc.v, "state", term)
 }
 
 // sync asks the owner for a follower's starting frames and hands it them
 // and every frame that came after.
-func (m *mirror) sync(v *viewer, reason string) {
+func (m *mirror) sync(v *viewer, reason string, term uint64) {
 	req := nats.NewMsg(roomSubject(m.code, "sync"))
 	req.Header.Set(hdrSeat, v.seat)
 	req.Header.Set(hdrReason, reason)
+	if term != 0 {
+		req.Header.Set(hdrTerm, strconv.FormatUint(term, 10))
+	}
 	resp, err := m.srv.requestOwner(req)
 	if err != nil || len(resp.Data) < 16 {
 		m.srv.log.Warn("room on another instance: no answer to sync", "room", m.code, "err", err)

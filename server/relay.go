@@ -7,7 +7,7 @@ package server
 // own followers (mirror.go). Other instances reach the owner by request:
 //
 //	netstep.room.CODE.f       frames: [kind][term, 8 bytes big-endian][seq, 8 bytes][frame]
-//	netstep.room.CODE.sync    → [term][seq][frames]: what a joining follower gets (state, room, view, question)
+//	netstep.room.CODE.sync    → [term][seq][frames]: what a joining follower gets (state, room, view, question); names the newest term seen
 //	netstep.room.CODE.attach  a presenter on another instance: its frames go to the subject it names
 //	netstep.room.CODE.admit   a follower on another instance wants a place (followers.go); a readmit names its owner's term
 //	netstep.room.CODE.in      a remote viewer's command, as the page sent it
@@ -183,6 +183,9 @@ func (s *session) relayOut(kind frameKind, data []byte) {
 // relaySync answers a joining (or resyncing) instance: the sequence number
 // and the frames a follower attaching here would get.
 func (s *Server) relaySync(rm *room, m *nats.Msg) {
+	if superseded(rm, m) {
+		return // an old owner's state would be a class that has moved on
+	}
 	var out []byte
 	ok := rm.sess.do(func() {
 		sess := rm.sess

@@ -367,19 +367,20 @@ func TestRoomVoteSurvivesItsOwner(t *testing.T) {
 	})
 }
 
-// TestReadmitLeftToTheNewOwner: a follower taking its place again at a
-// room's new owner names the new owner's term; an instance holding the
-// room under an older term (it lost the room and may not know yet) stays
-// silent, so that its answer can neither seat the follower in a room that
-// is over there nor tell it the room has ended. Without a term, or with
-// its own, it answers as before.
-func TestReadmitLeftToTheNewOwner(t *testing.T) {
+// TestRequestsLeftToTheNewOwner: a follower taking its place again at a
+// room's new owner, or resyncing to its frames, names the newest term it
+// has seen; an instance holding the room under an older term (it lost the
+// room and may not know yet) stays silent, so that its answer, if first,
+// can neither seat the follower in a room that is over there, tell it the
+// room has ended, nor hand it a state the class has moved on from.
+// Without a term, or with its own or an older one, it answers as before.
+func TestRequestsLeftToTheNewOwner(t *testing.T) {
 	inst := instances(t, 2, Config{})
 	a, b := inst[0], inst[1]
 	rm := a.openRoom(t, "xor")
 	owned := a.lookupRoom(rm.Code)
-	admit := func(term string) (*nats.Msg, error) {
-		req := nats.NewMsg(roomSubject(rm.Code, "admit"))
+	ask := func(what, term string) (*nats.Msg, error) {
+		req := nats.NewMsg(roomSubject(rm.Code, what))
 		req.Header.Set(hdrAddr, "192.0.2.1")
 		req.Header.Set(hdrTo, "netstep.viewer.test."+randomString(6))
 		req.Header.Set(hdrInstance, b.dir.c.Instance)
@@ -389,15 +390,22 @@ func TestReadmitLeftToTheNewOwner(t *testing.T) {
 		return b.dir.c.NC.RequestMsg(req, 500*time.Millisecond)
 	}
 	term := owned.relay.term
-	if _, err := admit(fmt.Sprint(term + 1)); !errors.Is(err, nats.ErrTimeout) {
-		t.Errorf("an admit meant for term %d, to the owner of term %d: %v, want no answer", term+1, term, err)
+	for _, what := range []string{"admit", "sync"} {
+		if _, err := ask(what, fmt.Sprint(term+1)); !errors.Is(err, nats.ErrTimeout) {
+			t.Errorf("%s meant for term %d, to the owner of term %d: %v, want no answer", what, term+1, term, err)
+		}
 	}
 	if n := owned.followers.Load(); n != 0 {
 		t.Errorf("the old owner counts %d followers after an admit meant for a newer owner, want 0", n)
 	}
 	for _, tm := range []string{"", fmt.Sprint(term), fmt.Sprint(term - 1)} {
-		if resp, err := admit(tm); err != nil || strings.HasPrefix(string(resp.Data), "!") {
-			t.Errorf("an admit with term %q, to the owner of term %d: %v %q, want a place", tm, term, err, resp.Data)
+		if resp, err := ask("admit", tm); err != nil {
+			t.Errorf("an admit with term %q, to the owner of term %d: %v, want a place", tm, term, err)
+		} else if strings.HasPrefix(string(resp.Data), "!") {
+			t.Errorf("an admit with term %q, to the owner of term %d: %q, want a place", tm, term, resp.Data)
+		}
+		if resp, err := ask("sync", tm); err != nil || len(resp.Data) < 16 || binary.BigEndian.Uint64(resp.Data) != term {
+			t.Errorf("a sync with term %q, to the owner of term %d: %v, want its frames", tm, term, err)
 		}
 	}
 	if n := owned.followers.Load(); n != 3 {
