@@ -126,6 +126,21 @@ func TestBrowserProjectorLessonPage(t *testing.T) {
 	if len(blames) != 5 || slices.Contains(blames, "") {
 		t.Errorf("blames under the neurons: %q, want the 4 hidden ones' and the output's", blames)
 	}
+	// Plain words first: with the math hidden a blame reads "blame −0.11"
+	// and the legend names no ∂L/∂z; with it shown, "∂ −0.11".
+	for _, b := range blames {
+		if !strings.HasPrefix(b, "blame ") {
+			t.Errorf("with the math hidden a blame reads %q, want \"blame …\"", b)
+		}
+	}
+	if legend := browserEval[string](p, `document.querySelector('.legend').innerText`); strings.Contains(legend, "∂") || !strings.Contains(legend, "blame") {
+		t.Errorf("with the math hidden the legend reads %q", legend)
+	}
+	p.click("[data-role=math-toggle]")
+	p.waitFor("∂ under the neurons", `[...document.querySelectorAll('.node-blame')].filter((e) => e.textContent).every((e) => e.textContent.startsWith('∂ '))`)
+	if legend := browserEval[string](p, `document.querySelector('.legend').innerText`); !strings.Contains(legend, "∂L/∂z") {
+		t.Errorf("with the math shown the legend reads %q, want it to name ∂L/∂z", legend)
+	}
 	p.noErrors()
 
 	small := newBrowserPage(t, 1280, 800, false)

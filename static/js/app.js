@@ -285,6 +285,8 @@ export function createApp(root, options = {}) {
     // Play paced by the page: each step's animation fills the time until
     // the next one.
     stepBudget: () => (playing?.paced ? 1000 / (controls.stepsPerSecond() || 1) : null),
+    // Blames read "blame −0.11", or "∂ −0.11" with the math shown.
+    math: () => mathShown,
   });
   const inspector = createInspector($('inspector'), { onSetWeight: (cmd) => send(cmd) });
   const charts = createCharts(
@@ -339,6 +341,8 @@ export function createApp(root, options = {}) {
   };
   const showMath = (on, fromUser = false) => {
     mathShown = on;
+    // The legend names ∂L/∂z only beside the math (.math-only).
+    document.documentElement.classList.toggle('math-shown', on);
     if (on) loadMath();
     if (!on) diagram.markBlame([]);
     mathToggle.checked = on;

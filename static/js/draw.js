@@ -1,7 +1,8 @@
 // draw.js: the network as SVG, and the animations of each phase.
 //
 // Neurons are circles showing their activation a inside and, once the
-// backward pass reached them, their blame ∂L/∂z below in the backward style.
+// backward pass reached them, their blame below in the backward style ("blame
+// −0.11", or "∂ −0.11" with the math shown: ∂L/∂z).
 // Edges are coloured by sign, dashed when negative, and as thick as the
 // weight is big. Forward steps send dots left to right; backward steps send
 // diamonds right to left; updates grow or shrink the changed edges from
@@ -47,7 +48,8 @@ function el(name, attrs = {}, parent) {
  * createDiagram draws into container.
  * @param {HTMLElement} container
  * @param {{onSelect: (s: Selection) => void, reducedMotion: () => boolean, palette: () => import('./colors.js').Palette,
- *   fit?: () => {zoom: number, maxHeight?: number}, stepBudget?: () => number|null}} opts fit: a presenter's
+ *   fit?: () => {zoom: number, maxHeight?: number}, stepBudget?: () => number|null, math?: () => boolean}} opts
+ *   math: the math is shown (a neuron's blame is written "∂ −0.11", else "blame −0.11"); fit: a presenter's
  *   projector draws everything zoom× larger (laid out for a box zoom× narrower, scaled up) and up to maxHeight
  *   screen pixels tall; stepBudget: while the page plays step by step, the milliseconds until its next step
  *   (a step's animation fills most of them), else null
@@ -525,6 +527,7 @@ export function createDiagram(container, opts) {
     const v = m.values;
     const disp = m.lesson?.display;
     const last = nodes.length - 1;
+    const math = !!opts.math?.();
     nodes.forEach((layer, li) =>
       layer.forEach((n) => {
         let a = null;
@@ -561,7 +564,7 @@ export function createDiagram(container, opts) {
           // ring still marks every blamed neuron; the inspector and the
           // table have the numbers).
           const mine = selected?.kind === 'neuron' && selected.layer === n.l && selected.neuron === n.j;
-          setText(n.blame, dz === null || (crowded(n.l) && !mine) ? '' : `∂ ${fmt(dz)}`);
+          setText(n.blame, dz === null || (crowded(n.l) && !mine) ? '' : `${math ? '∂' : 'blame'} ${fmt(dz)}`);
         }
         n.g.classList.toggle('blamed', dz !== null);
         if (n.real) {
@@ -571,13 +574,13 @@ export function createDiagram(container, opts) {
         // What a screen reader says on focus: not rewritten for every
         // frame of Play (hundreds of neurons, thirty times a second), but
         // at the frame after it, which is not a progress frame.
-        const said = `${a}|${dz}`;
+        const said = `${a}|${dz}|${math}`;
         if (n.text !== said && m.reason !== 'progress') {
           n.text = said;
           const who = n.l < 0 ? m.network.inputs[n.j] ?? `input ${n.j + 1}` : neuronName(m.network, n.l, n.j);
           const parts = [who];
           if (a !== null) parts.push(real ? `${displayValue(a, spec)} (the network sees ${fmt(a)})` : n.l < 0 ? `value ${fmt(a)}` : `a = ${fmt(a)}`);
-          if (dz !== null) parts.push(`∂L/∂z = ${fmt(dz)}`);
+          if (dz !== null) parts.push(math ? `∂L/∂z = ${fmt(dz)}` : `blame ${fmt(dz)}`);
           n.g.setAttribute('aria-label', parts.join(', '));
         }
       }),
