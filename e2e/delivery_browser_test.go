@@ -32,12 +32,14 @@ type wire struct {
 	bytes    map[network.RequestID]float64
 	pending  map[network.RequestID]bool
 	fromDisk int
+	coded    map[string]int // responses by Content-Encoding ("" for none)
 }
 
 func (w *wire) reset() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.urls, w.bytes, w.pending, w.fromDisk = map[network.RequestID]string{}, map[network.RequestID]float64{}, map[network.RequestID]bool{}, 0
+	w.coded = map[string]int{}
 }
 
 func (w *wire) listen(ev any) {
@@ -51,6 +53,14 @@ func (w *wire) listen(ev any) {
 		}
 	case *network.EventRequestServedFromCache:
 		w.fromDisk++
+	case *network.EventResponseReceived:
+		if e.Type != network.ResourceTypeWebSocket {
+			enc, _ := e.Response.Headers["Content-Encoding"].(string)
+			if enc == "" {
+				enc, _ = e.Response.Headers["content-encoding"].(string)
+			}
+			w.coded[enc]++
+		}
 	case *network.EventLoadingFinished:
 		if w.pending[e.RequestID] {
 			w.bytes[e.RequestID] = e.EncodedDataLength
@@ -140,14 +150,24 @@ func TestBrowserBytesOnTheWire(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	drawn := `!!document.querySelector('[data-role=stage] svg .node-ring')`
-	pages := []struct{ path, ready string }{
-		{"/", drawn},
-		{"/lesson/spiral", drawn},
-		{"/embed?lesson=spiral", drawn},
-		{"/join", `document.readyState === 'complete' && !!document.querySelector('input')`},
+	// A classroom's server on the school's network is reached over plain
+	// HTTP, not a secure origin: the browser asks for gzip only.
+	pages := []struct {
+		path, ready string
+		gzip        bool
+	}{
+		{"/", drawn, false},
+		{"/", drawn, true},
+		{"/lesson/spiral", drawn, false},
+		{"/embed?lesson=spiral", drawn, false},
+		{"/join", `document.readyState === 'complete' && !!document.querySelector('input')`, false},
 	}
 	for _, pg := range pages {
-		t.Run(pg.path, func(t *testing.T) {
+		name := pg.path
+		if pg.gzip {
+			name += " over plain HTTP (gzip)"
+		}
+		t.Run(name, func(t *testing.T) {
 			// A fresh browser profile: an empty cache, as a student's first
 			// visit.
 			p := newBrowserPage(t, 1280, 800, false)
@@ -155,6 +175,12 @@ func TestBrowserBytesOnTheWire(t *testing.T) {
 			w.reset()
 			// chromedp enables the Network domain on every tab.
 			p.do(chromedp.Listen(p.ctx, w.listen))
+			if pg.gzip {
+				p.do(chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+					_, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Encoding": "gzip, deflate"}})
+					return err
+				})))
+			}
 			p.do(chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 				_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
 					new MutationObserver((_, seen) => {
@@ -166,6 +192,9 @@ func TestBrowserBytesOnTheWire(t *testing.T) {
 				return err
 			})))
 			first, n1, render1 := p.visit(w, base+pg.path, pg.ready)
+			if pg.gzip && (w.coded["gzip"] == 0 || w.coded["br"] > 0) {
+				t.Errorf("responses by encoding %v, want gzip and no brotli", w.coded)
+			}
 			// Away and back: a second visit, as a new navigation (not a
 			// reload, which would revalidate everything on purpose).
 			p.do(chromedp.Do(p.ctx, chromedp.Navigate("about:blank")))

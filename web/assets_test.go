@@ -118,8 +118,11 @@ func TestCompressedDecodesToTheEmbeddedBytes(t *testing.T) {
 			// versions taken out they are the embedded bytes.
 			plain = regexp.MustCompile(`\?v=[0-9a-f]{16}`).ReplaceAll(plain, nil)
 		}
+		if want, err = web.MinifyOwn(p, want); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
 		if !bytes.Equal(plain, want) {
-			t.Errorf("%s: the plain answer is not the embedded file", p)
+			t.Errorf("%s: the plain answer is not the embedded file (minified when it is the page's own)", p)
 		}
 		_, plain = do(t, h, http.MethodGet, "/static/"+p)
 		for _, enc := range []string{"gzip", "br"} {
@@ -197,7 +200,7 @@ func TestPagesAreCompressed(t *testing.T) {
 func TestAssetURLsFollowTheBytes(t *testing.T) {
 	before := newStaticHandler(t, nil)
 	changed := staticCopy(t)
-	changed["js/state.js"].Data = append(append([]byte{}, changed["js/state.js"].Data...), "\n// changed\n"...)
+	changed["js/state.js"].Data = append(append([]byte{}, changed["js/state.js"].Data...), "\nexport const changed = 1;\n"...)
 	font := "vendor/katex/fonts/KaTeX_Main-Regular.woff2"
 	changed[font].Data = append(append([]byte{}, changed[font].Data...), 0)
 	after := newStaticHandler(t, changed)
@@ -359,5 +362,47 @@ func TestStaticPolicyOnlyWhereADocumentCanBe(t *testing.T) {
 		if strings.HasSuffix(path, "worker.js") && res.Header.Get("Content-Security-Policy") != "default-src 'none'; script-src 'self'" {
 			t.Errorf("GET %s: Content-Security-Policy %q, want the workers' own", path, res.Header.Get("Content-Security-Policy"))
 		}
+	}
+}
+
+// TestOwnFilesMinify: every script and style sheet of the page's own is
+// read by the minifier (one it cannot read would be sent whole), comes out
+// smaller, and keeps what names it to the rest of the page: its imports'
+// paths and its exports' names.
+func TestOwnFilesMinify(t *testing.T) {
+	specifier := regexp.MustCompile(`from\s*['"](\.[^'"]+)['"]`)
+	exported := regexp.MustCompile(`export\s+(?:async\s+)?(?:function\*?|const|let|class)\s+([A-Za-z_$][\w$]*)`)
+	n := 0
+	err := fs.WalkDir(static.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !(strings.HasPrefix(p, "js/") || strings.HasPrefix(p, "css/")) {
+			return err
+		}
+		src, _ := fs.ReadFile(static.FS, p)
+		out, err := web.MinifyOwn(p, src)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			return nil
+		}
+		n++
+		if len(out) >= len(src) {
+			t.Errorf("%s: %d bytes minified, %d written", p, len(out), len(src))
+		}
+		for _, m := range specifier.FindAllSubmatch(src, -1) {
+			if !bytes.Contains(out, m[1]) {
+				t.Errorf("%s: minified, it no longer imports %s", p, m[1])
+			}
+		}
+		for _, m := range exported.FindAllSubmatch(src, -1) {
+			if !bytes.Contains(out, m[1]) {
+				t.Errorf("%s: minified, it no longer exports %s", p, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 30 {
+		t.Errorf("%d of the page's own files minified, want all of them (30 or more)", n)
 	}
 }
