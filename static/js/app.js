@@ -44,6 +44,9 @@ const RETUNE_MS = 250;
 /** REVEAL_READ_MS is how long Play waits after showing an answer before it trains on. */
 const REVEAL_READ_MS = 2000;
 
+/** MIN_PROJECTED is the least height (screen pixels) a projected lesson's diagram is fitted to. */
+const MIN_PROJECTED = 300;
+
 const FRIENDLY = {
   at_start: 'Nothing to undo: this is the start.',
   diverged: 'Training has diverged. Go Back or Reset.',
@@ -159,7 +162,10 @@ export function createApp(root, options = {}) {
     const around = box.height - svg.getBoundingClientRect().height; // the stage's padding and scale note
     const below = controls.getBoundingClientRect().bottom - box.bottom; // the legend and the controls
     const left = innerHeight - top - around - below - MISTAKE_H * zoom - 12;
-    return { zoom, maxHeight: Math.max(zoom * 150, left) };
+    // What keeps the Step button, at least, on the screen.
+    const step = root.querySelector('[data-role=step]');
+    const toStep = step ? innerHeight - top - around - (step.getBoundingClientRect().bottom - box.bottom) - MISTAKE_H * zoom - 12 : left;
+    return { zoom, maxHeight: Math.max(zoom * 150, left), toStep };
   }
   /** projected: a presenter's page, or any page in the projector theme. */
   function projected() {
@@ -280,7 +286,13 @@ export function createApp(root, options = {}) {
       if (room?.role === 'presenter') return presenterFit();
       if (resolvedTheme() !== 'projector') return undefined;
       const f = presenterFit();
-      return f.zoom > 1 ? { zoom: f.zoom, maxHeight: Math.max(f.maxHeight, naturalHeight(innerHeight)) } : undefined;
+      if (f.zoom <= 1) return undefined;
+      // No smaller than unzoomed, unless that leaves Step below the
+      // screen's edge (a 1280×800 projector): then as tall as keeps it on
+      // the screen, down to MIN_PROJECTED.
+      const natural = naturalHeight(innerHeight);
+      const floor = f.toStep === undefined ? natural : Math.min(natural, Math.max(MIN_PROJECTED, f.toStep));
+      return { zoom: f.zoom, maxHeight: Math.max(f.maxHeight, floor) };
     },
     // Play paced by the page: each step's animation fills the time until
     // the next one.
