@@ -175,8 +175,13 @@ func minified(p string, body []byte) []byte {
 
 // minifyOwn is minified with the minifier's error.
 func minifyOwn(p string, body []byte) ([]byte, error) {
-	mt := map[string]string{".js": "text/javascript", ".css": "text/css"}[path.Ext(p)]
-	if mt == "" || !(strings.HasPrefix(p, "js/") || strings.HasPrefix(p, "css/")) {
+	var mt string
+	switch {
+	case strings.HasPrefix(p, "js/") && path.Ext(p) == ".js":
+		mt = "text/javascript"
+	case strings.HasPrefix(p, "css/") && path.Ext(p) == ".css":
+		mt = "text/css"
+	default:
 		return body, nil
 	}
 	return minifier.Bytes(mt, body)

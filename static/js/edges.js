@@ -393,6 +393,8 @@ export function createRaster(ends) {
   let w = 0;
   let h = 0;
   let scale = 0;
+  /** @type {number[][]} each sign's dash (on, off) in pairs of columns (fillRuns), at this scale */
+  let dash = [];
   let pixels = new Uint32Array(0);
   let cols = new Uint32Array(0);
   // Each edge's runs (edgeRuns) at the width runPx it was last drawn at:
@@ -415,6 +417,7 @@ export function createRaster(ends) {
       w = width;
       h = height;
       scale = s;
+      dash = DASH.map((d, kind) => (kind === 0 ? [1, 0] : d.map((v) => Math.max(1, Math.round((v * scale) / 2)))));
       pixels = new Uint32Array(0); // made when a drawing is asked for without its own
       cols = new Uint32Array(w * h);
       const byEnds = new Map();
@@ -462,8 +465,6 @@ export function createRaster(ends) {
       };
       for (let e = 0; e < n; e++) if (flags[e] & BLAME) one(e, 14, colors.blame, 1, 0);
       for (let e = 0; e < n; e++) if (flags[e] & SELECTED) one(e, 14, colors.selected, 1, 0);
-      // Dashes are counted in pairs of columns (fillRuns).
-      const dash = DASH.map((d, kind) => (kind === 0 ? [1, 0] : d.map((v) => Math.max(1, Math.round((v * scale) / 2)))));
       sorted.each(look, (px, a, b) => {
         for (let q = a; q < b; q++) if (flags[order[q]] & CHANGED) one(order[q], px + 2, colors.glow, 1, 0);
         for (let q = a; q < b; q++) {
@@ -617,6 +618,8 @@ export function createEdgeLayer(canvas, ends) {
   const painter = raster ? pixelPainter(canvas, ends) : null;
   /** @type {import('./colors.js').Palette|null} */
   let drawnWith = null;
+  /** @type {RasterColors|null} drawnWith's colours for the raster */
+  let colors = null;
   const ctx = canvas.getContext('2d');
 
   function curve(e) {
@@ -728,9 +731,10 @@ export function createEdgeLayer(canvas, ends) {
     draw(pal) {
       if (!dirty && pal === drawnWith) return false;
       dirty = false;
+      if (painter && pal !== drawnWith) colors = rasterColors(pal);
       drawnWith = pal;
       if (painter) {
-        painter.draw(scale, look, flags, rasterColors(pal));
+        painter.draw(scale, look, flags, /** @type {RasterColors} */ (colors));
         return true;
       }
       ctx.setTransform(1, 0, 0, 1, 0, 0);
